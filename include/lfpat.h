@@ -1,0 +1,12 @@
+/* lfpat.h — umbrella header: every public lfpat header. */
+#ifndef LFPAT_H
+#define LFPAT_H
+
+#include "lfpat/common.h"
+#include "lfpat/cancel.h"
+#include "lfpat/eventcount.h"
+#include "lfpat/counter.h"
+#include "lfpat/locked.h"
+/* @@ headers of later families go above this line @@ */
+
+#endif

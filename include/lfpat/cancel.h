@@ -1,0 +1,81 @@
+/* lfpat/cancel.h — cancellation tokens (the Done/Err half of Go's context).
+ *
+ * A token is fired at most once, with a non-zero reason; the first reason
+ * wins. Firing cascades to every descendant (with the same reason) and wakes,
+ * promptly, every thread blocked in an lfpat call that was passed the token or
+ * one of its descendants; those calls return ECANCELED. A child initialised
+ * under an already-fired parent is fired at once.
+ *
+ * Progress: lfp_cancel_reason / lfp_cancel_fired are wait-free (one acquire
+ * load). Init, destroy, fire and the registration a blocking call makes before
+ * it parks take one process-wide mutex: they are slow-path operations (a
+ * thread about to park is about to make a system call anyway), and one lock
+ * keeps the tree's link/unlink/cascade races simple and provably correct.
+ *
+ * Ordering: everything the firing thread did before lfp_cancel_fire
+ * happens-before any thread that observes the token (or a descendant) as
+ * fired, whether by lfp_cancel_reason or by a blocking call's ECANCELED.
+ *
+ * Lifetime: a token is caller-allocated. Destroy a token only when no thread
+ * is blocked on it. Destroying a child unlinks it from its parent; destroying
+ * a parent first detaches its remaining children (they keep their own state
+ * but no longer receive the parent's cancellation). Init and destroy of a
+ * token must not race with each other on the same token.
+ */
+#ifndef LFPAT_CANCEL_H
+#define LFPAT_CANCEL_H
+
+#include "lfpat/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lfp_cancel_watch;
+
+typedef struct lfp_cancel lfp_cancel;
+struct lfp_cancel {
+    _Atomic int reason;          /* 0 until fired; written once under the tree lock */
+    lfp_cancel *parent;          /* the fields below are guarded by the tree lock */
+    lfp_cancel *first_child;
+    lfp_cancel *next_sibling;
+    lfp_cancel *prev_sibling;
+    struct lfp_cancel_watch *watches;  /* threads blocked on this token */
+};
+
+/* Static initialiser for a root token (same as lfp_cancel_init(c, NULL)). */
+#define LFP_CANCEL_INIT { 0, NULL, NULL, NULL, NULL, NULL }
+
+/* Initialise c as a child of parent (NULL for a root). If parent has fired, c
+ * is fired at once with the parent's reason.
+ * Returns 0; EINVAL if c is NULL or c == parent. */
+LFP_API int lfp_cancel_init(lfp_cancel *c, lfp_cancel *parent);
+
+/* Unlink c from its parent and detach its children. c must have no blocked
+ * waiters. NULL is ignored. */
+LFP_API void lfp_cancel_destroy(lfp_cancel *c);
+
+/* Fire c with `reason` (0 is recorded as ECANCELED) and cascade to every
+ * descendant not fired yet. Returns true if this call fired c, false if it had
+ * already fired (its first reason is kept) or c is NULL.
+ * Progress: blocking (takes the tree lock); wakes all waiters before returning. */
+LFP_API bool lfp_cancel_fire(lfp_cancel *c, int reason);
+
+/* The reason c was fired with, 0 while not fired (and for NULL).
+ * Progress: wait-free. Ordering: acquire; pairs with the release store in
+ * lfp_cancel_fire, so a non-zero result makes the firer's prior writes visible. */
+static inline int lfp_cancel_reason(const lfp_cancel *c)
+{
+    /* acquire: pairs with the release store of reason in lfp_cancel_fire. */
+    return c ? atomic_load_explicit(&((lfp_cancel *)c)->reason, memory_order_acquire) : 0;
+}
+
+static inline bool lfp_cancel_fired(const lfp_cancel *c)
+{
+    return lfp_cancel_reason(c) != 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

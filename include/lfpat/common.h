@@ -1,0 +1,91 @@
+/* lfpat/common.h — time, return codes, layout and visibility shared by every
+ * lfpat header.
+ *
+ * Return codes (errno values, returned, never stored in errno):
+ *   0          success
+ *   EAGAIN     a try-operation cannot proceed now (full, empty, no permit,
+ *              rate exceeded)
+ *   ETIMEDOUT  the absolute deadline passed before the operation could proceed
+ *   ECANCELED  the caller's lfp_cancel token fired
+ *   EPIPE      the object is closed
+ *   EINVAL     bad argument (NULL, zero capacity, weight above capacity, ...)
+ *   EOVERFLOW  release beyond what was acquired / counter would overflow
+ *   ENOMEM     allocation failed
+ *
+ * Time: int64_t nanoseconds of CLOCK_MONOTONIC. Blocking calls take an
+ * absolute deadline; LFP_FOREVER means none. A blocking call that can
+ * complete at once completes, even when its deadline has passed or its token
+ * has fired: success is preferred over ETIMEDOUT and ECANCELED.
+ */
+#ifndef LFPAT_COMMON_H
+#define LFPAT_COMMON_H
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LFP_BUILDING) && defined(__GNUC__)
+#define LFP_API __attribute__((visibility("default")))
+#else
+#define LFP_API
+#endif
+
+/* The coherence granule on the machines lfpat targets (x86-64, arm64). Hot
+ * atomics written by different threads are kept this far apart. */
+#define LFP_CACHELINE 64
+
+/* No deadline. */
+#define LFP_FOREVER INT64_MAX
+
+#if defined(__GNUC__)
+#define LFP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LFP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LFP_LIKELY(x) (x)
+#define LFP_UNLIKELY(x) (x)
+#endif
+
+/* CLOCK_MONOTONIC in nanoseconds (vDSO, no system call; ~30 ns here). */
+LFP_API int64_t lfp_now(void);
+
+/* lfp_now() + ns, saturating at LFP_FOREVER; a negative ns gives a deadline
+ * in the past. */
+LFP_API int64_t lfp_after(int64_t ns);
+
+/* Saturating addition of two time values, clamped to [INT64_MIN, LFP_FOREVER]. */
+static inline int64_t lfp_time_add(int64_t t, int64_t d)
+{
+    if (d > 0 && t > INT64_MAX - d) return INT64_MAX;
+    if (d < 0 && t < INT64_MIN - d) return INT64_MIN;
+    return t + d;
+}
+
+/* A small dense index for the calling thread: the lowest index not held by
+ * another live thread, assigned on first use and given back when the thread
+ * exits. Striped structures use it to give each live thread its own cell.
+ * A slot's release at thread exit happens-before its next assignment, so data
+ * owned by "the thread holding slot s" passes safely from one to the next.
+ * Progress: wait-free after the first call on a thread (a thread-local read);
+ * the first call takes a process-wide mutex. */
+LFP_API extern _Thread_local unsigned lfp_thread_slot_;   /* slot + 1; 0 = none */
+LFP_API unsigned lfp_thread_slot_assign_(void);
+
+static inline unsigned lfp_thread_slot(void)
+{
+    unsigned s = lfp_thread_slot_;
+    if (LFP_UNLIKELY(s == 0))
+        s = lfp_thread_slot_assign_();
+    return s - 1;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,102 @@
+/* lfpat/eventcount.h — eventcount: block until a condition that other threads
+ * make true, without lost wake-ups and without a system call on the
+ * notifier's fast path when nobody waits.
+ *
+ * Waiter protocol (see lfp_ec_await for the packaged loop):
+ *     uint32_t key = lfp_ec_prepare(ec);     announce, then snapshot the epoch
+ *     if (condition())  { lfp_ec_abort(ec); done }
+ *     lfp_ec_wait(ec, key, deadline, cancel); parks unless the epoch moved
+ * Notifier protocol:
+ *     make condition() true (any atomic store);
+ *     lfp_ec_notify_one(ec) or lfp_ec_notify_all(ec);
+ *
+ * Why no wake-up is lost: this is the store-buffering (SB, Dekker) shape. The
+ * waiter writes `waiters` then reads the condition; the notifier writes the
+ * condition then reads `waiters`. A seq_cst fence on each side (C11 7.17.3p11)
+ * forbids the outcome where both read the old value: either the notifier sees
+ * the waiter and bumps the epoch (so futex_wait on the old key returns at
+ * once), or the waiter sees the condition. Litmus: stress/litmus SB.
+ *
+ * Progress: notify is wait-free when nobody waits (a fence and a load) and
+ * makes one futex wake otherwise. Waiting blocks.
+ */
+#ifndef LFPAT_EVENTCOUNT_H
+#define LFPAT_EVENTCOUNT_H
+
+#include "lfpat/cancel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lfp_ec {
+    _Atomic uint32_t epoch;    /* the futex word; bumped by a notify that saw waiters */
+    _Atomic uint32_t waiters;  /* threads between prepare and the end of wait/abort */
+} lfp_ec;
+
+#define LFP_EC_INIT { 0, 0 }
+
+static inline void lfp_ec_init(lfp_ec *ec)
+{
+    atomic_init(&ec->epoch, 0);
+    atomic_init(&ec->waiters, 0);
+}
+
+/* Announce a waiter and return the epoch key to wait on. The caller must
+ * re-check its condition after this and then call lfp_ec_wait or lfp_ec_abort. */
+static inline uint32_t lfp_ec_prepare(lfp_ec *ec)
+{
+    atomic_fetch_add_explicit(&ec->waiters, 1, memory_order_seq_cst);
+    /* seq_cst fence: the waiter's half of the SB shape; orders the waiters
+     * increment before the caller's re-check of its condition. Pairs with the
+     * fence in lfp_ec_notify_. */
+    atomic_thread_fence(memory_order_seq_cst);
+    /* relaxed: the epoch is only compared by the kernel; the fence above
+     * orders this load before the condition re-check. */
+    return atomic_load_explicit(&ec->epoch, memory_order_relaxed);
+}
+
+/* Withdraw a prepared waiter whose condition turned out true. */
+static inline void lfp_ec_abort(lfp_ec *ec)
+{
+    /* relaxed: the count only gates whether notifiers make a wake call; a
+     * stale non-zero view costs one spurious wake, never a lost one. */
+    atomic_fetch_sub_explicit(&ec->waiters, 1, memory_order_relaxed);
+}
+
+/* Park until the epoch differs from key, a notify, the deadline, or cancel
+ * fires; then withdraw the waiter. Returns 0 (woken or epoch moved, maybe
+ * spuriously: re-check the condition), ETIMEDOUT, or ECANCELED. */
+LFP_API int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel);
+
+LFP_API void lfp_ec_wake_(lfp_ec *ec, int n);
+
+static inline void lfp_ec_notify_(lfp_ec *ec, int n)
+{
+    /* seq_cst fence: the notifier's half of the SB shape; orders the caller's
+     * condition store before the waiters load. Pairs with lfp_ec_prepare. */
+    atomic_thread_fence(memory_order_seq_cst);
+    /* relaxed: ordered by the fence above (C11 7.17.3p11). */
+    if (LFP_UNLIKELY(atomic_load_explicit(&ec->waiters, memory_order_relaxed) != 0))
+        lfp_ec_wake_(ec, n);
+}
+
+/* Wake one / every thread parked in lfp_ec_wait. Call after making the
+ * condition true. Wait-free when there are no waiters. */
+static inline void lfp_ec_notify_one(lfp_ec *ec) { lfp_ec_notify_(ec, 1); }
+static inline void lfp_ec_notify_all(lfp_ec *ec) { lfp_ec_notify_(ec, 0x7fffffff); }
+
+/* The packaged waiting loop every blocking lfpat call uses: call try_fn(arg)
+ * until it returns something other than EAGAIN and return that; spin briefly,
+ * then park on ec. Returns ETIMEDOUT once the deadline has passed and
+ * ECANCELED once cancel has fired, in both cases only after a last try_fn
+ * failed. wake_one says whether notifiers of ec wake one waiter (then a waiter
+ * that leaves on timeout or cancel passes its possible wake-up on) or all. */
+typedef int (*lfp_try_fn)(void *arg);
+LFP_API int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
+                         int64_t deadline, lfp_cancel *cancel, bool wake_one);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

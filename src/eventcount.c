@@ -1,0 +1,81 @@
+#include "lfpat/eventcount.h"
+
+#include "cancel_watch.h"
+#include "park.h"
+
+void lfp_ec_wake_(lfp_ec *ec, int n)
+{
+    /* relaxed: the epoch carries no data; a waiter whose key is now stale
+     * returns from futex_wait and re-checks its condition, whose own
+     * ordering comes from the primitive (and the SB fences). */
+    atomic_fetch_add_explicit(&ec->epoch, 1, memory_order_relaxed);
+    lfp_park_wake(&ec->epoch, n);
+}
+
+int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel)
+{
+    struct lfp_cancel_watch watch;
+    int rc = 0;
+    if (cancel && lfp_cancel_watch(cancel, &watch, &ec->epoch) != 0) {
+        rc = ECANCELED;
+    } else {
+        /* A fire after the registration bumps the epoch, so this returns. */
+        rc = lfp_park_wait(&ec->epoch, key, deadline);
+        if (cancel) {
+            lfp_cancel_unwatch(cancel, &watch);
+            if (lfp_cancel_fired(cancel))
+                rc = ECANCELED;
+        }
+    }
+    lfp_ec_abort(ec);
+    return rc;
+}
+
+/* Spin rounds before parking. Short: on 2 cores with oversubscription a
+ * spinner steals the time slice of the thread it waits for; the rounds past
+ * the pause phase yield (see lfp_spin_pause). */
+#define AWAIT_SPINS 40
+
+int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
+                 int64_t deadline, lfp_cancel *cancel, bool wake_one)
+{
+    int rc;
+    for (unsigned i = 0; i < AWAIT_SPINS; i++) {
+        rc = try_fn(arg);
+        if (rc != EAGAIN)
+            return rc;
+        if (lfp_cancel_fired(cancel))
+            return ECANCELED;
+        lfp_spin_pause(i);
+    }
+    bool parked = false;
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(ec);
+        rc = try_fn(arg);
+        if (rc == EAGAIN) {
+            if (lfp_cancel_fired(cancel))
+                rc = ECANCELED;
+            else if (deadline != LFP_FOREVER && lfp_now() >= deadline)
+                rc = ETIMEDOUT;
+        }
+        if (rc != EAGAIN) {
+            lfp_ec_abort(ec);
+            break;
+        }
+        parked = true;
+        rc = lfp_ec_wait(ec, key, deadline, cancel);
+        if (rc != 0) {
+            /* Timed out or cancelled: one last try, success preferred. */
+            int last = try_fn(arg);
+            if (last != EAGAIN)
+                return last;
+            break;
+        }
+    }
+    /* A wake-one notify may have picked this thread just as it gave up;
+     * pass it on so that no other waiter stays parked with the condition
+     * true. */
+    if (wake_one && parked && (rc == ETIMEDOUT || rc == ECANCELED))
+        lfp_ec_notify_one(ec);
+    return rc;
+}

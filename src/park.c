@@ -1,0 +1,132 @@
+#include "park.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+static struct timespec to_timespec(int64_t t)
+{
+    struct timespec ts = { .tv_sec = t / 1000000000, .tv_nsec = t % 1000000000 };
+    return ts;
+}
+
+void lfp_spin_pause(unsigned round)
+{
+    if (round < 32) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* ---------------------------------------------------------------- portable */
+
+#define PARK_BUCKETS 64
+
+static struct park_bucket {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_once_t once;
+} park_table[PARK_BUCKETS];
+
+static pthread_once_t park_table_once = PTHREAD_ONCE_INIT;
+
+static void park_table_init(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    for (int i = 0; i < PARK_BUCKETS; i++) {
+        pthread_mutex_init(&park_table[i].lock, NULL);
+        pthread_cond_init(&park_table[i].cond, &attr);
+    }
+    pthread_condattr_destroy(&attr);
+}
+
+static struct park_bucket *park_bucket_of(_Atomic uint32_t *word)
+{
+    pthread_once(&park_table_once, park_table_init);
+    uintptr_t h = (uintptr_t)word;
+    h ^= h >> 7;
+    h ^= h >> 13;
+    return &park_table[h % PARK_BUCKETS];
+}
+
+/* The bucket mutex is the futex "hash bucket lock": a waker changes *word
+ * before taking it, the waiter compares *word while holding it, so a wake
+ * cannot fall between the comparison and pthread_cond_timedwait. */
+int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+    struct park_bucket *b = park_bucket_of(word);
+    int rc = 0;
+    pthread_mutex_lock(&b->lock);
+    /* acquire: pairs with the caller-side release/seq_cst store that changed
+     * the word before lfp_park_wake_portable. */
+    if (atomic_load_explicit(word, memory_order_acquire) == expected) {
+        if (deadline == LFP_FOREVER) {
+            pthread_cond_wait(&b->cond, &b->lock);
+        } else {
+            struct timespec ts = to_timespec(deadline < 0 ? 0 : deadline);
+            if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
+                rc = ETIMEDOUT;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+void lfp_park_wake_portable(_Atomic uint32_t *word, int n)
+{
+    struct park_bucket *b = park_bucket_of(word);
+    pthread_mutex_lock(&b->lock);
+    /* Several words share a bucket: broadcast, waiters re-check. */
+    (void)n;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* ---------------------------------------------------------------- futex */
+
+#ifdef __linux__
+int lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+    struct timespec ts, *tsp = NULL;
+    if (deadline != LFP_FOREVER) {
+        ts = to_timespec(deadline < 0 ? 0 : deadline);
+        tsp = &ts;
+    }
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC timeout (no
+     * FUTEX_CLOCK_REALTIME). It compares *word with expected atomically with
+     * respect to FUTEX_WAKE on the same word. */
+    long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                     expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
+    if (r == -1 && errno == ETIMEDOUT)
+        return ETIMEDOUT;
+    return 0;  /* woken, EAGAIN (word changed) or EINTR: caller re-checks */
+}
+
+void lfp_park_wake(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+#else
+int lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+    return lfp_park_wait_portable(word, expected, deadline);
+}
+
+void lfp_park_wake(_Atomic uint32_t *word, int n)
+{
+    lfp_park_wake_portable(word, n);
+}
+#endif
