@@ -5,10 +5,10 @@
 
 void lfp_ec_wake_(lfp_ec *ec, int n)
 {
-    /* relaxed: the epoch carries no data; a waiter whose key is now stale
-     * returns from futex_wait and re-checks its condition, whose own
-     * ordering comes from the primitive (and the SB fences). */
-    atomic_fetch_add_explicit(&ec->epoch, 1, memory_order_relaxed);
+    /* release: pairs with the acquire epoch snapshot in lfp_ec_prepare; a
+     * waiter that reads the new epoch also sees the condition made true
+     * before this notify. */
+    atomic_fetch_add_explicit(&ec->epoch, 1, memory_order_release);
     lfp_park_wake(&ec->epoch, n);
 }
 

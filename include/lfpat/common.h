@@ -52,6 +52,20 @@ extern "C" {
 #define LFP_UNLIKELY(x) (x)
 #endif
 
+/* LFP_TSAN: 1 when compiled under ThreadSanitizer (gcc or clang). TSan does
+ * not model atomic_thread_fence (gcc rejects it under -Werror=tsan), so the
+ * few places that need a fence use an equivalent read-modify-write there. */
+#if defined(__SANITIZE_THREAD__)
+#define LFP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LFP_TSAN 1
+#endif
+#endif
+#ifndef LFP_TSAN
+#define LFP_TSAN 0
+#endif
+
 /* CLOCK_MONOTONIC in nanoseconds (vDSO, no system call; ~30 ns here). */
 LFP_API int64_t lfp_now(void);
 

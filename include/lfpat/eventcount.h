@@ -14,8 +14,19 @@
  * waiter writes `waiters` then reads the condition; the notifier writes the
  * condition then reads `waiters`. A seq_cst fence on each side (C11 7.17.3p11)
  * forbids the outcome where both read the old value: either the notifier sees
- * the waiter and bumps the epoch (so futex_wait on the old key returns at
- * once), or the waiter sees the condition. Litmus: stress/litmus SB.
+ * the waiter and bumps the epoch, or the waiter sees the condition. When the
+ * notifier bumps the epoch, the waiter's epoch snapshot either predates the
+ * bump (then futex_wait on the stale key returns at once) or reads it; the
+ * bump is a release and the snapshot an acquire, so in the second case the
+ * condition store happens-before the waiter's re-check, which sees it.
+ * Litmus: stress/litmus (SB with these orderings).
+ *
+ * Under ThreadSanitizer (LFP_TSAN) the notifier's fence + load is replaced by
+ * an acq_rel fetch_add(0) on `waiters`, equally correct and modelled by TSan:
+ * both RMWs on `waiters` are totally ordered; if the notifier's comes second
+ * it reads the waiter's increment, otherwise the waiter's acquire RMW reads
+ * from the notifier's release RMW and the condition store happens-before the
+ * waiter's re-check.
  *
  * Progress: notify is wait-free when nobody waits (a fence and a load) and
  * makes one futex wake otherwise. Waiting blocks.
@@ -47,13 +58,16 @@ static inline void lfp_ec_init(lfp_ec *ec)
 static inline uint32_t lfp_ec_prepare(lfp_ec *ec)
 {
     atomic_fetch_add_explicit(&ec->waiters, 1, memory_order_seq_cst);
+#if !LFP_TSAN
     /* seq_cst fence: the waiter's half of the SB shape; orders the waiters
      * increment before the caller's re-check of its condition. Pairs with the
-     * fence in lfp_ec_notify_. */
+     * fence in lfp_ec_notify_. (Under TSan the seq_cst RMW above pairs with
+     * the notifier's acq_rel RMW instead.) */
     atomic_thread_fence(memory_order_seq_cst);
-    /* relaxed: the epoch is only compared by the kernel; the fence above
-     * orders this load before the condition re-check. */
-    return atomic_load_explicit(&ec->epoch, memory_order_relaxed);
+#endif
+    /* acquire: pairs with the release bump in lfp_ec_wake_; reading the
+     * bumped epoch makes the notifier's condition store visible. */
+    return atomic_load_explicit(&ec->epoch, memory_order_acquire);
 }
 
 /* Withdraw a prepared waiter whose condition turned out true. */
@@ -73,11 +87,18 @@ LFP_API void lfp_ec_wake_(lfp_ec *ec, int n);
 
 static inline void lfp_ec_notify_(lfp_ec *ec, int n)
 {
+#if LFP_TSAN
+    /* acq_rel RMW: the TSan-visible form of the SB half below; pairs with
+     * the seq_cst increment in lfp_ec_prepare (see the header comment). */
+    uint32_t w = atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
+#else
     /* seq_cst fence: the notifier's half of the SB shape; orders the caller's
      * condition store before the waiters load. Pairs with lfp_ec_prepare. */
     atomic_thread_fence(memory_order_seq_cst);
     /* relaxed: ordered by the fence above (C11 7.17.3p11). */
-    if (LFP_UNLIKELY(atomic_load_explicit(&ec->waiters, memory_order_relaxed) != 0))
+    uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
+#endif
+    if (LFP_UNLIKELY(w != 0))
         lfp_ec_wake_(ec, n);
 }
 
