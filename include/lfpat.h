@@ -7,6 +7,9 @@
 #include "lfpat/eventcount.h"
 #include "lfpat/counter.h"
 #include "lfpat/locked.h"
+#include "lfpat/spsc.h"
+#include "lfpat/mpmc.h"
+#include "lfpat/mpsc.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -1,0 +1,244 @@
+/* lfpat/mpmc.h — bounded multi-producer/multi-consumer ring of void *.
+ *
+ * Any number of threads push and pop. NULL is a valid value. The capacity is
+ * rounded up to a power of two; no allocation after init.
+ *
+ * Algorithm (Vyukov's bounded MPMC queue): cell i carries a sequence number
+ * seq. For position p (cell p mod capacity):
+ *   seq == p      the cell is free for the push at position p;
+ *   seq == p + 1  the push at p has published its value, the pop at p may take it;
+ *   seq == p + capacity   the pop at p has taken it: free for the push at p + capacity.
+ * A push claims position p = tail with a CAS tail: p -> p+1 (only when cell p
+ * is free), then stores the value and publishes seq = p + 1 (release). A pop
+ * claims p = head with a CAS head: p -> p+1 (only when cell p is published),
+ * reads the value and stores seq = p + capacity (release). Producers never
+ * wait for each other and consumers never wait for each other; a pop only
+ * depends on the push of its own position.
+ *
+ * Claim vs publish — when try_pop says EAGAIN although the queue is not
+ * empty: between a push's claim (its CAS on tail) and its publish (its store
+ * of seq) the push is "in progress". try_pop looks only at cell[head]. It
+ * returns EAGAIN exactly when, at the moment it read cell[head].seq, the
+ * value at position head was not published: either no push had claimed
+ * position head (the queue was empty then), or a push had claimed head but
+ * not yet published it. In the second case pushes at later positions may
+ * already have completed and returned 0 — lfp_mpmc_size may be > 0 — and
+ * try_pop still reports EAGAIN until that one push publishes (a preempted
+ * producer delays it by up to its time slice). Symmetrically, try_push
+ * returns EAGAIN when cell[tail] still holds a value whose pop has claimed
+ * but not finished it. Blocking push/pop spin only briefly (yielding) on
+ * such a cell, then park; the late publish wakes them (tested in tests/test_queue.c,
+ * mpmc_try_pop_eagain_while_push_in_progress).
+ *
+ * Linearizability: a successful push takes effect at its claim CAS, a
+ * successful pop at its claim CAS; pop p returns the value of push p, and
+ * claims are totally ordered per index, so successful operations form a
+ * linearizable FIFO history. EAGAIN results are linearizable only when no
+ * operation is in progress on the inspected cell (see above); with one
+ * in progress they are the documented spurious failures. EPIPE from try_pop
+ * is exact: the closed bit and the tail are one word, so "closed and every
+ * claimed position already popped" is read atomically and no push can follow.
+ * Progress: try_push/try_pop/push_n/pop_n are lock-free (a CAS fails only
+ * because another operation's CAS succeeded); blocking calls spin briefly and
+ * park (no spinning behind a preempted thread: no collapse when
+ * oversubscribed).
+ * Ordering: a push happens-before the pop that returns its value; a pop
+ * happens-before the push that reuses its cell.
+ * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
+ * claimed before close — and will be delivered — or fails with EPIPE).
+ */
+#ifndef LFPAT_MPMC_H
+#define LFPAT_MPMC_H
+
+#include "lfpat/qcommon.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lfp_mpmc_cell {
+    _Atomic size_t seq;
+    void *value;
+} lfp_mpmc_cell;
+
+typedef struct lfp_mpmc {
+    alignas(LFP_CACHELINE) _Atomic size_t tail;   /* next push position | LFP_Q_CLOSED */
+    alignas(LFP_CACHELINE) _Atomic size_t head;   /* next pop position */
+    alignas(LFP_CACHELINE) lfp_mpmc_cell *cells;  /* read-mostly */
+    size_t mask;                                  /* capacity - 1 */
+    alignas(LFP_CACHELINE) lfp_ec not_empty;      /* poppers park here */
+    alignas(LFP_CACHELINE) lfp_ec not_full;       /* pushers park here */
+} lfp_mpmc;
+
+/* Initialise with room for `capacity` values (rounded up to a power of two).
+ * Returns 0; EINVAL if q is NULL, capacity is 0 or above
+ * LFP_QUEUE_MAX_CAPACITY; ENOMEM. */
+LFP_API int lfp_mpmc_init(lfp_mpmc *q, size_t capacity);
+
+/* Free the cells. Legal on a non-empty, quiescent queue. NULL is ignored. */
+LFP_API void lfp_mpmc_destroy(lfp_mpmc *q);
+
+/* internal: claim the next push position. Returns 0 and *pos; EAGAIN if
+ * cell[tail] is not free (full, or its pop in progress); EPIPE if closed.
+ * A successful claim must be followed by lfp_mpmc_publish_. */
+static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
+{
+    /* relaxed: a guess validated by the CAS. */
+    size_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (;;) {
+        if (LFP_UNLIKELY(pos & LFP_Q_CLOSED))
+            return EPIPE;
+        lfp_mpmc_cell *c = &q->cells[pos & q->mask];
+        /* acquire: pairs with the release store of seq in lfp_mpmc_release_:
+         * the previous pop's read of value happens-before our overwrite. */
+        size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        intptr_t dif = (intptr_t)(seq - pos);
+        if (dif == 0) {
+            /* relaxed: the position is a ticket; the data hand-off is
+             * ordered by the cell's seq (acquire above, release in publish). */
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
+                                                      memory_order_relaxed, memory_order_relaxed)) {
+                *pos_out = pos;
+                return 0;
+            }
+        } else {
+            /* relaxed: as above. */
+            size_t now = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            if (dif < 0 && now == pos)
+                return EAGAIN;   /* cell[pos] still holds the value of pos - capacity */
+            pos = now;
+        }
+    }
+}
+
+/* internal: store v in the claimed position and publish it. */
+static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
+{
+    lfp_mpmc_cell *c = &q->cells[pos & q->mask];
+    c->value = v;
+    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_,
+     * publishes value. */
+    atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+    lfp_ec_notify_one(&q->not_empty);
+}
+
+/* internal: claim the next pop position. Returns 0 and *pos; EAGAIN if
+ * cell[head] is not published (empty, or its push in progress); EPIPE if
+ * closed and every claimed push position has been claimed by a pop. */
+static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
+{
+    /* relaxed: a guess validated by the CAS. */
+    size_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+    for (;;) {
+        lfp_mpmc_cell *c = &q->cells[pos & q->mask];
+        /* acquire: pairs with the release store of seq in lfp_mpmc_publish_. */
+        size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        intptr_t dif = (intptr_t)(seq - (pos + 1));
+        if (dif == 0) {
+            /* relaxed: a ticket, as in lfp_mpmc_claim_push_. */
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
+                                                      memory_order_relaxed, memory_order_relaxed)) {
+                *pos_out = pos;
+                return 0;
+            }
+        } else {
+            /* relaxed: as above. */
+            size_t now = atomic_load_explicit(&q->head, memory_order_relaxed);
+            if (dif < 0 && now == pos) {
+                /* relaxed: only the value matters; pos | CLOSED exists in
+                 * tail's modification order only if no push ever claims pos. */
+                size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+                return t == (pos | LFP_Q_CLOSED) ? EPIPE : EAGAIN;
+            }
+            pos = now;
+        }
+    }
+}
+
+/* internal: take the value of a claimed pop position and free the cell. */
+static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
+{
+    lfp_mpmc_cell *c = &q->cells[pos & q->mask];
+    void *v = c->value;
+    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_:
+     * our read of value happens-before the next lap's write. */
+    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
+    lfp_ec_notify_one(&q->not_full);
+    return v;
+}
+
+/* Push v if cell[tail] is free. Returns 0; EAGAIN if full (or the pop of
+ * that cell is in progress, see above); EPIPE if closed (v not stored);
+ * EINVAL if q is NULL. Progress: lock-free. Ordering: happens-before the pop
+ * that returns v. */
+static inline int lfp_mpmc_try_push(lfp_mpmc *q, void *v)
+{
+    if (LFP_UNLIKELY(!q))
+        return EINVAL;
+    size_t pos;
+    int rc = lfp_mpmc_claim_push_(q, &pos);
+    if (LFP_LIKELY(rc == 0))
+        lfp_mpmc_publish_(q, pos, v);
+    return rc;
+}
+
+/* Pop the oldest value into *out. Returns 0; EAGAIN if empty (or the push of
+ * the oldest position is in progress, see above); EPIPE if closed and
+ * drained; EINVAL if q or out is NULL. Progress: lock-free. Ordering: the
+ * push of the value happens-before this returns it. */
+static inline int lfp_mpmc_try_pop(lfp_mpmc *q, void **out)
+{
+    if (LFP_UNLIKELY(!q || !out))
+        return EINVAL;
+    size_t pos;
+    int rc = lfp_mpmc_claim_pop_(q, &pos);
+    if (LFP_LIKELY(rc == 0))
+        *out = lfp_mpmc_release_(q, pos);
+    return rc;
+}
+
+/* Push up to n values from v[] at consecutive positions with one claim (so
+ * they stay adjacent and in order). Returns how many (0 if full, closed, or
+ * q/v NULL). Progress: lock-free. */
+LFP_API size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n);
+
+/* Pop up to n values into v[], oldest first, with one claim. Returns how
+ * many (0 if none ready, closed and drained, or q/v NULL). Lock-free. */
+LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
+
+/* Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
+ * for none) or `cancel` fires (NULL for none).
+ * Returns 0; EPIPE if closed (v not stored); ETIMEDOUT; ECANCELED; EINVAL if
+ * q is NULL. Room is preferred over ETIMEDOUT/ECANCELED.
+ * Progress: lock-free when there is room; otherwise blocks (spins briefly,
+ * then parks). Ordering: as try_push. */
+LFP_API int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel);
+
+/* Pop the oldest value, waiting until one arrives, the queue is closed and
+ * drained (EPIPE), `deadline` passes (ETIMEDOUT), or `cancel` fires
+ * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
+ * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
+ * Ordering: the push that stored the value happens-before this pop returns it. */
+LFP_API int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel);
+
+/* Close: later pushes fail with EPIPE; pushes that claimed before close are
+ * delivered; pops drain, then return EPIPE; every blocked thread wakes.
+ * Idempotent. Progress: lock-free (one RMW, then wake calls). */
+LFP_API void lfp_mpmc_close(lfp_mpmc *q);
+
+static inline bool lfp_mpmc_closed(const lfp_mpmc *q)
+{
+    /* relaxed: a status snapshot; orders nothing. */
+    return (atomic_load_explicit(&((lfp_mpmc *)q)->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
+}
+
+static inline size_t lfp_mpmc_capacity(const lfp_mpmc *q) { return q->mask + 1; }
+
+/* Claimed pushes minus claimed pops, clamped to [0, capacity]: approximate
+ * while operations run (it counts in-progress pushes). Wait-free. */
+LFP_API size_t lfp_mpmc_size(const lfp_mpmc *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

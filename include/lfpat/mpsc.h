@@ -1,0 +1,233 @@
+/* lfpat/mpsc.h — unbounded intrusive multi-producer/single-consumer queue
+ * (the actor mailbox).
+ *
+ * Intrusive: the caller embeds an lfp_mpsc_node in its own object and pushes
+ * the node; the queue never allocates, and push never blocks. The node
+ * belongs to the queue from a successful push until the pop that returns it.
+ *
+ * Algorithm: Vyukov's intrusive node-based MPSC queue with a stub node. The
+ * consumer owns `head`; producers append at `tail`. A push sets n->next =
+ * NULL, swings tail from t to n with a CAS, then links t->next = n. The CAS
+ * (rather than Vyukov's exchange) lets the closed bit live in tail: a push
+ * fails with EPIPE exactly when its CAS sees the bit, so a push either is
+ * accepted before close (and delivered) or never touches the queue.
+ * The consumer pops head when head->next is linked; to pop the last node it
+ * re-appends the stub behind it.
+ *
+ * When try_pop says EAGAIN with a push in progress: between a push's CAS and
+ * its link store, the chain is broken at that node. try_pop returns EAGAIN if
+ * the node at the head of the chain is the one whose successor link is still
+ * missing — i.e. when the oldest not-yet-popped push (in link order) has done
+ * its CAS but not its link. Pushes that CASed after it (and may already have
+ * returned 0) stay invisible until it links. Blocking pop parks and the link
+ * wakes it. Tested in tests/test_queue.c (mpsc_try_pop_eagain_while_push_in_progress).
+ *
+ * Linearizability: pushes take effect at their CAS on tail (a total order,
+ * and each producer's pushes in program order: per-producer FIFO); pops
+ * return nodes in exactly that order. EAGAIN is exact except in the window
+ * above. Progress: push is lock-free (its CAS fails only when another push,
+ * a stub re-append or close succeeded) and never blocks; try_pop is
+ * obstruction-free with respect to producers: it may return EAGAIN while a
+ * producer sits between CAS and link (it never waits for it).
+ * Ordering: a push happens-before the pop that returns its node (everything
+ * the producer wrote into the enclosing object before pushing is visible).
+ *
+ * Single consumer, checked: every pop takes a consumer guard (one exchange on
+ * a consumer-owned word). A second thread popping concurrently gets EBUSY
+ * and touches nothing — instead of silently corrupting the chain. Consumers
+ * may change over time; the guard hands the consumer state over
+ * (release/acquire).
+ *
+ * Close: push returns EPIPE afterwards (the node stays the caller's; push may
+ * have cleared its next field); pops drain what was accepted, then EPIPE;
+ * blocked pops wake.
+ */
+#ifndef LFPAT_MPSC_H
+#define LFPAT_MPSC_H
+
+#include "lfpat/qcommon.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lfp_mpsc_node {
+    _Atomic(struct lfp_mpsc_node *) next;
+} lfp_mpsc_node;
+
+/* The closed bit of lfp_mpsc.tail (nodes are at least pointer-aligned). */
+#define LFP_MPSC_CLOSED_ ((uintptr_t)1)
+
+typedef struct lfp_mpsc {
+    alignas(LFP_CACHELINE) _Atomic uintptr_t tail;  /* last node | LFP_MPSC_CLOSED_ */
+    _Atomic size_t pushed;                          /* pushes, for lfp_mpsc_size */
+    alignas(LFP_CACHELINE) lfp_mpsc_node *head;     /* consumer-owned */
+    _Atomic size_t popped;                          /* consumer-written */
+    _Atomic int consumer;                           /* the single-consumer guard */
+    alignas(LFP_CACHELINE) lfp_mpsc_node stub;      /* linked by producers */
+    alignas(LFP_CACHELINE) lfp_ec not_empty;        /* the consumer parks here */
+} lfp_mpsc;
+
+/* Initialise an empty, open queue. Returns 0; EINVAL if q is NULL. */
+LFP_API int lfp_mpsc_init(lfp_mpsc *q);
+
+/* Nothing to free (the nodes are the caller's); legal on a non-empty,
+ * quiescent queue. NULL is ignored. */
+LFP_API void lfp_mpsc_destroy(lfp_mpsc *q);
+
+/* internal: append the chain first..last (already linked) behind tail. Fails
+ * with EPIPE if closed unless keep_closed (the stub re-append). */
+static inline int lfp_mpsc_append_(lfp_mpsc *q, lfp_mpsc_node *first, lfp_mpsc_node *last,
+                                   bool keep_closed)
+{
+    /* relaxed: a guess validated by the CAS. */
+    uintptr_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uintptr_t closed;
+    do {
+        closed = t & LFP_MPSC_CLOSED_;
+        if (closed && !keep_closed)
+            return EPIPE;
+        /* acq_rel: release publishes last->next = NULL to the next appender,
+         * which will store into it; acquire pairs with the previous
+         * appender's release so our link store below follows its store of
+         * NULL into the node we link behind. */
+    } while (!atomic_compare_exchange_weak_explicit(&q->tail, &t, (uintptr_t)last | closed,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    lfp_mpsc_node *prev = (lfp_mpsc_node *)(t & ~LFP_MPSC_CLOSED_);
+    /* seq_cst: release publishes the chain (and the producer's writes to the
+     * enclosing objects) to the consumer's acquire load of prev->next;
+     * seq_cst makes it the SB write of lfp_q_notify_after_sc_. */
+    atomic_store_explicit(&prev->next, first, memory_order_seq_cst);
+    return 0;
+}
+
+/* Push node n. Returns 0; EPIPE if closed; EINVAL if q or n is NULL.
+ * n must not be in any queue. Never blocks, never allocates.
+ * Progress: lock-free. Ordering: happens-before the pop that returns n. */
+static inline int lfp_mpsc_push(lfp_mpsc *q, lfp_mpsc_node *n)
+{
+    if (LFP_UNLIKELY(!q || !n))
+        return EINVAL;
+    /* relaxed: n is private until the release CAS in lfp_mpsc_append_. */
+    atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+    int rc = lfp_mpsc_append_(q, n, n, false);
+    if (LFP_LIKELY(rc == 0)) {
+        /* relaxed: a statistic for lfp_mpsc_size; orders nothing. */
+        atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+        lfp_q_notify_after_sc_(&q->not_empty, 1);
+    }
+    return rc;
+}
+
+/* internal: the empty-chain answer: EPIPE once closed and nothing can follow. */
+static inline int lfp_mpsc_empty_(lfp_mpsc *q)
+{
+    /* relaxed: only the value matters; stub|CLOSED in tail means the chain
+     * ends at the stub for good. */
+    uintptr_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    return t == ((uintptr_t)&q->stub | LFP_MPSC_CLOSED_) ? EPIPE : EAGAIN;
+}
+
+/* internal: the consumer's step (guard held). */
+static inline int lfp_mpsc_take_(lfp_mpsc *q, lfp_mpsc_node **out)
+{
+    lfp_mpsc_node *h = q->head;
+    /* acquire: pairs with the seq_cst link store in lfp_mpsc_append_. */
+    lfp_mpsc_node *next = atomic_load_explicit(&h->next, memory_order_acquire);
+    if (h == &q->stub) {
+        if (!next)
+            return lfp_mpsc_empty_(q);
+        q->head = h = next;
+        /* acquire: as above. */
+        next = atomic_load_explicit(&h->next, memory_order_acquire);
+    }
+    if (!next) {
+        /* h is the last linked node. If tail is still h, re-append the stub
+         * behind it so h can be detached; otherwise a push is between its CAS
+         * and its link. */
+        /* relaxed: compared only; the link loads carry the ordering. */
+        uintptr_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if ((t & ~LFP_MPSC_CLOSED_) != (uintptr_t)h)
+            return EAGAIN;
+        /* relaxed: the stub is private to the consumer while detached; the
+         * CAS in append_ publishes it. */
+        atomic_store_explicit(&q->stub.next, NULL, memory_order_relaxed);
+        lfp_mpsc_append_(q, &q->stub, &q->stub, true);
+        /* acquire: as above. */
+        next = atomic_load_explicit(&h->next, memory_order_acquire);
+        if (!next)
+            return EAGAIN;   /* a push got in before the stub; its link is pending */
+    }
+    q->head = next;
+    /* relaxed: single writer (the guard holder); read by lfp_mpsc_size. */
+    atomic_store_explicit(&q->popped, atomic_load_explicit(&q->popped, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    *out = h;
+    return 0;
+}
+
+/* internal: take / drop the single-consumer guard. */
+static inline bool lfp_mpsc_enter_(lfp_mpsc *q)
+{
+    /* acquire: pairs with the release in lfp_mpsc_leave_; the previous
+     * consumer's writes to head/stub happen-before ours. */
+    return atomic_exchange_explicit(&q->consumer, 1, memory_order_acquire) == 0;
+}
+
+static inline void lfp_mpsc_leave_(lfp_mpsc *q)
+{
+    /* release: pairs with the acquire exchange in lfp_mpsc_enter_. */
+    atomic_store_explicit(&q->consumer, 0, memory_order_release);
+}
+
+/* Pop the oldest node into *out. Returns 0; EAGAIN if empty (or a push in
+ * progress, see above); EPIPE if closed and drained; EBUSY if another thread
+ * is popping right now; EINVAL if q or out is NULL.
+ * Progress: wait-free for the consumer (it never waits for a producer).
+ * Ordering: the push of the node happens-before this returns it. */
+static inline int lfp_mpsc_try_pop(lfp_mpsc *q, lfp_mpsc_node **out)
+{
+    if (LFP_UNLIKELY(!q || !out))
+        return EINVAL;
+    if (LFP_UNLIKELY(!lfp_mpsc_enter_(q)))
+        return EBUSY;
+    int rc = lfp_mpsc_take_(q, out);
+    lfp_mpsc_leave_(q);
+    return rc;
+}
+
+/* Push the n nodes of v[] in order as one chain with one CAS (they stay
+ * adjacent). Returns n, or 0 if closed or q/v NULL or any v[i] NULL.
+ * Never blocks. Progress: lock-free. */
+LFP_API size_t lfp_mpsc_push_n(lfp_mpsc *q, lfp_mpsc_node *const *v, size_t n);
+
+/* Pop up to n nodes into v[], oldest first, under one guard. Returns how many
+ * (0 also when another consumer holds the guard or q/v NULL). */
+LFP_API size_t lfp_mpsc_pop_n(lfp_mpsc *q, lfp_mpsc_node **v, size_t n);
+
+/* Pop, waiting until a node arrives, the queue is closed and drained (EPIPE),
+ * `deadline` passes (ETIMEDOUT) or `cancel` fires (ECANCELED). Returns 0 and
+ * *out; EBUSY if another consumer is popping; EINVAL if q or out is NULL.
+ * Progress: blocks (spins briefly, then parks). */
+LFP_API int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel);
+
+/* Close: later pushes fail with EPIPE; the consumer drains, then gets EPIPE;
+ * a blocked pop wakes. Idempotent; any thread. Progress: lock-free. */
+LFP_API void lfp_mpsc_close(lfp_mpsc *q);
+
+static inline bool lfp_mpsc_closed(const lfp_mpsc *q)
+{
+    /* relaxed: a status snapshot; orders nothing. */
+    return (atomic_load_explicit(&((lfp_mpsc *)q)->tail, memory_order_relaxed) & LFP_MPSC_CLOSED_) != 0;
+}
+
+/* Unbounded: SIZE_MAX. */
+static inline size_t lfp_mpsc_capacity(const lfp_mpsc *q) { (void)q; return SIZE_MAX; }
+
+/* Pushes minus pops (approximate while they run; exact when quiescent). */
+LFP_API size_t lfp_mpsc_size(const lfp_mpsc *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,50 @@
+/* lfpat/qcommon.h — definitions shared by the queue headers (spsc.h, mpmc.h,
+ * mpsc.h). Not a queue itself; included by them.
+ *
+ * Closed bit. Every lfpat queue keeps its "closed" state in the same atomic
+ * word that producers must modify to publish or claim (the tail). A push
+ * checks "closed?" and makes its item visible in ONE atomic read-modify-write
+ * on that word, so no push can slip an item in after a consumer has seen
+ * "closed and empty" and returned EPIPE: nothing accepted is ever lost, and a
+ * push that returns EPIPE never touched its item (it stays the caller's).
+ */
+#ifndef LFPAT_QCOMMON_H
+#define LFPAT_QCOMMON_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The closed flag, the top bit of a queue's tail word; positions use the
+ * other bits (2^63 pushes before it could be reached). */
+#define LFP_Q_CLOSED (((size_t)-1 >> 1) + 1)
+
+/* Largest capacity accepted by the bounded queues; above it init returns
+ * EINVAL (below it, a failed allocation returns ENOMEM). */
+#define LFP_QUEUE_MAX_CAPACITY ((size_t)1 << 30)
+
+/* internal: notify `ec` after the caller made a waiter's condition true with a
+ * seq_cst atomic store or read-modify-write (a CAS or exchange).
+ *
+ * SB argument (as in eventcount.h, without the notifier's fence): the
+ * notifier does [seq_cst store/RMW of condition word M; seq_cst load of waiters],
+ * the waiter does [seq_cst RMW of waiters; seq_cst fence F (lfp_ec_prepare);
+ * load of M]. If the waiters load comes after F in the single total order S,
+ * it sees the waiter's increment (C11 7.17.3p10). Otherwise the write of M
+ * precedes the waiters load, hence F, in S, and the waiter's load of M after
+ * F sees it or a later value (7.17.3p9). Either the notifier wakes or the
+ * waiter sees the condition: no lost wake-up, and no fence on the notifier's
+ * fast path (the seq_cst write is the full barrier). */
+static inline void lfp_q_notify_after_sc_(lfp_ec *ec, int n)
+{
+    /* seq_cst: the notifier's load in the SB shape above. */
+    if (LFP_UNLIKELY(atomic_load_explicit(&ec->waiters, memory_order_seq_cst) != 0))
+        lfp_ec_wake_(ec, n);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,26 @@
+#include "queue_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int lfp_q_round_capacity_(size_t capacity, size_t *rounded)
+{
+    if (capacity == 0 || capacity > LFP_QUEUE_MAX_CAPACITY)
+        return EINVAL;
+    size_t p = 1;
+    while (p < capacity)
+        p <<= 1;
+    *rounded = p;
+    return 0;
+}
+
+void *lfp_q_alloc_(size_t n, size_t elem)
+{
+    /* n <= 2^30 and elem is a small struct: no overflow; round the size up to
+     * a whole number of cache lines as aligned_alloc requires. */
+    size_t bytes = (n * elem + LFP_CACHELINE - 1) / LFP_CACHELINE * LFP_CACHELINE;
+    void *p = aligned_alloc(LFP_CACHELINE, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}

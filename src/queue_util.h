@@ -1,0 +1,32 @@
+/* queue_util.h — internal helpers shared by the queue implementations. */
+#ifndef LFP_SRC_QUEUE_UTIL_H
+#define LFP_SRC_QUEUE_UTIL_H
+
+#include "lfpat/qcommon.h"
+
+/* Validate a requested capacity and round it up to a power of two.
+ * Returns 0 and *rounded; EINVAL for 0 or above LFP_QUEUE_MAX_CAPACITY. */
+int lfp_q_round_capacity_(size_t capacity, size_t *rounded);
+
+/* Allocate n elements of size elem, cache-line aligned, zeroed.
+ * Returns NULL on failure. */
+void *lfp_q_alloc_(size_t n, size_t elem);
+
+/* Items between head and the tail word's position, clamped to [0, cap]: both
+ * words are read at different moments, so the raw difference may be stale. */
+static inline size_t lfp_q_size_(size_t tail_word, size_t head, size_t cap)
+{
+    size_t t = tail_word & ~LFP_Q_CLOSED;
+    if (t <= head)
+        return 0;
+    return t - head > cap ? cap : t - head;
+}
+
+/* The argument of the try functions that blocking calls hand to lfp_ec_await. */
+struct lfp_q_op {
+    void *q;
+    void *value;     /* push */
+    void **out;      /* pop */
+};
+
+#endif
