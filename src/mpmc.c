@@ -7,7 +7,7 @@
 int lfp_mpmc_init(lfp_mpmc *q, size_t capacity)
 {
     size_t cap;
-    if (!q || lfp_q_round_capacity_(capacity, &cap) != 0)
+    if (!q || lfp_q_round_capacity_(capacity, 2, &cap) != 0)
         return EINVAL;
     lfp_mpmc_cell *cells = lfp_q_alloc_(cap, sizeof *cells);
     if (!cells)

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lfp_q_round_capacity_(size_t capacity, size_t *rounded)
+int lfp_q_round_capacity_(size_t capacity, size_t min, size_t *rounded)
 {
     if (capacity == 0 || capacity > LFP_QUEUE_MAX_CAPACITY)
         return EINVAL;
-    size_t p = 1;
+    size_t p = min;
     while (p < capacity)
         p <<= 1;
     *rounded = p;

@@ -4,9 +4,9 @@
 
 #include "lfpat/qcommon.h"
 
-/* Validate a requested capacity and round it up to a power of two.
- * Returns 0 and *rounded; EINVAL for 0 or above LFP_QUEUE_MAX_CAPACITY. */
-int lfp_q_round_capacity_(size_t capacity, size_t *rounded);
+/* Validate a requested capacity and round it up to a power of two, at least
+ * `min`. Returns 0 and *rounded; EINVAL for 0 or above LFP_QUEUE_MAX_CAPACITY. */
+int lfp_q_round_capacity_(size_t capacity, size_t min, size_t *rounded);
 
 /* Allocate n elements of size elem, cache-line aligned, zeroed.
  * Returns NULL on failure. */

@@ -7,7 +7,7 @@
 int lfp_spsc_init(lfp_spsc *q, size_t capacity)
 {
     size_t cap;
-    if (!q || lfp_q_round_capacity_(capacity, &cap) != 0)
+    if (!q || lfp_q_round_capacity_(capacity, 1, &cap) != 0)
         return EINVAL;
     void **slots = lfp_q_alloc_(cap, sizeof *slots);
     if (!slots)

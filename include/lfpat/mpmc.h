@@ -1,7 +1,9 @@
 /* lfpat/mpmc.h — bounded multi-producer/multi-consumer ring of void *.
  *
  * Any number of threads push and pop. NULL is a valid value. The capacity is
- * rounded up to a power of two; no allocation after init.
+ * rounded up to a power of two, at least 2 (with one cell the states
+ * "published for position p" and "free for p + 1" would share a sequence
+ * number); no allocation after init.
  *
  * Algorithm (Vyukov's bounded MPMC queue): cell i carries a sequence number
  * seq. For position p (cell p mod capacity):
@@ -70,7 +72,8 @@ typedef struct lfp_mpmc {
     alignas(LFP_CACHELINE) lfp_ec not_full;       /* pushers park here */
 } lfp_mpmc;
 
-/* Initialise with room for `capacity` values (rounded up to a power of two).
+/* Initialise with room for `capacity` values (rounded up to a power of two,
+ * at least 2).
  * Returns 0; EINVAL if q is NULL, capacity is 0 or above
  * LFP_QUEUE_MAX_CAPACITY; ENOMEM. */
 LFP_API int lfp_mpmc_init(lfp_mpmc *q, size_t capacity);
