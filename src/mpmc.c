@@ -77,7 +77,7 @@ static size_t claim_run(lfp_mpmc *q, _Atomic size_t *word, size_t n, size_t offs
 
 size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
 {
-    size_t pos;
+    size_t pos = 0;
     if (!q || !v || n == 0)
         return 0;
     size_t m = claim_run(q, &q->tail, n, 0, &pos);
@@ -94,7 +94,7 @@ size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
 
 size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
 {
-    size_t pos;
+    size_t pos = 0;
     if (!q || !v || n == 0)
         return 0;
     size_t m = claim_run(q, &q->head, n, 1, &pos);

@@ -61,7 +61,7 @@ int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel 
     if (!q || !out)
         return EINVAL;
     struct lfp_q_op op = { .q = q, .out = (void **)out };
-    return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, false);
+    return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
 }
 
 void lfp_mpsc_close(lfp_mpsc *q)

@@ -434,7 +434,7 @@ static void mpmc_try_pop_eagain_while_push_in_progress(void **state)
     (void)state;
     lfp_mpmc q;
     void *out;
-    size_t pos;
+    size_t pos = 0;
     assert_int_equal(lfp_mpmc_init(&q, 4), 0);
     assert_int_equal(lfp_mpmc_claim_push_(&q, &pos), 0);   /* producer A: claimed */
     assert_int_equal(pos, 0);
@@ -461,7 +461,7 @@ static void mpmc_try_push_eagain_while_pop_in_progress(void **state)
     (void)state;
     lfp_mpmc q;
     void *out;
-    size_t pos;
+    size_t pos = 0;
     assert_int_equal(lfp_mpmc_init(&q, 2), 0);
     assert_int_equal(lfp_mpmc_try_push(&q, V(1)), 0);
     assert_int_equal(lfp_mpmc_try_push(&q, V(2)), 0);

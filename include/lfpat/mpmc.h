@@ -178,7 +178,7 @@ static inline int lfp_mpmc_try_push(lfp_mpmc *q, void *v)
 {
     if (LFP_UNLIKELY(!q))
         return EINVAL;
-    size_t pos;
+    size_t pos = 0;
     int rc = lfp_mpmc_claim_push_(q, &pos);
     if (LFP_LIKELY(rc == 0))
         lfp_mpmc_publish_(q, pos, v);
@@ -193,7 +193,7 @@ static inline int lfp_mpmc_try_pop(lfp_mpmc *q, void **out)
 {
     if (LFP_UNLIKELY(!q || !out))
         return EINVAL;
-    size_t pos;
+    size_t pos = 0;
     int rc = lfp_mpmc_claim_pop_(q, &pos);
     if (LFP_LIKELY(rc == 0))
         *out = lfp_mpmc_release_(q, pos);
