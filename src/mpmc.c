@@ -1,5 +1,6 @@
 #include "lfpat/mpmc.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 #include "queue_util.h"
@@ -115,10 +116,17 @@ static int try_push_op(void *arg)
     return lfp_mpmc_try_push(op->q, op->value);
 }
 
+/* After close, EAGAIN can only mean a push that claimed before close has not
+ * published yet; its wake-one may pick another parked popper, so do not park
+ * on it: yield until it publishes (it is past its last check and never
+ * waits). This keeps "close wakes every blocked pop" true. */
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    return lfp_mpmc_try_pop(op->q, op->out);
+    int rc;
+    while ((rc = lfp_mpmc_try_pop(op->q, op->out)) == EAGAIN && lfp_mpmc_closed(op->q))
+        sched_yield();
+    return rc;
 }
 
 int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)

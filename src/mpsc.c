@@ -1,5 +1,7 @@
 #include "lfpat/mpsc.h"
 
+#include <sched.h>
+
 #include "queue_util.h"
 
 int lfp_mpsc_init(lfp_mpsc *q)
@@ -50,10 +52,16 @@ size_t lfp_mpsc_pop_n(lfp_mpsc *q, lfp_mpsc_node **v, size_t n)
     return m;
 }
 
+/* After close, EAGAIN means a push accepted before close has not linked yet:
+ * yield until it does rather than park (see try_pop_op in mpmc.c). */
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    return lfp_mpsc_try_pop(op->q, (lfp_mpsc_node **)op->out);
+    int rc;
+    while ((rc = lfp_mpsc_try_pop(op->q, (lfp_mpsc_node **)op->out)) == EAGAIN &&
+           lfp_mpsc_closed(op->q))
+        sched_yield();
+    return rc;
 }
 
 int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel)

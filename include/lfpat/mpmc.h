@@ -48,6 +48,9 @@
  * happens-before the push that reuses its cell.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
+ * After close a blocking pop never parks: if a push that claimed before close
+ * has not published, the pop yields until it does (that push is past its
+ * last check and never waits), so close wakes every blocked pop for good.
  */
 #ifndef LFPAT_MPMC_H
 #define LFPAT_MPMC_H

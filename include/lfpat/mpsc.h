@@ -40,7 +40,8 @@
  *
  * Close: push returns EPIPE afterwards (the node stays the caller's; push may
  * have cleared its next field); pops drain what was accepted, then EPIPE;
- * blocked pops wake.
+ * blocked pops wake; after close a blocking pop yields (never parks) while an
+ * accepted push has not linked yet.
  */
 #ifndef LFPAT_MPSC_H
 #define LFPAT_MPSC_H
