@@ -1,6 +1,5 @@
 #include "lfpat/mpmc.h"
 
-#include <sched.h>
 #include <stdlib.h>
 
 #include "queue_util.h"
@@ -67,8 +66,9 @@ static size_t claim_run(lfp_mpmc *q, _Atomic size_t *word, size_t n, size_t offs
             pos = now;
             continue;
         }
-        /* relaxed: tickets; the cells' seq carries the data ordering. */
-        if (atomic_compare_exchange_weak_explicit(word, &pos, pos + m, memory_order_relaxed,
+        /* seq_cst: tickets (the cells' seq carries the data ordering) and
+         * the SB write for the notify after the batch (see mpmc.h). */
+        if (atomic_compare_exchange_weak_explicit(word, &pos, pos + m, memory_order_seq_cst,
                                                   memory_order_relaxed)) {
             *first = pos;
             return m;
@@ -89,7 +89,7 @@ size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
         atomic_store_explicit(&c->seq, pos + i + 1, memory_order_release);
     }
     if (m)
-        lfp_ec_notify_all(&q->not_empty);
+        lfp_q_notify_after_sc_(&q->not_empty, 0x7fffffff);
     return m;
 }
 
@@ -106,42 +106,48 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
         atomic_store_explicit(&c->seq, pos + i + q->mask + 1, memory_order_release);
     }
     if (m)
-        lfp_ec_notify_all(&q->not_full);
+        lfp_q_notify_after_sc_(&q->not_full, 0x7fffffff);
     return m;
 }
 
+/* The blocking calls' try functions: like try_push/try_pop, but a cell held
+ * by an operation in progress is waited out by yielding, not by parking
+ * (its holder notifies before it publishes, see mpmc.h). */
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    return lfp_mpmc_try_push(op->q, op->value);
-}
-
-/* After close, EAGAIN can only mean a push that claimed before close has not
- * published yet; its wake-one may pick another parked popper, so do not park
- * on it: yield until it publishes (it is past its last check and never
- * waits). This keeps "close wakes every blocked pop" true. */
-static int try_pop_op(void *arg)
-{
-    struct lfp_q_op *op = arg;
+    size_t pos = 0;
     int rc;
-    while ((rc = lfp_mpmc_try_pop(op->q, op->out)) == EAGAIN && lfp_mpmc_closed(op->q))
-        sched_yield();
+    while ((rc = lfp_mpmc_claim_push_(op->q, &pos)) == LFP_Q_BUSY_)
+        if ((rc = lfp_q_busy_yield_(op)) != 0)
+            return rc;
+    if (rc == 0)
+        lfp_mpmc_publish_(op->q, pos, op->value);
     return rc;
 }
 
-int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+static int try_pop_op(void *arg)
 {
-    if (!q)
-        return EINVAL;
-    struct lfp_q_op op = { .q = q, .value = v };
+    struct lfp_q_op *op = arg;
+    size_t pos = 0;
+    int rc;
+    while ((rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_)
+        if ((rc = lfp_q_busy_yield_(op)) != 0)
+            return rc;
+    if (rc == 0)
+        *op->out = lfp_mpmc_release_(op->q, pos);
+    return rc;
+}
+
+int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+{
+    struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
     return lfp_ec_await(&q->not_full, try_push_op, &op, deadline, cancel, true);
 }
 
-int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+int lfp_mpmc_pop_wait_(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
-    if (!q || !out)
-        return EINVAL;
-    struct lfp_q_op op = { .q = q, .out = out };
+    struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
     return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
 }
 

@@ -1,7 +1,5 @@
 #include "lfpat/mpsc.h"
 
-#include <sched.h>
-
 #include "queue_util.h"
 
 int lfp_mpsc_init(lfp_mpsc *q)
@@ -52,23 +50,25 @@ size_t lfp_mpsc_pop_n(lfp_mpsc *q, lfp_mpsc_node **v, size_t n)
     return m;
 }
 
-/* After close, EAGAIN means a push accepted before close has not linked yet:
- * yield until it does rather than park (see try_pop_op in mpmc.c). */
+/* The blocking pop's try function: a link still missing (a push between its
+ * CAS and its link) is waited out by yielding, not parking. */
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
+    lfp_mpsc *q = op->q;
+    if (!lfp_mpsc_enter_(q))
+        return EBUSY;
     int rc;
-    while ((rc = lfp_mpsc_try_pop(op->q, (lfp_mpsc_node **)op->out)) == EAGAIN &&
-           lfp_mpsc_closed(op->q))
-        sched_yield();
+    while ((rc = lfp_mpsc_take_(q, (lfp_mpsc_node **)op->out)) == LFP_Q_BUSY_)
+        if ((rc = lfp_q_busy_yield_(op)) != 0)
+            break;
+    lfp_mpsc_leave_(q);
     return rc;
 }
 
-int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel)
+int lfp_mpsc_pop_wait_(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel)
 {
-    if (!q || !out)
-        return EINVAL;
-    struct lfp_q_op op = { .q = q, .out = (void **)out };
+    struct lfp_q_op op = { .q = q, .out = (void **)out, .deadline = deadline, .cancel = cancel };
     return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
 }
 

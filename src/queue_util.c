@@ -1,5 +1,6 @@
 #include "queue_util.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,16 @@ int lfp_q_round_capacity_(size_t capacity, size_t min, size_t *rounded)
     while (p < capacity)
         p <<= 1;
     *rounded = p;
+    return 0;
+}
+
+int lfp_q_busy_yield_(const struct lfp_q_op *op)
+{
+    if (lfp_cancel_fired(op->cancel))
+        return ECANCELED;
+    if (op->deadline != LFP_FOREVER && lfp_now() >= op->deadline)
+        return ETIMEDOUT;
+    sched_yield();
     return 0;
 }
 

@@ -27,6 +27,13 @@ struct lfp_q_op {
     void *q;
     void *value;     /* push */
     void **out;      /* pop */
+    int64_t deadline;
+    lfp_cancel *cancel;
 };
+
+/* A blocking call's claim found its cell held by an operation in progress
+ * (LFP_Q_BUSY_): yield so the holder can finish, unless the deadline passed
+ * or the token fired. Returns 0 to retry, ETIMEDOUT or ECANCELED. */
+int lfp_q_busy_yield_(const struct lfp_q_op *op);
 
 #endif

@@ -90,18 +90,14 @@ static int try_pop_op(void *arg)
     return lfp_spsc_try_pop(op->q, op->out);
 }
 
-int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
-    if (!q)
-        return EINVAL;
     struct lfp_q_op op = { .q = q, .value = v };
     return lfp_ec_await(&q->not_full, try_push_op, &op, deadline, cancel, true);
 }
 
-int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
-    if (!q || !out)
-        return EINVAL;
     struct lfp_q_op op = { .q = q, .out = out };
     return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
 }

@@ -28,9 +28,17 @@
  * try_pop still reports EAGAIN until that one push publishes (a preempted
  * producer delays it by up to its time slice). Symmetrically, try_push
  * returns EAGAIN when cell[tail] still holds a value whose pop has claimed
- * but not finished it. Blocking push/pop spin only briefly (yielding) on
- * such a cell, then park; the late publish wakes them (tested in tests/test_queue.c,
- * mpmc_try_pop_eagain_while_push_in_progress).
+ * but not finished it (tested in tests/test_queue.c,
+ * mpmc_try_pop_eagain_while_push_in_progress and ..._push_eagain_while_pop_...).
+ *
+ * Blocking and wake-ups: a blocking pop parks on not_empty only when the
+ * queue is truly empty (tail == head: no push has even claimed); a blocking
+ * push parks on not_full only when no pop has claimed the cell it needs. On a
+ * cell held by an operation in progress they yield instead (the holder has
+ * passed all its checks and never waits, so it finishes as soon as it runs,
+ * and yielding hands it the CPU when it was preempted). Because the wait condition is the
+ * claim CAS (seq_cst), the notify after it needs no fence: one locked
+ * instruction per push or pop in total (qcommon.h has the SB argument).
  *
  * Linearizability: a successful push takes effect at its claim CAS, a
  * successful pop at its claim CAS; pop p returns the value of push p, and
@@ -85,8 +93,9 @@ LFP_API int lfp_mpmc_init(lfp_mpmc *q, size_t capacity);
 LFP_API void lfp_mpmc_destroy(lfp_mpmc *q);
 
 /* internal: claim the next push position. Returns 0 and *pos; EAGAIN if
- * cell[tail] is not free (full, or its pop in progress); EPIPE if closed.
- * A successful claim must be followed by lfp_mpmc_publish_. */
+ * full (no pop has claimed cell[tail]'s old value); LFP_Q_BUSY_ if that pop
+ * is in progress; EPIPE if closed. A successful claim must be followed by
+ * lfp_mpmc_publish_. */
 static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
 {
     /* relaxed: a guess validated by the CAS. */
@@ -100,18 +109,24 @@ static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
         size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         intptr_t dif = (intptr_t)(seq - pos);
         if (dif == 0) {
-            /* relaxed: the position is a ticket; the data hand-off is
-             * ordered by the cell's seq (acquire above, release in publish). */
+            /* seq_cst: the position is a ticket (the data hand-off is ordered
+             * by the cell's seq); seq_cst makes this CAS the SB write that
+             * lets lfp_mpmc_publish_ notify without a fence: a popper parks
+             * only after seeing tail == head (qcommon.h). */
             if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed, memory_order_relaxed)) {
+                                                      memory_order_seq_cst, memory_order_relaxed)) {
                 *pos_out = pos;
                 return 0;
             }
         } else {
             /* relaxed: as above. */
             size_t now = atomic_load_explicit(&q->tail, memory_order_relaxed);
-            if (dif < 0 && now == pos)
-                return EAGAIN;   /* cell[pos] still holds the value of pos - capacity */
+            if (dif < 0 && now == pos) {
+                /* cell[pos] still holds the value of pos - capacity. relaxed:
+                 * a snapshot; for a waiter, ordered by lfp_ec_prepare's fence. */
+                size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+                return pos - h > q->mask ? EAGAIN : LFP_Q_BUSY_;
+            }
             pos = now;
         }
     }
@@ -125,12 +140,14 @@ static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
     /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_,
      * publishes value. */
     atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-    lfp_ec_notify_one(&q->not_empty);
+    /* The claim CAS was the SB write (poppers park only on tail == head). */
+    lfp_q_notify_after_sc_(&q->not_empty, 1);
 }
 
 /* internal: claim the next pop position. Returns 0 and *pos; EAGAIN if
- * cell[head] is not published (empty, or its push in progress); EPIPE if
- * closed and every claimed push position has been claimed by a pop. */
+ * empty (no push has claimed position head); LFP_Q_BUSY_ if that push is in
+ * progress; EPIPE if closed and every claimed push position has been
+ * claimed by a pop. */
 static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
 {
     /* relaxed: a guess validated by the CAS. */
@@ -141,9 +158,10 @@ static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
         size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         intptr_t dif = (intptr_t)(seq - (pos + 1));
         if (dif == 0) {
-            /* relaxed: a ticket, as in lfp_mpmc_claim_push_. */
+            /* seq_cst: a ticket, and the SB write for the not_full notify
+             * in lfp_mpmc_release_ (as in lfp_mpmc_claim_push_). */
             if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed, memory_order_relaxed)) {
+                                                      memory_order_seq_cst, memory_order_relaxed)) {
                 *pos_out = pos;
                 return 0;
             }
@@ -152,9 +170,12 @@ static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
             size_t now = atomic_load_explicit(&q->head, memory_order_relaxed);
             if (dif < 0 && now == pos) {
                 /* relaxed: only the value matters; pos | CLOSED exists in
-                 * tail's modification order only if no push ever claims pos. */
+                 * tail's modification order only if no push ever claims pos.
+                 * For a waiter, ordered by lfp_ec_prepare's fence. */
                 size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-                return t == (pos | LFP_Q_CLOSED) ? EPIPE : EAGAIN;
+                if ((t & ~LFP_Q_CLOSED) != pos)
+                    return LFP_Q_BUSY_;
+                return t & LFP_Q_CLOSED ? EPIPE : EAGAIN;
             }
             pos = now;
         }
@@ -169,7 +190,9 @@ static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
     /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_:
      * our read of value happens-before the next lap's write. */
     atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
-    lfp_ec_notify_one(&q->not_full);
+    /* The claim CAS on head was the SB write (pushers park only when no pop
+     * has claimed the cell they need). */
+    lfp_q_notify_after_sc_(&q->not_full, 1);
     return v;
 }
 
@@ -185,7 +208,7 @@ static inline int lfp_mpmc_try_push(lfp_mpmc *q, void *v)
     int rc = lfp_mpmc_claim_push_(q, &pos);
     if (LFP_LIKELY(rc == 0))
         lfp_mpmc_publish_(q, pos, v);
-    return rc;
+    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
 }
 
 /* Pop the oldest value into *out. Returns 0; EAGAIN if empty (or the push of
@@ -200,7 +223,7 @@ static inline int lfp_mpmc_try_pop(lfp_mpmc *q, void **out)
     int rc = lfp_mpmc_claim_pop_(q, &pos);
     if (LFP_LIKELY(rc == 0))
         *out = lfp_mpmc_release_(q, pos);
-    return rc;
+    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
 }
 
 /* Push up to n values from v[] at consecutive positions with one claim (so
@@ -218,14 +241,24 @@ LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
  * q is NULL. Room is preferred over ETIMEDOUT/ECANCELED.
  * Progress: lock-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
-LFP_API int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_mpmc_try_push(q, v);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_mpmc_push_wait_(q, v, deadline, cancel);
+}
 
 /* Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT), or `cancel` fires
  * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
  * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
  * Ordering: the push that stored the value happens-before this pop returns it. */
-LFP_API int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_mpmc_pop_wait_(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_mpmc_try_pop(q, out);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_mpmc_pop_wait_(q, out, deadline, cancel);
+}
 
 /* Close: later pushes fail with EPIPE; pushes that claimed before close are
  * delivered; pops drain, then return EPIPE; every blocked thread wakes.

@@ -19,8 +19,9 @@
  * the node at the head of the chain is the one whose successor link is still
  * missing — i.e. when the oldest not-yet-popped push (in link order) has done
  * its CAS but not its link. Pushes that CASed after it (and may already have
- * returned 0) stay invisible until it links. Blocking pop parks and the link
- * wakes it. Tested in tests/test_queue.c (mpsc_try_pop_eagain_while_push_in_progress).
+ * returned 0) stay invisible until it links. A blocking pop parks only when
+ * tail is the stub (truly empty); the push notifies right after its CAS, and
+ * a pop that finds a link missing yields until it appears. Tested in tests/test_queue.c (mpsc_try_pop_eagain_while_push_in_progress).
  *
  * Linearizability: pushes take effect at their CAS on tail (a total order,
  * and each producer's pushes in program order: per-producer FIFO); pops
@@ -40,8 +41,7 @@
  *
  * Close: push returns EPIPE afterwards (the node stays the caller's; push may
  * have cleared its next field); pops drain what was accepted, then EPIPE;
- * blocked pops wake; after close a blocking pop yields (never parks) while an
- * accepted push has not linked yet.
+ * blocked pops wake.
  */
 #ifndef LFPAT_MPSC_H
 #define LFPAT_MPSC_H
@@ -88,17 +88,17 @@ static inline int lfp_mpsc_append_(lfp_mpsc *q, lfp_mpsc_node *first, lfp_mpsc_n
         closed = t & LFP_MPSC_CLOSED_;
         if (closed && !keep_closed)
             return EPIPE;
-        /* acq_rel: release publishes last->next = NULL to the next appender,
-         * which will store into it; acquire pairs with the previous
-         * appender's release so our link store below follows its store of
-         * NULL into the node we link behind. */
+        /* seq_cst: release publishes last->next = NULL to the next
+         * appender, which will store into it; acquire pairs with the
+         * previous appender's release so our link store below follows its
+         * store of NULL; seq_cst makes it the SB write of the notify in
+         * lfp_mpsc_push (the consumer parks only on tail == stub). */
     } while (!atomic_compare_exchange_weak_explicit(&q->tail, &t, (uintptr_t)last | closed,
-                                                    memory_order_acq_rel, memory_order_relaxed));
+                                                    memory_order_seq_cst, memory_order_relaxed));
     lfp_mpsc_node *prev = (lfp_mpsc_node *)(t & ~LFP_MPSC_CLOSED_);
-    /* seq_cst: release publishes the chain (and the producer's writes to the
-     * enclosing objects) to the consumer's acquire load of prev->next;
-     * seq_cst makes it the SB write of lfp_q_notify_after_sc_. */
-    atomic_store_explicit(&prev->next, first, memory_order_seq_cst);
+    /* release: publishes the chain (and the producer's writes to the
+     * enclosing objects) to the consumer's acquire load of prev->next. */
+    atomic_store_explicit(&prev->next, first, memory_order_release);
     return 0;
 }
 
@@ -120,13 +120,17 @@ static inline int lfp_mpsc_push(lfp_mpsc *q, lfp_mpsc_node *n)
     return rc;
 }
 
-/* internal: the empty-chain answer: EPIPE once closed and nothing can follow. */
+/* internal: the answer when the stub's link is missing: EAGAIN if tail is the
+ * stub (empty), EPIPE if also closed (nothing can follow), LFP_Q_BUSY_ if a
+ * push has swung tail but not linked yet. */
 static inline int lfp_mpsc_empty_(lfp_mpsc *q)
 {
-    /* relaxed: only the value matters; stub|CLOSED in tail means the chain
-     * ends at the stub for good. */
+    /* relaxed: only the value matters; for a waiter it is ordered by
+     * lfp_ec_prepare's fence (SB with the push's seq_cst CAS). */
     uintptr_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    return t == ((uintptr_t)&q->stub | LFP_MPSC_CLOSED_) ? EPIPE : EAGAIN;
+    if ((t & ~LFP_MPSC_CLOSED_) != (uintptr_t)&q->stub)
+        return LFP_Q_BUSY_;
+    return t & LFP_MPSC_CLOSED_ ? EPIPE : EAGAIN;
 }
 
 /* internal: the consumer's step (guard held). */
@@ -149,7 +153,7 @@ static inline int lfp_mpsc_take_(lfp_mpsc *q, lfp_mpsc_node **out)
         /* relaxed: compared only; the link loads carry the ordering. */
         uintptr_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
         if ((t & ~LFP_MPSC_CLOSED_) != (uintptr_t)h)
-            return EAGAIN;
+            return LFP_Q_BUSY_;
         /* relaxed: the stub is private to the consumer while detached; the
          * CAS in append_ publishes it. */
         atomic_store_explicit(&q->stub.next, NULL, memory_order_relaxed);
@@ -157,7 +161,7 @@ static inline int lfp_mpsc_take_(lfp_mpsc *q, lfp_mpsc_node **out)
         /* acquire: as above. */
         next = atomic_load_explicit(&h->next, memory_order_acquire);
         if (!next)
-            return EAGAIN;   /* a push got in before the stub; its link is pending */
+            return LFP_Q_BUSY_;   /* a push got in before the stub; its link is pending */
     }
     q->head = next;
     /* relaxed: single writer (the guard holder); read by lfp_mpsc_size. */
@@ -194,7 +198,7 @@ static inline int lfp_mpsc_try_pop(lfp_mpsc *q, lfp_mpsc_node **out)
         return EBUSY;
     int rc = lfp_mpsc_take_(q, out);
     lfp_mpsc_leave_(q);
-    return rc;
+    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
 }
 
 /* Push the n nodes of v[] in order as one chain with one CAS (they stay
@@ -210,7 +214,14 @@ LFP_API size_t lfp_mpsc_pop_n(lfp_mpsc *q, lfp_mpsc_node **v, size_t n);
  * `deadline` passes (ETIMEDOUT) or `cancel` fires (ECANCELED). Returns 0 and
  * *out; EBUSY if another consumer is popping; EINVAL if q or out is NULL.
  * Progress: blocks (spins briefly, then parks). */
-LFP_API int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_mpsc_pop_wait_(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline,
+                               lfp_cancel *cancel);
+static inline int lfp_mpsc_pop(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline,
+                               lfp_cancel *cancel)
+{
+    int rc = lfp_mpsc_try_pop(q, out);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_mpsc_pop_wait_(q, out, deadline, cancel);
+}
 
 /* Close: later pushes fail with EPIPE; the consumer drains, then gets EPIPE;
  * a blocked pop wakes. Idempotent; any thread. Progress: lock-free. */

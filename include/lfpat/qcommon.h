@@ -21,6 +21,12 @@ extern "C" {
  * other bits (2^63 pushes before it could be reached). */
 #define LFP_Q_CLOSED (((size_t)-1 >> 1) + 1)
 
+/* internal result of the claim steps: the cell is held by an operation in
+ * progress (claimed, not yet published/released). Public try calls report it
+ * as EAGAIN; blocking calls yield on it instead of parking (the holder is
+ * past all its checks and never waits, so it finishes as soon as it runs). */
+#define LFP_Q_BUSY_ (-1)
+
 /* Largest capacity accepted by the bounded queues; above it init returns
  * EINVAL (below it, a failed allocation returns ENOMEM). */
 #define LFP_QUEUE_MAX_CAPACITY ((size_t)1 << 30)

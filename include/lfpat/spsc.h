@@ -133,14 +133,24 @@ LFP_API size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n);
  * can complete does, even past its deadline.
  * Progress: wait-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
-LFP_API int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_spsc_try_push(q, v);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_spsc_push_wait_(q, v, deadline, cancel);
+}
 
 /* Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT) or `cancel` fires
  * (ECANCELED). Consumer only. Returns 0 and stores the value in *out; EINVAL
  * if q or out is NULL. Progress: wait-free when a value is ready; otherwise
  * blocks. Ordering: as try_pop. */
-LFP_API int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_spsc_try_pop(q, out);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_spsc_pop_wait_(q, out, deadline, cancel);
+}
 
 /* Close: later pushes fail with EPIPE, pops drain then return EPIPE, and
  * every blocked push/pop wakes. Idempotent; callable from any thread.
