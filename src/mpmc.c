@@ -66,9 +66,8 @@ static size_t claim_run(lfp_mpmc *q, _Atomic size_t *word, size_t n, size_t offs
             pos = now;
             continue;
         }
-        /* seq_cst: tickets (the cells' seq carries the data ordering) and
-         * the SB write for the notify after the batch (see mpmc.h). */
-        if (atomic_compare_exchange_weak_explicit(word, &pos, pos + m, memory_order_seq_cst,
+        /* relaxed: tickets; the cells' seq carries the data ordering. */
+        if (atomic_compare_exchange_weak_explicit(word, &pos, pos + m, memory_order_relaxed,
                                                   memory_order_relaxed)) {
             *first = pos;
             return m;
@@ -89,7 +88,7 @@ size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
         atomic_store_explicit(&c->seq, pos + i + 1, memory_order_release);
     }
     if (m)
-        lfp_q_notify_after_sc_(&q->not_empty, 0x7fffffff);
+        lfp_ec_notify_all(&q->not_empty);   /* one fence per batch */
     return m;
 }
 
@@ -106,24 +105,19 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
         atomic_store_explicit(&c->seq, pos + i + q->mask + 1, memory_order_release);
     }
     if (m)
-        lfp_q_notify_after_sc_(&q->not_full, 0x7fffffff);
+        lfp_ec_notify_all(&q->not_full);   /* one fence per batch */
     return m;
 }
 
-/* The blocking calls' try functions: like try_push/try_pop, but a cell held
- * by an operation in progress is waited out by yielding, not by parking
- * (its holder notifies before it publishes, see mpmc.h). */
+/* The blocking calls' try functions. A cell held by an operation in progress
+ * is EAGAIN (spin, then park: its holder's seq_cst store + notify wakes us),
+ * except after close: then the wake-one of that holder may go to another
+ * parked popper, and close's wake-all is spent, so yield until it publishes
+ * (it is past all its checks and never waits). */
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    size_t pos = 0;
-    int rc;
-    while ((rc = lfp_mpmc_claim_push_(op->q, &pos)) == LFP_Q_BUSY_)
-        if ((rc = lfp_q_busy_yield_(op)) != 0)
-            return rc;
-    if (rc == 0)
-        lfp_mpmc_publish_(op->q, pos, op->value);
-    return rc;
+    return lfp_mpmc_try_push(op->q, op->value);
 }
 
 static int try_pop_op(void *arg)
@@ -131,12 +125,12 @@ static int try_pop_op(void *arg)
     struct lfp_q_op *op = arg;
     size_t pos = 0;
     int rc;
-    while ((rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_)
+    while ((rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_ && lfp_mpmc_closed(op->q))
         if ((rc = lfp_q_busy_yield_(op)) != 0)
             return rc;
     if (rc == 0)
         *op->out = lfp_mpmc_release_(op->q, pos);
-    return rc;
+    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
 }
 
 int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)

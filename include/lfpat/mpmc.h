@@ -31,14 +31,15 @@
  * but not finished it (tested in tests/test_queue.c,
  * mpmc_try_pop_eagain_while_push_in_progress and ..._push_eagain_while_pop_...).
  *
- * Blocking and wake-ups: a blocking pop parks on not_empty only when the
- * queue is truly empty (tail == head: no push has even claimed); a blocking
- * push parks on not_full only when no pop has claimed the cell it needs. On a
- * cell held by an operation in progress they yield instead (the holder has
- * passed all its checks and never waits, so it finishes as soon as it runs,
- * and yielding hands it the CPU when it was preempted). Because the wait condition is the
- * claim CAS (seq_cst), the notify after it needs no fence: one locked
- * instruction per push or pop in total (qcommon.h has the SB argument).
+ * Blocking and wake-ups: a blocking call that finds its cell empty/full or
+ * held by an operation in progress spins briefly (pause, then yield) and
+ * then parks on the eventcount; it never spins for long behind a preempted
+ * thread, so oversubscription does not collapse throughput. The publish and
+ * release stores of seq are seq_cst, which makes them the SB write of the
+ * notify (qcommon.h): no separate fence, two locked instructions per push
+ * or pop (the claim CAS and that store). After close, a blocking pop that
+ * finds a push still in progress yields until it publishes instead of
+ * parking (so close's wake-up is never needed twice).
  *
  * Linearizability: a successful push takes effect at its claim CAS, a
  * successful pop at its claim CAS; pop p returns the value of push p, and
@@ -56,9 +57,6 @@
  * happens-before the push that reuses its cell.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
- * After close a blocking pop never parks: if a push that claimed before close
- * has not published, the pop yields until it does (that push is past its
- * last check and never waits), so close wakes every blocked pop for good.
  */
 #ifndef LFPAT_MPMC_H
 #define LFPAT_MPMC_H
@@ -109,12 +107,10 @@ static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
         size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         intptr_t dif = (intptr_t)(seq - pos);
         if (dif == 0) {
-            /* seq_cst: the position is a ticket (the data hand-off is ordered
-             * by the cell's seq); seq_cst makes this CAS the SB write that
-             * lets lfp_mpmc_publish_ notify without a fence: a popper parks
-             * only after seeing tail == head (qcommon.h). */
+            /* relaxed: the position is a ticket; the data hand-off is
+             * ordered by the cell's seq (acquire above, release in publish). */
             if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_seq_cst, memory_order_relaxed)) {
+                                                      memory_order_relaxed, memory_order_relaxed)) {
                 *pos_out = pos;
                 return 0;
             }
@@ -137,10 +133,11 @@ static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
 {
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     c->value = v;
-    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_,
-     * publishes value. */
-    atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-    /* The claim CAS was the SB write (poppers park only on tail == head). */
+    /* seq_cst: its release half pairs with the acquire load of seq in
+     * lfp_mpmc_claim_pop_ and publishes value; seq_cst makes it the SB write
+     * of lfp_q_notify_after_sc_ (a parked popper re-read this seq after its
+     * lfp_ec_prepare fence), so no separate fence is needed. */
+    atomic_store_explicit(&c->seq, pos + 1, memory_order_seq_cst);
     lfp_q_notify_after_sc_(&q->not_empty, 1);
 }
 
@@ -158,10 +155,9 @@ static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
         size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         intptr_t dif = (intptr_t)(seq - (pos + 1));
         if (dif == 0) {
-            /* seq_cst: a ticket, and the SB write for the not_full notify
-             * in lfp_mpmc_release_ (as in lfp_mpmc_claim_push_). */
+            /* relaxed: a ticket, as in lfp_mpmc_claim_push_. */
             if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_seq_cst, memory_order_relaxed)) {
+                                                      memory_order_relaxed, memory_order_relaxed)) {
                 *pos_out = pos;
                 return 0;
             }
@@ -187,11 +183,10 @@ static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
 {
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     void *v = c->value;
-    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_:
-     * our read of value happens-before the next lap's write. */
-    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
-    /* The claim CAS on head was the SB write (pushers park only when no pop
-     * has claimed the cell they need). */
+    /* seq_cst: its release half pairs with the acquire load of seq in
+     * lfp_mpmc_claim_push_ (our read of value happens-before the next lap's
+     * write); seq_cst makes it the SB write of lfp_q_notify_after_sc_. */
+    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_seq_cst);
     lfp_q_notify_after_sc_(&q->not_full, 1);
     return v;
 }
