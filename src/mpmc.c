@@ -114,6 +114,9 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
  * except after close: then the wake-one of that holder may go to another
  * parked popper, and close's wake-all is spent, so yield until it publishes
  * (it is past all its checks and never waits). */
+/* Yields on an in-progress cell before the pop falls back to parking. */
+#define BUSY_YIELDS 8
+
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
@@ -125,9 +128,12 @@ static int try_pop_op(void *arg)
     struct lfp_q_op *op = arg;
     size_t pos = 0;
     int rc;
-    while ((rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_ && lfp_mpmc_closed(op->q))
+    for (unsigned i = 0; (rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_; i++) {
+        if (i >= BUSY_YIELDS && !lfp_mpmc_closed(op->q))
+            break;
         if ((rc = lfp_q_busy_yield_(op)) != 0)
             return rc;
+    }
     if (rc == 0)
         *op->out = lfp_mpmc_release_(op->q, pos);
     return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
@@ -136,13 +142,13 @@ static int try_pop_op(void *arg)
 int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
-    return lfp_ec_await(&q->not_full, try_push_op, &op, deadline, cancel, true);
+    return lfp_q_await_(&q->not_full, try_push_op, &op);
 }
 
 int lfp_mpmc_pop_wait_(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
-    return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
+    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
 }
 
 void lfp_mpmc_close(lfp_mpmc *q)

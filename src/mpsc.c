@@ -69,7 +69,7 @@ static int try_pop_op(void *arg)
 int lfp_mpsc_pop_wait_(lfp_mpsc *q, lfp_mpsc_node **out, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .out = (void **)out, .deadline = deadline, .cancel = cancel };
-    return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
+    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
 }
 
 void lfp_mpsc_close(lfp_mpsc *q)

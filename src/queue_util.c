@@ -25,6 +25,18 @@ int lfp_q_busy_yield_(const struct lfp_q_op *op)
     return 0;
 }
 
+int lfp_q_await_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op)
+{
+    for (unsigned i = 0; i < LFP_Q_SPIN_YIELDS; i++) {
+        int rc = try_fn(op);
+        if (rc != EAGAIN)
+            return rc;
+        if ((rc = lfp_q_busy_yield_(op)) != 0)
+            return rc;
+    }
+    return lfp_ec_await(ec, try_fn, op, op->deadline, op->cancel, true);
+}
+
 void *lfp_q_alloc_(size_t n, size_t elem)
 {
     /* n <= 2^30 and elem is a small struct: no overflow; round the size up to

@@ -92,14 +92,14 @@ static int try_pop_op(void *arg)
 
 int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
-    struct lfp_q_op op = { .q = q, .value = v };
-    return lfp_ec_await(&q->not_full, try_push_op, &op, deadline, cancel, true);
+    struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
+    return lfp_q_await_(&q->not_full, try_push_op, &op);
 }
 
 int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
-    struct lfp_q_op op = { .q = q, .out = out };
-    return lfp_ec_await(&q->not_empty, try_pop_op, &op, deadline, cancel, true);
+    struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
+    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
 }
 
 void lfp_spsc_close(lfp_spsc *q)
