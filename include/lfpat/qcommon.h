@@ -45,8 +45,15 @@ extern "C" {
  * fast path (the seq_cst write is the full barrier). */
 static inline void lfp_q_notify_after_sc_(lfp_ec *ec, int n)
 {
+#if LFP_TSAN
+    /* acq_rel RMW: under TSan lfp_ec_prepare has no fence; use the same
+     * TSan-modelled RMW pairing as lfp_ec_notify_ (eventcount.h). */
+    uint32_t w = atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
+#else
     /* seq_cst: the notifier's load in the SB shape above. */
-    if (LFP_UNLIKELY(atomic_load_explicit(&ec->waiters, memory_order_seq_cst) != 0))
+    uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_seq_cst);
+#endif
+    if (LFP_UNLIKELY(w != 0))
         lfp_ec_wake_(ec, n);
 }
 
