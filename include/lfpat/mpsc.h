@@ -28,8 +28,9 @@
  * return nodes in exactly that order. EAGAIN is exact except in the window
  * above. Progress: push is lock-free (its CAS fails only when another push,
  * a stub re-append or close succeeded) and never blocks; try_pop is
- * obstruction-free with respect to producers: it may return EAGAIN while a
- * producer sits between CAS and link (it never waits for it).
+ * wait-free in steps (it never waits for a producer), at the price of the
+ * EAGAIN above while a producer sits between CAS and link; blocking pop
+ * yields on that state and parks only when the queue is truly empty.
  * Ordering: a push happens-before the pop that returns its node (everything
  * the producer wrote into the enclosing object before pushing is visible).
  *
