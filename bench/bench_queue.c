@@ -309,9 +309,11 @@ static uint64_t wfcq_consume_b(struct bq *b, int id)
     uint64_t n = 0;
     unsigned r = 0;
     for (;;) {
-        /* single consumer: the lock-free dequeue liburcu offers for it. */
-        struct cds_wfcq_node *w = __cds_wfcq_dequeue_blocking(&b->wh, &b->wt);
-        if (w) {
+        /* single consumer, no lock; the non-blocking form, because the
+         * blocking one sleeps 10 ms (poll) when it meets an enqueue in
+         * progress. WOULDBLOCK and empty are retried with our backoff. */
+        struct cds_wfcq_node *w = __cds_wfcq_dequeue_nonblocking(&b->wh, &b->wt);
+        if (w && w != CDS_WFCQ_WOULDBLOCK) {
             release_node((struct node *)((char *)w - offsetof(struct node, wnode)));
             n++;
             r = 0;
