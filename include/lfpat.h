@@ -7,6 +7,8 @@
 #include "lfpat/eventcount.h"
 #include "lfpat/counter.h"
 #include "lfpat/locked.h"
+#include "lfpat/once.h"
+#include "lfpat/sem.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -32,6 +32,60 @@ LFP_API void    lfp_locked_counter_destroy(lfp_locked_counter *c);
 LFP_API int64_t lfp_locked_counter_add(lfp_locked_counter *c, int64_t d);   /* new value */
 LFP_API int64_t lfp_locked_counter_get(lfp_locked_counter *c);
 
+/* ------------------------------------------------------------ once, sem, wsem */
+/* The twins of lfpat/once.h and lfpat/sem.h, same contracts and codes.
+ * lfp_locked_once holds its mutex while fn runs (the pthread_once reading):
+ * later callers block on the mutex, and after a failed _retry attempt the
+ * next one to get the mutex retries. lfp_locked_sem and lfp_locked_wsem keep
+ * plain counters under a mutex; they block on an eventcount instead of a
+ * condition variable so that a cancel token wakes them promptly (a condvar
+ * cannot be woken by lfp_cancel_fire). lfp_locked_wsem uses the same FIFO
+ * waiter queue as lfp_wsem. */
+#include "lfpat/sem.h"
+
+typedef struct lfp_locked_once {
+    pthread_mutex_t lock;
+    bool done;
+    int result;
+} lfp_locked_once;
+
+#define LFP_LOCKED_ONCE_INIT { PTHREAD_MUTEX_INITIALIZER, false, 0 }
+
+LFP_API int  lfp_locked_once_init(lfp_locked_once *o);      /* 0, EINVAL */
+LFP_API void lfp_locked_once_destroy(lfp_locked_once *o);
+LFP_API int  lfp_locked_once_call(lfp_locked_once *o, int (*fn)(void *), void *arg);
+LFP_API int  lfp_locked_once_call_retry(lfp_locked_once *o, int (*fn)(void *), void *arg);
+LFP_API bool lfp_locked_once_done(lfp_locked_once *o);
+
+typedef struct lfp_locked_sem {
+    pthread_mutex_t lock;
+    lfp_ec ec;
+    unsigned capacity, available, waiting;
+    uint64_t acquires, releases, timeouts, cancellations;
+} lfp_locked_sem;
+
+LFP_API int  lfp_locked_sem_init(lfp_locked_sem *s, unsigned capacity);  /* 0, EINVAL */
+LFP_API void lfp_locked_sem_destroy(lfp_locked_sem *s);
+LFP_API int  lfp_locked_sem_try_acquire(lfp_locked_sem *s);              /* 0, EAGAIN, EINVAL */
+LFP_API int  lfp_locked_sem_acquire(lfp_locked_sem *s, int64_t deadline, lfp_cancel *cancel);
+LFP_API int  lfp_locked_sem_release(lfp_locked_sem *s);                  /* 0, EOVERFLOW, EINVAL */
+LFP_API unsigned lfp_locked_sem_available(lfp_locked_sem *s);
+LFP_API void lfp_locked_sem_stats(lfp_locked_sem *s, struct lfp_sem_stats *st);
+
+typedef struct lfp_locked_wsem {
+    pthread_mutex_t lock;
+    int64_t capacity, free;
+    struct lfp_wsem_queue queue;
+} lfp_locked_wsem;
+
+LFP_API int  lfp_locked_wsem_init(lfp_locked_wsem *s, int64_t capacity);  /* 0, EINVAL */
+LFP_API void lfp_locked_wsem_destroy(lfp_locked_wsem *s);
+LFP_API int  lfp_locked_wsem_try_acquire(lfp_locked_wsem *s, int64_t n);
+LFP_API int  lfp_locked_wsem_acquire(lfp_locked_wsem *s, int64_t n, int64_t deadline,
+                                     lfp_cancel *cancel);
+LFP_API int  lfp_locked_wsem_release(lfp_locked_wsem *s, int64_t n);
+LFP_API int64_t lfp_locked_wsem_available(lfp_locked_wsem *s);
+
 /* @@ locked twins of later families go above this line, one section each @@ */
 
 #ifdef __cplusplus
