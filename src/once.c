@@ -6,8 +6,8 @@
 
 #include "park.h"
 
-enum { UNSET = LFP_ONCE_UNSET_, RUNNING = LFP_ONCE_RUNNING_,
-       WAITED = LFP_ONCE_WAITED_, DONE = LFP_ONCE_DONE_ };
+enum { UNSET = LFP_ONCE_UNSET_, RUNNING = LFP_ONCE_RUNNING_, WAITED = LFP_ONCE_WAITED_,
+       DONE = LFP_ONCE_DONE_, RETRY = LFP_ONCE_RETRY_ };
 
 /* Run fn as the claimed runner and publish the outcome. */
 static int run(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
@@ -15,10 +15,18 @@ static int run(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
     int r = fn(arg);
     if (r != 0 && retry) {
         /* release: pairs with the acquire CAS of the next claimer, so the
-         * retry sees what this failed attempt did. Wake one waiter only: it
-         * retries, the others stay parked (it claims WAITED, so they are
-         * woken when it finishes). */
-        if (atomic_exchange_explicit(&o->state, UNSET, memory_order_release) == WAITED)
+         * retry sees what this failed attempt did. With parked waiters, go
+         * to RETRY and wake one of them to retry; the others stay parked
+         * until a claimant of RETRY (as WAITED) finishes. */
+        /* relaxed: the CAS's first guess (RUNNING or WAITED); re-validated. */
+        uint32_t prev = atomic_load_explicit(&o->state, memory_order_relaxed);
+        uint32_t next;
+        do
+            next = prev == WAITED ? RETRY : UNSET;
+        while (!atomic_compare_exchange_weak_explicit(&o->state, &prev, next,
+                                                      memory_order_release,
+                                                      memory_order_relaxed));
+        if (next == RETRY)
             lfp_park_wake(&o->state, 1);
         return r;
     }
@@ -34,17 +42,15 @@ int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
 {
     if (!o || !fn)
         return EINVAL;
-    /* A thread that has parked claims as WAITED: others may still be parked
-     * behind it and must be woken when it finishes. */
-    uint32_t claim = RUNNING;
     for (;;) {
         /* acquire: pairs with the release exchanges in run(). */
         uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
         if (s == DONE)
             return o->result;
-        if (s == UNSET) {
-            /* acquire: pairs with the release exchange of a failed attempt. */
-            if (atomic_compare_exchange_strong_explicit(&o->state, &s, claim,
+        if (s == UNSET || s == RETRY) {
+            /* acquire: pairs with the release CAS of a failed attempt. */
+            if (atomic_compare_exchange_strong_explicit(&o->state, &s,
+                                                        s == RETRY ? WAITED : RUNNING,
                                                         memory_order_acquire,
                                                         memory_order_relaxed))
                 return run(o, fn, arg, retry);
@@ -60,6 +66,5 @@ int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
             continue;
         /* Returns at once if the state already moved on; re-check either way. */
         lfp_park_wait(&o->state, WAITED, LFP_FOREVER);
-        claim = WAITED;
     }
 }

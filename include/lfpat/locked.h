@@ -34,9 +34,9 @@ LFP_API int64_t lfp_locked_counter_get(lfp_locked_counter *c);
 
 /* ------------------------------------------------------------ once, sem, wsem */
 /* The twins of lfpat/once.h and lfpat/sem.h, same contracts and codes.
- * lfp_locked_once holds its mutex while fn runs (the pthread_once reading):
- * later callers block on the mutex, and after a failed _retry attempt the
- * next one to get the mutex retries. lfp_locked_sem and lfp_locked_wsem keep
+ * lfp_locked_once: a state under a mutex and a condition variable; fn runs
+ * without the mutex (so _done never blocks), callers that find it running
+ * wait on the condvar; a failed _retry attempt signals one waiter to retry. lfp_locked_sem and lfp_locked_wsem keep
  * plain counters under a mutex; they block on an eventcount instead of a
  * condition variable so that a cancel token wakes them promptly (a condvar
  * cannot be woken by lfp_cancel_fire). lfp_locked_wsem uses the same FIFO
@@ -45,11 +45,12 @@ LFP_API int64_t lfp_locked_counter_get(lfp_locked_counter *c);
 
 typedef struct lfp_locked_once {
     pthread_mutex_t lock;
-    bool done;
+    pthread_cond_t cond;   /* signalled when a run ends */
+    int state;             /* 0 unset, 1 running, 2 done */
     int result;
 } lfp_locked_once;
 
-#define LFP_LOCKED_ONCE_INIT { PTHREAD_MUTEX_INITIALIZER, false, 0 }
+#define LFP_LOCKED_ONCE_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 }
 
 LFP_API int  lfp_locked_once_init(lfp_locked_once *o);      /* 0, EINVAL */
 LFP_API void lfp_locked_once_destroy(lfp_locked_once *o);

@@ -5,23 +5,28 @@
  *     int rc = lfp_once_call(&init_once, load_config, &cfg);
  *
  * The state is one 32-bit word:
- *     UNSET   nobody has completed fn (yet, or every attempt failed: _retry)
- *     RUNNING one caller runs fn, nobody waits
+ *     UNSET   nobody has completed fn and nobody is parked
+ *     RUNNING one caller runs fn, nobody is parked
  *     WAITED  one caller runs fn, others are (or may be) parked on the word
+ *     RETRY   unset after a failed _retry attempt that had parked waiters
+ *             (some may still be parked)
  *     DONE    fn completed; `result` holds its return value
- * A caller that finds UNSET claims it with a CAS and runs fn; one that finds
- * RUNNING marks it WAITED and parks on the word (futex via src/park.h; no
- * spinning while fn runs); one that finds DONE returns the stored result.
- * The runner publishes DONE with an exchange and wakes every parked waiter
- * only when the old state was WAITED, so an uncontended first call makes no
- * system call.
+ * A caller that finds UNSET claims RUNNING with a CAS and runs fn (one that
+ * finds RETRY claims WAITED instead: parked waiters must be woken when it
+ * finishes). One that finds RUNNING marks it WAITED and parks on the word
+ * (futex via src/park.h; no spinning while fn runs); one that finds DONE
+ * returns the stored result. The runner publishes DONE with an exchange and
+ * wakes every parked waiter only when the old state was WAITED, so an
+ * uncontended first call makes no system call.
  *
- * _retry: when fn fails the runner puts the word back to UNSET and wakes ONE
- * waiter. The woken waiter claims the word as WAITED (not RUNNING: others may
- * still be parked), so whichever thread runs next wakes the rest when it
- * finishes. This is the contended-state trick of Drepper's futex mutex: a
- * parked waiter is never forgotten, and failed attempts are retried one at a
- * time instead of by every waiter at once.
+ * Why no parked waiter is forgotten: a thread parks only while the word is
+ * WAITED, and the word leaves WAITED only by the runner's exchange, which
+ * sees WAITED and wakes. After a failed _retry attempt the word becomes RETRY
+ * (not UNSET) and ONE waiter is woken: it claims (or finds another claimant
+ * and parks again). Whoever claims RETRY claims it as WAITED, so its own
+ * exchange wakes again: on success everyone, on failure the next one. Failed
+ * attempts are thus retried one caller at a time, never by every waiter at
+ * once.
  *
  * Ordering (the happens-before edge): everything fn did (and the stored
  * result) happens-before every lfp_once_call / lfp_once_call_retry that
@@ -47,7 +52,8 @@
 extern "C" {
 #endif
 
-enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONCE_DONE_ = 3 };
+enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONCE_DONE_ = 3,
+       LFP_ONCE_RETRY_ = 4 };
 
 typedef struct lfp_once {
     _Atomic uint32_t state;   /* LFP_ONCE_*_, the futex word waiters park on */
