@@ -2,7 +2,11 @@
  * in lfpat/sem.h; the FIFO waiter queue is src/wsem_queue.c. */
 #include "lfpat/sem.h"
 
+#include "park.h"
 #include "wsem_queue.h"
+
+/* Pause-only rounds (lfp_spin_pause yields from round 32 on). */
+#define SPIN_UNREGISTERED 32
 
 /* ------------------------------------------------------------ lfp_sem */
 
@@ -52,8 +56,15 @@ int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s)
         return EINVAL;
-    if (lfp_sem_try_acquire(s) == 0)
-        return 0;
+    /* Spin unregistered first: while this thread only spins, releases see
+     * no waiter and skip the notify (a fence) — the cheap handoff between two
+     * running threads. Only then register and let lfp_ec_await spin, yield
+     * and park. */
+    for (unsigned i = 0; i < SPIN_UNREGISTERED; i++) {
+        if (lfp_sem_try_acquire(s) == 0)
+            return 0;
+        lfp_spin_pause(i);
+    }
     /* relaxed: the count only has to be in the word's modification order
      * before this thread's re-checks (same-location coherence); releases read
      * it with their RMW (see "No lost wake-up" in sem.h). */
