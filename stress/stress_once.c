@@ -4,7 +4,8 @@
  * Checked: fn succeeds exactly once per object; every caller returns after
  * it finished and reads fn's plain (non-atomic) writes — TSan checks that the
  * once's happens-before edge covers them; a failed retry attempt's caller
- * gets the error and a later call succeeds. */
+ * gets the error and a later call succeeds. Rounds repeat on fresh objects
+ * until the time budget is spent. */
 #include <stdlib.h>
 
 #include "harness.h"
@@ -112,9 +113,13 @@ int main(void)
 {
     lfps_init("stress_once");
     int threads = lfps_threads(6);   /* oversubscribed on 2 cores */
-    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
-        phase(&impls[i], false, threads);
-        phase(&impls[i], true, threads);
-    }
+    /* Repeat the races on fresh objects for the time budget (at least once). */
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++)
+        for (int retry = 0; retry <= 1; retry++) {
+            int64_t end = lfp_now() + lfps_cfg.budget_ns / 4;
+            do
+                phase(&impls[i], retry, threads);
+            while (lfp_now() < end);
+        }
     return lfps_finish();
 }

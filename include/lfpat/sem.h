@@ -12,9 +12,11 @@
  *   try_acquire: CAS permits-1 if permits > 0.         (one CAS, inline)
  *   release:     CAS permits+1 if permits < capacity;   (one CAS, inline)
  *                if the old word showed waiters, notify ONE of them.
- *   acquire:     try; else add a waiter (fetch-add), then lfp_ec_await with
- *                a try that takes a permit and removes the waiter in the same
- *                CAS; on timeout/cancel remove the waiter.
+ *   acquire:     try, spinning briefly unregistered (releases then skip the
+ *                notify: the cheap handoff between two running threads);
+ *                else add a waiter (fetch-add), then lfp_ec_await with a try
+ *                that takes a permit and removes the waiter in the same CAS;
+ *                on timeout/cancel remove the waiter.
  * Linearizability: every successful operation is one successful CAS on the
  * word, its linearization point; permits never leave [0, capacity] because
  * each CAS re-validates the bound on the exact value it replaces.
@@ -84,7 +86,7 @@ struct lfp_sem_stats {
     uint64_t capacity;       /* permits given at init */
     uint64_t available;      /* free permits */
     uint64_t used;           /* capacity - available: permits held */
-    uint64_t waiting;        /* threads in a blocking acquire without a permit */
+    uint64_t waiting;        /* threads blocked in acquire (past the first spin) */
     uint64_t acquires;       /* successful acquisitions, try or blocking */
     uint64_t releases;       /* successful releases */
     uint64_t timeouts;       /* blocking acquires that returned ETIMEDOUT */
