@@ -336,6 +336,17 @@ static void sem_matches_twin(void **state)
     sem_free(&sem_impls[1], b);
 }
 
+/* lfp_wsem_capacity (no twin counterpart). */
+static void wsem_capacity(void **state)
+{
+    (void)state;
+    lfp_wsem s;
+    assert_int_equal(lfp_wsem_init(&s, 7), 0);
+    assert_int_equal(lfp_wsem_capacity(&s), 7);
+    assert_int_equal(lfp_wsem_capacity(NULL), 0);
+    lfp_wsem_destroy(&s);
+}
+
 /* lfp_sem specifics: the fast paths touch only the state word. */
 static void sem_state_word_layout(void **state)
 {
@@ -620,6 +631,7 @@ int main(void)
         cmocka_unit_test(sem_cancel_and_timeout_wake_a_blocked_acquire),
         cmocka_unit_test(sem_matches_twin),
         cmocka_unit_test(sem_state_word_layout),
+        cmocka_unit_test(wsem_capacity),
         cmocka_unit_test(wsem_bad_input),
         cmocka_unit_test(wsem_try_release_overflow),
         cmocka_unit_test(wsem_deadline_and_cancel_without_waiting),
