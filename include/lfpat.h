@@ -10,6 +10,8 @@
 #include "lfpat/spsc.h"
 #include "lfpat/mpmc.h"
 #include "lfpat/mpsc.h"
+#include "lfpat/once.h"
+#include "lfpat/sem.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

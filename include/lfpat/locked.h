@@ -67,6 +67,60 @@ LFP_API int    lfp_locked_queue_pop(lfp_locked_queue *q, void **out, int64_t dea
 LFP_API size_t lfp_locked_queue_push_n(lfp_locked_queue *q, void *const *v, size_t n);
 LFP_API size_t lfp_locked_queue_pop_n(lfp_locked_queue *q, void **v, size_t n);
 LFP_API void   lfp_locked_queue_close(lfp_locked_queue *q);
+/* ------------------------------------------------------------ once, sem, wsem */
+/* The twins of lfpat/once.h and lfpat/sem.h, same contracts and codes.
+ * lfp_locked_once: a state under a mutex and a condition variable; fn runs
+ * without the mutex (so _done never blocks), callers that find it running
+ * wait on the condvar; a failed _retry attempt signals one waiter to retry. lfp_locked_sem and lfp_locked_wsem keep
+ * plain counters under a mutex; they block on an eventcount instead of a
+ * condition variable so that a cancel token wakes them promptly (a condvar
+ * cannot be woken by lfp_cancel_fire). lfp_locked_wsem uses the same FIFO
+ * waiter queue as lfp_wsem. */
+#include "lfpat/sem.h"
+
+typedef struct lfp_locked_once {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;   /* signalled when a run ends */
+    int state;             /* 0 unset, 1 running, 2 done */
+    int result;
+} lfp_locked_once;
+
+#define LFP_LOCKED_ONCE_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 }
+
+LFP_API int  lfp_locked_once_init(lfp_locked_once *o);      /* 0, EINVAL */
+LFP_API void lfp_locked_once_destroy(lfp_locked_once *o);
+LFP_API int  lfp_locked_once_call(lfp_locked_once *o, int (*fn)(void *), void *arg);
+LFP_API int  lfp_locked_once_call_retry(lfp_locked_once *o, int (*fn)(void *), void *arg);
+LFP_API bool lfp_locked_once_done(lfp_locked_once *o);
+
+typedef struct lfp_locked_sem {
+    pthread_mutex_t lock;
+    lfp_ec ec;
+    unsigned capacity, available, waiting;
+    uint64_t acquires, releases, timeouts, cancellations;
+} lfp_locked_sem;
+
+LFP_API int  lfp_locked_sem_init(lfp_locked_sem *s, unsigned capacity);  /* 0, EINVAL */
+LFP_API void lfp_locked_sem_destroy(lfp_locked_sem *s);
+LFP_API int  lfp_locked_sem_try_acquire(lfp_locked_sem *s);              /* 0, EAGAIN, EINVAL */
+LFP_API int  lfp_locked_sem_acquire(lfp_locked_sem *s, int64_t deadline, lfp_cancel *cancel);
+LFP_API int  lfp_locked_sem_release(lfp_locked_sem *s);                  /* 0, EOVERFLOW, EINVAL */
+LFP_API unsigned lfp_locked_sem_available(lfp_locked_sem *s);
+LFP_API void lfp_locked_sem_stats(lfp_locked_sem *s, struct lfp_sem_stats *st);
+
+typedef struct lfp_locked_wsem {
+    pthread_mutex_t lock;
+    int64_t capacity, free;
+    struct lfp_wsem_queue queue;
+} lfp_locked_wsem;
+
+LFP_API int  lfp_locked_wsem_init(lfp_locked_wsem *s, int64_t capacity);  /* 0, EINVAL */
+LFP_API void lfp_locked_wsem_destroy(lfp_locked_wsem *s);
+LFP_API int  lfp_locked_wsem_try_acquire(lfp_locked_wsem *s, int64_t n);
+LFP_API int  lfp_locked_wsem_acquire(lfp_locked_wsem *s, int64_t n, int64_t deadline,
+                                     lfp_cancel *cancel);
+LFP_API int  lfp_locked_wsem_release(lfp_locked_wsem *s, int64_t n);
+LFP_API int64_t lfp_locked_wsem_available(lfp_locked_wsem *s);
 
 /* @@ locked twins of later families go above this line, one section each @@ */
 

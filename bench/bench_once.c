@@ -1,0 +1,45 @@
+/* Once benchmarks: the already-done call (the path every caller takes after
+ * initialisation), lfpat vs its mutex twin vs pthread_once, at 1 and 2
+ * threads (read-only: it should scale). */
+#include <pthread.h>
+
+#include "lfpat.h"
+#include "shim/shim.h"
+
+#define BATCH 256
+
+static int nop(void *arg) { (void)arg; return 0; }
+static void pthread_nop(void) {}
+
+static lfp_once once = LFP_ONCE_INIT;
+static lfp_locked_once locked = LFP_LOCKED_ONCE_INIT;
+static pthread_once_t ponce = PTHREAD_ONCE_INIT;
+
+#define DONE_BENCH(fname, expr)                                          \
+    static void fname(lfpb_state *st, void *arg)                         \
+    {                                                                    \
+        (void)arg;                                                       \
+        int acc = 0;                                                     \
+        while (lfpb_keep_running_batch(st, BATCH))                       \
+            for (int i = 0; i < BATCH; i++)                              \
+                acc += (expr);                                           \
+        lfpb_do_not_optimize(&acc);                                      \
+        lfpb_set_items(st, lfpb_iterations(st));                         \
+    }
+
+DONE_BENCH(bm_lfp_once, lfp_once_call(&once, nop, NULL))
+DONE_BENCH(bm_locked_once, lfp_locked_once_call(&locked, nop, NULL))
+DONE_BENCH(bm_pthread_once, pthread_once(&ponce, pthread_nop))
+
+LFPB_REGISTER(once)
+{
+    lfp_once_call(&once, nop, NULL);
+    lfp_locked_once_call(&locked, nop, NULL);
+    pthread_once(&ponce, pthread_nop);
+    static const int threads[] = { 1, 2 };
+    for (unsigned i = 0; i < sizeof threads / sizeof threads[0]; i++) {
+        lfpb_register("once/done/lfp_once", bm_lfp_once, NULL, threads[i]);
+        lfpb_register("once/done/lfp_locked_once", bm_locked_once, NULL, threads[i]);
+        lfpb_register("once/done/pthread_once", bm_pthread_once, NULL, threads[i]);
+    }
+}

@@ -1,0 +1,275 @@
+/* lfpat/sem.h — a counting semaphore (lfp_sem) and a weighted FIFO
+ * semaphore (lfp_wsem), both with deadlines and cancellation.
+ *
+ * ------------------------------------------------------------ lfp_sem
+ * Go's buffered-channel semaphore with the seed's bugs fixed: a release
+ * beyond capacity returns EOVERFLOW (the seed blocked forever), capacity 0 is
+ * EINVAL, and stats are exact counters instead of a mutex-guarded guess.
+ *
+ * State: one 64-bit atomic word, `permits | waiters << 32`. permits are the
+ * free permits (0..capacity); waiters counts threads inside a blocking
+ * acquire that found no permit (spinning or parked).
+ *   try_acquire: CAS permits-1 if permits > 0.         (one CAS, inline)
+ *   release:     CAS permits+1 if permits < capacity;   (one CAS, inline)
+ *                if the old word showed waiters, notify ONE of them.
+ *   acquire:     try, spinning briefly unregistered (releases then skip the
+ *                notify: the cheap handoff between two running threads);
+ *                else add a waiter (fetch-add), then lfp_ec_await with a try
+ *                that takes a permit and removes the waiter in the same CAS;
+ *                on timeout/cancel remove the waiter.
+ * Linearizability: every successful operation is one successful CAS on the
+ * word, its linearization point; permits never leave [0, capacity] because
+ * each CAS re-validates the bound on the exact value it replaces.
+ * No lost wake-up: the waiter count and the permits share the word, and RMWs
+ * on one word are totally ordered: either a release's CAS comes after the
+ * waiter's increment (it sees waiters > 0 and notifies the eventcount, whose
+ * SB fences cover the waiter's prepare/re-check), or before it (then the
+ * waiter's own re-check reads the released permit). A release notifies one
+ * waiter per permit (no thundering herd); a woken waiter that times out or is
+ * cancelled instead passes the wake-up on (lfp_ec_await's wake_one).
+ * Not FIFO: like sem_t, a try_acquire may take a permit a woken waiter was
+ * about to take (the waiter re-parks); use lfp_wsem for strict FIFO.
+ * Stats: releases are counted in an lfp_striped (per-thread cells: no shared
+ * RMW on the fast path); acquires are derived as releases + (capacity -
+ * permits), exact because permits change only by successful acquires and
+ * releases; waiting comes from the word; timeouts/cancellations are counted
+ * on the slow path.
+ *
+ * ------------------------------------------------------------ lfp_wsem
+ * golang.org/x/sync/semaphore semantics: acquire(n) takes n units of weight;
+ * waiters are granted in strict FIFO order, and a waiter that does not fit
+ * blocks the ones behind it, so a large request is never starved by a stream
+ * of small ones (the seed's notifyWaiters woke any waiter that fit).
+ *
+ * State: one 64-bit atomic word, `free | QUEUED`, QUEUED (bit 63) set while
+ * the waiter queue is non-empty. The queue itself is guarded by a small
+ * pthread mutex — the slow path only; the fast path never touches it:
+ *   try_acquire(n): CAS free-n if QUEUED is clear and free >= n (inline).
+ *   release(n):     CAS free+n if QUEUED is clear (inline); with QUEUED set,
+ *                   under the mutex: add n, then grant the queue's head while
+ *                   it fits, in order, and wake exactly the granted waiters.
+ *   acquire(n):     try; else, under the mutex, either take (QUEUED clear and
+ *                   it fits) or set QUEUED in the same CAS loop and enqueue.
+ * While QUEUED is set, the word changes only under the mutex: a fast-path
+ * CAS that read the word without QUEUED fails (the word changed), re-reads it
+ * and goes to the slow path. So "free weight + queue" is consistent under the
+ * mutex, and the invariant "the queue's head does not fit in free" is kept by
+ * running the grant loop after every change to either.
+ * Cancelled at the moment of the grant: a waiter whose deadline passes or
+ * whose token fires re-takes the mutex; if it finds it was granted in the
+ * meantime it gives the weight back (and the grant loop wakes the waiters
+ * behind it) and returns ETIMEDOUT/ECANCELED; a cancelled waiter at the head
+ * also runs the grant loop when it leaves. Weight is never leaked: a call
+ * that returns non-zero holds nothing.
+ * Progress: try_acquire and a release with no waiters are lock-free; acquire
+ * with waiters and release to waiters take the mutex (blocking).
+ *
+ * Ordering (both): a release happens-before the acquire (try or blocking)
+ * that takes the permit/weight it returned (release CAS / acquire CAS, or the
+ * mutex plus the waiter's acquire load of its grant flag).
+ */
+#ifndef LFPAT_SEM_H
+#define LFPAT_SEM_H
+
+#include <pthread.h>
+
+#include "lfpat/cancel.h"
+#include "lfpat/counter.h"
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Statistics of lfp_sem and lfp_locked_sem. */
+struct lfp_sem_stats {
+    uint64_t capacity;       /* permits given at init */
+    uint64_t available;      /* free permits */
+    uint64_t used;           /* capacity - available: permits held */
+    uint64_t waiting;        /* threads blocked in acquire (past the first spin) */
+    uint64_t acquires;       /* successful acquisitions, try or blocking */
+    uint64_t releases;       /* successful releases */
+    uint64_t timeouts;       /* blocking acquires that returned ETIMEDOUT */
+    uint64_t cancellations;  /* blocking acquires that returned ECANCELED */
+};
+
+/* ------------------------------------------------------------ lfp_sem */
+
+#define LFP_SEM_WAITER_ ((uint64_t)1 << 32)
+
+typedef struct lfp_sem {
+    _Atomic uint64_t state;          /* permits | waiters << 32 */
+    uint32_t capacity;
+    lfp_striped releases;            /* per-thread cells: no shared RMW */
+    lfp_ec ec;                       /* waiters park here */
+    _Atomic uint64_t timeouts;       /* slow path only */
+    _Atomic uint64_t cancellations;  /* slow path only */
+} lfp_sem;
+
+/* Initialise s with `capacity` free permits.
+ * Returns 0; EINVAL if s is NULL or capacity is 0; ENOMEM. */
+LFP_API int lfp_sem_init(lfp_sem *s, unsigned capacity);
+
+/* Free what init allocated. s must be quiescent. NULL is ignored. */
+LFP_API void lfp_sem_destroy(lfp_sem *s);
+
+/* Take a permit if one is free. Returns 0; EAGAIN if none; EINVAL if s is
+ * NULL. Progress: lock-free (one CAS). Ordering: acquire; the release that
+ * returned this permit happens-before. */
+static inline int lfp_sem_try_acquire(lfp_sem *s)
+{
+    if (LFP_UNLIKELY(s == NULL))
+        return EINVAL;
+    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if ((uint32_t)v == 0)
+            return EAGAIN;
+        /* acquire: pairs with the release CAS in lfp_sem_release. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - 1, memory_order_acquire,
+                                                    memory_order_relaxed));
+    return 0;
+}
+
+/* Take a permit, waiting until one is released, `deadline` passes
+ * (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or `cancel` fires (NULL for
+ * none). A free permit is taken even if the deadline has passed or the token
+ * has fired. Returns 0; ETIMEDOUT; ECANCELED; EINVAL if s is NULL.
+ * Progress: lock-free when a permit is free; otherwise spins briefly, then
+ * blocks (parks). Ordering: as lfp_sem_try_acquire. */
+LFP_API int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel);
+
+LFP_API void lfp_sem_wake_(lfp_sem *s);
+
+/* Return a permit and wake one waiter if any. Returns 0; EOVERFLOW if all
+ * `capacity` permits are already free (more releases than acquires; the
+ * state is unchanged); EINVAL if s is NULL.
+ * Progress: lock-free (one CAS) when nobody waits; one futex wake otherwise.
+ * Ordering: release; happens-before the acquire that takes this permit. */
+static inline int lfp_sem_release(lfp_sem *s)
+{
+    if (LFP_UNLIKELY(s == NULL))
+        return EINVAL;
+    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if ((uint32_t)v >= s->capacity)
+            return EOVERFLOW;
+        /* release: pairs with the acquire CAS of the next acquirer, publishing
+         * this holder's writes. The RMW reads the latest waiter count. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v + 1, memory_order_release,
+                                                    memory_order_relaxed));
+    lfp_striped_add(&s->releases, 1);
+    if (LFP_UNLIKELY(v >= LFP_SEM_WAITER_))
+        lfp_sem_wake_(s);
+    return 0;
+}
+
+/* Free permits now (a snapshot). 0 for NULL. Progress: wait-free. */
+static inline unsigned lfp_sem_available(const lfp_sem *s)
+{
+    /* relaxed: a snapshot that orders nothing. */
+    return s ? (uint32_t)atomic_load_explicit(&((lfp_sem *)s)->state, memory_order_relaxed) : 0;
+}
+
+/* Fill *st. Each field is read at some moment during the call (not one
+ * atomic snapshot under concurrency); exact when s is quiescent. Does nothing
+ * if s or st is NULL. Progress: wait-free. */
+LFP_API void lfp_sem_stats(const lfp_sem *s, struct lfp_sem_stats *st);
+
+/* ------------------------------------------------------------ lfp_wsem */
+
+/* Largest capacity (free weight lives in the word's low 63 bits; 2^62 keeps
+ * free + n from overflowing before the capacity check). */
+#define LFP_WSEM_MAX ((int64_t)1 << 62)
+#define LFP_WSEM_QUEUED_ ((uint64_t)1 << 63)
+
+/* FIFO waiter queue (nodes live on the waiting threads' stacks). */
+struct lfp_wsem_waiter;
+struct lfp_wsem_queue {
+    struct lfp_wsem_waiter *head, *tail;
+};
+
+typedef struct lfp_wsem {
+    _Atomic uint64_t state;     /* free | LFP_WSEM_QUEUED_ */
+    int64_t capacity;
+    pthread_mutex_t lock;       /* guards queue; slow path only */
+    struct lfp_wsem_queue queue;
+} lfp_wsem;
+
+/* Initialise s with `capacity` units of free weight.
+ * Returns 0; EINVAL if s is NULL, capacity <= 0 or > LFP_WSEM_MAX. */
+LFP_API int lfp_wsem_init(lfp_wsem *s, int64_t capacity);
+
+/* s must be quiescent (no waiters). NULL is ignored. */
+LFP_API void lfp_wsem_destroy(lfp_wsem *s);
+
+/* Take n units if nobody is queued and n fit now (FIFO: never jumps the
+ * queue). Returns 0; EAGAIN; EINVAL if s is NULL, n <= 0 or n > capacity.
+ * Progress: lock-free (one CAS). Ordering: acquire (see header comment). */
+static inline int lfp_wsem_try_acquire(lfp_wsem *s, int64_t n)
+{
+    if (LFP_UNLIKELY(s == NULL || n <= 0 || n > s->capacity))
+        return EINVAL;
+    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if ((v & LFP_WSEM_QUEUED_) || v < (uint64_t)n)
+            return EAGAIN;
+        /* acquire: pairs with the release CAS/store of free weight in
+         * lfp_wsem_release / its slow path. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - (uint64_t)n,
+                                                    memory_order_acquire, memory_order_relaxed));
+    return 0;
+}
+
+/* Take n units, waiting in FIFO order until they are granted, `deadline`
+ * passes or `cancel` fires. Returns 0; ETIMEDOUT or ECANCELED (holding
+ * nothing, even if a grant raced with the timeout: it is given back); EINVAL
+ * at once if s is NULL, n <= 0 or n > capacity (it could never be granted).
+ * Progress: lock-free when nobody is queued and n fit; otherwise takes the
+ * queue mutex and blocks (spins briefly, then parks). */
+LFP_API int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel);
+
+LFP_API int lfp_wsem_release_slow_(lfp_wsem *s, int64_t n);
+
+/* Return n units and grant queued waiters, in order, while the head fits.
+ * Returns 0; EOVERFLOW if free weight would exceed capacity (more released
+ * than acquired; state unchanged); EINVAL if s is NULL or n <= 0.
+ * Progress: lock-free (one CAS) with nobody queued; takes the queue mutex
+ * otherwise. Ordering: release (see header comment). */
+static inline int lfp_wsem_release(lfp_wsem *s, int64_t n)
+{
+    if (LFP_UNLIKELY(s == NULL || n <= 0))
+        return EINVAL;
+    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if (LFP_UNLIKELY(v & LFP_WSEM_QUEUED_))
+            return lfp_wsem_release_slow_(s, n);
+        if ((uint64_t)n > (uint64_t)s->capacity - v)
+            return EOVERFLOW;
+        /* release: pairs with the acquire CAS of lfp_wsem_try_acquire and
+         * the slow path's loads, publishing the holder's writes. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v + (uint64_t)n,
+                                                    memory_order_release, memory_order_relaxed));
+    return 0;
+}
+
+/* Free weight now (a snapshot; weight granted to waiters is not free).
+ * 0 for NULL. Progress: wait-free. */
+static inline int64_t lfp_wsem_available(const lfp_wsem *s)
+{
+    /* relaxed: a snapshot that orders nothing. */
+    return s ? (int64_t)(atomic_load_explicit(&((lfp_wsem *)s)->state, memory_order_relaxed) &
+                         ~LFP_WSEM_QUEUED_)
+             : 0;
+}
+
+/* Capacity given at init; 0 for NULL. */
+static inline int64_t lfp_wsem_capacity(const lfp_wsem *s) { return s ? s->capacity : 0; }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

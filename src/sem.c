@@ -1,0 +1,203 @@
+/* lfp_sem and lfp_wsem slow paths. The algorithms and their arguments are
+ * in lfpat/sem.h; the FIFO waiter queue is src/wsem_queue.c. */
+#include "lfpat/sem.h"
+
+#include "park.h"
+#include "wsem_queue.h"
+
+/* Pause-only rounds (lfp_spin_pause yields from round 32 on). */
+#define SPIN_UNREGISTERED 32
+
+/* ------------------------------------------------------------ lfp_sem */
+
+int lfp_sem_init(lfp_sem *s, unsigned capacity)
+{
+    if (!s || capacity == 0)
+        return EINVAL;
+    int rc = lfp_striped_init(&s->releases, 0);
+    if (rc != 0)
+        return rc;
+    atomic_init(&s->state, capacity);
+    s->capacity = capacity;
+    lfp_ec_init(&s->ec);
+    atomic_init(&s->timeouts, 0);
+    atomic_init(&s->cancellations, 0);
+    return 0;
+}
+
+void lfp_sem_destroy(lfp_sem *s)
+{
+    if (s)
+        lfp_striped_destroy(&s->releases);
+}
+
+void lfp_sem_wake_(lfp_sem *s)
+{
+    lfp_ec_notify_one(&s->ec);
+}
+
+/* lfp_ec_await's try function for a registered waiter: take a permit and
+ * withdraw the waiter in one CAS. */
+static int take_as_waiter(void *arg)
+{
+    lfp_sem *s = arg;
+    /* relaxed: only the CAS's first guess. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if ((uint32_t)v == 0)
+            return EAGAIN;
+        /* acquire: pairs with the release CAS in lfp_sem_release. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - 1 - LFP_SEM_WAITER_,
+                                                    memory_order_acquire, memory_order_relaxed));
+    return 0;
+}
+
+int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
+{
+    if (!s)
+        return EINVAL;
+    /* Spin unregistered first: while this thread only spins, releases see
+     * no waiter and skip the notify (a fence) — the cheap handoff between two
+     * running threads. Only then register and let lfp_ec_await spin, yield
+     * and park. */
+    for (unsigned i = 0; i < SPIN_UNREGISTERED; i++) {
+        if (lfp_sem_try_acquire(s) == 0)
+            return 0;
+        lfp_spin_pause(i);
+    }
+    /* relaxed: the count only has to be in the word's modification order
+     * before this thread's re-checks (same-location coherence); releases read
+     * it with their RMW (see "No lost wake-up" in sem.h). */
+    atomic_fetch_add_explicit(&s->state, LFP_SEM_WAITER_, memory_order_relaxed);
+    int rc = lfp_ec_await(&s->ec, take_as_waiter, s, deadline, cancel, true);
+    if (rc != 0) {
+        /* relaxed: as the increment above. */
+        atomic_fetch_sub_explicit(&s->state, LFP_SEM_WAITER_, memory_order_relaxed);
+        /* relaxed: statistics order nothing. */
+        atomic_fetch_add_explicit(rc == ETIMEDOUT ? &s->timeouts : &s->cancellations, 1,
+                                  memory_order_relaxed);
+    }
+    return rc;
+}
+
+void lfp_sem_stats(const lfp_sem *s, struct lfp_sem_stats *st)
+{
+    if (!s || !st)
+        return;
+    /* relaxed: statistics order nothing (see lfp_sem_stats in sem.h). */
+    uint64_t v = atomic_load_explicit(&((lfp_sem *)s)->state, memory_order_relaxed);
+    uint64_t releases = (uint64_t)lfp_striped_sum(&s->releases);
+    st->capacity = s->capacity;
+    st->available = (uint32_t)v;
+    st->used = st->capacity - st->available;
+    st->waiting = v >> 32;
+    st->releases = releases;
+    st->acquires = releases + st->used;   /* permits change only by these two */
+    /* relaxed: statistics order nothing. */
+    st->timeouts = atomic_load_explicit(&((lfp_sem *)s)->timeouts, memory_order_relaxed);
+    st->cancellations = atomic_load_explicit(&((lfp_sem *)s)->cancellations,
+                                             memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ lfp_wsem */
+
+int lfp_wsem_init(lfp_wsem *s, int64_t capacity)
+{
+    if (!s || capacity <= 0 || capacity > LFP_WSEM_MAX)
+        return EINVAL;
+    int rc = pthread_mutex_init(&s->lock, NULL);
+    if (rc != 0)
+        return rc;
+    atomic_init(&s->state, (uint64_t)capacity);
+    s->capacity = capacity;
+    s->queue.head = s->queue.tail = NULL;
+    return 0;
+}
+
+void lfp_wsem_destroy(lfp_wsem *s)
+{
+    if (s)
+        pthread_mutex_destroy(&s->lock);
+}
+
+/* Store the free weight and the QUEUED bit. Mutex held, and QUEUED was set
+ * (so nobody else changes the word: see "While QUEUED is set" in sem.h). */
+static void publish_locked(lfp_wsem *s, int64_t free)
+{
+    uint64_t v = (uint64_t)free | (s->queue.head ? LFP_WSEM_QUEUED_ : 0);
+    /* release: pairs with the acquire CAS of lfp_wsem_try_acquire, which may
+     * take this weight once QUEUED is clear. */
+    atomic_store_explicit(&s->state, v, memory_order_release);
+}
+
+/* Mutex held, QUEUED set: the word is stable; return its free weight. */
+static int64_t free_locked(lfp_wsem *s)
+{
+    /* acquire: pairs with the release CAS of fast-path releases made before
+     * QUEUED was set. */
+    return (int64_t)(atomic_load_explicit(&s->state, memory_order_acquire) & ~LFP_WSEM_QUEUED_);
+}
+
+/* Mutex held. Take n now if nobody is queued and n fits (returns true), or
+ * set QUEUED so the word freezes for the enqueue (returns false). */
+static bool take_or_mark_queued(lfp_wsem *s, int64_t n)
+{
+    /* acquire: pairs with release CASes; the CASes below re-validate. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_acquire);
+    for (;;) {
+        if (v & LFP_WSEM_QUEUED_)
+            return false;
+        uint64_t next = v >= (uint64_t)n ? v - (uint64_t)n : v | LFP_WSEM_QUEUED_;
+        /* acquire: pairs with the release CAS of fast-path releases. */
+        if (atomic_compare_exchange_weak_explicit(&s->state, &v, next, memory_order_acquire,
+                                                  memory_order_acquire))
+            return v >= (uint64_t)n;
+    }
+}
+
+int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_wsem_try_acquire(s, n);
+    if (rc != EAGAIN)
+        return rc;   /* 0 or EINVAL */
+    pthread_mutex_lock(&s->lock);
+    if (take_or_mark_queued(s, n)) {
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
+    struct lfp_wsem_waiter w;
+    lfp_wq_enqueue(&s->queue, &w, n);
+    rc = lfp_wq_block(&s->lock, &w, deadline, cancel);
+    if (lfp_wq_granted(&w)) {
+        /* The granter unlinked w and may have cleared QUEUED: the word is
+         * not ours to store. Granted as it gave up: give the weight back
+         * through the ordinary release (it grants the waiters behind). */
+        pthread_mutex_unlock(&s->lock);
+        if (rc != 0)
+            lfp_wsem_release(s, n);
+        return rc;
+    }
+    /* w is still queued, so QUEUED is set and the word is stable. */
+    publish_locked(s, lfp_wq_leave(&s->queue, &w, free_locked(s)));
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int lfp_wsem_release_slow_(lfp_wsem *s, int64_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    /* relaxed: re-checked under the mutex; if QUEUED is still set the word is
+     * stable and free_locked's acquire load reads it. */
+    if (!(atomic_load_explicit(&s->state, memory_order_relaxed) & LFP_WSEM_QUEUED_)) {
+        pthread_mutex_unlock(&s->lock);   /* the queue drained meanwhile */
+        return lfp_wsem_release(s, n);
+    }
+    int64_t free = free_locked(s);
+    int rc = EOVERFLOW;
+    if (n <= s->capacity - free) {
+        publish_locked(s, lfp_wq_grant(&s->queue, free + n));
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
