@@ -7,6 +7,7 @@
 #include "lfpat/eventcount.h"
 #include "lfpat/counter.h"
 #include "lfpat/locked.h"
+#include "lfpat/ratelimit.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

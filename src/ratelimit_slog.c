@@ -1,0 +1,225 @@
+/* Exact sliding log (lock-free ring of admission times) and rolling sum.
+ * The algorithms' arguments are in lfpat/ratelimit.h. */
+#include "ratelimit_internal.h"
+
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ sliding log */
+
+int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns)
+{
+    if (!w || limit == 0 || limit > LFP_SLOG_MAX_LIMIT || window_ns <= 0)
+        return EINVAL;
+    lfp_slog_slot *ring = malloc((size_t)limit * sizeof *ring);
+    if (!ring)
+        return ENOMEM;
+    for (uint32_t i = 0; i < limit; i++) {
+        atomic_init(&ring[i].tag, 0);
+        atomic_init(&ring[i].time, INT64_MIN);
+    }
+    atomic_init(&w->head, 0);
+    w->ring = ring;
+    w->limit = limit;
+    w->window = window_ns;
+    return 0;
+}
+
+void lfp_slog_destroy(lfp_slog *w)
+{
+    if (!w)
+        return;
+    free(w->ring);
+    w->ring = NULL;
+}
+
+/* May admission number a (a >= limit) evict admission a - limit at `now`?
+ * Yes iff that entry is written and at or before now - W. An entry claimed
+ * but not written yet (stale tag) counts as fresh: refuse. A newer tag means
+ * head moved on: the caller's CAS will fail, so the answer does not matter. */
+static bool slot_expired(const lfp_slog *w, uint64_t a, int64_t now)
+{
+    lfp_slog_slot *s = &w->ring[a % w->limit];
+    uint64_t want = a - w->limit + 1;
+    /* acquire: pairs with the release store of tag in lfp_slog_take_claim_,
+     * so the time written before that tag is visible. */
+    uint64_t tag = atomic_load_explicit(&s->tag, memory_order_acquire);
+    if (tag < want)
+        return false;
+    /* relaxed: ordered after the acquire load of tag above. */
+    int64_t t = atomic_load_explicit(&s->time, memory_order_relaxed);
+    return t <= lfp_rl_sat_add(now, -w->window);
+}
+
+int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
+{
+    if (!w || n == 0 || n > w->limit)
+        return EINVAL;
+    /* relaxed: the slots' own tags carry the ordering (slot_expired); head
+     * is validated by the CAS. */
+    uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
+    for (;;) {
+        for (uint64_t a = h; a < h + n; a++)
+            if (a >= w->limit && !slot_expired(w, a, now))
+                return EAGAIN;
+        /* relaxed: the claim publishes nothing; the slot writes below are
+         * published by their tags. Head only grows (no ABA), and no
+         * admission in [h - limit, h + n - limit) can be rewritten before
+         * head passes it, so a successful CAS validates every check. */
+        if (atomic_compare_exchange_weak_explicit(&w->head, &h, h + n,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            break;
+    }
+    for (uint64_t a = h; a < h + n; a++) {
+        lfp_slog_slot *s = &w->ring[a % w->limit];
+        /* relaxed: published by the release store of tag just below. */
+        atomic_store_explicit(&s->time, now, memory_order_relaxed);
+        /* release: pairs with the acquire load of tag in slot_expired. */
+        atomic_store_explicit(&s->tag, a + 1, memory_order_release);
+    }
+    *first = h;
+    return 0;
+}
+
+int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
+{
+    uint64_t first;
+    return lfp_slog_take_claim_(w, n, now, &first);
+}
+
+int lfp_slog_take(lfp_slog *w, uint32_t n)
+{
+    return lfp_slog_take_at(w, n, lfp_now());
+}
+
+void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
+{
+    for (uint64_t a = first; a < first + n; a++) {
+        int64_t t = now;
+        /* A later admission that rewrote this slot wrote a time >= now + W
+         * (its eviction check), never `now`: the CAS only hits our entry.
+         * relaxed: the time is the only field changed; readers that see
+         * either value decide safely (old: refuse; INT64_MIN: expired). */
+        atomic_compare_exchange_strong_explicit(&w->ring[a % w->limit].time, &t, INT64_MIN,
+                                                memory_order_relaxed, memory_order_relaxed);
+    }
+}
+
+uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
+{
+    uint32_t count = 0;
+    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    for (uint32_t i = 0; i < w->limit; i++) {
+        lfp_slog_slot *s = &w->ring[i];
+        /* acquire: pairs with the release store of tag (time visible). */
+        if (atomic_load_explicit(&s->tag, memory_order_acquire) == 0)
+            continue;
+        /* relaxed: ordered after the acquire above. */
+        int64_t t = atomic_load_explicit(&s->time, memory_order_relaxed);
+        count += t > cut && t <= now;
+    }
+    return count;
+}
+
+/* ------------------------------------------------------------ rolling sum */
+
+#define RL_LAP_BITS 24
+#define RL_LAP_MASK ((UINT64_C(1) << RL_LAP_BITS) - 1)
+#define RL_VAL_BITS 40
+#define RL_VAL_MASK ((UINT64_C(1) << RL_VAL_BITS) - 1)
+
+static uint64_t rl_pack(uint64_t lap, int64_t v)
+{
+    return (lap & RL_LAP_MASK) << RL_VAL_BITS | ((uint64_t)v & RL_VAL_MASK);
+}
+
+static uint64_t rl_lap(uint64_t word) { return word >> RL_VAL_BITS; }
+
+static int64_t rl_value(uint64_t word)
+{
+    uint64_t v = word & RL_VAL_MASK;   /* sign-extend 40 bits */
+    return (int64_t)(v ^ (UINT64_C(1) << (RL_VAL_BITS - 1))) - (INT64_C(1) << (RL_VAL_BITS - 1));
+}
+
+int lfp_rolling_init(lfp_rolling *r, unsigned buckets, int64_t bucket_ns)
+{
+    if (!r || buckets == 0 || buckets > LFP_ROLLING_MAX_BUCKETS || bucket_ns <= 0)
+        return EINVAL;
+    _Atomic uint64_t *slots = malloc(buckets * sizeof *slots);
+    if (!slots)
+        return ENOMEM;
+    /* Lap half the lap space away: stale for every time near 0. */
+    for (unsigned i = 0; i < buckets; i++)
+        atomic_init(&slots[i], rl_pack(UINT64_C(1) << (RL_LAP_BITS - 1), 0));
+    r->slots = slots;
+    r->buckets = buckets;
+    r->bucket_ns = bucket_ns;
+    return 0;
+}
+
+void lfp_rolling_destroy(lfp_rolling *r)
+{
+    if (!r)
+        return;
+    free((void *)r->slots);
+    r->slots = NULL;
+}
+
+/* Bucket number k of `now`, its slot and its lap. */
+static void rl_locate(const lfp_rolling *r, int64_t now, unsigned *slot, uint64_t *lap)
+{
+    int64_t k = lfp_rl_floor_div(now, r->bucket_ns);
+    int64_t q = lfp_rl_floor_div(k, (int64_t)r->buckets);
+    *slot = (unsigned)(k - q * (int64_t)r->buckets);
+    *lap = (uint64_t)q & RL_LAP_MASK;
+}
+
+int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
+{
+    if (!r)
+        return EINVAL;
+    unsigned i;
+    uint64_t lap;
+    rl_locate(r, now, &i, &lap);
+    /* relaxed: a metric orders nothing; the CAS makes the update atomic. */
+    uint64_t old = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
+    for (;;) {
+        uint64_t ahead = (rl_lap(old) - lap) & RL_LAP_MASK;
+        int64_t cur = rl_value(old);
+        if (ahead != 0 && ahead <= (UINT64_C(1) << (RL_LAP_BITS - 2)))
+            return 0;                  /* the slot holds a later lap: v is out of range */
+        if (ahead != 0)
+            cur = 0;                   /* stale lap: this bucket starts afresh */
+        if ((v > 0 && cur > LFP_ROLLING_VALUE_MAX - v) ||
+            (v < 0 && cur < -LFP_ROLLING_VALUE_MAX - v))
+            return EOVERFLOW;
+        /* relaxed: as above. */
+        if (atomic_compare_exchange_weak_explicit(&r->slots[i], &old, rl_pack(lap, cur + v),
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 0;
+    }
+}
+
+int lfp_rolling_add(lfp_rolling *r, int64_t v)
+{
+    return lfp_rolling_add_at(r, v, lfp_now());
+}
+
+int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now)
+{
+    int64_t sum = 0;
+    for (unsigned j = 0; j < r->buckets; j++) {
+        unsigned i;
+        uint64_t lap;
+        rl_locate(r, lfp_rl_sat_add(now, -lfp_rl_span(j, r->bucket_ns)), &i, &lap);
+        /* relaxed: see "Sum consistency" in the header. */
+        uint64_t word = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
+        if (rl_lap(word) == lap)
+            sum += rl_value(word);
+    }
+    return sum;
+}
+
+int64_t lfp_rolling_sum(lfp_rolling *r)
+{
+    return lfp_rolling_sum_at(r, lfp_now());
+}
