@@ -104,8 +104,9 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * the time at which the bucket is full again is unchanged (as in redis-cell,
  * where the parameters come with each call).
  *
- * Saturation: spans and times saturate at the int64 range; a bucket whose
- * TAT reaches INT64_MAX stays empty. Rates are limited to
+ * Saturation: spans and times saturate at the int64 range instead of
+ * overflowing (defined behaviour; answers at the very ends of the int64
+ * time line are then approximate). Rates are limited to
  * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second (T between 1 ns and
  * 2^62 ns).
  */
