@@ -33,34 +33,53 @@ void lfp_slog_destroy(lfp_slog *w)
 }
 
 /* May admission number a (a >= limit) evict admission a - limit at `now`?
- * Yes iff that entry is written and at or before now - W. An entry claimed
- * but not written yet (stale tag) counts as fresh: refuse. A newer tag means
- * head moved on: the caller's CAS will fail, so the answer does not matter. */
-static bool slot_expired(const lfp_slog *w, uint64_t a, int64_t now)
+ * EXPIRED iff that entry is written and at or before now - W. An entry
+ * claimed but not written yet (tag still of an older lap) counts as fresh.
+ * A newer tag means head moved past a since the caller read it: STALE, the
+ * caller re-reads head (judging the newer entry would refuse spuriously). */
+enum { EXPIRED, FRESH, STALE };
+
+static int slot_state(const lfp_slog *w, uint64_t a, int64_t now)
 {
     lfp_slog_slot *s = &w->ring[a % w->limit];
     uint64_t want = a - w->limit + 1;
     /* acquire: pairs with the release store of tag in lfp_slog_take_claim_,
      * so the time written before that tag is visible. */
     uint64_t tag = atomic_load_explicit(&s->tag, memory_order_acquire);
-    if (tag < want)
-        return false;
+    if (tag != want)
+        return tag < want ? FRESH : STALE;
     /* relaxed: ordered after the acquire load of tag above. */
     int64_t t = atomic_load_explicit(&s->time, memory_order_relaxed);
-    return t <= lfp_rl_sat_add(now, -w->window);
+    return t <= lfp_rl_sat_add(now, -w->window) ? EXPIRED : FRESH;
+}
+
+/* The state of the n slots that admissions [h, h + n) would evict. */
+static int claim_state(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now)
+{
+    for (uint64_t a = h; a < h + n; a++) {
+        int st = a >= w->limit ? slot_state(w, a, now) : EXPIRED;
+        if (st != EXPIRED)
+            return st;
+    }
+    return EXPIRED;
 }
 
 int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
-    /* relaxed: the slots' own tags carry the ordering (slot_expired); head
+    /* relaxed: the slots' own tags carry the ordering (slot_state); head
      * is validated by the CAS. */
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
     for (;;) {
-        for (uint64_t a = h; a < h + n; a++)
-            if (a >= w->limit && !slot_expired(w, a, now))
-                return EAGAIN;
+        int st = claim_state(w, h, n, now);
+        if (st == FRESH)
+            return EAGAIN;
+        if (st == STALE) {
+            /* relaxed: as the first load of head. */
+            h = atomic_load_explicit(&w->head, memory_order_relaxed);
+            continue;
+        }
         /* relaxed: the claim publishes nothing; the slot writes below are
          * published by their tags. Head only grows (no ABA), and no
          * admission in [h - limit, h + n - limit) can be rewritten before
@@ -73,7 +92,7 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
         lfp_slog_slot *s = &w->ring[a % w->limit];
         /* relaxed: published by the release store of tag just below. */
         atomic_store_explicit(&s->time, now, memory_order_relaxed);
-        /* release: pairs with the acquire load of tag in slot_expired. */
+        /* release: pairs with the acquire load of tag in slot_state. */
         atomic_store_explicit(&s->tag, a + 1, memory_order_release);
     }
     *first = h;
@@ -132,6 +151,9 @@ static uint64_t rl_pack(uint64_t lap, int64_t v)
     return (lap & RL_LAP_MASK) << RL_VAL_BITS | ((uint64_t)v & RL_VAL_MASK);
 }
 
+/* An empty slot: the value -2^39, outside the value range. */
+#define RL_EMPTY (UINT64_C(1) << (RL_VAL_BITS - 1))
+
 static uint64_t rl_lap(uint64_t word) { return word >> RL_VAL_BITS; }
 
 static int64_t rl_value(uint64_t word)
@@ -147,9 +169,8 @@ int lfp_rolling_init(lfp_rolling *r, unsigned buckets, int64_t bucket_ns)
     _Atomic uint64_t *slots = malloc(buckets * sizeof *slots);
     if (!slots)
         return ENOMEM;
-    /* Lap half the lap space away: stale for every time near 0. */
     for (unsigned i = 0; i < buckets; i++)
-        atomic_init(&slots[i], rl_pack(UINT64_C(1) << (RL_LAP_BITS - 1), 0));
+        atomic_init(&slots[i], RL_EMPTY);
     r->slots = slots;
     r->buckets = buckets;
     r->bucket_ns = bucket_ns;
@@ -185,10 +206,13 @@ int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
     for (;;) {
         uint64_t ahead = (rl_lap(old) - lap) & RL_LAP_MASK;
         int64_t cur = rl_value(old);
-        if (ahead != 0 && ahead <= (UINT64_C(1) << (RL_LAP_BITS - 2)))
+        if (old == RL_EMPTY) {
+            cur = 0;                   /* never used: this bucket starts here */
+        } else if (ahead != 0 && ahead <= (UINT64_C(1) << (RL_LAP_BITS - 2))) {
             return 0;                  /* the slot holds a later lap: v is out of range */
-        if (ahead != 0)
+        } else if (ahead != 0) {
             cur = 0;                   /* stale lap: this bucket starts afresh */
+        }
         if ((v > 0 && cur > LFP_ROLLING_VALUE_MAX - v) ||
             (v < 0 && cur < -LFP_ROLLING_VALUE_MAX - v))
             return EOVERFLOW;
@@ -213,7 +237,7 @@ int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now)
         rl_locate(r, lfp_rl_sat_add(now, -lfp_rl_span(j, r->bucket_ns)), &i, &lap);
         /* relaxed: see "Sum consistency" in the header. */
         uint64_t word = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
-        if (rl_lap(word) == lap)
+        if (word != RL_EMPTY && rl_lap(word) == lap)
             sum += rl_value(word);
     }
     return sum;

@@ -10,9 +10,7 @@ int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
         return EINVAL;
     w->limit = (uint32_t)limit;
     w->window = window_ns;
-    /* Window id of time 0 - 2^31 windows: "long ago" for every time near 0
-     * and, like any stale id, replaced by the first take. */
-    atomic_init(&w->state, (uint64_t)0x80000000u << 32);
+    atomic_init(&w->state, LFP_FWINDOW_EMPTY_);   /* replaced by the first take */
     return 0;
 }
 
@@ -42,7 +40,10 @@ void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged)
 
 #define SW_ID_BITS 24
 #define SW_ID_MASK ((1u << SW_ID_BITS) - 1)
-#define SW_CNT_MASK LFP_SWINDOW_MAX_LIMIT
+#define SW_CNT_MASK ((1u << 20) - 1)
+
+/* Never used: cur = 2^20 - 1 is above every limit, so no real state. */
+#define SW_EMPTY UINT64_MAX
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -67,8 +68,7 @@ int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns)
         return EINVAL;
     w->limit = (uint32_t)limit;
     w->window = window_ns;
-    /* An id half the id space away: stale for every time near 0. */
-    atomic_init(&w->state, sw_pack((sw_state){ 1u << (SW_ID_BITS - 1), 0, 0 }));
+    atomic_init(&w->state, SW_EMPTY);   /* replaced by the first take */
     return 0;
 }
 
@@ -81,8 +81,8 @@ static sw_state sw_at(const lfp_swindow *w, uint64_t word, int64_t now, int64_t 
     int64_t k = lfp_rl_floor_div(now, w->window);
     uint32_t id = (uint32_t)k & SW_ID_MASK;
     *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
-    if (lfp_rl_id_after(id, s.id, SW_ID_BITS)) {
-        s.prev = ((id - s.id) & SW_ID_MASK) == 1 ? s.cur : 0;
+    if (word == SW_EMPTY || lfp_rl_id_after(id, s.id, SW_ID_BITS)) {
+        s.prev = word != SW_EMPTY && ((id - s.id) & SW_ID_MASK) == 1 ? s.cur : 0;
         s.cur = 0;
         s.id = id;
     } else if (id != s.id) {

@@ -317,6 +317,7 @@ static void fwindow_table(void **state)
     TABLE(&w, fwindow_take, steps, NULL);
     assert_int_equal(lfp_fwindow_init(&w, 0, 1), EINVAL);
     assert_int_equal(lfp_fwindow_init(&w, (uint64_t)UINT32_MAX + 1, 1), EINVAL);
+    assert_int_equal(lfp_fwindow_init(&w, UINT32_MAX, 1), EINVAL);
     assert_int_equal(lfp_fwindow_init(&w, 1, 0), EINVAL);
     assert_int_equal(lfp_fwindow_init(&w, 1, -1), EINVAL);
     assert_int_equal(lfp_fwindow_init(NULL, 1, 1), EINVAL);
@@ -381,6 +382,35 @@ static void slog_table(void **state)
     assert_int_equal(lfp_slog_init(NULL, 1, 1), EINVAL);
     assert_int_equal(lfp_locked_slog_init(&l, 0, 1), EINVAL);
     lfp_slog_destroy(NULL);
+}
+
+/* The first take may come at any time: a fresh limiter never mistakes its
+ * initial state for a window ahead of `now` (regression: a fixed initial id
+ * once looked like a future window for ids just below it). */
+static void windows_first_take_at_any_time(void **state)
+{
+    (void)state;
+    const int64_t w = 1000;
+    const int64_t starts[] = { 0, -5 * w, ((INT64_C(1) << 23) - 3) * w,
+                               ((INT64_C(1) << 31) - 3) * w, ((INT64_C(1) << 22) + 7) * w,
+                               INT64_C(1) << 60 };
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        int64_t t = starts[i];
+        lfp_fwindow f;
+        lfp_swindow s;
+        lfp_rolling r;
+        assert_int_equal(lfp_fwindow_init(&f, 4, w), 0);
+        assert_int_equal(lfp_swindow_init(&s, 4, w), 0);
+        assert_int_equal(lfp_rolling_init(&r, 2, w), 0);
+        assert_int_equal(lfp_fwindow_take_at(&f, 4, t), 0);
+        assert_int_equal(lfp_fwindow_take_at(&f, 4, t + w), 0);
+        assert_int_equal(lfp_swindow_take_at(&s, 4, t), 0);
+        assert_int_equal(lfp_swindow_take_at(&s, 4, t + 2 * w), 0);
+        assert_int_equal(lfp_rolling_add_at(&r, 3, t), 0);
+        assert_int_equal(lfp_rolling_sum_at(&r, t), 3);
+        assert_int_equal(lfp_rolling_sum_at(&r, t + 2 * w), 0);
+        lfp_rolling_destroy(&r);
+    }
 }
 
 static void rolling_sums(void **state)
@@ -658,6 +688,7 @@ int main(void)
         cmocka_unit_test(fwindow_table),
         cmocka_unit_test(swindow_table),
         cmocka_unit_test(slog_table),
+        cmocka_unit_test(windows_first_take_at_any_time),
         cmocka_unit_test(rolling_sums),
         cmocka_unit_test(slog_never_over_limit),
         cmocka_unit_test(swindow_within_documented_error),

@@ -225,7 +225,8 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
  *
  * Progress: lock-free; a refusal makes no write.
  */
-#define LFP_FWINDOW_MAX_LIMIT UINT32_MAX
+#define LFP_FWINDOW_MAX_LIMIT (UINT32_MAX - 1)
+#define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
     alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << 32 | count */
@@ -259,7 +260,7 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
         uint32_t wid = (uint32_t)(old >> 32), count = (uint32_t)old;
-        if (lfp_rl_id_after(id, wid, 32)) {
+        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_after(id, wid, 32)) {
             wid = id;
             count = 0;
         }
@@ -296,7 +297,8 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  * of n is admitted iff est + n <= limit.
  *
  * State: one atomic word: window id (24 bits, modulo 2^24), cur and prev
- * counts (20 bits each, so limit <= LFP_SWINDOW_MAX_LIMIT = 2^20 - 1).
+ * counts (20 bits each, so limit <= LFP_SWINDOW_MAX_LIMIT = 2^20 - 2; the
+ * all-ones word marks "no take yet").
  *
  * Error bound (checked by the property test): in any interval (t - W, t]
  * the admissions number at most
@@ -314,7 +316,7 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  *
  * Progress: lock-free; a refusal makes no write.
  */
-#define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 1)
+#define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
 
 typedef struct lfp_swindow {
     alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id:24 | prev:20 | cur:20 */
@@ -349,8 +351,9 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
  * with one CAS on head and writes its slots (time, then tag with release).
  * The CAS validates the check: head only grows (64 bits: no ABA), and no
  * slot being checked can be rewritten before head moves past it. A slot
- * whose tag is stale (its admission claimed by a CAS but not written yet) is
- * treated as a fresh entry: the take is refused (EAGAIN). That can refuse a
+ * whose tag is older (its admission claimed by a CAS but not written yet) is
+ * treated as a fresh entry: the take is refused (EAGAIN); a newer tag means
+ * head moved on since it was read: the take re-reads head and retries. That can refuse a
  * take that an oracle would admit only when the admission limit places
  * back was made by a thread still between its CAS and its store — in
  * practice an admission of the same instant, which would refuse it anyway.
