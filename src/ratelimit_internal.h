@@ -14,8 +14,8 @@ void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged);
 int  lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t now, uint32_t *charged);
 void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint32_t charged);
 
-/* lfp_slog_take_at with the first admission number claimed; and its undo:
- * each claimed slot still holding this take's time is marked expired. */
+/* lfp_slog_take_at with the first slot index claimed; and its undo: each
+ * claimed slot still holding this take's time is released (set to now - W). */
 int  lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first);
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first);
 

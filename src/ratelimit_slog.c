@@ -10,13 +10,11 @@ int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns)
 {
     if (!w || limit == 0 || limit > LFP_SLOG_MAX_LIMIT || window_ns <= 0)
         return EINVAL;
-    lfp_slog_slot *ring = malloc((size_t)limit * sizeof *ring);
+    _Atomic int64_t *ring = malloc((size_t)limit * sizeof *ring);
     if (!ring)
         return ENOMEM;
-    for (uint32_t i = 0; i < limit; i++) {
-        atomic_init(&ring[i].tag, 0);
-        atomic_init(&ring[i].time, INT64_MIN);
-    }
+    for (uint32_t i = 0; i < limit; i++)
+        atomic_init(&ring[i], INT64_MIN);   /* never written: expired for any now */
     atomic_init(&w->head, 0);
     w->ring = ring;
     w->limit = limit;
@@ -28,75 +26,78 @@ void lfp_slog_destroy(lfp_slog *w)
 {
     if (!w)
         return;
-    free(w->ring);
+    free((void *)w->ring);
     w->ring = NULL;
 }
 
-/* May admission number a (a >= limit) evict admission a - limit at `now`?
- * EXPIRED iff that entry is written and at or before now - W. An entry
- * claimed but not written yet (tag still of an older lap) counts as fresh.
- * A newer tag means head moved past a since the caller read it: STALE, the
- * caller re-reads head (judging the newer entry would refuse spuriously). */
-enum { EXPIRED, FRESH, STALE };
-
-static int slot_state(const lfp_slog *w, uint64_t a, int64_t now)
+static _Atomic int64_t *slot(const lfp_slog *w, uint64_t i)
 {
-    lfp_slog_slot *s = &w->ring[a % w->limit];
-    uint64_t want = a - w->limit + 1;
-    /* acquire: pairs with the release store of tag in lfp_slog_take_claim_,
-     * so the time written before that tag is visible. */
-    uint64_t tag = atomic_load_explicit(&s->tag, memory_order_acquire);
-    if (tag != want)
-        return tag < want ? FRESH : STALE;
-    /* relaxed: ordered after the acquire load of tag above. */
-    int64_t t = atomic_load_explicit(&s->time, memory_order_relaxed);
-    return t <= lfp_rl_sat_add(now, -w->window) ? EXPIRED : FRESH;
+    return &w->ring[i % w->limit];
 }
 
-/* The state of the n slots that admissions [h, h + n) would evict. */
-static int claim_state(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now)
+/* Are the n slots from h all expired at `cut` (= now - W)? */
+static bool all_expired(const lfp_slog *w, uint64_t h, uint32_t n, int64_t cut)
 {
-    for (uint64_t a = h; a < h + n; a++) {
-        int st = a >= w->limit ? slot_state(w, a, now) : EXPIRED;
-        if (st != EXPIRED)
-            return st;
+    for (uint64_t i = h; i < h + n; i++)
+        /* relaxed: one value decides; the later CAS on the same slot
+         * re-checks it (per-location coherence is all exactness needs). */
+        if (atomic_load_explicit(slot(w, i), memory_order_relaxed) > cut)
+            return false;
+    return true;
+}
+
+/* Release slots [h, h + n) that still hold `now` (taken by this caller):
+ * set them to cut = now - W, so the next time they take is >= now, exactly
+ * as if this caller's entry were still there but nobody is counted. */
+static void release(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+{
+    for (uint64_t i = h; i < h + n; i++) {
+        int64_t t = now;
+        /* relaxed: a value-only decision, as in all_expired. */
+        atomic_compare_exchange_strong_explicit(slot(w, i), &t, cut, memory_order_relaxed,
+                                                memory_order_relaxed);
     }
-    return EXPIRED;
+}
+
+/* CAS slots [h, h + n) from their expired values to now; on a lost slot
+ * release those taken and return false. */
+static bool take_slots(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+{
+    for (uint64_t i = h; i < h + n; i++) {
+        _Atomic int64_t *s = slot(w, i);
+        /* relaxed: a value-only decision, as in all_expired. */
+        int64_t t = atomic_load_explicit(s, memory_order_relaxed);
+        if (t > cut || !atomic_compare_exchange_strong_explicit(s, &t, now, memory_order_relaxed,
+                                                                memory_order_relaxed)) {
+            release(w, h, (uint32_t)(i - h), now, cut);
+            return false;
+        }
+    }
+    return true;
 }
 
 int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
-    /* relaxed: the slots' own tags carry the ordering (slot_state); head
-     * is validated by the CAS. */
+    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    /* relaxed: head is a hint for where the oldest slots are; it publishes
+     * nothing (the slots' CASes decide). */
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
     for (;;) {
-        int st = claim_state(w, h, n, now);
-        if (st == FRESH)
+        if (!all_expired(w, h, n, cut))
             return EAGAIN;
-        if (st == STALE) {
-            /* relaxed: as the first load of head. */
-            h = atomic_load_explicit(&w->head, memory_order_relaxed);
+        /* relaxed: reserves slot indices only, as above. */
+        if (!atomic_compare_exchange_weak_explicit(&w->head, &h, h + n, memory_order_relaxed,
+                                                   memory_order_relaxed))
             continue;
+        if (take_slots(w, h, n, now, cut)) {
+            *first = h;
+            return 0;
         }
-        /* relaxed: the claim publishes nothing; the slot writes below are
-         * published by their tags. Head only grows (no ABA), and no
-         * admission in [h - limit, h + n - limit) can be rewritten before
-         * head passes it, so a successful CAS validates every check. */
-        if (atomic_compare_exchange_weak_explicit(&w->head, &h, h + n,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            break;
+        /* Lapped by a faster taker: start over from the current head. */
+        h = atomic_load_explicit(&w->head, memory_order_relaxed);   /* relaxed: as above */
     }
-    for (uint64_t a = h; a < h + n; a++) {
-        lfp_slog_slot *s = &w->ring[a % w->limit];
-        /* relaxed: published by the release store of tag just below. */
-        atomic_store_explicit(&s->time, now, memory_order_relaxed);
-        /* release: pairs with the acquire load of tag in slot_state. */
-        atomic_store_explicit(&s->tag, a + 1, memory_order_release);
-    }
-    *first = h;
-    return 0;
 }
 
 int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
@@ -112,15 +113,13 @@ int lfp_slog_take(lfp_slog *w, uint32_t n)
 
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 {
-    for (uint64_t a = first; a < first + n; a++) {
-        int64_t t = now;
-        /* A later admission that rewrote this slot wrote a time >= now + W
-         * (its eviction check), never `now`: the CAS only hits our entry.
-         * relaxed: the time is the only field changed; readers that see
-         * either value decide safely (old: refuse; INT64_MIN: expired). */
-        atomic_compare_exchange_strong_explicit(&w->ring[a % w->limit].time, &t, INT64_MIN,
-                                                memory_order_relaxed, memory_order_relaxed);
-    }
+    release(w, first, n, now, lfp_rl_sat_add(now, -w->window));
+    /* If nobody claimed since, move the hint back so that the released
+     * slots are reused at once (else when the ring comes round to them).
+     * relaxed: a hint, as in lfp_slog_take_claim_. */
+    uint64_t h = first + n;
+    atomic_compare_exchange_strong_explicit(&w->head, &h, first, memory_order_relaxed,
+                                            memory_order_relaxed);
 }
 
 uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
@@ -128,12 +127,8 @@ uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
     uint32_t count = 0;
     int64_t cut = lfp_rl_sat_add(now, -w->window);
     for (uint32_t i = 0; i < w->limit; i++) {
-        lfp_slog_slot *s = &w->ring[i];
-        /* acquire: pairs with the release store of tag (time visible). */
-        if (atomic_load_explicit(&s->tag, memory_order_acquire) == 0)
-            continue;
-        /* relaxed: ordered after the acquire above. */
-        int64_t t = atomic_load_explicit(&s->time, memory_order_relaxed);
+        /* relaxed: a snapshot of each slot; orders nothing. */
+        int64_t t = atomic_load_explicit(&w->ring[i], memory_order_relaxed);
         count += t > cut && t <= now;
     }
     return count;

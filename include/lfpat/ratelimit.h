@@ -340,38 +340,39 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
 /* ------------------------------------------------------------ exact sliding log */
 
 /* lfp_slog — exact sliding log: a ring of the last `limit` admission times.
- * Admitting n at `now` evicts the n oldest entries of the ring, which is
+ * Admitting n at `now` replaces the n oldest entries of the ring, which is
  * allowed iff each of them is at or before now - W (or never written). So no
  * interval (t - W, t] ever holds more than `limit` admissions — exactly, with
  * no estimate — also when timestamps arrive out of order.
  *
- * Lock-free protocol: an atomic head counts admissions; slot a % limit holds
- * admission a's time and sequence tag a + 1. A take reads head h, checks the
- * slots of admissions h - limit .. h + n - 1 - limit, then claims [h, h + n)
- * with one CAS on head and writes its slots (time, then tag with release).
- * The CAS validates the check: head only grows (64 bits: no ABA), and no
- * slot being checked can be rewritten before head moves past it. A slot
- * whose tag is older (its admission claimed by a CAS but not written yet) is
- * treated as a fresh entry: the take is refused (EAGAIN); a newer tag means
- * head moved on since it was read: the take re-reads head and retries. That can refuse a
- * take that an oracle would admit only when the admission limit places
- * back was made by a thread still between its CAS and its store — in
- * practice an admission of the same instant, which would refuse it anyway.
- * Never over-admits; never blocks.
+ * Why exact, for any arrival order and any interleaving: every change of a
+ * slot is a CAS from a time <= now - W to `now`. So the admission times a
+ * slot holds, one after another, grow by at least W each: no interval of
+ * length W contains two of them, and with `limit` slots no interval holds
+ * more than `limit` admissions.
  *
- * Memory: `limit` slots of 16 bytes, allocated at init; destroy frees them.
+ * Lock-free protocol: `head` only says where the oldest entries are (a hint;
+ * it counts slot claims). A take reads head h and the slots [h, h + n)
+ * (mod limit); if all are expired it reserves them with a CAS of head from h
+ * to h + n, then CASes each slot from the value it read to `now`. A slot CAS
+ * fails only if a thread that reserved the same slot a lap later wrote it
+ * first (this one was preempted for a whole lap); then the slots taken so
+ * far are released (set to now - W, which keeps the argument above) and the
+ * take starts over. No thread ever waits for another: a preempted taker
+ * holds no slot that others need (its slots are claimed by value), so the
+ * design is lock-free, and single-threaded it decides exactly like
+ * lfp_locked_slog. Refusals are exact for in-order timestamps (the slot at
+ * head is the oldest); out-of-order ones may be refused while an older slot
+ * elsewhere is expired (never over-admitted).
+ *
+ * Memory: `limit` 8-byte slots, allocated at init; destroy frees them.
  * Progress: lock-free.
  */
 #define LFP_SLOG_MAX_LIMIT (1u << 26)
 
-typedef struct lfp_slog_slot {
-    _Atomic uint64_t tag;    /* admission number + 1 of the time below; 0 = empty */
-    _Atomic int64_t time;
-} lfp_slog_slot;
-
 typedef struct lfp_slog {
-    alignas(LFP_CACHELINE) _Atomic uint64_t head;   /* admissions so far */
-    lfp_slog_slot *ring;
+    alignas(LFP_CACHELINE) _Atomic uint64_t head;   /* slot claims so far */
+    _Atomic int64_t *ring;                          /* admission times */
     uint32_t limit;
     int64_t window;
 } lfp_slog;
