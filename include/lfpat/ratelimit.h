@@ -50,12 +50,14 @@ extern "C" {
 /* Saturating a + b for time values (a, b may be negative). */
 static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b) { return lfp_time_add(a, b); }
 
-/* Saturating n * t for a non-negative span t. */
+/* Saturating n * t for a non-negative span t (no division: this is on
+ * every take's path). */
 static inline int64_t lfp_rl_span(uint64_t n, int64_t t)
 {
-    if (n != 0 && (uint64_t)t > (uint64_t)INT64_MAX / n)
+    int64_t r;
+    if (n > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)n, t, &r))
         return INT64_MAX;
-    return (int64_t)(n * (uint64_t)t);
+    return r;
 }
 
 /* floor(now / w) for w > 0 (rounds towards minus infinity). */
