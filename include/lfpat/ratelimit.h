@@ -458,11 +458,13 @@ typedef struct lfp_limiter {
 
 /* Take n from every limiter in ls[0 .. count), all or nothing: takes them in
  * order; if one refuses, gives back what the earlier ones took and returns
- * its code. So no limiter ever admits past its own limit, and a refused call
- * leaves every limiter as it would have been without it (bucket: TAT moved
- * back by n*T; windows: counts decremented / slots expired). Concurrent
- * callers may see the transient consumption and be refused (they are never
- * over-admitted); give-back restores capacity at once.
+ * its code. So no limiter ever admits past its own limit (each take is that
+ * limiter's own all-or-nothing take), and a refused call returns the
+ * capacity it took: bucket TAT moved back by n*T; fixed and sliding window
+ * counts decremented while the charged window still counts; sliding-log
+ * slots released (set to now - W, so they are free again for any later
+ * time). Concurrent callers may see the transient consumption and be
+ * refused (never over-admitted).
  * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, n == 0 or above
  * some limiter's burst/limit — nothing is taken then).
  * Progress: lock-free (a bounded number of lock-free takes and give-backs). */
