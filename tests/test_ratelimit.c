@@ -455,6 +455,45 @@ static void rolling_sums(void **state)
     lfp_rolling_destroy(NULL);
 }
 
+/* The plain forms read lfp_now(): with hour-long windows two takes in a
+ * row fall in the same window. */
+static void plain_forms_use_the_clock(void **state)
+{
+    (void)state;
+    const int64_t hour = 3600 * SEC;
+    lfp_bucket b;
+    lfp_fwindow f;
+    lfp_swindow s;
+    lfp_slog g;
+    lfp_rolling r;
+    lfp_locked_bucket lb;
+    lfp_locked_slog lg;
+    assert_int_equal(lfp_bucket_init(&b, 1.0 / 3600, 1), 0);
+    assert_int_equal(lfp_fwindow_init(&f, 1, hour), 0);
+    assert_int_equal(lfp_swindow_init(&s, 1, hour), 0);
+    assert_int_equal(lfp_slog_init(&g, 1, hour), 0);
+    assert_int_equal(lfp_rolling_init(&r, 2, hour), 0);
+    assert_int_equal(lfp_locked_bucket_init(&lb, 1.0 / 3600, 1), 0);
+    assert_int_equal(lfp_locked_slog_init(&lg, 1, hour), 0);
+    for (int i = 0; i < 2; i++) {
+        int want = i == 0 ? 0 : EAGAIN;
+        assert_int_equal(lfp_bucket_take(&b, 1), want);
+        assert_int_equal(lfp_fwindow_take(&f, 1), want);
+        assert_int_equal(lfp_swindow_take(&s, 1), want);
+        assert_int_equal(lfp_slog_take(&g, 1), want);
+        assert_int_equal(lfp_locked_bucket_take(&lb, 1), want);
+        assert_int_equal(lfp_locked_slog_take(&lg, 1), want);
+        assert_int_equal(lfp_rolling_add(&r, 5), 0);
+    }
+    assert_int_equal(lfp_rolling_sum(&r), 10);
+    lfp_limiter ls[] = { { LFP_LIMITER_BUCKET, &b } };
+    assert_int_equal(lfp_limit_all(ls, 1, 1), EAGAIN);
+    lfp_slog_destroy(&g);
+    lfp_rolling_destroy(&r);
+    lfp_locked_bucket_destroy(&lb);
+    lfp_locked_slog_destroy(&lg);
+}
+
 /* ------------------------------------------------------------ properties */
 
 static uint64_t rng_next(uint64_t *x)
@@ -703,6 +742,7 @@ int main(void)
         cmocka_unit_test(slog_table),
         cmocka_unit_test(windows_first_take_at_any_time),
         cmocka_unit_test(rolling_sums),
+        cmocka_unit_test(plain_forms_use_the_clock),
         cmocka_unit_test(slog_never_over_limit),
         cmocka_unit_test(swindow_within_documented_error),
         cmocka_unit_test(fwindow_at_most_twice_at_boundary),
