@@ -12,6 +12,7 @@
 #include "lfpat/mpsc.h"
 #include "lfpat/once.h"
 #include "lfpat/sem.h"
+#include "lfpat/ratelimit.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

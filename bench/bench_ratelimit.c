@@ -1,0 +1,239 @@
+/* Rate limiter benchmarks at 1, 2 and 4 threads (4 = oversubscribed on the
+ * 2-core reference machine), lfpat vs its mutex twins (lfp_locked_bucket,
+ * lfp_locked_slog) and, for the windows, a plain pthread-mutex window as the
+ * mutex peer (the library has no locked window twin).
+ *
+ *   ratelimit/take_at/<impl>    caller's timestamp (read once per batch of
+ *                               256, as a server that already has one)
+ *   ratelimit/take/<impl>       the plain call: reads CLOCK_MONOTONIC per take
+ *   ratelimit/clock_read/lfp_now  the clock read alone: the breakdown of take
+ *
+ * Limiters are configured so that every take is admitted (the CAS path is
+ * what is measured; a refusal makes no write and is cheaper): bucket 1e9/s
+ * with a burst of 1e6, windows of 1 ms with limits far above the rate
+ * reached, sliding logs of 1 ns windows with 64 Ki entries. The counter
+ * "refused" reports the fraction refused (expected ~0; the sliding log
+ * rightly refuses a take whose timestamp is older than another thread's
+ * recent entry). 4-thread runs use a pthread harness with one wall clock
+ * (bm_manual); their names end in /threads:4 without /real_time.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+
+#include "lfpat.h"
+#include "shim/shim.h"
+
+#define BATCH 256
+
+static lfp_bucket bucket;
+static lfp_locked_bucket lbucket;
+static lfp_fwindow fwindow;
+static lfp_swindow swindow;
+static lfp_slog slog;
+static lfp_locked_slog lslog;
+
+/* The mutex peers for the windows: the seed's FixedWindow, and the same
+ * sliding counter as lfp_swindow, under a pthread mutex. */
+typedef struct mutex_window {
+    pthread_mutex_t lock;
+    int64_t id;
+    uint64_t cur, prev, limit;
+    int64_t window;
+} mutex_window;
+
+static mutex_window mfixed, msliding;
+
+static int mutex_fwindow_take_at(mutex_window *w, uint32_t n, int64_t now)
+{
+    pthread_mutex_lock(&w->lock);
+    int64_t id = now / w->window;
+    if (id > w->id) {
+        w->id = id;
+        w->cur = 0;
+    }
+    int rc = w->cur + n <= w->limit ? 0 : EAGAIN;
+    if (rc == 0)
+        w->cur += n;
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+static int mutex_swindow_take_at(mutex_window *w, uint32_t n, int64_t now)
+{
+    pthread_mutex_lock(&w->lock);
+    int64_t id = now / w->window, e = now % w->window;
+    if (id > w->id) {
+        w->prev = id == w->id + 1 ? w->cur : 0;
+        w->cur = 0;
+        w->id = id;
+    }
+    double est = (double)w->prev * (double)(w->window - e) / (double)w->window + (double)w->cur;
+    int rc = est + n <= (double)w->limit ? 0 : EAGAIN;
+    if (rc == 0)
+        w->cur += n;
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+static void mutex_window_init(mutex_window *w, uint64_t limit, int64_t window)
+{
+    pthread_mutex_init(&w->lock, NULL);
+    w->id = INT64_MIN;
+    w->cur = w->prev = 0;
+    w->limit = limit;
+    w->window = window;
+}
+
+/* One batch of BATCH takes; returns how many were refused. take_at reads
+ * the clock once per batch (the caller's timestamp), take once per call. */
+typedef int64_t (*batch_fn)(void);
+
+/* A benchmark case: its name and batch (passed to bodies by pointer). */
+typedef struct bench_case {
+    const char *name;
+    batch_fn batch;
+} bench_case;
+
+#define TAKE_AT_BATCH(fname, call)                                       \
+    static int64_t fname(void)                                           \
+    {                                                                    \
+        int64_t refused = 0, now = lfp_now();                            \
+        for (int i = 0; i < BATCH; i++)                                  \
+            refused += (call) != 0;                                      \
+        return refused;                                                  \
+    }
+
+#define TAKE_BATCH(fname, call)                                          \
+    static int64_t fname(void)                                           \
+    {                                                                    \
+        int64_t refused = 0;                                             \
+        for (int i = 0; i < BATCH; i++)                                  \
+            refused += (call) != 0;                                      \
+        return refused;                                                  \
+    }
+
+TAKE_AT_BATCH(at_bucket, lfp_bucket_take_at(&bucket, 1, now))
+TAKE_AT_BATCH(at_lbucket, lfp_locked_bucket_take_at(&lbucket, 1, now))
+TAKE_AT_BATCH(at_fwindow, lfp_fwindow_take_at(&fwindow, 1, now))
+TAKE_AT_BATCH(at_mfixed, mutex_fwindow_take_at(&mfixed, 1, now))
+TAKE_AT_BATCH(at_swindow, lfp_swindow_take_at(&swindow, 1, now))
+TAKE_AT_BATCH(at_msliding, mutex_swindow_take_at(&msliding, 1, now))
+TAKE_AT_BATCH(at_slog, lfp_slog_take_at(&slog, 1, now))
+TAKE_AT_BATCH(at_lslog, lfp_locked_slog_take_at(&lslog, 1, now))
+
+TAKE_BATCH(plain_bucket, lfp_bucket_take(&bucket, 1))
+TAKE_BATCH(plain_lbucket, lfp_locked_bucket_take(&lbucket, 1))
+TAKE_BATCH(plain_fwindow, lfp_fwindow_take(&fwindow, 1))
+TAKE_BATCH(plain_mfixed, mutex_fwindow_take_at(&mfixed, 1, lfp_now()))
+TAKE_BATCH(plain_swindow, lfp_swindow_take(&swindow, 1))
+TAKE_BATCH(plain_msliding, mutex_swindow_take_at(&msliding, 1, lfp_now()))
+TAKE_BATCH(plain_slog, lfp_slog_take(&slog, 1))
+TAKE_BATCH(plain_lslog, lfp_locked_slog_take(&lslog, 1))
+TAKE_BATCH(clock_only, lfp_now() < 0)
+
+static void report(lfpb_state *st, int64_t items, int64_t refused)
+{
+    lfpb_set_items(st, items);
+    lfpb_set_counter(st, "refused", (double)refused / (double)(items + 1));
+}
+
+/* 1 and 2 threads: google benchmark's threads (each runs the body). */
+static void bm_threads(lfpb_state *st, void *arg)
+{
+    batch_fn batch = ((const bench_case *)arg)->batch;
+    int64_t refused = 0;
+    while (lfpb_keep_running_batch(st, BATCH))
+        refused += batch();
+    report(st, lfpb_iterations(st), refused);
+}
+
+/* 4 threads (oversubscribed on 2 cores): a pthread harness timed by one
+ * wall clock over a fixed window, so time-sliced threads do not inflate the
+ * throughput (google benchmark averages per-thread times). */
+#define MANUAL_THREADS 4
+#define MANUAL_WINDOW_NS (20 * 1000000)
+
+struct manual_run {
+    batch_fn batch;
+    _Atomic bool stop;
+    _Atomic int64_t done, refused;
+};
+
+static void *manual_worker(void *arg)
+{
+    struct manual_run *r = arg;
+    int64_t done = 0, refused = 0;
+    /* relaxed: a stop flag; the join publishes the counts. */
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        refused += r->batch();
+        done += BATCH;
+    }
+    atomic_fetch_add(&r->done, done);
+    atomic_fetch_add(&r->refused, refused);
+    return NULL;
+}
+
+static void bm_manual(lfpb_state *st, void *arg)
+{
+    int64_t items = 0, refused = 0;
+    while (lfpb_keep_running(st)) {
+        struct manual_run r = { .batch = ((const bench_case *)arg)->batch };
+        atomic_init(&r.stop, false);
+        atomic_init(&r.done, 0);
+        atomic_init(&r.refused, 0);
+        pthread_t th[MANUAL_THREADS];
+        int64_t t0 = lfp_now();
+        for (int i = 0; i < MANUAL_THREADS; i++)
+            pthread_create(&th[i], NULL, manual_worker, &r);
+        while (lfp_now() - t0 < MANUAL_WINDOW_NS)
+            sched_yield();
+        atomic_store(&r.stop, true);
+        for (int i = 0; i < MANUAL_THREADS; i++)
+            pthread_join(th[i], NULL);
+        lfpb_set_iteration_time(st, (double)(lfp_now() - t0) / 1e9);
+        items += atomic_load(&r.done);
+        refused += atomic_load(&r.refused);
+    }
+    report(st, items, refused);
+}
+
+LFPB_REGISTER(ratelimit)
+{
+    lfp_bucket_init(&bucket, 1e9, 1000000);
+    lfp_locked_bucket_init(&lbucket, 1e9, 1000000);
+    lfp_fwindow_init(&fwindow, LFP_FWINDOW_MAX_LIMIT, 1000000);
+    lfp_swindow_init(&swindow, LFP_SWINDOW_MAX_LIMIT, 1000000);
+    lfp_slog_init(&slog, 1 << 16, 1);
+    lfp_locked_slog_init(&lslog, 1 << 16, 1);
+    mutex_window_init(&mfixed, LFP_FWINDOW_MAX_LIMIT, 1000000);
+    mutex_window_init(&msliding, LFP_SWINDOW_MAX_LIMIT, 1000000);
+    static const bench_case cases[] = {
+        { "ratelimit/take_at/lfp_bucket", at_bucket },
+        { "ratelimit/take_at/lfp_locked_bucket", at_lbucket },
+        { "ratelimit/take_at_fwindow/lfp_fwindow", at_fwindow },
+        { "ratelimit/take_at_fwindow/pthread_mutex_fwindow", at_mfixed },
+        { "ratelimit/take_at_swindow/lfp_swindow", at_swindow },
+        { "ratelimit/take_at_swindow/pthread_mutex_swindow", at_msliding },
+        { "ratelimit/take_at_slog/lfp_slog", at_slog },
+        { "ratelimit/take_at_slog/lfp_locked_slog", at_lslog },
+        { "ratelimit/take/lfp_bucket", plain_bucket },
+        { "ratelimit/take/lfp_locked_bucket", plain_lbucket },
+        { "ratelimit/take_fwindow/lfp_fwindow", plain_fwindow },
+        { "ratelimit/take_fwindow/pthread_mutex_fwindow", plain_mfixed },
+        { "ratelimit/take_swindow/lfp_swindow", plain_swindow },
+        { "ratelimit/take_swindow/pthread_mutex_swindow", plain_msliding },
+        { "ratelimit/take_slog/lfp_slog", plain_slog },
+        { "ratelimit/take_slog/lfp_locked_slog", plain_lslog },
+        { "ratelimit/clock_read/lfp_now", clock_only },
+    };
+    const size_t ncases = sizeof cases / sizeof cases[0];
+    for (int t = 1; t <= 2; t++)
+        for (size_t c = 0; c < ncases; c++)
+            lfpb_register(cases[c].name, bm_threads, (void *)&cases[c], t);
+    for (size_t c = 0; c < ncases; c++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s/threads:%d", cases[c].name, MANUAL_THREADS);
+        lfpb_register_manual(name, bm_manual, (void *)&cases[c]);
+    }
+}

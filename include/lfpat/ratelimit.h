@@ -1,0 +1,477 @@
+/* lfpat/ratelimit.h — rate limiters and sliding windows.
+ *
+ *   lfp_bucket   token bucket as GCRA: one atomic word, exact integer-ns
+ *                accounting, bursts up to `burst`; also the leaky bucket
+ *   lfp_fwindow  fixed window counter: one atomic word; up to 2x the limit
+ *                across a window boundary (documented below)
+ *   lfp_swindow  sliding-window counter (Cloudflare's weighted estimate):
+ *                one atomic word
+ *   lfp_slog     exact sliding log: never more than `limit` admissions in
+ *                any window of length W
+ *   lfp_rolling  rolling sum over the last N time buckets (metrics, breakers)
+ *   lfp_limit_all  take from several limiters all-or-nothing
+ *
+ * Time: every time-based call has an `_at(..., now)` form taking the caller's
+ * CLOCK_MONOTONIC nanoseconds (tests drive a fake clock); the plain form reads
+ * lfp_now(). Time going backwards (a caller passing an older `now` than an
+ * earlier call, e.g. threads whose clock reads raced) never mints capacity:
+ * an older timestamp is charged as if it were the newest one seen.
+ *
+ * Return codes of every take: 0 admitted; EAGAIN refused (rate exceeded,
+ * nothing consumed); EINVAL for n == 0 or n above the burst/limit (nothing
+ * consumed). A take is all-or-nothing.
+ *
+ * Ordering: none. Like counters, limiters carry no happens-before edge
+ * between the threads they admit; they decide admissions, they do not
+ * publish data. Each limiter's decisions are linearizable: every admission
+ * is one successful CAS on the limiter's word, and the admission rule holds
+ * in that CAS order.
+ *
+ * Concurrency and timestamps: a take linearizes at its CAS, but is judged
+ * with the `now` its caller read earlier. Under a shared clock the bounds
+ * below hold for the admitted timestamps whenever takes linearize in
+ * timestamp order (stress_ratelimit checks exactly that); a straggler whose
+ * timestamp is older than the limiter's newest is charged at the newest time
+ * (fixed and sliding window) or at the bucket's TAT (GCRA), so it can only be
+ * refused more readily, never admitted past the limit. lfp_slog judges
+ * each take by its own timestamp and stays exact for any arrival order.
+ */
+#ifndef LFPAT_RATELIMIT_H
+#define LFPAT_RATELIMIT_H
+
+#include "lfpat/cancel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ helpers */
+
+/* Saturating a + b for time values (a, b may be negative). */
+static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b) { return lfp_time_add(a, b); }
+
+/* Saturating n * t for a non-negative span t (no division: this is on
+ * every take's path). */
+static inline int64_t lfp_rl_span(uint64_t n, int64_t t)
+{
+    int64_t r;
+    if (n > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)n, t, &r))
+        return INT64_MAX;
+    return r;
+}
+
+/* floor(now / w) for w > 0 (rounds towards minus infinity). */
+static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
+{
+    int64_t q = now / w;
+    return (now % w < 0) ? q - 1 : q;
+}
+
+/* ------------------------------------------------------------ bucket (GCRA) */
+
+/* lfp_bucket — a token bucket of `burst` tokens refilled at `rate` per
+ * second, implemented as GCRA (the generic cell rate algorithm of ATM, also
+ * redis-cell's and nginx's limit_req model).
+ *
+ * State: one atomic word, TAT (the theoretical arrival time): the instant at
+ * which the bucket is full again. With emission interval T = 1e9/rate ns
+ * (rounded to the nearest integer ns once, at init/set_rate) the tokens
+ * available at `now` are burst - (max(TAT, now) - now) / T. Taking n tokens
+ * at `now` is admitted iff  max(TAT, now) - now <= (burst - n) * T  and then
+ * sets TAT = max(TAT, now) + n * T, in one CAS.
+ *
+ * Exactness: every quantity is an integer number of nanoseconds; there is no
+ * per-refill rounding, so no fractional token is ever lost (the seed's bucket
+ * dropped them: polled every 0.7 s a 2/s bucket admitted 1.43/s). Over any
+ * horizon the admissions never exceed burst + elapsed / T, and a caller that
+ * polls often enough gets exactly that (tests/test_ratelimit.c checks it over
+ * simulated hours). The only approximation is T itself: the effective rate
+ * is exactly 1e9 / T per second (lfp_bucket_rate); T = round(1e9 / rate)
+ * differs from the requested rate by at most 0.5 ns per token (exact for
+ * every rate dividing 1e9, e.g. 1, 2, 1000, 1e6 per second).
+ *
+ * Time going backwards mints nothing: max(TAT, now) never moves TAT back.
+ *
+ * Leaky bucket: GCRA *is* the leaky bucket. As a meter (lfp_bucket_take)
+ * it admits a request iff a leaky bucket of depth burst draining at `rate`
+ * would not overflow; as a queue (lfp_bucket_wait / lfp_bucket_reserve_at)
+ * every request is given its departure time, so requests leave spaced T
+ * apart (after an initial burst) — the leaky bucket's constant output rate.
+ * lfp_bucket_init(b, rate, 1) is the strict leaky bucket with no burst.
+ *
+ * Progress: take/reserve/give_back are lock-free (one CAS loop on one word;
+ * a refused take makes no write at all). Configuration (set_rate,
+ * set_burst) is stored in separate atomics: a take concurrent with a change
+ * uses the old or the new value of each parameter. A change keeps TAT, so
+ * the time at which the bucket is full again is unchanged (as in redis-cell,
+ * where the parameters come with each call).
+ *
+ * Saturation: spans and times saturate at the int64 range instead of
+ * overflowing (defined behaviour; answers at the very ends of the int64
+ * time line are then approximate). Rates are limited to
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second (T between 1 ns and
+ * 2^62 ns).
+ */
+#define LFP_BUCKET_MAX_RATE 1e9
+#define LFP_BUCKET_MIN_RATE 2.2e-10
+
+typedef struct lfp_bucket {
+    /* TAT and the parameters share a line: every take reads all three and
+     * writes TAT, so one line moves per take; parameters rarely change. */
+    alignas(LFP_CACHELINE) _Atomic int64_t tat;
+    _Atomic int64_t interval;   /* T, ns per token */
+    _Atomic uint32_t burst;
+} lfp_bucket;
+
+/* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
+ * Returns 0; EINVAL if b is NULL, rate is NaN, infinite, <= 0 or outside
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], or burst is 0. */
+LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
+
+static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
+
+/* Take n tokens at time `now` if available.
+ * Returns 0; EAGAIN (nothing taken); EINVAL if n == 0 or n > burst.
+ * Progress: lock-free; a refusal is wait-free (loads only). */
+static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
+{
+    /* relaxed: parameters order nothing; a concurrent set_rate/set_burst
+     * may be seen old or new (documented above). */
+    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    if (LFP_UNLIKELY(n == 0 || n > burst))
+        return EINVAL;
+    uint64_t slack = (uint64_t)lfp_rl_span(burst - n, t);
+    int64_t cost = lfp_rl_span(n, t);
+    /* relaxed: the decision depends on this word alone; the CAS checks it. */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    for (;;) {
+        int64_t base = old > now ? old : now;
+        if ((uint64_t)base - (uint64_t)now > slack)
+            return EAGAIN;
+        /* relaxed: limiters publish nothing (header comment); the RMW is
+         * atomic on this one word, which is all admission needs. */
+        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, lfp_rl_sat_add(base, cost),
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 0;
+    }
+}
+
+/* lfp_bucket_take_at at lfp_now(). */
+LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
+
+/* Reserve n tokens at `now` unconditionally and store in *ready_at the time
+ * from which the caller may act (<= now when the tokens were available at
+ * once). The tokens are consumed now: later callers queue behind this one.
+ * Give them back with lfp_bucket_give_back if the caller does not act.
+ * Returns 0; EINVAL if n == 0, n > burst or ready_at is NULL.
+ * Progress: lock-free. */
+LFP_API int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready_at);
+
+/* Return n tokens taken earlier (by take, reserve or wait) that were not
+ * used: TAT moves back by n * T, so callers queued behind are served sooner.
+ * The bucket never holds more than burst tokens, so giving back after the
+ * tokens would have refilled anyway has no effect. Giving back tokens that
+ * were never taken mints them: pair every give_back with a take.
+ * Returns 0; EINVAL if n == 0. Progress: lock-free. */
+LFP_API int lfp_bucket_give_back(lfp_bucket *b, uint32_t n);
+
+/* Take n tokens, waiting if needed: computes the exact time at which they
+ * are available and, if that is not after `deadline`, reserves them and
+ * sleeps once until then (parks with that deadline; no polling).
+ * Returns 0 once the tokens are the caller's; ETIMEDOUT at once, consuming
+ * nothing, if the ready time is after the deadline; ECANCELED if `cancel`
+ * fires first (then the reservation is given back so that callers queued
+ * behind are not slowed); EINVAL if n == 0 or n > burst. Tokens available at
+ * once are taken even if the deadline passed or cancel fired.
+ * Progress: blocking (sleeps until the ready time). */
+LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+
+/* lfp_bucket_wait with the caller's clock reading `now` as the starting time
+ * (the sleep itself is on CLOCK_MONOTONIC). */
+LFP_API int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
+                               lfp_cancel *cancel);
+
+/* Tokens available at `now` (fractional; negative while reservations queue
+ * beyond the bucket). Progress: wait-free (loads only). */
+LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
+
+/* The effective rate, exactly 1e9 / T tokens per second, and the burst. */
+LFP_API double lfp_bucket_rate(const lfp_bucket *b);
+LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
+
+/* Change the rate / burst at run time (validated as in init; EINVAL leaves
+ * the bucket unchanged). TAT is kept (see the header comment). */
+LFP_API int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s);
+LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
+
+/* ------------------------------------------------------------ fixed window */
+
+/* lfp_fwindow — at most `limit` admissions per window [k*W, (k+1)*W)
+ * (windows aligned to multiples of W since time 0).
+ *
+ * State: one atomic word, window id (high 32 bits, modulo 2^32) and count
+ * (low 32 bits); a take is one CAS that either adds to the count of the
+ * current window or starts a new one.
+ *
+ * Boundary burst (kept, documented, not hidden): `limit` admissions at the
+ * end of one window and `limit` more at the start of the next are both
+ * allowed, so a sliding interval of length W can hold up to 2 * limit
+ * admissions. Use lfp_swindow (bounded by the weighted estimate) or lfp_slog
+ * (exact) when that matters; examples/ratelimit_accuracy.c shows the burst.
+ *
+ * Id wrap: ids are compared modulo 2^32. An older window (time going
+ * backwards by up to 2^30 windows) is charged to the stored window; after
+ * an idle gap of exactly a multiple of 2^32 windows a stale count may be
+ * seen for the rest of one window (only ever refusing more, never less).
+ *
+ * Progress: lock-free; a refusal makes no write.
+ */
+#define LFP_FWINDOW_MAX_LIMIT (UINT32_MAX - 1)
+#define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
+
+typedef struct lfp_fwindow {
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << 32 | count */
+    uint32_t limit;
+    int64_t window;
+} lfp_fwindow;
+
+/* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
+ * window_ns <= 0. */
+LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
+static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
+
+/* true if window id a (of `bits` bits) is after stored id b: b is not
+ * ahead of a by at most 2^(bits-2) windows (time going backwards). */
+static inline bool lfp_rl_id_after(uint32_t a, uint32_t b, unsigned bits)
+{
+    uint32_t mask = bits >= 32 ? UINT32_MAX : (1u << bits) - 1;
+    uint32_t ahead = (b - a) & mask;   /* how far b is ahead of a; 0 = same */
+    return ahead > (1u << (bits - 2));
+}
+
+/* lfp_fwindow_take_at, also telling which window id the take was charged
+ * to (lfp_limit_all gives back to exactly that window). */
+static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
+                                            uint32_t *charged)
+{
+    if (LFP_UNLIKELY(n == 0 || n > w->limit))
+        return EINVAL;
+    uint32_t id = (uint32_t)lfp_rl_floor_div(now, w->window);
+    /* relaxed: the decision depends on this word alone; the CAS checks it. */
+    uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
+    for (;;) {
+        uint32_t wid = (uint32_t)(old >> 32), count = (uint32_t)old;
+        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_after(id, wid, 32)) {
+            wid = id;
+            count = 0;
+        }
+        if ((uint64_t)count + n > w->limit)
+            return EAGAIN;
+        /* relaxed: limiters publish nothing; atomicity on the word suffices. */
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old,
+                                                  (uint64_t)wid << 32 | (count + n),
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            *charged = wid;
+            return 0;
+        }
+    }
+}
+
+/* Take n admissions in the window holding `now` (or in the stored window if
+ * `now` is older). Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
+ * Progress: lock-free; a refusal makes no write. */
+static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
+{
+    uint32_t charged;
+    return lfp_fwindow_take_charged_(w, n, now, &charged);
+}
+
+LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
+
+
+/* ------------------------------------------------------------ sliding window counter */
+
+/* lfp_swindow — sliding-window counter as Cloudflare describes it: counts of
+ * the current aligned window k and the previous window k-1, and the estimate
+ *     est(now) = prev * (W - e) / W + cur,   e = now - k*W,
+ * which assumes the previous window's admissions were spread evenly. A take
+ * of n is admitted iff est + n <= limit.
+ *
+ * State: one atomic word: window id (24 bits, modulo 2^24), cur and prev
+ * counts (20 bits each, so limit <= LFP_SWINDOW_MAX_LIMIT = 2^20 - 2; the
+ * all-ones word marks "no take yet").
+ *
+ * Error bound (checked by the property test): in any interval (t - W, t]
+ * the admissions number at most
+ *     limit + prev_k * e / W   (< 2 * limit),
+ * where k is the aligned window holding t, e = t - k*W and prev_k the count
+ * of window k-1. The excess appears only when the previous window's
+ * admissions bunch at its end (the estimate assumed them spread out); for
+ * steady traffic the estimate is close to exact (Cloudflare measured 0.003%
+ * of requests wrongly allowed). Compare: lfp_fwindow's excess is up to limit
+ * at any offset, lfp_slog's is 0.
+ *
+ * Id wrap as for lfp_fwindow, with 24-bit ids (time going backwards by up to
+ * 2^22 windows is charged to the stored window); an aliasing idle gap shows
+ * stale counts for at most two windows (only ever refusing more).
+ *
+ * Progress: lock-free; a refusal makes no write.
+ */
+#define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
+
+typedef struct lfp_swindow {
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id:24 | prev:20 | cur:20 */
+    uint32_t limit;
+    int64_t window;
+} lfp_swindow;
+
+/* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
+ * window_ns <= 0. */
+LFP_API int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns);
+static inline void lfp_swindow_destroy(lfp_swindow *w) { (void)w; }
+
+/* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
+ * Progress: lock-free. */
+LFP_API int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now);
+LFP_API int lfp_swindow_take(lfp_swindow *w, uint32_t n);
+
+/* The estimate at `now` (prev weighted + cur), as a take would compute it. */
+LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
+
+/* ------------------------------------------------------------ exact sliding log */
+
+/* lfp_slog — exact sliding log: a ring of the last `limit` admission times.
+ * Admitting n at `now` replaces the n oldest entries of the ring, which is
+ * allowed iff each of them is at or before now - W (or never written). So no
+ * interval (t - W, t] ever holds more than `limit` admissions — exactly, with
+ * no estimate — also when timestamps arrive out of order.
+ *
+ * Why exact, for any arrival order and any interleaving: every change of a
+ * slot is a CAS from a time <= now - W to `now`. So the admission times a
+ * slot holds, one after another, grow by at least W each: no interval of
+ * length W contains two of them, and with `limit` slots no interval holds
+ * more than `limit` admissions.
+ *
+ * Lock-free protocol: `head` only says where the oldest entries are (a hint;
+ * it counts slot claims). A take reads head h and the slots [h, h + n)
+ * (mod limit); if all are expired it reserves them with a CAS of head from h
+ * to h + n, then CASes each slot from the value it read to `now`. A slot CAS
+ * fails only if a thread that reserved the same slot a lap later wrote it
+ * first (this one was preempted for a whole lap); then the slots taken so
+ * far are released (set to now - W, which keeps the argument above) and the
+ * take starts over. No thread ever waits for another: a preempted taker
+ * holds no slot that others need (its slots are claimed by value), so the
+ * design is lock-free, and single-threaded it decides exactly like
+ * lfp_locked_slog. Refusals are exact for in-order timestamps (the slot at
+ * head is the oldest); out-of-order ones may be refused while an older slot
+ * elsewhere is expired (never over-admitted).
+ *
+ * Memory: `limit` 8-byte slots, allocated at init; destroy frees them.
+ * Progress: lock-free.
+ */
+#define LFP_SLOG_MAX_LIMIT (1u << 26)
+
+typedef struct lfp_slog {
+    alignas(LFP_CACHELINE) _Atomic uint64_t head;   /* slot claims so far */
+    _Atomic int64_t *ring;                          /* admission times */
+    uint32_t limit;
+    int64_t window;
+} lfp_slog;
+
+/* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SLOG_MAX_LIMIT, or
+ * window_ns <= 0; ENOMEM. */
+LFP_API int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns);
+/* Free the ring. The log must be quiescent. NULL is ignored. */
+LFP_API void lfp_slog_destroy(lfp_slog *w);
+
+/* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
+ * Progress: lock-free. */
+LFP_API int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now);
+LFP_API int lfp_slog_take(lfp_slog *w, uint32_t n);
+
+/* Admissions recorded in (now - W, now] among the last `limit` (a snapshot:
+ * concurrent takes may or may not be counted). Progress: wait-free. */
+LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
+
+/* ------------------------------------------------------------ rolling sum */
+
+/* lfp_rolling — a rolling sum over the last N buckets of bucket_ns each,
+ * aligned to multiples of bucket_ns since time 0: sum_at(now) covers the
+ * bucket holding `now` and the N - 1 before it.
+ *
+ * State: N atomic words, one per bucket, each packing the bucket's lap
+ * (k / N modulo 2^24, k = now / bucket_ns) and its 40-bit signed value. An
+ * add is one CAS on its bucket's word (resetting the value when the lap is
+ * stale); so no add is lost and none is counted in the wrong bucket.
+ *
+ * Sum consistency: sum_at reads each bucket once (relaxed): every add that
+ * completed before sum_at started is counted if its bucket is in range;
+ * adds concurrent with sum_at may or may not be; the result is not an atomic
+ * snapshot across buckets (like lfp_striped_sum). Each bucket's value is
+ * exact. After an idle gap of exactly a multiple of 2^24 laps a stale bucket
+ * may be read as current (documented limit of the 24-bit lap).
+ *
+ * Progress: add is lock-free; sum is wait-free (N loads).
+ */
+#define LFP_ROLLING_MAX_BUCKETS 4096u
+#define LFP_ROLLING_VALUE_MAX ((INT64_C(1) << 39) - 1)
+
+typedef struct lfp_rolling {
+    _Atomic uint64_t *slots;
+    unsigned buckets;
+    int64_t bucket_ns;
+} lfp_rolling;
+
+/* Returns 0; EINVAL if r is NULL, buckets is 0 or > LFP_ROLLING_MAX_BUCKETS,
+ * or bucket_ns <= 0; ENOMEM. */
+LFP_API int lfp_rolling_init(lfp_rolling *r, unsigned buckets, int64_t bucket_ns);
+LFP_API void lfp_rolling_destroy(lfp_rolling *r);
+
+/* Add v to the bucket holding `now`. Returns 0; EOVERFLOW (nothing added) if
+ * the bucket's value would leave [-LFP_ROLLING_VALUE_MAX,
+ * LFP_ROLLING_VALUE_MAX]; EINVAL for a NULL r. An add for a bucket older
+ * than the slot's current lap is dropped (returns 0: it is outside every
+ * future sum). Progress: lock-free. */
+LFP_API int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now);
+LFP_API int lfp_rolling_add(lfp_rolling *r, int64_t v);
+
+/* Sum of the bucket holding `now` and the buckets - 1 before it.
+ * Progress: wait-free. */
+LFP_API int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now);
+LFP_API int64_t lfp_rolling_sum(lfp_rolling *r);
+
+/* ------------------------------------------------------------ all-or-nothing */
+
+typedef enum lfp_limiter_kind {
+    LFP_LIMITER_BUCKET,
+    LFP_LIMITER_FWINDOW,
+    LFP_LIMITER_SWINDOW,
+    LFP_LIMITER_SLOG,
+} lfp_limiter_kind;
+
+/* A reference to one limiter: its kind and a pointer to it. */
+typedef struct lfp_limiter {
+    lfp_limiter_kind kind;
+    void *obj;
+} lfp_limiter;
+
+/* Take n from every limiter in ls[0 .. count), all or nothing: takes them in
+ * order; if one refuses, gives back what the earlier ones took and returns
+ * its code. So no limiter ever admits past its own limit (each take is that
+ * limiter's own all-or-nothing take), and a refused call returns the
+ * capacity it took: bucket TAT moved back by n*T; fixed and sliding window
+ * counts decremented while the charged window still counts; sliding-log
+ * slots released (set to now - W, so they are free again for any later
+ * time). Concurrent callers may see the transient consumption and be
+ * refused (never over-admitted).
+ * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, n == 0 or above
+ * some limiter's burst/limit — nothing is taken then).
+ * Progress: lock-free (a bounded number of lock-free takes and give-backs). */
+LFP_API int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now);
+LFP_API int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

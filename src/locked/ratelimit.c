@@ -1,0 +1,125 @@
+#include "lfpat/locked.h"
+
+#include <stdlib.h>
+
+static bool rate_ok(double r)
+{
+    return r > 0 && r <= 1e300;   /* NaN and infinity fail */
+}
+
+int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst)
+{
+    if (!b || !rate_ok(rate_per_s) || burst == 0)
+        return EINVAL;
+    b->tokens = burst;
+    b->rate = rate_per_s / 1e9;
+    b->last = INT64_MIN;
+    b->burst = burst;
+    return pthread_mutex_init(&b->lock, NULL);
+}
+
+void lfp_locked_bucket_destroy(lfp_locked_bucket *b)
+{
+    if (b)
+        pthread_mutex_destroy(&b->lock);
+}
+
+/* Refill for the time since the last refill; never for time going back. */
+static void refill(lfp_locked_bucket *b, int64_t now)
+{
+    if (b->last != INT64_MIN && now > b->last) {
+        b->tokens += (double)((uint64_t)now - (uint64_t)b->last) * b->rate;
+        if (b->tokens > b->burst)
+            b->tokens = b->burst;
+    }
+    if (now > b->last)
+        b->last = now;
+}
+
+int lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now)
+{
+    pthread_mutex_lock(&b->lock);
+    int rc = EINVAL;
+    if (n != 0 && n <= b->burst) {
+        refill(b, now);
+        rc = b->tokens >= n ? 0 : EAGAIN;
+        if (rc == 0)
+            b->tokens -= n;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int lfp_locked_bucket_take(lfp_locked_bucket *b, uint32_t n)
+{
+    return lfp_locked_bucket_take_at(b, n, lfp_now());
+}
+
+double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
+{
+    pthread_mutex_lock(&b->lock);
+    refill(b, now);
+    double t = b->tokens;
+    pthread_mutex_unlock(&b->lock);
+    return t;
+}
+
+int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
+{
+    if (!b || !rate_ok(rate_per_s))
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    b->rate = rate_per_s / 1e9;
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+int lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns)
+{
+    if (!w || limit == 0 || window_ns <= 0)
+        return EINVAL;
+    w->ring = malloc((size_t)limit * sizeof *w->ring);
+    if (!w->ring)
+        return ENOMEM;
+    w->head = 0;
+    w->limit = limit;
+    w->window = window_ns;
+    return pthread_mutex_init(&w->lock, NULL);
+}
+
+void lfp_locked_slog_destroy(lfp_locked_slog *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_destroy(&w->lock);
+    free(w->ring);
+    w->ring = NULL;
+}
+
+/* Admission a evicts a - limit; allowed iff that one is old enough. */
+static bool evictable(const lfp_locked_slog *w, uint64_t a, int64_t now)
+{
+    return a < w->limit || w->ring[a % w->limit] <= lfp_time_add(now, -w->window);
+}
+
+int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
+{
+    if (n == 0 || n > w->limit)
+        return EINVAL;
+    pthread_mutex_lock(&w->lock);
+    int rc = 0;
+    for (uint64_t a = w->head; a < w->head + n && rc == 0; a++)
+        if (!evictable(w, a, now))
+            rc = EAGAIN;
+    for (uint64_t a = w->head; a < w->head + n && rc == 0; a++)
+        w->ring[a % w->limit] = now;
+    if (rc == 0)
+        w->head += n;
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+int lfp_locked_slog_take(lfp_locked_slog *w, uint32_t n)
+{
+    return lfp_locked_slog_take_at(w, n, lfp_now());
+}

@@ -1,0 +1,75 @@
+/* lfp_limit_all: all-or-nothing takes across several limiters. */
+#include "ratelimit_internal.h"
+
+/* What one take did, so that it can be undone exactly. */
+typedef struct receipt {
+    uint64_t first;     /* slog: first admission number */
+    uint32_t charged;   /* windows: the window id charged */
+} receipt;
+
+static bool valid(const lfp_limiter *l, uint32_t n)
+{
+    if (!l->obj || n == 0)
+        return false;
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  return n <= lfp_bucket_burst(l->obj);
+    case LFP_LIMITER_FWINDOW: return n <= ((lfp_fwindow *)l->obj)->limit;
+    case LFP_LIMITER_SWINDOW: return n <= ((lfp_swindow *)l->obj)->limit;
+    case LFP_LIMITER_SLOG:    return n <= ((lfp_slog *)l->obj)->limit;
+    }
+    return false;
+}
+
+static int take(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
+{
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_take_at(l->obj, n, now);
+    case LFP_LIMITER_FWINDOW: return lfp_fwindow_take_charged_(l->obj, n, now, &r->charged);
+    case LFP_LIMITER_SWINDOW: return lfp_swindow_take_charged_(l->obj, n, now, &r->charged);
+    case LFP_LIMITER_SLOG:    return lfp_slog_take_claim_(l->obj, n, now, &r->first);
+    }
+    return EINVAL;
+}
+
+static void give_back(const lfp_limiter *l, uint32_t n, int64_t now, const receipt *r)
+{
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  lfp_bucket_give_back(l->obj, n); break;
+    case LFP_LIMITER_FWINDOW: lfp_fwindow_give_back_(l->obj, n, r->charged); break;
+    case LFP_LIMITER_SWINDOW: lfp_swindow_give_back_(l->obj, n, r->charged); break;
+    case LFP_LIMITER_SLOG:    lfp_slog_give_back_(l->obj, n, now, r->first); break;
+    }
+}
+
+/* Receipts live on the stack in chunks; more limiters recurse. */
+#define CHUNK 16
+
+int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now)
+{
+    if (!ls || count == 0)
+        return EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!valid(&ls[i], n))
+            return EINVAL;            /* checked first: nothing is taken */
+    receipt r[CHUNK];
+    size_t here = count < CHUNK ? count : CHUNK;
+    for (size_t i = 0; i < here; i++) {
+        int rc = take(&ls[i], n, now, &r[i]);
+        if (rc == 0 && i + 1 == here && count > here) {
+            rc = lfp_limit_all_at(ls + here, count - here, n, now);
+            if (rc != 0)
+                give_back(&ls[i], n, now, &r[i]);
+        }
+        if (rc != 0) {
+            while (i-- > 0)
+                give_back(&ls[i], n, now, &r[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n)
+{
+    return lfp_limit_all_at(ls, count, n, lfp_now());
+}

@@ -1,0 +1,244 @@
+/* Exact sliding log (lock-free ring of admission times) and rolling sum.
+ * The algorithms' arguments are in lfpat/ratelimit.h. */
+#include "ratelimit_internal.h"
+
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ sliding log */
+
+int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns)
+{
+    if (!w || limit == 0 || limit > LFP_SLOG_MAX_LIMIT || window_ns <= 0)
+        return EINVAL;
+    _Atomic int64_t *ring = malloc((size_t)limit * sizeof *ring);
+    if (!ring)
+        return ENOMEM;
+    for (uint32_t i = 0; i < limit; i++)
+        atomic_init(&ring[i], INT64_MIN);   /* never written: expired for any now */
+    atomic_init(&w->head, 0);
+    w->ring = ring;
+    w->limit = limit;
+    w->window = window_ns;
+    return 0;
+}
+
+void lfp_slog_destroy(lfp_slog *w)
+{
+    if (!w)
+        return;
+    free((void *)w->ring);
+    w->ring = NULL;
+}
+
+static _Atomic int64_t *slot(const lfp_slog *w, uint64_t i)
+{
+    return &w->ring[i % w->limit];
+}
+
+/* Are the n slots from h all expired at `cut` (= now - W)? */
+static bool all_expired(const lfp_slog *w, uint64_t h, uint32_t n, int64_t cut)
+{
+    for (uint64_t i = h; i < h + n; i++)
+        /* relaxed: one value decides; the later CAS on the same slot
+         * re-checks it (per-location coherence is all exactness needs). */
+        if (atomic_load_explicit(slot(w, i), memory_order_relaxed) > cut)
+            return false;
+    return true;
+}
+
+/* Release slots [h, h + n) that still hold `now` (taken by this caller):
+ * set them to cut = now - W, so the next time they take is >= now, exactly
+ * as if this caller's entry were still there but nobody is counted. */
+static void release(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+{
+    for (uint64_t i = h; i < h + n; i++) {
+        int64_t t = now;
+        /* relaxed: a value-only decision, as in all_expired. */
+        atomic_compare_exchange_strong_explicit(slot(w, i), &t, cut, memory_order_relaxed,
+                                                memory_order_relaxed);
+    }
+}
+
+/* CAS slots [h, h + n) from their expired values to now; on a lost slot
+ * release those taken and return false. */
+static bool take_slots(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+{
+    for (uint64_t i = h; i < h + n; i++) {
+        _Atomic int64_t *s = slot(w, i);
+        /* relaxed: a value-only decision, as in all_expired. */
+        int64_t t = atomic_load_explicit(s, memory_order_relaxed);
+        if (t > cut || !atomic_compare_exchange_strong_explicit(s, &t, now, memory_order_relaxed,
+                                                                memory_order_relaxed)) {
+            release(w, h, (uint32_t)(i - h), now, cut);
+            return false;
+        }
+    }
+    return true;
+}
+
+int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
+{
+    if (!w || n == 0 || n > w->limit)
+        return EINVAL;
+    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    /* relaxed: head is a hint for where the oldest slots are; it publishes
+     * nothing (the slots' CASes decide). */
+    uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
+    for (;;) {
+        if (!all_expired(w, h, n, cut))
+            return EAGAIN;
+        /* relaxed: reserves slot indices only, as above. */
+        if (!atomic_compare_exchange_weak_explicit(&w->head, &h, h + n, memory_order_relaxed,
+                                                   memory_order_relaxed))
+            continue;
+        if (take_slots(w, h, n, now, cut)) {
+            *first = h;
+            return 0;
+        }
+        /* Lapped by a faster taker: start over from the current head. */
+        h = atomic_load_explicit(&w->head, memory_order_relaxed);   /* relaxed: as above */
+    }
+}
+
+int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
+{
+    uint64_t first;
+    return lfp_slog_take_claim_(w, n, now, &first);
+}
+
+int lfp_slog_take(lfp_slog *w, uint32_t n)
+{
+    return lfp_slog_take_at(w, n, lfp_now());
+}
+
+void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
+{
+    release(w, first, n, now, lfp_rl_sat_add(now, -w->window));
+    /* If nobody claimed since, move the hint back so that the released
+     * slots are reused at once (else when the ring comes round to them).
+     * relaxed: a hint, as in lfp_slog_take_claim_. */
+    uint64_t h = first + n;
+    atomic_compare_exchange_strong_explicit(&w->head, &h, first, memory_order_relaxed,
+                                            memory_order_relaxed);
+}
+
+uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
+{
+    uint32_t count = 0;
+    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    for (uint32_t i = 0; i < w->limit; i++) {
+        /* relaxed: a snapshot of each slot; orders nothing. */
+        int64_t t = atomic_load_explicit(&w->ring[i], memory_order_relaxed);
+        count += t > cut && t <= now;
+    }
+    return count;
+}
+
+/* ------------------------------------------------------------ rolling sum */
+
+#define RL_LAP_BITS 24
+#define RL_LAP_MASK ((UINT64_C(1) << RL_LAP_BITS) - 1)
+#define RL_VAL_BITS 40
+#define RL_VAL_MASK ((UINT64_C(1) << RL_VAL_BITS) - 1)
+
+static uint64_t rl_pack(uint64_t lap, int64_t v)
+{
+    return (lap & RL_LAP_MASK) << RL_VAL_BITS | ((uint64_t)v & RL_VAL_MASK);
+}
+
+/* An empty slot: the value -2^39, outside the value range. */
+#define RL_EMPTY (UINT64_C(1) << (RL_VAL_BITS - 1))
+
+static uint64_t rl_lap(uint64_t word) { return word >> RL_VAL_BITS; }
+
+static int64_t rl_value(uint64_t word)
+{
+    uint64_t v = word & RL_VAL_MASK;   /* sign-extend 40 bits */
+    return (int64_t)(v ^ (UINT64_C(1) << (RL_VAL_BITS - 1))) - (INT64_C(1) << (RL_VAL_BITS - 1));
+}
+
+int lfp_rolling_init(lfp_rolling *r, unsigned buckets, int64_t bucket_ns)
+{
+    if (!r || buckets == 0 || buckets > LFP_ROLLING_MAX_BUCKETS || bucket_ns <= 0)
+        return EINVAL;
+    _Atomic uint64_t *slots = malloc(buckets * sizeof *slots);
+    if (!slots)
+        return ENOMEM;
+    for (unsigned i = 0; i < buckets; i++)
+        atomic_init(&slots[i], RL_EMPTY);
+    r->slots = slots;
+    r->buckets = buckets;
+    r->bucket_ns = bucket_ns;
+    return 0;
+}
+
+void lfp_rolling_destroy(lfp_rolling *r)
+{
+    if (!r)
+        return;
+    free((void *)r->slots);
+    r->slots = NULL;
+}
+
+/* Bucket number k of `now`, its slot and its lap. */
+static void rl_locate(const lfp_rolling *r, int64_t now, unsigned *slot, uint64_t *lap)
+{
+    int64_t k = lfp_rl_floor_div(now, r->bucket_ns);
+    int64_t q = lfp_rl_floor_div(k, (int64_t)r->buckets);
+    *slot = (unsigned)(k - q * (int64_t)r->buckets);
+    *lap = (uint64_t)q & RL_LAP_MASK;
+}
+
+int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
+{
+    if (!r)
+        return EINVAL;
+    unsigned i;
+    uint64_t lap;
+    rl_locate(r, now, &i, &lap);
+    /* relaxed: a metric orders nothing; the CAS makes the update atomic. */
+    uint64_t old = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
+    for (;;) {
+        uint64_t ahead = (rl_lap(old) - lap) & RL_LAP_MASK;
+        int64_t cur = rl_value(old);
+        if (old == RL_EMPTY) {
+            cur = 0;                   /* never used: this bucket starts here */
+        } else if (ahead != 0 && ahead <= (UINT64_C(1) << (RL_LAP_BITS - 2))) {
+            return 0;                  /* the slot holds a later lap: v is out of range */
+        } else if (ahead != 0) {
+            cur = 0;                   /* stale lap: this bucket starts afresh */
+        }
+        if ((v > 0 && cur > LFP_ROLLING_VALUE_MAX - v) ||
+            (v < 0 && cur < -LFP_ROLLING_VALUE_MAX - v))
+            return EOVERFLOW;
+        /* relaxed: as above. */
+        if (atomic_compare_exchange_weak_explicit(&r->slots[i], &old, rl_pack(lap, cur + v),
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 0;
+    }
+}
+
+int lfp_rolling_add(lfp_rolling *r, int64_t v)
+{
+    return lfp_rolling_add_at(r, v, lfp_now());
+}
+
+int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now)
+{
+    int64_t sum = 0;
+    for (unsigned j = 0; j < r->buckets; j++) {
+        unsigned i;
+        uint64_t lap;
+        rl_locate(r, lfp_rl_sat_add(now, -lfp_rl_span(j, r->bucket_ns)), &i, &lap);
+        /* relaxed: see "Sum consistency" in the header. */
+        uint64_t word = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
+        if (word != RL_EMPTY && rl_lap(word) == lap)
+            sum += rl_value(word);
+    }
+    return sum;
+}
+
+int64_t lfp_rolling_sum(lfp_rolling *r)
+{
+    return lfp_rolling_sum_at(r, lfp_now());
+}
