@@ -1,0 +1,2 @@
+#include "harness.h"
+typedef int lincheck_placeholder;

@@ -1,0 +1,78 @@
+#include "rounds.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "lfpat/common.h"
+
+struct rounds_run {
+    const lfps_rounds *spec;
+    alignas(LFP_CACHELINE) _Atomic uint64_t gen;    /* round now allowed to run */
+    alignas(LFP_CACHELINE) _Atomic int arrived;     /* bodies finished this round */
+    _Atomic bool stop;
+};
+
+uint64_t lfps_scale(uint64_t n)
+{
+    uint64_t s = LFP_TSAN ? n / 10 : n;
+    return s ? s : 1;
+}
+
+/* Spin until gen moves past `seen`; yield after a few hundred polls so a
+ * descheduled thread can run on 2 cores. */
+static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
+{
+    unsigned polls = 0;
+    uint64_t g;
+    /* acquire: pairs with the release store of gen in finish_round, so the
+     * end() callback's reset of the shared state is visible to the body. */
+    while ((g = atomic_load_explicit(&run->gen, memory_order_acquire)) == seen) {
+        if (++polls > 256)
+            sched_yield();
+    }
+    return g;
+}
+
+/* The last arriver: inspect/reset, then open the next round. */
+static void finish_round(struct rounds_run *run, uint64_t round, int64_t stop_at)
+{
+    const lfps_rounds *s = run->spec;
+    bool more = s->end(round, s->arg) && round + 1 < s->max_rounds;
+    if (more && (round & 63) == 63)
+        more = lfp_now() < stop_at;
+    if (!more)
+        atomic_store_explicit(&run->stop, true, memory_order_relaxed);  /* relaxed: published by the gen release below */
+    atomic_store_explicit(&run->arrived, 0, memory_order_relaxed);     /* relaxed: published by the gen release below */
+    /* release: pairs with the acquire in wait_gen; publishes the reset. */
+    atomic_store_explicit(&run->gen, round + 1, memory_order_release);
+}
+
+static void worker(lfps_thread *t)
+{
+    struct rounds_run *run = t->arg;
+    const lfps_rounds *s = run->spec;
+    for (uint64_t round = 0;; round++) {
+        s->body(t->id, &t->rng, s->arg);
+        /* acq_rel: release publishes this body's writes to the last arriver;
+         * acquire (in the last arriver) collects every earlier arriver's. */
+        if (atomic_fetch_add_explicit(&run->arrived, 1, memory_order_acq_rel) == s->nthreads - 1)
+            finish_round(run, round, t->stop_at);
+        wait_gen(run, round);
+        /* relaxed: written before the gen release that wait_gen acquired. */
+        if (atomic_load_explicit(&run->stop, memory_order_relaxed))
+            return;
+    }
+}
+
+uint64_t lfps_rounds_run(const lfps_rounds *r)
+{
+    struct rounds_run run = { .spec = r };
+    atomic_init(&run.gen, 0);
+    atomic_init(&run.arrived, 0);
+    atomic_init(&run.stop, false);
+    if (r->max_rounds == 0)
+        return 0;
+    lfps_run(r->nthreads, worker, &run);
+    return atomic_load(&run.gen);
+}
