@@ -2,6 +2,7 @@
 
 
 #define LITMUS_DEFAULT_ROUNDS 200000
+#define LITMUS_SKEW 256   /* max spin iterations before a body */
 
 struct litmus_run {
     const litmus_test *t;
@@ -12,10 +13,11 @@ struct litmus_run {
 static void litmus_body(int tid, lfps_rng *rng, void *arg)
 {
     struct litmus_run *run = arg;
-    /* A small random skew so that neither thread always wins the start. */
-    if (lfps_below(rng, 4) == 0)
-        for (volatile unsigned i = 0, n = (unsigned)lfps_below(rng, 64); i < n; i++)
-            ;
+    /* A random skew: the thread that opened the round starts first by about
+     * one cache-line transfer; random delays of that size make the bodies
+     * overlap in a good share of rounds, in either order. */
+    for (volatile unsigned i = 0, n = (unsigned)lfps_below(rng, LITMUS_SKEW); i < n; i++)
+        ;
     run->t->thread[tid]();
 }
 

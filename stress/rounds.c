@@ -11,7 +11,14 @@ struct rounds_run {
     alignas(LFP_CACHELINE) _Atomic uint64_t gen;    /* round now allowed to run */
     alignas(LFP_CACHELINE) _Atomic int arrived;     /* bodies finished this round */
     _Atomic bool stop;
+    _Atomic int64_t start_at;   /* lfp_now() at which this round's bodies start */
 };
+
+/* How far ahead the opener schedules the next round's start: long enough for
+ * every spinning thread to see the new generation, so that all bodies start
+ * within a clock read (~30 ns) of each other instead of the opener always
+ * going first. */
+#define ROUND_LEAD_NS 1500
 
 uint64_t lfps_scale(uint64_t n)
 {
@@ -19,7 +26,7 @@ uint64_t lfps_scale(uint64_t n)
     return s ? s : 1;
 }
 
-/* Spin until gen moves past `seen`; yield after a few hundred polls so a
+/* Spin until gen moves past `seen`; yield after some thousands of polls so a
  * descheduled thread can run on 2 cores. */
 static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
 {
@@ -28,7 +35,7 @@ static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
     /* acquire: pairs with the release store of gen in finish_round, so the
      * end() callback's reset of the shared state is visible to the body. */
     while ((g = atomic_load_explicit(&run->gen, memory_order_acquire)) == seen) {
-        if (++polls > 256)
+        if (++polls > 1u << 14)
             sched_yield();
     }
     return g;
@@ -44,6 +51,8 @@ static void finish_round(struct rounds_run *run, uint64_t round, int64_t stop_at
     if (!more)
         atomic_store_explicit(&run->stop, true, memory_order_relaxed);  /* relaxed: published by the gen release below */
     atomic_store_explicit(&run->arrived, 0, memory_order_relaxed);     /* relaxed: published by the gen release below */
+    /* relaxed: published by the gen release below. */
+    atomic_store_explicit(&run->start_at, lfp_now() + ROUND_LEAD_NS, memory_order_relaxed);
     /* release: pairs with the acquire in wait_gen; publishes the reset. */
     atomic_store_explicit(&run->gen, round + 1, memory_order_release);
 }
@@ -53,6 +62,10 @@ static void worker(lfps_thread *t)
     struct rounds_run *run = t->arg;
     const lfps_rounds *s = run->spec;
     for (uint64_t round = 0;; round++) {
+        /* relaxed: written before the gen release that wait_gen acquired. */
+        int64_t start = atomic_load_explicit(&run->start_at, memory_order_relaxed);
+        while (lfp_now() < start)
+            ;
         s->body(t->id, &t->rng, s->arg);
         /* acq_rel: release publishes this body's writes to the last arriver;
          * acquire (in the last arriver) collects every earlier arriver's. */
@@ -71,6 +84,7 @@ uint64_t lfps_rounds_run(const lfps_rounds *r)
     atomic_init(&run.gen, 0);
     atomic_init(&run.arrived, 0);
     atomic_init(&run.stop, false);
+    atomic_init(&run.start_at, 0);
     if (r->max_rounds == 0)
         return 0;
     lfps_run(r->nthreads, worker, &run);
