@@ -273,6 +273,10 @@ static bool stress_end(uint64_t round, void *arg)
     /* Print the first violation only. */
     enum lfpl_verdict v = lfpl_check(s->spec, run->init, run->logs, s->nthreads,
                                      run->res.violations == 0);
+    if (!s->expect_violations)
+        LFPS_CHECK(v == LFPL_LINEARIZABLE, "%s: history %llu %s", s->name,
+                   (unsigned long long)run->res.histories,
+                   v == LFPL_VIOLATION ? "is not linearizable" : "too big to check");
     run->res.histories++;
     run->res.violations += v == LFPL_VIOLATION;
     run->res.too_big += v == LFPL_TOO_BIG;

@@ -95,12 +95,15 @@ typedef struct lfpl_stress {
     /* Perform one random op on the object and record it in log. */
     void (*op)(void *obj, lfpl_log *log, int tid, lfps_rng *rng);
     void *obj;
+    /* false: every history is an LFPS_CHECK that must pass; true (the
+     * checker's own negative control): violations are counted, not failed. */
+    bool expect_violations;
 } lfpl_stress;
 
 typedef struct lfpl_result { uint64_t histories, ops, violations, too_big; } lfpl_result;
 
-/* Run it and print a one-line summary. Adds the ops to lfps_ops; checks
- * nothing itself (the caller decides whether violations are expected). */
+/* Run it and print a one-line summary. Adds the ops to lfps_ops; each
+ * history is one LFPS_CHECK unless expect_violations. */
 lfpl_result lfpl_stress_run(const lfpl_stress *s);
 
 #endif
