@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lfpat/common.h"
 
@@ -12,6 +13,7 @@ struct rounds_run {
     alignas(LFP_CACHELINE) _Atomic int arrived;     /* bodies finished this round */
     _Atomic bool stop;
     _Atomic int64_t start_at;   /* lfp_now() at which this round's bodies start */
+    unsigned spin_polls;        /* polls before each yield */
 };
 
 /* How far ahead the opener schedules the next round's start: long enough for
@@ -26,8 +28,8 @@ uint64_t lfps_scale(uint64_t n)
     return s ? s : 1;
 }
 
-/* Spin until gen moves past `seen`; yield after some thousands of polls so a
- * descheduled thread can run on 2 cores. */
+/* Spin until gen moves past `seen`, yielding every spin_polls polls so that
+ * a descheduled thread can run (2 cores, often shared). */
 static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
 {
     unsigned polls = 0;
@@ -35,7 +37,7 @@ static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
     /* acquire: pairs with the release store of gen in finish_round, so the
      * end() callback's reset of the shared state is visible to the body. */
     while ((g = atomic_load_explicit(&run->gen, memory_order_acquire)) == seen) {
-        if (++polls > 1u << 14)
+        if (++polls % run->spin_polls == 0)
             sched_yield();
     }
     return g;
@@ -85,6 +87,11 @@ uint64_t lfps_rounds_run(const lfps_rounds *r)
     atomic_init(&run.arrived, 0);
     atomic_init(&run.stop, false);
     atomic_init(&run.start_at, 0);
+    /* Spin longer when every thread has a CPU (the round's bodies then
+     * start together); yield soon when oversubscribed or under TSan, where
+     * a spinning thread only steals the time slice of the one it waits for. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    run.spin_polls = LFP_TSAN || r->nthreads > cpus ? 64 : 2048;
     if (r->max_rounds == 0)
         return 0;
     lfps_run(r->nthreads, worker, &run);
