@@ -1,6 +1,8 @@
 #include "lincheck.h"
 
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,7 +161,7 @@ struct search {
     uint64_t all;
     struct memo memo;
     bool full;
-    unsigned char states[LFPL_MAX_OPS + 1][LFPL_MAX_STATE];
+    alignas(max_align_t) unsigned char states[LFPL_MAX_OPS + 1][LFPL_MAX_STATE];  /* rows stay aligned: 512 bytes */
 };
 
 /* Can op i be linearized next, given the linearized set `done`? */
@@ -252,7 +254,7 @@ struct stress_run {
     const lfpl_stress *s;
     int ops_per_thread;
     lfpl_log logs[LFPL_MAX_THREADS];
-    unsigned char init[LFPL_MAX_STATE];
+    alignas(max_align_t) unsigned char init[LFPL_MAX_STATE];
     lfpl_result res;
 };
 
