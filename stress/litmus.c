@@ -2,12 +2,13 @@
 
 
 #define LITMUS_DEFAULT_ROUNDS 200000
-#define LITMUS_SKEW 256   /* max spin iterations before a body */
+#define LITMUS_SKEW 32    /* max spin iterations before a body */
 
 struct litmus_run {
     const litmus_test *t;
     uint64_t hist[LITMUS_MAX_OUTCOMES];   /* touched only by end(): one thread at a time */
     int bad_index;
+    uint64_t forbidden;                   /* forbidden outcomes seen so far */
 };
 
 static void litmus_body(int tid, lfps_rng *rng, void *arg)
@@ -30,7 +31,11 @@ static bool litmus_end(uint64_t round, void *arg)
         run->bad_index = o;
     else
         run->hist[o]++;
+    if (o >= 0 && o < run->t->noutcomes && (run->t->forbidden_mask & LITMUS_BIT(o)))
+        run->forbidden++;
     run->t->reset();
+    if (run->t->control && run->forbidden >= LITMUS_CONTROL_ENOUGH)
+        return false;   /* shown to fire: no need to go on */
     return run->bad_index == -1;
 }
 
@@ -52,9 +57,11 @@ static const char *outcome_name(const litmus_test *t, int i, char *buf, size_t l
 uint64_t litmus_run(const litmus_test *t)
 {
     struct litmus_run run = { .t = t, .bad_index = -1 };
+    uint64_t stretch = t->control ? LITMUS_CONTROL_STRETCH : 1;
     lfps_rounds r = {
         .nthreads = t->nthreads,
-        .max_rounds = lfps_scale(t->rounds ? t->rounds : LITMUS_DEFAULT_ROUNDS),
+        .max_rounds = stretch * lfps_scale(t->rounds ? t->rounds : LITMUS_DEFAULT_ROUNDS),
+        .budget_ns = (int64_t)stretch * lfps_cfg.budget_ns,
         .body = litmus_body,
         .end = litmus_end,
         .arg = &run,

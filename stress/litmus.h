@@ -40,12 +40,18 @@ typedef struct litmus_test {
     unsigned forbidden_mask;    /* bit i set: outcome i is forbidden */
     bool control;               /* negative control: the forbidden outcome may show */
     uint64_t rounds;            /* before lfps_scale; 0 = default */
+    /* A control runs up to LITMUS_CONTROL_STRETCH times longer than a
+     * checked test (so that it fires on a busy machine too) and stops as
+     * soon as it fired LITMUS_CONTROL_ENOUGH times. */
 } litmus_test;
 
 /* Run t, print its histogram and verdict. A checked test adds one
  * LFPS_CHECK (no forbidden outcome). Returns how many forbidden outcomes
  * were seen. */
 uint64_t litmus_run(const litmus_test *t);
+
+#define LITMUS_CONTROL_STRETCH 5
+#define LITMUS_CONTROL_ENOUGH 20
 
 /* Bit for outcome i in forbidden_mask. */
 #define LITMUS_BIT(i) (1u << (i))

@@ -14,6 +14,7 @@ struct rounds_run {
     _Atomic bool stop;
     _Atomic int64_t start_at;   /* lfp_now() at which this round's bodies start */
     unsigned spin_polls;        /* polls before each yield */
+    int64_t stop_at;            /* lfp_now() at which the budget ends */
 };
 
 /* How far ahead the opener schedules the next round's start: long enough for
@@ -44,12 +45,12 @@ static uint64_t wait_gen(struct rounds_run *run, uint64_t seen)
 }
 
 /* The last arriver: inspect/reset, then open the next round. */
-static void finish_round(struct rounds_run *run, uint64_t round, int64_t stop_at)
+static void finish_round(struct rounds_run *run, uint64_t round)
 {
     const lfps_rounds *s = run->spec;
     bool more = s->end(round, s->arg) && round + 1 < s->max_rounds;
     if (more && (round & 63) == 63)
-        more = lfp_now() < stop_at;
+        more = lfp_now() < run->stop_at;
     if (!more)
         atomic_store_explicit(&run->stop, true, memory_order_relaxed);  /* relaxed: published by the gen release below */
     atomic_store_explicit(&run->arrived, 0, memory_order_relaxed);     /* relaxed: published by the gen release below */
@@ -72,7 +73,7 @@ static void worker(lfps_thread *t)
         /* acq_rel: release publishes this body's writes to the last arriver;
          * acquire (in the last arriver) collects every earlier arriver's. */
         if (atomic_fetch_add_explicit(&run->arrived, 1, memory_order_acq_rel) == s->nthreads - 1)
-            finish_round(run, round, t->stop_at);
+            finish_round(run, round);
         wait_gen(run, round);
         /* relaxed: written before the gen release that wait_gen acquired. */
         if (atomic_load_explicit(&run->stop, memory_order_relaxed))
@@ -94,6 +95,7 @@ uint64_t lfps_rounds_run(const lfps_rounds *r)
     run.spin_polls = LFP_TSAN || r->nthreads > cpus ? 64 : 2048;
     if (r->max_rounds == 0)
         return 0;
+    run.stop_at = lfp_now() + (r->budget_ns ? r->budget_ns : lfps_cfg.budget_ns);
     lfps_run(r->nthreads, worker, &run);
     return atomic_load(&run.gen);
 }

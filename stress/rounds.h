@@ -32,6 +32,7 @@ typedef struct lfps_rounds {
      * record, check, reset. Return false to stop early. */
     bool (*end)(uint64_t round, void *arg);
     void *arg;
+    int64_t budget_ns;   /* time budget; 0 = the harness's (LFP_STRESS_MS) */
 } lfps_rounds;
 
 /* Run the rounds; returns how many completed. */

@@ -7,6 +7,7 @@
  *    after the other, which is what a 64-bit field updated by 32-bit stores
  *    looks like: the reader must catch halves that differ.
  * Not round-based: the two threads run their loops side by side.
+ * (lfp_now comes through lfpat/counter.h -> lfpat/common.h.)
  */
 #include <stdatomic.h>
 
@@ -18,14 +19,19 @@
 static lfp_counter whole;
 static _Atomic uint32_t half[2];
 static _Atomic bool writing;
+static _Atomic bool enough;               /* the control has fired enough */
 static uint64_t torn_seen[2], reads[2];   /* [0] checked, [1] control; reader-owned */
 
 static bool torn(uint64_t v) { return (uint32_t)v != (uint32_t)(v >> 32); }
 
-static void write_loop(lfps_thread *t, int which)
+/* The control gets the same stretch as the round-based controls
+ * (litmus.h), and stops once it fired enough. */
+static void write_loop(int which)
 {
-    uint64_t i = 0;
-    for (; lfps_go(t, i, lfps_scale(2000000)); i++) {
+    int64_t stretch = which ? LITMUS_CONTROL_STRETCH : 1;
+    int64_t end = lfp_now() + stretch * lfps_cfg.budget_ns;
+    uint64_t max = (uint64_t)stretch * lfps_scale(UINT64_C(1) << 32), i = 0;   /* time-bound */
+    for (; i < max && !atomic_load(&enough) && ((i & 63) || lfp_now() < end); i++) {
         if (which == 0) {
             lfp_counter_add(&whole, (int64_t)STEP);
         } else {
@@ -53,6 +59,8 @@ static void read_loop(int which)
         }
         reads[which]++;
         torn_seen[which] += torn(v);
+        if (which && torn_seen[which] >= LITMUS_CONTROL_ENOUGH)
+            atomic_store(&enough, true);
     }
 }
 
@@ -60,7 +68,7 @@ static void worker(lfps_thread *t)
 {
     int which = *(int *)t->arg;
     if (t->id == 0)
-        write_loop(t, which);
+        write_loop(which);
     else
         read_loop(which);
 }
