@@ -51,6 +51,15 @@ static bool fifo_step(void *state, const lfpl_op *op)
     return true;
 }
 
+/* Bounded queues whose try operations may fail spuriously (Vyukov's MPMC
+ * ring returns EAGAIN while a slot ahead is reserved but not yet written):
+ * an EAGAIN is accepted in any state and changes nothing; successful ops are
+ * checked exactly (FIFO order, nothing lost, duplicated or invented). */
+static bool fifo_try_step(void *state, const lfpl_op *op)
+{
+    return op->rc == EAGAIN || fifo_step(state, op);
+}
+
 static bool sem_step(void *state, const lfpl_op *op)
 {
     lfpl_sem_state *s = state;
@@ -78,6 +87,8 @@ static bool counter_step(void *state, const lfpl_op *op)
 }
 
 const lfpl_spec lfpl_fifo_spec = { "fifo", sizeof(lfpl_fifo_state), fifo_step };
+const lfpl_spec lfpl_fifo_try_spec = { "fifo (spurious EAGAIN allowed)", sizeof(lfpl_fifo_state),
+                                       fifo_try_step };
 const lfpl_spec lfpl_sem_spec = { "semaphore", sizeof(lfpl_sem_state), sem_step };
 const lfpl_spec lfpl_counter_spec = { "counter", sizeof(lfpl_counter_state), counter_step };
 

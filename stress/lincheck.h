@@ -75,6 +75,10 @@ typedef struct lfpl_sem_state { int64_t cap, avail; } lfpl_sem_state;
 typedef struct lfpl_counter_state { int64_t value; } lfpl_counter_state;
 
 extern const lfpl_spec lfpl_fifo_spec, lfpl_sem_spec, lfpl_counter_spec;
+/* The FIFO spec where try_push/try_pop may return EAGAIN spuriously (any
+ * time, no effect); successful operations are checked exactly. For queues
+ * that document such failures (e.g. a Vyukov ring with a slow producer). */
+extern const lfpl_spec lfpl_fifo_try_spec;
 
 enum lfpl_verdict { LFPL_LINEARIZABLE, LFPL_VIOLATION, LFPL_TOO_BIG };
 

@@ -60,6 +60,8 @@ static void known_histories(void)
     expect("fifo: empty after a completed push", &lfpl_fifo_spec, &q, fifo_lost, N(fifo_lost), LFPL_VIOLATION);
     expect("fifo: full while overlapping 2 pushes (cap 2)", &lfpl_fifo_spec, &q, fifo_full, N(fifo_full), LFPL_LINEARIZABLE);
     expect("fifo: one item popped twice", &lfpl_fifo_spec, &q, fifo_dup, N(fifo_dup), LFPL_VIOLATION);
+    expect("fifo_try: spurious empty accepted", &lfpl_fifo_try_spec, &q, fifo_lost, N(fifo_lost), LFPL_LINEARIZABLE);
+    expect("fifo_try: later push popped first", &lfpl_fifo_try_spec, &q, fifo_bad, N(fifo_bad), LFPL_VIOLATION);
 
     lfpl_sem_state s = { .cap = 1, .avail = 1 };
     const hop sem_bad[] = { { 0, LFPL_ACQUIRE, 0, 10, 0, 0, 0 }, { 1, LFPL_ACQUIRE, 5, 15, 0, 0, 0 } };
