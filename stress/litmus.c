@@ -1,6 +1,5 @@
 #include "litmus.h"
 
-
 #define LITMUS_DEFAULT_ROUNDS 200000
 #define LITMUS_SKEW 32    /* max spin iterations before a body */
 
@@ -14,9 +13,8 @@ struct litmus_run {
 static void litmus_body(int tid, lfps_rng *rng, void *arg)
 {
     struct litmus_run *run = arg;
-    /* A random skew: the thread that opened the round starts first by about
-     * one cache-line transfer; random delays of that size make the bodies
-     * overlap in a good share of rounds, in either order. */
+    /* A small random skew on top of the common start time (rounds.c), so
+     * that the bodies overlap in either order and at varying offsets. */
     for (volatile unsigned i = 0, n = (unsigned)lfps_below(rng, LITMUS_SKEW); i < n; i++)
         ;
     run->t->thread[tid]();
@@ -27,12 +25,12 @@ static bool litmus_end(uint64_t round, void *arg)
     (void)round;
     struct litmus_run *run = arg;
     int o = run->t->outcome();
-    if (o < 0 || o >= run->t->noutcomes)
+    if (o < 0 || o >= run->t->noutcomes) {
         run->bad_index = o;
-    else
+    } else {
         run->hist[o]++;
-    if (o >= 0 && o < run->t->noutcomes && (run->t->forbidden_mask & LITMUS_BIT(o)))
-        run->forbidden++;
+        run->forbidden += (run->t->forbidden_mask & LITMUS_BIT(o)) != 0;
+    }
     run->t->reset();
     if (run->t->control && run->forbidden >= LITMUS_CONTROL_ENOUGH)
         return false;   /* shown to fire: no need to go on */
