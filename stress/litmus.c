@@ -15,7 +15,8 @@ static void litmus_body(int tid, lfps_rng *rng, void *arg)
     struct litmus_run *run = arg;
     /* A small random skew on top of the common start time (rounds.c), so
      * that the bodies overlap in either order and at varying offsets. */
-    for (volatile unsigned i = 0, n = (unsigned)lfps_below(rng, LITMUS_SKEW); i < n; i++)
+    unsigned skew = run->t->skew ? run->t->skew : LITMUS_SKEW;
+    for (volatile unsigned i = 0, n = (unsigned)lfps_below(rng, skew); i < n; i++)
         ;
     run->t->thread[tid]();
 }

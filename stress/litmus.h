@@ -40,6 +40,7 @@ typedef struct litmus_test {
     unsigned forbidden_mask;    /* bit i set: outcome i is forbidden */
     bool control;               /* negative control: the forbidden outcome may show */
     uint64_t rounds;            /* before lfps_scale; 0 = default */
+    unsigned skew;              /* max random spin before a body; 0 = default */
     /* A control runs up to LITMUS_CONTROL_STRETCH times longer than a
      * checked test (so that it fires on a busy machine too) and stops as
      * soon as it fired LITMUS_CONTROL_ENOUGH times. */

@@ -67,6 +67,7 @@ static int outcome(void)
         .outcome_names = { "missed cond, no wake", "missed cond, woken",      \
                            "saw cond, no wake", "saw cond, woken" },          \
         .forbidden_mask = LITMUS_BIT(0), .control = is_control,               \
+        .skew = 128,  /* the waiter's locked RMW + fence is slow: wider offsets */ \
     }
 
 static const litmus_test tests[] = {
