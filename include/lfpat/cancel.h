@@ -15,6 +15,7 @@
  * Ordering: everything the firing thread did before lfp_cancel_fire
  * happens-before any thread that observes the token (or a descendant) as
  * fired, whether by lfp_cancel_reason or by a blocking call's ECANCELED.
+ * This is the MP shape; litmus: stress/litmus/litmus_lib_cancel.c.
  *
  * Lifetime: a token is caller-allocated. Destroy a token only when no thread
  * is blocked on it. Destroying a child unlinks it from its parent; destroying

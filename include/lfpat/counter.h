@@ -17,6 +17,9 @@
  * Ordering: none. Counters carry no happens-before edge: an add publishes
  * only its own increment. Use them for statistics and totals, not to signal
  * that other data is ready (use a queue, a future or a wait group for that).
+ * Evidence: coherence (CoRR) in stress/litmus/litmus_coherence.c, no torn
+ * 64-bit reads in litmus_torn.c, linearizability of add/get in
+ * stress/stress_lincheck_counter.c.
  *
  * Sum semantics: lfp_striped_sum is not a linearizable snapshot while adds run
  * concurrently: it returns the sum of each cell's value at some moment during

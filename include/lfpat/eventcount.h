@@ -19,7 +19,9 @@
  * bump (then futex_wait on the stale key returns at once) or reads it; the
  * bump is a release and the snapshot an acquire, so in the second case the
  * condition store happens-before the waiter's re-check, which sees it.
- * Litmus: stress/litmus (SB with these orderings).
+ * Litmus: stress/litmus/litmus_sb.c (the shape) and litmus_lib_eventcount.c
+ * (this code, and a fence-less control that loses wake-ups); model checked in
+ * stress/models/eventcount.pml.
  *
  * Under ThreadSanitizer (LFP_TSAN) the notifier's fence + load is replaced by
  * an acq_rel fetch_add(0) on `waiters`, equally correct and modelled by TSan:
