@@ -7,6 +7,9 @@
 #include "lfpat/eventcount.h"
 #include "lfpat/counter.h"
 #include "lfpat/locked.h"
+#include "lfpat/waitgroup.h"
+#include "lfpat/future.h"
+#include "lfpat/broadcast.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -1,0 +1,117 @@
+/* lfpat/future.h — future: a single-assignment cell holding a value and an
+ * error code (the reply slot of the Request/Response pattern).
+ *
+ * The first lfp_future_set wins; later sets return EALREADY and change
+ * nothing. Getters wait (with deadline and token) until the future is set and
+ * then all see the same value and error.
+ *
+ * State machine in one atomic word: EMPTY -> SETTING (claimed by the one
+ * winning setter's CAS) -> READY (the setter's release store after writing
+ * value and error). value and error are plain fields: they are written only
+ * by the winner, between its claim and its READY store, and read only after
+ * an acquire load that saw READY, so every access is ordered (no data race).
+ *
+ * Linearizability: set linearizes at its READY store (a set that lost its
+ * claim CAS linearizes at that CAS, after the winner's claim, and returns
+ * EALREADY); get/try_get/is_ready linearize at their load of the state.
+ * Between claim and READY the future reads as not ready: a getter may wait
+ * for a setter that has claimed but not yet stored (two plain stores).
+ * Progress: set, try_get, is_ready are wait-free; get blocks until set.
+ * Ordering: a set happens-before every get/try_get that returns its value
+ * (and every is_ready that returns true); everything the setter wrote before
+ * set is visible to such a getter.
+ *
+ * Reuse: re-initialise with lfp_future_init only when no thread uses it.
+ */
+#ifndef LFPAT_FUTURE_H
+#define LFPAT_FUTURE_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2 };
+
+typedef struct lfp_future {
+    _Atomic uint32_t state;   /* LFP_FUTURE_EMPTY_ / _SETTING_ / _READY_ */
+    int error;                /* written by the winning setter only */
+    void *value;              /* written by the winning setter only */
+    lfp_ec ready;             /* getters park here */
+} lfp_future;
+
+#define LFP_FUTURE_INIT { LFP_FUTURE_EMPTY_, 0, NULL, LFP_EC_INIT }
+
+/* Initialise an empty future. Returns 0; EINVAL if f is NULL. */
+LFP_API int lfp_future_init(lfp_future *f);
+
+/* Nothing to free (the value is the caller's). No thread may be waiting.
+ * NULL is ignored. */
+LFP_API void lfp_future_destroy(lfp_future *f);
+
+/* Set the value and an error code (0 for success; any int, the future only
+ * carries it). The first set wins.
+ * Returns 0; EALREADY if the future was already set (nothing changes);
+ * EINVAL if f is NULL.
+ * Progress: wait-free (one CAS, two plain stores, one store, and a wake
+ * call only when getters are parked).
+ * Ordering: happens-before every get that returns the value. */
+static inline int lfp_future_set(lfp_future *f, void *value, int error)
+{
+    if (LFP_UNLIKELY(!f))
+        return EINVAL;
+    uint32_t expect = LFP_FUTURE_EMPTY_;
+    /* relaxed: the claim only decides the winner; the READY store below
+     * publishes. A losing setter reads nothing guarded by the state. */
+    if (!atomic_compare_exchange_strong_explicit(&f->state, &expect, LFP_FUTURE_SETTING_,
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return EALREADY;
+    f->value = value;
+    f->error = error;
+    /* release: publishes value, error and the setter's prior writes; pairs
+     * with the acquire load in lfp_future_is_ready / lfp_future_try_get. */
+    atomic_store_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
+    lfp_ec_notify_all(&f->ready);
+    return 0;
+}
+
+/* True once the future is set (READY). Progress: wait-free.
+ * Ordering: a true result makes the setter's writes visible (acquire). */
+static inline bool lfp_future_is_ready(const lfp_future *f)
+{
+    /* acquire: pairs with the release READY store in lfp_future_set. */
+    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
+           LFP_FUTURE_READY_;
+}
+
+/* If set, store the value in *value and the error in *error (either pointer
+ * may be NULL) and return 0; else EAGAIN. EINVAL if f is NULL.
+ * Progress: wait-free. Ordering: as lfp_future_get. */
+static inline int lfp_future_try_get(lfp_future *f, void **value, int *error)
+{
+    if (LFP_UNLIKELY(!f))
+        return EINVAL;
+    if (!lfp_future_is_ready(f))
+        return EAGAIN;
+    if (value)
+        *value = f->value;
+    if (error)
+        *error = f->error;
+    return 0;
+}
+
+/* Wait until the future is set, then store value and error as try_get does.
+ * Returns 0 (the future's own error is in *error, not the return value);
+ * ETIMEDOUT if the deadline (CLOCK_MONOTONIC ns, LFP_FOREVER for none) passed
+ * first; ECANCELED if cancel (NULL for none) fired first; EINVAL if f is NULL.
+ * A set future is returned at once, whatever the deadline and token.
+ * Progress: wait-free when set; otherwise blocks (spins briefly, parks).
+ * Ordering: the set happens-before this get returns its value. */
+LFP_API int lfp_future_get(lfp_future *f, void **value, int *error,
+                           int64_t deadline, lfp_cancel *cancel);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
