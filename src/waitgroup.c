@@ -16,7 +16,13 @@ struct wg_wait {
     uint32_t phase;   /* the phase current when the wait began */
 };
 
-/* 0 once the count is zero or the phase has moved on, else EAGAIN. */
+static bool wg_ended(uint64_t s, uint32_t phase)
+{
+    return lfp_wg_count_(s) == 0 || lfp_wg_phase_(s) != phase;
+}
+
+/* 0 once the count is zero or the phase has moved on; else make sure
+ * WAITING is set (so the ending add notifies) and return EAGAIN. */
 static int wg_try(void *arg)
 {
     struct wg_wait *w = arg;
@@ -24,7 +30,16 @@ static int wg_try(void *arg)
      * the phase (or any later add in its release sequence), making every
      * task's writes before its done visible to the waiter. */
     uint64_t s = atomic_load_explicit(&w->wg->state, memory_order_acquire);
-    return lfp_wg_count_(s) == 0 || lfp_wg_phase_(s) != w->phase ? 0 : EAGAIN;
+    while (!wg_ended(s, w->phase)) {
+        if (s & LFP_WG_WAITING_)
+            return EAGAIN;
+        /* acquire on both outcomes: as the load above. The wake-up argument
+         * needs only that this RMW and the ending add's are on one word. */
+        if (atomic_compare_exchange_weak_explicit(&w->wg->state, &s, s | LFP_WG_WAITING_,
+                                                  memory_order_acquire, memory_order_acquire))
+            return EAGAIN;
+    }
+    return 0;
 }
 
 int lfp_waitgroup_wait(lfp_waitgroup *wg, int64_t deadline, lfp_cancel *cancel)

@@ -6,10 +6,17 @@
  * then all see the same value and error.
  *
  * State machine in one atomic word: EMPTY -> SETTING (claimed by the one
- * winning setter's CAS) -> READY (the setter's release store after writing
- * value and error). value and error are plain fields: they are written only
- * by the winner, between its claim and its READY store, and read only after
- * an acquire load that saw READY, so every access is ordered (no data race).
+ * winning setter's CAS) -> READY (the setter's release exchange after
+ * writing value and error), plus a WAITING bit that a getter sets (CAS)
+ * before it parks. value and error are plain fields: they are written only
+ * by the winner, between its claim and its READY exchange, and read only
+ * after an acquire load that saw READY, so every access is ordered (no data
+ * race). The READY exchange returns the old word: the setter wakes getters
+ * only if WAITING was set, so a set nobody waits for makes no fence and no
+ * call. No wake-up is lost: the getter's CAS and the setter's exchange are
+ * RMWs on one word; if the CAS is first the exchange sees WAITING and
+ * notifies the eventcount (whose SB protocol covers the getter's re-check),
+ * otherwise the CAS fails and the getter re-reads READY.
  *
  * Linearizability: set linearizes at its READY store (a set that lost its
  * claim CAS linearizes at that CAS, after the winner's claim, and returns
@@ -32,10 +39,11 @@
 extern "C" {
 #endif
 
-enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2 };
+enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
+       LFP_FUTURE_WAITING_ = 4 };
 
 typedef struct lfp_future {
-    _Atomic uint32_t state;   /* LFP_FUTURE_EMPTY_ / _SETTING_ / _READY_ */
+    _Atomic uint32_t state;   /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
     int error;                /* written by the winning setter only */
     void *value;              /* written by the winning setter only */
     lfp_ec ready;             /* getters park here */
@@ -61,18 +69,22 @@ static inline int lfp_future_set(lfp_future *f, void *value, int error)
 {
     if (LFP_UNLIKELY(!f))
         return EINVAL;
-    uint32_t expect = LFP_FUTURE_EMPTY_;
-    /* relaxed: the claim only decides the winner; the READY store below
+    /* relaxed: the claim only decides the winner; the READY exchange below
      * publishes. A losing setter reads nothing guarded by the state. */
-    if (!atomic_compare_exchange_strong_explicit(&f->state, &expect, LFP_FUTURE_SETTING_,
-                                                 memory_order_relaxed, memory_order_relaxed))
-        return EALREADY;
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    do {
+        if (s & ~(uint32_t)LFP_FUTURE_WAITING_)
+            return EALREADY;
+        /* relaxed: as above (a getter may set WAITING meanwhile: retry). */
+    } while (!atomic_compare_exchange_weak_explicit(&f->state, &s, s | LFP_FUTURE_SETTING_,
+                                                    memory_order_relaxed, memory_order_relaxed));
     f->value = value;
     f->error = error;
     /* release: publishes value, error and the setter's prior writes; pairs
-     * with the acquire load in lfp_future_is_ready / lfp_future_try_get. */
-    atomic_store_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
-    lfp_ec_notify_all(&f->ready);
+     * with the acquire load in lfp_future_is_ready. */
+    s = atomic_exchange_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
+    if (s & LFP_FUTURE_WAITING_)
+        lfp_ec_notify_all(&f->ready);
     return 0;
 }
 
@@ -81,7 +93,7 @@ static inline int lfp_future_set(lfp_future *f, void *value, int error)
 static inline bool lfp_future_is_ready(const lfp_future *f)
 {
     /* acquire: pairs with the release READY store in lfp_future_set. */
-    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
+    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) &
            LFP_FUTURE_READY_;
 }
 
@@ -108,8 +120,17 @@ static inline int lfp_future_try_get(lfp_future *f, void **value, int *error)
  * A set future is returned at once, whatever the deadline and token.
  * Progress: wait-free when set; otherwise blocks (spins briefly, parks).
  * Ordering: the set happens-before this get returns its value. */
-LFP_API int lfp_future_get(lfp_future *f, void **value, int *error,
-                           int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_future_get_slow_(lfp_future *f, void **value, int *error,
+                                 int64_t deadline, lfp_cancel *cancel);
+
+static inline int lfp_future_get(lfp_future *f, void **value, int *error,
+                                 int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_future_try_get(f, value, error);
+    if (LFP_LIKELY(rc != EAGAIN))
+        return rc;
+    return lfp_future_get_slow_(f, value, error, deadline, cancel);
+}
 
 #ifdef __cplusplus
 }

@@ -2,10 +2,17 @@
  * drops to zero (Go's sync.WaitGroup, with deadlines, cancellation and
  * errors instead of panics).
  *
- * State: one 64-bit atomic word, the outstanding count (high 32 bits) and a
- * phase number (low 32 bits). A phase ends when an add brings the count to
- * zero; that same read-modify-write increments the phase. Waiters park on an
- * eventcount, whose notify costs one fence and one load when nobody waits.
+ * State: one 64-bit atomic word: the outstanding count (bits 63..33), a
+ * WAITING bit (bit 32) and a phase number (bits 31..0). A phase ends when an
+ * add brings the count to zero; that same read-modify-write increments the
+ * phase and clears WAITING. A waiter sets WAITING (CAS) before it parks on an
+ * eventcount; the add that ends the phase reads the bit in its own RMW and
+ * notifies only if it was set — a done with nobody waiting is one CAS, no
+ * fence. No wake-up is lost: both RMWs are on the one word, so either the
+ * waiter's CAS comes first and the ending add sees WAITING (and notifies
+ * through the eventcount, whose SB protocol covers the waiter's re-check), or
+ * the add comes first and the waiter's CAS fails and it re-reads the ended
+ * phase.
  *
  * Wait: returns when the count is zero, or once the phase that was current
  * when the wait began has ended (the phase number moved). So a wait never
@@ -52,14 +59,15 @@ extern "C" {
 #define LFP_WAITGROUP_MAX ((int64_t)INT32_MAX)
 
 typedef struct lfp_waitgroup {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count << 32 | phase */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count << 33 | WAITING | phase */
     lfp_ec zero;                                    /* waiters park here */
 } lfp_waitgroup;
 
 #define LFP_WAITGROUP_INIT { 0, LFP_EC_INIT }
 
 /* internal: fields of the state word. */
-static inline uint32_t lfp_wg_count_(uint64_t s) { return (uint32_t)(s >> 32); }
+#define LFP_WG_WAITING_ ((uint64_t)1 << 32)
+static inline uint32_t lfp_wg_count_(uint64_t s) { return (uint32_t)(s >> 33); }
 static inline uint32_t lfp_wg_phase_(uint64_t s) { return (uint32_t)s; }
 
 /* Initialise with count zero. Returns 0; EINVAL if wg is NULL. */
@@ -87,15 +95,17 @@ static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta)
         int64_t count = (int64_t)lfp_wg_count_(s) + delta;
         if (count < 0 || count > LFP_WAITGROUP_MAX)
             return EOVERFLOW;
-        uint32_t phase = lfp_wg_phase_(s) + (count == 0 && delta != 0);
-        next = (uint64_t)count << 32 | phase;
+        bool ends = count == 0 && delta != 0;
+        /* ending a phase: next phase number, WAITING cleared */
+        next = ends ? (uint32_t)(lfp_wg_phase_(s) + 1)
+                    : (s & (LFP_WG_WAITING_ | UINT32_MAX)) | (uint64_t)count << 33;
         /* acq_rel: release publishes this task's writes to the waiter whose
          * acquire load in lfp_waitgroup_try_ reads this RMW or a later one in
          * the release sequence; acquire chains the earlier adds' releases. */
     } while (!atomic_compare_exchange_weak_explicit(&wg->state, &s, next,
                                                     memory_order_acq_rel,
                                                     memory_order_relaxed));
-    if (lfp_wg_count_(next) == 0 && delta != 0)
+    if (s & LFP_WG_WAITING_ && lfp_wg_count_(next) == 0)
         lfp_ec_notify_all(&wg->zero);
     return 0;
 }
