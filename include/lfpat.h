@@ -10,6 +10,7 @@
 #include "lfpat/waitgroup.h"
 #include "lfpat/future.h"
 #include "lfpat/broadcast.h"
+#include "lfpat/breaker.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif
