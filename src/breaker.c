@@ -16,10 +16,13 @@ static uint32_t bucket_index(const lfp_breaker *b, int64_t now)
     return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)b->bucket_ns);
 }
 
-/* Count one failure of generation gen at now. A bucket holding a later
- * generation or time index than ours (we are stale) is not overwritten: a
- * failure from a newer generation wins, a late failure of ours is counted in
- * the newer bucket. Returns false if the failure was dropped as stale. */
+/* Count one failure of generation gen at now. The slot of our time index
+ * may hold: nothing or a bucket that has left the window (dead: take it);
+ * our bucket (count it); a bucket of a later generation (we are stale: drop
+ * the failure and return false — within one window generations are < 128
+ * apart, so the int8 difference orders them); an older generation's bucket
+ * (restart it for ours); our generation's bucket for a later time index (a
+ * racing thread read a later clock: count our failure there). */
 static bool window_add(lfp_breaker *b, uint32_t gen, int64_t now)
 {
     uint32_t idx = bucket_index(b, now);
@@ -29,10 +32,11 @@ static bool window_add(lfp_breaker *b, uint32_t gen, int64_t now)
     uint64_t v = atomic_load_explicit(slot, memory_order_relaxed), nv;
     do {
         int8_t gen_ahead = (int8_t)((uint8_t)(v >> 56) - (uint8_t)gen);
-        int32_t idx_ahead = (int32_t)((uint32_t)(v >> 24) - idx);
-        if (gen_ahead > 0)
+        int32_t behind = (int32_t)(idx - (uint32_t)(v >> 24));
+        bool dead = (v & COUNT_MAX) == 0 || behind >= (int32_t)b->cfg.window_buckets;
+        if (!dead && gen_ahead > 0)
             return false;
-        if ((v & TAG_MASK) == tag || (gen_ahead == 0 && idx_ahead > 0))
+        if (!dead && ((v & TAG_MASK) == tag || (gen_ahead == 0 && behind < 0)))
             nv = (v & COUNT_MAX) == COUNT_MAX ? v : v + 1;
         else
             nv = tag | 1;
@@ -86,8 +90,7 @@ int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg)
     b->cb_delivered = 0;
     atomic_init(&b->state, lfp_brk_word_(LFP_BREAKER_CLOSED, 0, 0));
     for (unsigned i = 0; i < LFP_BREAKER_MAX_BUCKETS; i++)
-        /* gen tag 0x80 is "behind" generation 0 by the int8 rule: unused */
-        atomic_init(&b->bucket[i], (uint64_t)0x80 << 56);
+        atomic_init(&b->bucket[i], 0);   /* empty */
     return 0;
 }
 

@@ -35,9 +35,9 @@
  * count after the breaker recovers (this internal window replaces
  * lfp_rolling, which cannot forget a period). Failures in the current bucket
  * and the window_buckets - 1 before it are summed when a failure is
- * recorded. (The tag would confuse two CLOSED periods 256 generations apart
- * whose failures fall in the same window, i.e. 128 open/close cycles within
- * one window_ns.)
+ * recorded. The 8-bit tag orders generations whose buckets are alive in one
+ * window; that holds while fewer than 40 open/half-open/close cycles (3
+ * generations each) happen within one window_ns.
  *
  * Progress: allow() is lock-free and makes no read-modify-write in CLOSED (one
  * acquire load); in HALF_OPEN it is a CAS loop on the state word; the one
