@@ -4,6 +4,8 @@
  *   waitgroup/add_done    add(1) + done() pairs, 1/2/4 threads on one group
  *   future/set_get        init + set + try_get + destroy, 1 thread
  *   future/get_ready      get on a set future (the shared fast path), 1/2/4
+ *   breaker/allow         allow() on a CLOSED breaker, 1/2/4 threads
+ *   breaker/allow_record  allow() + record(success), 1/2/4 threads
  *   broadcast/1p2s        1 publisher, 2 blocking subscribers, capacity 1024;
  *                         own pthread harness, one wall clock; items =
  *                         messages delivered (both subscribers together).
@@ -52,6 +54,32 @@ BATCH_BENCH(bm_fut_get_ready, void *v = NULL;
 BATCH_BENCH(bm_lfut_get_ready, void *v = NULL;
             lfp_locked_future_get(&ready_lfuture, &v, NULL, LFP_FOREVER, NULL);
             lfpb_do_not_optimize(v))
+
+static lfp_breaker brk;
+static lfp_locked_breaker lbrk;
+
+/* allow() results are summed and kept once per run, so that no call into
+ * the shim sits in the timed loop. */
+#define ALLOW_BENCH(fname, allow_call)                                   \
+    static void fname(lfpb_state *st, void *arg)                         \
+    {                                                                    \
+        (void)arg;                                                       \
+        uint64_t sum = 0;                                                \
+        while (lfpb_keep_running_batch(st, BATCH))                       \
+            for (int i = 0; i < BATCH; i++) {                            \
+                lfp_breaker_ticket t = { 0, false };                     \
+                sum += (uint64_t)allow_call + t.gen;                     \
+            }                                                            \
+        lfpb_do_not_optimize(&sum);                                      \
+        lfpb_set_items(st, lfpb_iterations(st));                         \
+    }
+
+ALLOW_BENCH(bm_brk_allow, lfp_breaker_allow(&brk, &t))
+ALLOW_BENCH(bm_lbrk_allow, lfp_locked_breaker_allow(&lbrk, &t))
+BATCH_BENCH(bm_brk_allow_record, lfp_breaker_ticket t; lfp_breaker_allow(&brk, &t);
+            lfp_breaker_record(&brk, t, true))
+BATCH_BENCH(bm_lbrk_allow_record, lfp_breaker_ticket t; lfp_locked_breaker_allow(&lbrk, &t);
+            lfp_locked_breaker_record(&lbrk, t, true))
 
 /* ------------------------------------------------------------ broadcast */
 
@@ -180,6 +208,11 @@ LFPB_REGISTER(patterns)
     lfp_future_set(&ready_future, &ready_future, 0);
     lfp_locked_future_init(&ready_lfuture);
     lfp_locked_future_set(&ready_lfuture, &ready_lfuture, 0);
+    struct lfp_breaker_config bc = { .failure_threshold = 5, .window_ns = 1000000000,
+                                     .window_buckets = 10, .open_ns = 1000000000,
+                                     .max_probes = 1, .close_after = 1 };
+    lfp_breaker_init(&brk, &bc);
+    lfp_locked_breaker_init(&lbrk, &bc);
     static const int threads[] = { 1, 2, 4 };
     for (unsigned i = 0; i < sizeof threads / sizeof threads[0]; i++) {
         int t = threads[i];
@@ -187,6 +220,10 @@ LFPB_REGISTER(patterns)
         lfpb_register("waitgroup/add_done/lfp_locked_waitgroup", bm_lwg, NULL, t);
         lfpb_register("future/get_ready/lfp_future", bm_fut_get_ready, NULL, t);
         lfpb_register("future/get_ready/lfp_locked_future", bm_lfut_get_ready, NULL, t);
+        lfpb_register("breaker/allow/lfp_breaker", bm_brk_allow, NULL, t);
+        lfpb_register("breaker/allow/lfp_locked_breaker", bm_lbrk_allow, NULL, t);
+        lfpb_register("breaker/allow_record/lfp_breaker", bm_brk_allow_record, NULL, t);
+        lfpb_register("breaker/allow_record/lfp_locked_breaker", bm_lbrk_allow_record, NULL, t);
     }
     lfpb_register("future/set_get/lfp_future", bm_fut_set_get, NULL, 1);
     lfpb_register("future/set_get/lfp_locked_future", bm_lfut_set_get, NULL, 1);

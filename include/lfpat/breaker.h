@@ -133,28 +133,43 @@ LFP_API void lfp_breaker_destroy(lfp_breaker *b);
 LFP_API int lfp_breaker_allow_slow_(lfp_breaker *b, uint64_t w, int64_t now,
                                     lfp_breaker_ticket *t);
 
+/* internal: the CLOSED fast path shared by allow and allow_at; *w gets the
+ * word read. */
+static inline bool lfp_brk_allow_closed_(lfp_breaker *b, lfp_breaker_ticket *t, uint64_t *w)
+{
+    /* acquire: pairs with the acq_rel transition CAS, so the generation
+     * read belongs to the state read. */
+    *w = atomic_load_explicit(&b->state, memory_order_acquire);
+    if (LFP_UNLIKELY(lfp_brk_state_(*w) != LFP_BREAKER_CLOSED))
+        return false;
+    t->gen = lfp_brk_gen_(*w);
+    t->probe = false;
+    return true;
+}
+
 /* May a call proceed at time now? Returns 0 and fills *t (pass it to
  * record); EAGAIN if OPEN and the pause has not ended, or HALF_OPEN with
  * max_probes probes in flight; EINVAL if b or t is NULL.
- * Progress: lock-free (see the header comment for the callback). */
+ * Progress: lock-free (see the header comment for the callback); in CLOSED
+ * one load. lfp_breaker_allow reads the clock only when not CLOSED. */
 static inline int lfp_breaker_allow_at(lfp_breaker *b, int64_t now, lfp_breaker_ticket *t)
 {
+    uint64_t w;
     if (LFP_UNLIKELY(!b || !t))
         return EINVAL;
-    /* acquire: pairs with the acq_rel transition CAS, so the generation
-     * read belongs to the state read. */
-    uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
-    if (LFP_LIKELY(lfp_brk_state_(w) == LFP_BREAKER_CLOSED)) {
-        t->gen = lfp_brk_gen_(w);
-        t->probe = false;
+    if (LFP_LIKELY(lfp_brk_allow_closed_(b, t, &w)))
         return 0;
-    }
     return lfp_breaker_allow_slow_(b, w, now, t);
 }
 
 static inline int lfp_breaker_allow(lfp_breaker *b, lfp_breaker_ticket *t)
 {
-    return lfp_breaker_allow_at(b, lfp_now(), t);
+    uint64_t w;
+    if (LFP_UNLIKELY(!b || !t))
+        return EINVAL;
+    if (LFP_LIKELY(lfp_brk_allow_closed_(b, t, &w)))
+        return 0;
+    return lfp_breaker_allow_slow_(b, w, lfp_now(), t);
 }
 
 /* Record the outcome of a call admitted with ticket t, at time now.
@@ -162,13 +177,21 @@ static inline int lfp_breaker_allow(lfp_breaker *b, lfp_breaker_ticket *t)
  * was issued (the result is ignored; a probe's slot belongs to a period that
  * has ended, or t was not issued by this breaker); EINVAL if b is NULL.
  * A failure in CLOSED may open the breaker; a probe's failure reopens it; a
- * probe's success frees its slot and may close it.
+ * probe's success frees its slot and may close it; a success in CLOSED
+ * changes nothing (lfp_breaker_record checks it with one load and reads no
+ * clock).
  * Progress: lock-free (see the header comment for the callback). */
 LFP_API int lfp_breaker_record_at(lfp_breaker *b, lfp_breaker_ticket t, bool success,
                                   int64_t now);
 
 static inline int lfp_breaker_record(lfp_breaker *b, lfp_breaker_ticket t, bool success)
 {
+    if (LFP_LIKELY(b && success && !t.probe)) {
+        /* acquire: as in lfp_brk_allow_closed_. */
+        uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
+        return lfp_brk_state_(w) == LFP_BREAKER_CLOSED && lfp_brk_gen_(w) == t.gen ? 0
+                                                                                  : ESTALE;
+    }
     return lfp_breaker_record_at(b, t, success, lfp_now());
 }
 

@@ -35,17 +35,18 @@ static void change(lfp_locked_breaker *b, lfp_breaker_state to, int64_t now)
         b->cfg.on_change(b->cfg.arg, from, to, b->gen);
 }
 
-int lfp_locked_breaker_allow_at(lfp_locked_breaker *b, int64_t now, lfp_breaker_ticket *t)
+/* now == NULL: read the clock only if needed (as lfp_breaker_allow does). */
+static int allow_impl(lfp_locked_breaker *b, const int64_t *now, lfp_breaker_ticket *t)
 {
     if (!b || !t)
         return EINVAL;
     int rc = 0;
     pthread_mutex_lock(&b->lock);
     if (b->state == LFP_BREAKER_OPEN) {
-        if (now < b->retry_at)
+        if ((now ? *now : lfp_now()) < b->retry_at)
             rc = EAGAIN;
         else
-            change(b, LFP_BREAKER_HALF_OPEN, now);
+            change(b, LFP_BREAKER_HALF_OPEN, 0);
     }
     if (rc == 0 && b->state == LFP_BREAKER_HALF_OPEN) {
         if (b->in_flight >= b->cfg.max_probes)
@@ -59,9 +60,14 @@ int lfp_locked_breaker_allow_at(lfp_locked_breaker *b, int64_t now, lfp_breaker_
     return rc;
 }
 
+int lfp_locked_breaker_allow_at(lfp_locked_breaker *b, int64_t now, lfp_breaker_ticket *t)
+{
+    return allow_impl(b, &now, t);
+}
+
 int lfp_locked_breaker_allow(lfp_locked_breaker *b, lfp_breaker_ticket *t)
 {
-    return lfp_locked_breaker_allow_at(b, lfp_now(), t);
+    return allow_impl(b, NULL, t);
 }
 
 /* Lock held: count a failure and return the failures in the window. */
@@ -81,11 +87,13 @@ static uint64_t window_fail(lfp_locked_breaker *b, int64_t now)
     return sum;
 }
 
-int lfp_locked_breaker_record_at(lfp_locked_breaker *b, lfp_breaker_ticket t, bool success,
-                                 int64_t now)
+/* now == NULL: read the clock only if needed (as lfp_breaker_record does). */
+static int record_impl(lfp_locked_breaker *b, lfp_breaker_ticket t, bool success,
+                       const int64_t *now_p)
 {
     if (!b)
         return EINVAL;
+    int64_t now = now_p ? *now_p : success && !t.probe ? 0 : lfp_now();
     int rc = 0;
     pthread_mutex_lock(&b->lock);
     if (t.gen != b->gen || t.probe != (b->state == LFP_BREAKER_HALF_OPEN) ||
@@ -105,9 +113,15 @@ int lfp_locked_breaker_record_at(lfp_locked_breaker *b, lfp_breaker_ticket t, bo
     return rc;
 }
 
+int lfp_locked_breaker_record_at(lfp_locked_breaker *b, lfp_breaker_ticket t, bool success,
+                                 int64_t now)
+{
+    return record_impl(b, t, success, &now);
+}
+
 int lfp_locked_breaker_record(lfp_locked_breaker *b, lfp_breaker_ticket t, bool success)
 {
-    return lfp_locked_breaker_record_at(b, t, success, lfp_now());
+    return record_impl(b, t, success, NULL);
 }
 
 lfp_breaker_state lfp_locked_breaker_state_of(lfp_locked_breaker *b, uint32_t *gen)
