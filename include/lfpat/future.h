@@ -6,17 +6,25 @@
  * then all see the same value and error.
  *
  * State machine in one atomic word: EMPTY -> SETTING (claimed by the one
- * winning setter's CAS) -> READY (the setter's release exchange after
- * writing value and error), plus a WAITING bit that a getter sets (CAS)
- * before it parks. value and error are plain fields: they are written only
- * by the winner, between its claim and its READY exchange, and read only
- * after an acquire load that saw READY, so every access is ordered (no data
- * race). The READY exchange returns the old word: the setter wakes getters
- * only if WAITING was set, so a set nobody waits for makes no fence and no
- * call. No wake-up is lost: the getter's CAS and the setter's exchange are
- * RMWs on one word; if the CAS is first the exchange sees WAITING and
+ * winning setter's CAS) -> READY (the setter's release CAS from SETTING
+ * after writing value and error), plus a WAITING bit that a getter sets
+ * (CAS) before it parks. value and error are plain fields: they are written
+ * only by the winner, between its claim and READY, and read only after an
+ * acquire load that saw READY, so every access is ordered (no data race).
+ * The setter's CAS to READY fails if WAITING appeared: the setter wakes
+ * getters only if WAITING is set, so a set nobody waits for makes no fence
+ * and no call. No wake-up is lost: the getter's CAS and the setter's CAS are
+ * RMWs on one word; if the getter's is first the setter sees WAITING and
  * notifies the eventcount (whose SB protocol covers the getter's re-check),
- * otherwise the CAS fails and the getter re-reads READY.
+ * otherwise the getter's CAS fails and it re-reads READY.
+ *
+ * Lifetime: a getter that returned may free or reuse the future at once —
+ * typical for a reply slot on the requester's stack — even while the setter
+ * is still returning from set. So the setter's last access must come before
+ * any getter can return: with getters waiting, the setter publishes
+ * READY|NOTIFYING, wakes them, and only then stores READY; getters treat
+ * NOTIFYING as not ready yet (a woken getter spins through that short
+ * window) and return only on READY. Without waiters READY is the last access.
  *
  * Linearizability: set linearizes at its READY store (a set that lost its
  * claim CAS linearizes at that CAS, after the winner's claim, and returns
@@ -40,7 +48,7 @@ extern "C" {
 #endif
 
 enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
-       LFP_FUTURE_WAITING_ = 4 };
+       LFP_FUTURE_WAITING_ = 4, LFP_FUTURE_NOTIFYING_ = 8 };
 
 typedef struct lfp_future {
     _Atomic uint32_t state;   /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
@@ -58,6 +66,8 @@ LFP_API int lfp_future_init(lfp_future *f);
  * NULL is ignored. */
 LFP_API void lfp_future_destroy(lfp_future *f);
 
+LFP_API void lfp_future_wake_(lfp_future *f);
+
 /* Set the value and an error code (0 for success; any int, the future only
  * carries it). The first set wins.
  * Returns 0; EALREADY if the future was already set (nothing changes);
@@ -69,7 +79,7 @@ static inline int lfp_future_set(lfp_future *f, void *value, int error)
 {
     if (LFP_UNLIKELY(!f))
         return EINVAL;
-    /* relaxed: the claim only decides the winner; the READY exchange below
+    /* relaxed: the claim only decides the winner; the READY CAS below
      * publishes. A losing setter reads nothing guarded by the state. */
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     do {
@@ -80,20 +90,28 @@ static inline int lfp_future_set(lfp_future *f, void *value, int error)
                                                     memory_order_relaxed, memory_order_relaxed));
     f->value = value;
     f->error = error;
+    s |= LFP_FUTURE_SETTING_;
+    /* Only getters change the word now (adding WAITING). With no getter
+     * waiting, READY is the setter's last access to *f. */
     /* release: publishes value, error and the setter's prior writes; pairs
      * with the acquire load in lfp_future_is_ready. */
-    s = atomic_exchange_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
-    if (s & LFP_FUTURE_WAITING_)
-        lfp_ec_notify_all(&f->ready);
+    while (!(s & LFP_FUTURE_WAITING_) &&
+           !atomic_compare_exchange_weak_explicit(&f->state, &s, LFP_FUTURE_READY_,
+                                                  memory_order_release, memory_order_relaxed)) {
+    }
+    if (LFP_UNLIKELY(s & LFP_FUTURE_WAITING_))
+        lfp_future_wake_(f);
     return 0;
 }
 
-/* True once the future is set (READY). Progress: wait-free.
+/* True once the future is set and the setter no longer touches it (READY).
+ * Progress: wait-free.
  * Ordering: a true result makes the setter's writes visible (acquire). */
 static inline bool lfp_future_is_ready(const lfp_future *f)
 {
-    /* acquire: pairs with the release READY store in lfp_future_set. */
-    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) &
+    /* acquire: pairs with the release READY store in lfp_future_set /
+     * lfp_future_wake_. */
+    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
            LFP_FUTURE_READY_;
 }
 
