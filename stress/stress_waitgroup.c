@@ -7,7 +7,13 @@
  * mark, so the wait must cover it). Oversubscribed, with delay injection.
  * Phase 2 (rounds, plain data): the same wait group is reused round after
  * round; tasks write plain memory before done, the waiter reads it after
- * wait — ThreadSanitizer checks that done -> wait is a happens-before edge. */
+ * wait — ThreadSanitizer checks that done -> wait is a happens-before edge.
+ * Phase 3, lifetime: the waiter keeps the wait group on its stack, hands it
+ * to a worker, waits, and overwrites it with plain stores as soon as wait
+ * returns — TSan reports a race if done still touched it after that. */
+#include <sched.h>
+#include <string.h>
+
 #include "harness.h"
 #include "lfpat.h"
 
@@ -130,6 +136,40 @@ static void rounds(int threads)
     lfp_waitgroup_destroy(&wg);
 }
 
+/* Phase 3. */
+struct handoff {
+    _Atomic(lfp_waitgroup *) slot;
+    _Atomic bool done;
+    int rounds;
+};
+
+static void lifetime_worker(lfps_thread *t)
+{
+    struct handoff *h = t->arg;
+    if (t->id == 0) {
+        for (int r = 0; r < h->rounds; r++) {
+            lfp_waitgroup wg;
+            lfp_waitgroup_init(&wg);
+            lfp_waitgroup_add(&wg, 1);
+            atomic_store(&h->slot, &wg);
+            LFPS_CHECK(lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL) == 0, "wait");
+            memset(&wg, 0xa5, sizeof wg);   /* ours again at once */
+        }
+        atomic_store(&h->done, true);
+        lfps_ops((uint64_t)h->rounds);
+        return;
+    }
+    while (!atomic_load(&h->done)) {
+        lfp_waitgroup *wg = atomic_exchange(&h->slot, NULL);
+        if (!wg) {
+            sched_yield();
+            continue;
+        }
+        lfps_delay(&t->rng);
+        LFPS_CHECK(lfp_waitgroup_done(wg) == 0, "done");
+    }
+}
+
 int main(void)
 {
     lfps_init("stress_waitgroup");
@@ -150,5 +190,7 @@ int main(void)
     LFPS_CHECK(lfp_locked_waitgroup_count(&lwg) == 0, "final count (twin)");
     lfp_locked_waitgroup_destroy(&lwg);
     rounds(n);
+    struct handoff h = { .rounds = lfps_cfg.delay_level ? 2000 : 10000 };
+    lfps_run(2, lifetime_worker, &h);
     return lfps_finish();
 }

@@ -3,9 +3,9 @@
  * errors instead of panics).
  *
  * State: one 64-bit atomic word: the outstanding count (bits 63..33), a
- * WAITING bit (bit 32) and a phase number (bits 31..0). A phase ends when an
- * add brings the count to zero; that same read-modify-write increments the
- * phase and clears WAITING. A waiter sets WAITING (CAS) before it parks on an
+ * WAITING bit (bit 32), a NOTIFYING count (bits 31..20) and a phase number
+ * (bits 19..0). A phase ends when an add brings the count to zero; that same
+ * read-modify-write increments the phase and clears WAITING. A waiter sets WAITING (CAS) before it parks on an
  * eventcount; the add that ends the phase reads the bit in its own RMW and
  * notifies only if it was set — a done with nobody waiting is one CAS, no
  * fence. No wake-up is lost: both RMWs are on the one word, so either the
@@ -13,6 +13,14 @@
  * through the eventcount, whose SB protocol covers the waiter's re-check), or
  * the add comes first and the waiter's CAS fails and it re-reads the ended
  * phase.
+ *
+ * Lifetime: a waiter that returned may free the wait group at once (it is
+ * often on the waiter's stack) even while the add that ended the phase is
+ * still returning. So that add's last access must come before any waiter can
+ * return: an add that ends a phase with WAITING set also raises NOTIFYING in
+ * its CAS, wakes the waiters, and lowers NOTIFYING (release) as its last
+ * access; waiters return only when NOTIFYING is zero (spinning through that
+ * short window). Other adds do not touch the object after their CAS.
  *
  * Wait: returns when the count is zero, or once the phase that was current
  * when the wait began has ended (the phase number moved). So a wait never
@@ -30,9 +38,10 @@
  * "WaitGroup is reused before previous Wait has returned" here; the phase
  * number makes it safe.) What cannot be checked stays the caller's duty, as
  * in Go: an add that must be waited for has to happen before the wait starts,
- * or the wait may return for an earlier zero. A waiter parked through 2^32
+ * or the wait may return for an earlier zero. A waiter parked through 2^20
  * complete phases (wrap-around of the phase number) could miss one; that
- * takes 2^32 add/done pairs during one park.
+ * takes 2^20 add/done cycles during one park. At most 4095 threads may be
+ * ending phases at one time (the NOTIFYING field).
  *
  * Errors instead of panics: a count driven below zero (more done than add)
  * or above LFP_WAITGROUP_MAX returns EOVERFLOW and leaves the state unchanged.
@@ -59,7 +68,7 @@ extern "C" {
 #define LFP_WAITGROUP_MAX ((int64_t)INT32_MAX)
 
 typedef struct lfp_waitgroup {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count << 33 | WAITING | phase */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count | WAITING | NOTIFYING | phase */
     lfp_ec zero;                                    /* waiters park here */
 } lfp_waitgroup;
 
@@ -67,8 +76,13 @@ typedef struct lfp_waitgroup {
 
 /* internal: fields of the state word. */
 #define LFP_WG_WAITING_ ((uint64_t)1 << 32)
+#define LFP_WG_NOTIFY_ONE_ ((uint64_t)1 << 20)
+#define LFP_WG_NOTIFYING_ ((uint64_t)0xfff << 20)
+#define LFP_WG_PHASE_ ((uint64_t)0xfffff)
 static inline uint32_t lfp_wg_count_(uint64_t s) { return (uint32_t)(s >> 33); }
-static inline uint32_t lfp_wg_phase_(uint64_t s) { return (uint32_t)s; }
+static inline uint32_t lfp_wg_phase_(uint64_t s) { return (uint32_t)(s & LFP_WG_PHASE_); }
+
+LFP_API void lfp_waitgroup_wake_(lfp_waitgroup *wg);
 
 /* Initialise with count zero. Returns 0; EINVAL if wg is NULL. */
 LFP_API int lfp_waitgroup_init(lfp_waitgroup *wg);
@@ -96,9 +110,11 @@ static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta)
         if (count < 0 || count > LFP_WAITGROUP_MAX)
             return EOVERFLOW;
         bool ends = count == 0 && delta != 0;
-        /* ending a phase: next phase number, WAITING cleared */
-        next = ends ? (uint32_t)(lfp_wg_phase_(s) + 1)
-                    : (s & (LFP_WG_WAITING_ | UINT32_MAX)) | (uint64_t)count << 33;
+        /* ending a phase: next phase number, WAITING cleared, NOTIFYING
+         * raised if there are waiters to wake */
+        next = ends ? (s & LFP_WG_NOTIFYING_) + (s & LFP_WG_WAITING_ ? LFP_WG_NOTIFY_ONE_ : 0) +
+                          ((s + 1) & LFP_WG_PHASE_)
+                    : (s & ~((uint64_t)UINT32_MAX << 33)) | (uint64_t)count << 33;
         /* acq_rel: release publishes this task's writes to the waiter whose
          * acquire load in lfp_waitgroup_try_ reads this RMW or a later one in
          * the release sequence; acquire chains the earlier adds' releases. */
@@ -106,7 +122,7 @@ static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta)
                                                     memory_order_acq_rel,
                                                     memory_order_relaxed));
     if (s & LFP_WG_WAITING_ && lfp_wg_count_(next) == 0)
-        lfp_ec_notify_all(&wg->zero);
+        lfp_waitgroup_wake_(wg);   /* the last access to *wg */
     return 0;
 }
 
