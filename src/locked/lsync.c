@@ -23,11 +23,13 @@ void lfp_lsync_destroy(lfp_locked_sync_ *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+/* Both wakes happen under the lock, so the unlock is the last access: a
+ * waiter that returns (after taking the lock) may free the object at once. */
 void lfp_lsync_changed_unlock(lfp_locked_sync_ *s)
 {
     pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
     lfp_ec_notify_all(&s->cancel_ec);
+    pthread_mutex_unlock(&s->lock);
 }
 
 struct locked_try {
