@@ -13,6 +13,10 @@
 #include "lfpat/once.h"
 #include "lfpat/sem.h"
 #include "lfpat/ratelimit.h"
+#include "lfpat/waitgroup.h"
+#include "lfpat/future.h"
+#include "lfpat/broadcast.h"
+#include "lfpat/breaker.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -1,0 +1,234 @@
+/* Pattern benchmarks: wait group, future, broadcast (and, with the later
+ * families, breaker), lfpat vs its mutex twin in the same run.
+ *
+ *   waitgroup/add_done    add(1) + done() pairs, 1/2/4 threads on one group
+ *   future/set_get        init + set + try_get + destroy, 1 thread
+ *   future/get_ready      get on a set future (the shared fast path), 1/2/4
+ *   breaker/allow         allow() on a CLOSED breaker, 1/2/4 threads
+ *   breaker/allow_record  allow() + record(success), 1/2/4 threads
+ *   broadcast/1p2s        1 publisher, 2 blocking subscribers, capacity 1024;
+ *                         own pthread harness, one wall clock; items =
+ *                         messages delivered (both subscribers together).
+ *                         The publisher keeps within half a ring of the
+ *                         slower subscriber (a progress word per subscriber,
+ *                         the same for both implementations), so the run
+ *                         measures lossless delivery, not how much the
+ *                         scheduler lets a free-running publisher overwrite;
+ *                         delivered_frac reports the share delivered.
+ */
+#include <pthread.h>
+#include <sched.h>
+
+#include "lfpat.h"
+#include "shim/shim.h"
+
+#define BATCH 256
+
+static lfp_waitgroup wg;
+static lfp_locked_waitgroup lwg;
+static lfp_future ready_future;
+static lfp_locked_future ready_lfuture;
+
+#define BATCH_BENCH(fname, stmt)                                         \
+    static void fname(lfpb_state *st, void *arg)                         \
+    {                                                                    \
+        (void)arg;                                                       \
+        while (lfpb_keep_running_batch(st, BATCH))                       \
+            for (int i = 0; i < BATCH; i++) {                            \
+                stmt;                                                    \
+            }                                                            \
+        lfpb_set_items(st, lfpb_iterations(st));                         \
+    }
+
+BATCH_BENCH(bm_wg, lfp_waitgroup_add(&wg, 1); lfp_waitgroup_done(&wg))
+BATCH_BENCH(bm_lwg, lfp_locked_waitgroup_add(&lwg, 1); lfp_locked_waitgroup_done(&lwg))
+
+BATCH_BENCH(bm_fut_set_get, lfp_future f; lfp_future_init(&f); lfp_future_set(&f, &f, 0);
+            void *v = NULL; lfp_future_try_get(&f, &v, NULL); lfpb_do_not_optimize(v);
+            lfp_future_destroy(&f))
+BATCH_BENCH(bm_lfut_set_get, lfp_locked_future f; lfp_locked_future_init(&f);
+            lfp_locked_future_set(&f, &f, 0); void *v = NULL; lfp_locked_future_try_get(&f, &v, NULL);
+            lfpb_do_not_optimize(v); lfp_locked_future_destroy(&f))
+BATCH_BENCH(bm_fut_get_ready, void *v = NULL;
+            lfp_future_get(&ready_future, &v, NULL, LFP_FOREVER, NULL); lfpb_do_not_optimize(v))
+BATCH_BENCH(bm_lfut_get_ready, void *v = NULL;
+            lfp_locked_future_get(&ready_lfuture, &v, NULL, LFP_FOREVER, NULL);
+            lfpb_do_not_optimize(v))
+
+static lfp_breaker brk;
+static lfp_locked_breaker lbrk;
+
+/* allow() results are summed and kept once per run, so that no call into
+ * the shim sits in the timed loop. */
+#define ALLOW_BENCH(fname, allow_call)                                   \
+    static void fname(lfpb_state *st, void *arg)                         \
+    {                                                                    \
+        (void)arg;                                                       \
+        uint64_t sum = 0;                                                \
+        while (lfpb_keep_running_batch(st, BATCH))                       \
+            for (int i = 0; i < BATCH; i++) {                            \
+                lfp_breaker_ticket t = { 0, false };                     \
+                sum += (uint64_t)allow_call + t.gen;                     \
+            }                                                            \
+        lfpb_do_not_optimize(&sum);                                      \
+        lfpb_set_items(st, lfpb_iterations(st));                         \
+    }
+
+ALLOW_BENCH(bm_brk_allow, lfp_breaker_allow(&brk, &t))
+ALLOW_BENCH(bm_lbrk_allow, lfp_locked_breaker_allow(&lbrk, &t))
+BATCH_BENCH(bm_brk_allow_record, lfp_breaker_ticket t; lfp_breaker_allow(&brk, &t);
+            lfp_breaker_record(&brk, t, true))
+BATCH_BENCH(bm_lbrk_allow_record, lfp_breaker_ticket t; lfp_locked_breaker_allow(&lbrk, &t);
+            lfp_locked_breaker_record(&lbrk, t, true))
+
+/* ------------------------------------------------------------ broadcast */
+
+#define BC_MESSAGES (1 << 16)
+#define BC_CAPACITY 1024
+
+typedef struct bc_impl {
+    int (*init)(void *, size_t);
+    void (*destroy)(void *);
+    int (*publish)(void *, void *);
+    void (*close)(void *);
+    int (*subscribe)(void *, void *);
+    int (*recv)(void *, void **, uint64_t *, int64_t, lfp_cancel *);
+} bc_impl;
+
+static int lf_init(void *b, size_t n) { return lfp_broadcast_init(b, n); }
+static void lf_destroy(void *b) { lfp_broadcast_destroy(b); }
+static int lf_pub(void *b, void *v) { return lfp_broadcast_publish(b, v); }
+static void lf_close(void *b) { lfp_broadcast_close(b); }
+static int lf_sub(void *b, void *s) { return lfp_broadcast_subscribe(b, s); }
+static int lf_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
+{
+    return lfp_broadcast_recv(s, v, m, d, c);
+}
+static int lk_init(void *b, size_t n) { return lfp_locked_broadcast_init(b, n); }
+static void lk_destroy(void *b) { lfp_locked_broadcast_destroy(b); }
+static int lk_pub(void *b, void *v) { return lfp_locked_broadcast_publish(b, v); }
+static void lk_close(void *b) { lfp_locked_broadcast_close(b); }
+static int lk_sub(void *b, void *s) { return lfp_locked_broadcast_subscribe(b, s); }
+static int lk_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_broadcast_recv(s, v, m, d, c);
+}
+
+static const bc_impl bc_lfp = { lf_init, lf_destroy, lf_pub, lf_close, lf_sub, lf_recv };
+static const bc_impl bc_locked = { lk_init, lk_destroy, lk_pub, lk_close, lk_sub, lk_recv };
+
+struct bc_run {
+    const bc_impl *impl;
+    union { lfp_broadcast a; lfp_locked_broadcast b; } bc;
+    union { lfp_broadcast_sub a; lfp_locked_broadcast_sub b; } sub[2];
+    pthread_barrier_t start;
+    uint64_t delivered[2];
+    struct { _Alignas(64) _Atomic uint64_t seen; } progress[2];   /* flow control */
+};
+
+struct bc_thread {
+    struct bc_run *run;
+    int id;   /* 0 publisher, 1..2 subscribers */
+};
+
+/* True while the publisher, about to publish i, is more than half a ring
+ * ahead of a subscriber. */
+static bool bc_ahead(struct bc_run *r, uint64_t i)
+{
+    for (int k = 0; k < 2; k++)
+        /* relaxed: a flow-control hint; orders nothing. */
+        if (i - atomic_load_explicit(&r->progress[k].seen, memory_order_relaxed) > BC_CAPACITY / 2)
+            return true;
+    return false;
+}
+
+static void *bc_body(void *arg)
+{
+    struct bc_thread *t = arg;
+    struct bc_run *r = t->run;
+    pthread_barrier_wait(&r->start);
+    if (t->id == 0) {
+        for (uintptr_t i = 0; i < BC_MESSAGES; i++) {
+            /* flow control: stay within half a ring of the slower subscriber */
+            while (i % 64 == 0 && bc_ahead(r, i))
+                sched_yield();
+            r->impl->publish(&r->bc, (void *)i);
+        }
+        r->impl->close(&r->bc);
+        return NULL;
+    }
+    void *v;
+    uint64_t missed, n = 0;
+    while (r->impl->recv(&r->sub[t->id - 1], &v, &missed, LFP_FOREVER, NULL) == 0) {
+        n++;
+        /* relaxed: flow-control hint for the publisher only. */
+        atomic_store_explicit(&r->progress[t->id - 1].seen, (uintptr_t)v, memory_order_relaxed);
+    }
+    r->delivered[t->id - 1] = n;
+    return NULL;
+}
+
+static void bm_broadcast(lfpb_state *st, void *arg)
+{
+    static struct bc_run r;
+    int64_t items = 0;
+    r.impl = arg;
+    while (lfpb_keep_running(st)) {
+        r.impl->init(&r.bc, BC_CAPACITY);
+        atomic_store(&r.progress[0].seen, 0);
+        atomic_store(&r.progress[1].seen, 0);
+        for (int i = 0; i < 2; i++)
+            r.impl->subscribe(&r.bc, &r.sub[i]);
+        pthread_barrier_init(&r.start, NULL, 4);
+        pthread_t th[3];
+        struct bc_thread args[3];
+        for (int i = 0; i < 3; i++) {
+            args[i] = (struct bc_thread){ &r, i };
+            pthread_create(&th[i], NULL, bc_body, &args[i]);
+        }
+        pthread_barrier_wait(&r.start);
+        int64_t t0 = lfp_now();
+        for (int i = 0; i < 3; i++)
+            pthread_join(th[i], NULL);
+        lfpb_set_iteration_time(st, (double)(lfp_now() - t0) * 1e-9);
+        items += (int64_t)(r.delivered[0] + r.delivered[1]);
+        pthread_barrier_destroy(&r.start);
+        r.impl->destroy(&r.bc);
+    }
+    lfpb_set_items(st, items);
+    lfpb_set_counter(st, "delivered_frac",
+                     (double)items / (2.0 * BC_MESSAGES * (double)lfpb_iterations(st)));
+}
+
+LFPB_REGISTER(patterns)
+{
+    lfp_waitgroup_init(&wg);
+    lfp_locked_waitgroup_init(&lwg);
+    lfp_future_init(&ready_future);
+    lfp_future_set(&ready_future, &ready_future, 0);
+    lfp_locked_future_init(&ready_lfuture);
+    lfp_locked_future_set(&ready_lfuture, &ready_lfuture, 0);
+    struct lfp_breaker_config bc = { .failure_threshold = 5, .window_ns = 1000000000,
+                                     .window_buckets = 10, .open_ns = 1000000000,
+                                     .max_probes = 1, .close_after = 1 };
+    lfp_breaker_init(&brk, &bc);
+    lfp_locked_breaker_init(&lbrk, &bc);
+    static const int threads[] = { 1, 2, 4 };
+    for (unsigned i = 0; i < sizeof threads / sizeof threads[0]; i++) {
+        int t = threads[i];
+        lfpb_register("waitgroup/add_done/lfp_waitgroup", bm_wg, NULL, t);
+        lfpb_register("waitgroup/add_done/lfp_locked_waitgroup", bm_lwg, NULL, t);
+        lfpb_register("future/get_ready/lfp_future", bm_fut_get_ready, NULL, t);
+        lfpb_register("future/get_ready/lfp_locked_future", bm_lfut_get_ready, NULL, t);
+        lfpb_register("breaker/allow/lfp_breaker", bm_brk_allow, NULL, t);
+        lfpb_register("breaker/allow/lfp_locked_breaker", bm_lbrk_allow, NULL, t);
+        lfpb_register("breaker/allow_record/lfp_breaker", bm_brk_allow_record, NULL, t);
+        lfpb_register("breaker/allow_record/lfp_locked_breaker", bm_lbrk_allow_record, NULL, t);
+    }
+    lfpb_register("future/set_get/lfp_future", bm_fut_set_get, NULL, 1);
+    lfpb_register("future/set_get/lfp_locked_future", bm_lfut_set_get, NULL, 1);
+    lfpb_register_manual("broadcast/1p2s/lfp_broadcast/threads:3", bm_broadcast,
+                         (void *)&bc_lfp);
+    lfpb_register_manual("broadcast/1p2s/lfp_locked_broadcast/threads:3", bm_broadcast,
+                         (void *)&bc_locked);
+}

@@ -1,0 +1,216 @@
+/* lfpat/breaker.h — circuit breaker: stop calling a failing dependency, probe
+ * it after a pause, resume when it recovers.
+ *
+ * States: CLOSED (calls pass; failures are counted in a rolling window and
+ * `failure_threshold` failures within `window_ns` open the breaker), OPEN
+ * (calls are rejected until `open_ns` has passed), HALF_OPEN (at most
+ * `max_probes` calls are in flight at once; `close_after` successful probes
+ * close the breaker, any failed probe opens it again).
+ *
+ * Usage:
+ *     lfp_breaker_ticket t;
+ *     if (lfp_breaker_allow(&b, &t) != 0) return fail_fast();
+ *     int err = call();
+ *     lfp_breaker_record(&b, t, err == 0);
+ *
+ * State word: one 64-bit atomic holds the state (2 bits), a generation (30
+ * bits, incremented by every state change) and a payload: in OPEN the time
+ * the pause ends (in units of LFP_BREAKER_TICK_NS, modulo 2^32), in
+ * HALF_OPEN the probes in flight (16 bits) and the successful probes (16
+ * bits). Every transition is one CAS on this word from the exact word it
+ * read, so transitions are totally ordered and each happens once.
+ *
+ * Fixes of the seed's breaker: half-open bounds probes *in flight* (a probe
+ * slot is returned when its result is recorded), not completed calls; a
+ * result carries the generation of the allow() that admitted it (the ticket)
+ * and is ignored (ESTALE) once the breaker has changed state since — a slow
+ * call admitted while CLOSED cannot reopen a breaker that has already opened
+ * and recovered, and a slow probe cannot close a later half-open period; the
+ * fast path takes no lock; state-change callbacks are delivered in state
+ * order (see on_change).
+ *
+ * Failure window: `window_buckets` buckets of window_ns / window_buckets,
+ * each one atomic word tagged with the bucket's time index and the low 8
+ * bits of the generation, so failures from an earlier CLOSED period never
+ * count after the breaker recovers (this internal window replaces
+ * lfp_rolling, which cannot forget a period). Failures in the current bucket
+ * and the window_buckets - 1 before it are summed when a failure is
+ * recorded. The 8-bit tag orders generations whose buckets are alive in one
+ * window; that holds while fewer than 40 open/half-open/close cycles (3
+ * generations each) happen within one window_ns.
+ *
+ * Progress: allow() is lock-free and makes no read-modify-write in CLOSED (one
+ * acquire load); in HALF_OPEN it is a CAS loop on the state word; the one
+ * allow() that moves OPEN to HALF_OPEN, and the record() that makes a
+ * transition, also deliver the callback if one is configured (blocking, see
+ * on_change). record() is lock-free otherwise (a CAS on one window bucket and
+ * on the state word). Ordering: none beyond the state word's own (acquire
+ * loads, acq_rel CAS); the breaker guards no data.
+ */
+#ifndef LFPAT_BREAKER_H
+#define LFPAT_BREAKER_H
+
+#include <pthread.h>
+
+#include "lfpat/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lfp_breaker_state {
+    LFP_BREAKER_CLOSED = 0,
+    LFP_BREAKER_OPEN = 1,
+    LFP_BREAKER_HALF_OPEN = 2,
+} lfp_breaker_state;
+
+/* Granularity of the open period: 2^20 ns (~1.05 ms). */
+#define LFP_BREAKER_TICK_NS ((int64_t)1 << 20)
+#define LFP_BREAKER_MAX_BUCKETS 64u
+#define LFP_BREAKER_MAX_PROBES 0xffffu
+#define LFP_BREAKER_MAX_THRESHOLD 0xffffffu
+
+struct lfp_breaker_config {
+    uint32_t failure_threshold;  /* failures within window_ns that open it: 1 .. MAX_THRESHOLD */
+    int64_t window_ns;           /* > 0 */
+    unsigned window_buckets;     /* 1 .. LFP_BREAKER_MAX_BUCKETS; window_ns must be a multiple */
+    int64_t open_ns;             /* >= 0: pause before probing; under 2^50 ns */
+    uint32_t max_probes;         /* probes in flight in HALF_OPEN: 1 .. MAX_PROBES */
+    uint32_t close_after;        /* successful probes that close it: 1 .. MAX_PROBES */
+    /* Optional: called once per state change, in generation order: the call
+     * for generation g+1 starts after the call for g returned. It runs in
+     * the thread whose allow()/record() made the change, under the
+     * breaker's callback mutex (that thread may first wait for the previous
+     * change's callback). It must not call lfp_breaker_allow or
+     * lfp_breaker_record on the same breaker (lfp_breaker_state is fine). */
+    void (*on_change)(void *arg, lfp_breaker_state from, lfp_breaker_state to, uint32_t gen);
+    void *arg;
+};
+
+/* What allow() admitted: pass it to record(). */
+typedef struct lfp_breaker_ticket {
+    uint32_t gen;    /* the generation it was admitted in */
+    bool probe;      /* admitted as a HALF_OPEN probe */
+} lfp_breaker_ticket;
+
+typedef struct lfp_breaker {
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
+    alignas(LFP_CACHELINE) _Atomic uint64_t bucket[LFP_BREAKER_MAX_BUCKETS];
+    struct lfp_breaker_config cfg;
+    int64_t bucket_ns;
+    pthread_mutex_t cb_lock;       /* callback delivery, only with on_change */
+    pthread_cond_t cb_turn;
+    uint32_t cb_delivered;         /* generation of the last delivered change */
+} lfp_breaker;
+
+/* internal: the state word. */
+#define LFP_BRK_GEN_MASK_ 0x3fffffffu
+static inline lfp_breaker_state lfp_brk_state_(uint64_t w) { return (lfp_breaker_state)(w & 3); }
+static inline uint32_t lfp_brk_gen_(uint64_t w) { return (uint32_t)(w >> 2) & LFP_BRK_GEN_MASK_; }
+static inline uint32_t lfp_brk_payload_(uint64_t w) { return (uint32_t)(w >> 32); }
+static inline uint64_t lfp_brk_word_(lfp_breaker_state s, uint32_t gen, uint32_t payload)
+{
+    return (uint64_t)payload << 32 | (uint64_t)(gen & LFP_BRK_GEN_MASK_) << 2 | (uint64_t)s;
+}
+/* internal: ticks (mod 2^32) and "now is at or past the end of the pause". */
+static inline uint32_t lfp_brk_tick_(int64_t now)
+{
+    return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)LFP_BREAKER_TICK_NS);
+}
+static inline bool lfp_brk_pause_over_(uint32_t retry_tick, int64_t now)
+{
+    return (int32_t)(lfp_brk_tick_(now) - retry_tick) >= 0;
+}
+
+/* Initialise CLOSED, generation 0, with a copy of cfg.
+ * Returns 0; EINVAL if b or cfg is NULL or a field is out of range (see
+ * struct lfp_breaker_config); or the error of pthread_mutex_init. */
+LFP_API int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg);
+
+/* No thread may be using it. NULL is ignored. */
+LFP_API void lfp_breaker_destroy(lfp_breaker *b);
+
+LFP_API int lfp_breaker_allow_slow_(lfp_breaker *b, uint64_t w, int64_t now,
+                                    lfp_breaker_ticket *t);
+
+/* internal: the CLOSED fast path shared by allow and allow_at; *w gets the
+ * word read. */
+static inline bool lfp_brk_allow_closed_(lfp_breaker *b, lfp_breaker_ticket *t, uint64_t *w)
+{
+    /* acquire: pairs with the acq_rel transition CAS, so the generation
+     * read belongs to the state read. */
+    *w = atomic_load_explicit(&b->state, memory_order_acquire);
+    if (LFP_UNLIKELY(lfp_brk_state_(*w) != LFP_BREAKER_CLOSED))
+        return false;
+    t->gen = lfp_brk_gen_(*w);
+    t->probe = false;
+    return true;
+}
+
+/* May a call proceed at time now? Returns 0 and fills *t (pass it to
+ * record); EAGAIN if OPEN and the pause has not ended, or HALF_OPEN with
+ * max_probes probes in flight; EINVAL if b or t is NULL.
+ * Progress: lock-free (see the header comment for the callback); in CLOSED
+ * one load. lfp_breaker_allow reads the clock only when not CLOSED. */
+static inline int lfp_breaker_allow_at(lfp_breaker *b, int64_t now, lfp_breaker_ticket *t)
+{
+    uint64_t w;
+    if (LFP_UNLIKELY(!b || !t))
+        return EINVAL;
+    if (LFP_LIKELY(lfp_brk_allow_closed_(b, t, &w)))
+        return 0;
+    return lfp_breaker_allow_slow_(b, w, now, t);
+}
+
+static inline int lfp_breaker_allow(lfp_breaker *b, lfp_breaker_ticket *t)
+{
+    uint64_t w;
+    if (LFP_UNLIKELY(!b || !t))
+        return EINVAL;
+    if (LFP_LIKELY(lfp_brk_allow_closed_(b, t, &w)))
+        return 0;
+    return lfp_breaker_allow_slow_(b, w, lfp_now(), t);
+}
+
+/* Record the outcome of a call admitted with ticket t, at time now.
+ * Returns 0 if it was counted; ESTALE if the breaker changed state since t
+ * was issued (the result is ignored; a probe's slot belongs to a period that
+ * has ended, or t was not issued by this breaker); EINVAL if b is NULL.
+ * A failure in CLOSED may open the breaker; a probe's failure reopens it; a
+ * probe's success frees its slot and may close it; a success in CLOSED
+ * changes nothing (lfp_breaker_record checks it with one load and reads no
+ * clock).
+ * Progress: lock-free (see the header comment for the callback). */
+LFP_API int lfp_breaker_record_at(lfp_breaker *b, lfp_breaker_ticket t, bool success,
+                                  int64_t now);
+
+static inline int lfp_breaker_record(lfp_breaker *b, lfp_breaker_ticket t, bool success)
+{
+    if (LFP_LIKELY(b && success && !t.probe)) {
+        /* acquire: as in lfp_brk_allow_closed_. */
+        uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
+        return lfp_brk_state_(w) == LFP_BREAKER_CLOSED && lfp_brk_gen_(w) == t.gen ? 0
+                                                                                  : ESTALE;
+    }
+    return lfp_breaker_record_at(b, t, success, lfp_now());
+}
+
+/* The current state and generation (*gen may be NULL). An OPEN breaker
+ * whose pause has ended reads OPEN until an allow() moves it to HALF_OPEN.
+ * Progress: wait-free. */
+static inline lfp_breaker_state lfp_breaker_state_of(const lfp_breaker *b, uint32_t *gen)
+{
+    /* acquire: as in lfp_breaker_allow_at. */
+    uint64_t w = atomic_load_explicit(&((lfp_breaker *)b)->state, memory_order_acquire);
+    if (gen)
+        *gen = lfp_brk_gen_(w);
+    return lfp_brk_state_(w);
+}
+
+/* "CLOSED", "OPEN", "HALF_OPEN". */
+LFP_API const char *lfp_breaker_state_name(lfp_breaker_state s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,193 @@
+/* lfpat/broadcast.h — broadcast ring: publish/subscribe where every
+ * subscriber sees every message, in publish order, or is told exactly how
+ * many it missed. Never a silent drop, and publishers never wait for
+ * subscribers.
+ *
+ * Model: messages (void *) get consecutive positions 0, 1, 2, ... in publish
+ * order. The ring keeps the last `capacity` of them. Each subscriber has its
+ * own cursor (the next position it will read), starting at the number of
+ * messages published when it subscribed. A subscriber that falls more than
+ * `capacity` behind finds its next message overwritten: it jumps to the
+ * oldest message still in the ring and reports the gap. For every subscriber,
+ * the messages it receives plus the counts it is told it missed add up to
+ * exactly the positions between its subscription and its cursor; received
+ * messages come in strictly increasing position order (hence, for each
+ * publisher, in that publisher's program order).
+ *
+ * Algorithm. tail = number of positions claimed | CLOSED (bit 63).
+ * Slot i holds position p (p mod capacity = i) with a sequence word:
+ *   seq = 2p+1  while the publisher of p writes the value (odd: busy),
+ *   seq = 2p+2  once the value of p is published (even: stable),
+ *   seq = 0     initially (nothing).
+ * Publish: claim p with a CAS on tail (fails with EPIPE once CLOSED), then
+ * take slot p mod capacity by a CAS of its seq from an even value below 2p+1
+ * to 2p+1; store the value (release); store 2p+2 (release). A busy slot
+ * (odd seq of an older position) is waited for — that happens only when the
+ * ring has wrapped around a publisher stalled mid-write. If the slot already
+ * holds a position >= p (this publisher stalled between claim and write
+ * while the ring wrapped), the message is overtaken: it is not written and
+ * counts as missed for every subscriber. Since only even values are
+ * replaced, a slot's seq only grows and an odd owner is never overtaken.
+ * Receive (seqlock read) at cursor r: load seq (acquire); if it is 2r+2, load
+ * the value (acquire) and re-load seq; equal means the value is r's (the
+ * acquire on the value load orders the re-load after it; a later publisher
+ * whose value we read made its busy seq visible by then — its value store is
+ * a release — so an overwrite is always detected). seq below 2r+1: r is
+ * not published yet (or, once CLOSED and r == the final count, the stream
+ * has ended). seq above 2r+2: r was overwritten, so the tail is at least
+ * r + capacity + 1 (the overwriter's claim happens-before its seq write);
+ * jump to tail - capacity and add the difference to the missed count.
+ *
+ * Linearizability: a publish linearizes at its tail CAS (its position);
+ * positions order messages. A receive linearizes at its seq load.
+ * Progress: publish is lock-free except that it waits for a publisher of the
+ * same slot one lap earlier that stalled mid-write (two stores); with one
+ * publisher it is wait-free. try_recv is lock-free; recv blocks (spins
+ * briefly, then parks on an eventcount; publish wakes parked subscribers
+ * with a fence and a load when none are parked).
+ * Ordering: a publish happens-before every receive that returns its message.
+ *
+ * Subscribers: an lfp_broadcast_sub is caller-allocated, may be created and
+ * dropped at any time (publishers never look at subscribers), and is used by
+ * one thread at a time.
+ */
+#ifndef LFPAT_BROADCAST_H
+#define LFPAT_BROADCAST_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest accepted capacity (2^30 slots, 16 GiB). */
+#define LFP_BROADCAST_MAX_CAPACITY ((size_t)1 << 30)
+#define LFP_BROADCAST_CLOSED_ ((uint64_t)1 << 63)
+
+typedef struct lfp_broadcast_slot {
+    _Atomic uint64_t seq;        /* 0, 2p+1 (busy), 2p+2 (holds position p) */
+    _Atomic(void *) value;
+} lfp_broadcast_slot;
+
+typedef struct lfp_broadcast {
+    alignas(LFP_CACHELINE) _Atomic uint64_t tail;    /* positions claimed | CLOSED */
+    alignas(LFP_CACHELINE) lfp_broadcast_slot *slots;
+    uint64_t mask;                                   /* capacity - 1 */
+    alignas(LFP_CACHELINE) lfp_ec arrived;           /* subscribers park here */
+} lfp_broadcast;
+
+typedef struct lfp_broadcast_sub {
+    lfp_broadcast *b;
+    uint64_t next;       /* the next position to read */
+    uint64_t pending;    /* missed, not yet reported */
+    uint64_t received;   /* total messages received */
+    uint64_t missed;     /* total messages reported missed */
+} lfp_broadcast_sub;
+
+/* Initialise with room for `capacity` messages, rounded up to a power of
+ * two. Returns 0; EINVAL if b is NULL, capacity is 0 or above
+ * LFP_BROADCAST_MAX_CAPACITY; ENOMEM. */
+LFP_API int lfp_broadcast_init(lfp_broadcast *b, size_t capacity);
+
+/* Free the ring. No thread may be using it. NULL is ignored. */
+LFP_API void lfp_broadcast_destroy(lfp_broadcast *b);
+
+static inline size_t lfp_broadcast_capacity(const lfp_broadcast *b)
+{
+    return (size_t)b->mask + 1;
+}
+
+/* The number of messages published (positions claimed) so far. */
+static inline uint64_t lfp_broadcast_published(const lfp_broadcast *b)
+{
+    /* relaxed: a snapshot; orders nothing. */
+    return atomic_load_explicit(&((lfp_broadcast *)b)->tail, memory_order_relaxed) &
+           ~LFP_BROADCAST_CLOSED_;
+}
+
+/* internal: the slot of position p is ours (seq == 2p+1): write it. */
+static inline void lfp_broadcast_fill_(lfp_broadcast *b, lfp_broadcast_slot *s, uint64_t p,
+                                       void *v)
+{
+    /* release: a subscriber whose acquire load of value reads this store
+     * also sees our busy seq, so its re-load detects the overwrite. */
+    atomic_store_explicit(&s->value, v, memory_order_release);
+    /* release: publishes the value; pairs with the subscriber's acquire
+     * load of seq in lfp_broadcast_try_recv. */
+    atomic_store_explicit(&s->seq, 2 * p + 2, memory_order_release);
+    lfp_ec_notify_all(&b->arrived);
+}
+
+LFP_API int lfp_broadcast_publish_slow_(lfp_broadcast *b, uint64_t p, uint64_t seq, void *v);
+
+/* Publish v (any pointer, NULL included) to every current subscriber.
+ * Returns 0; EPIPE if closed; EINVAL if b is NULL. Never waits for
+ * subscribers: one that is too slow loses the oldest messages and is told.
+ * Progress: lock-free (see the header comment for the one wait).
+ * Ordering: happens-before every receive that returns v. */
+static inline int lfp_broadcast_publish(lfp_broadcast *b, void *v)
+{
+    if (LFP_UNLIKELY(!b))
+        return EINVAL;
+    /* relaxed: a guess validated by the CAS. */
+    uint64_t t = atomic_load_explicit(&b->tail, memory_order_relaxed);
+    do {
+        if (t & LFP_BROADCAST_CLOSED_)
+            return EPIPE;
+        /* acq_rel: release orders the claim before this publisher's seq
+         * writes (a subscriber that sees them reads a tail past p, see the
+         * header); acquire pairs with close's RMW. */
+    } while (!atomic_compare_exchange_weak_explicit(&b->tail, &t, t + 1, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    lfp_broadcast_slot *s = &b->slots[t & b->mask];
+    /* relaxed: a guess validated by the CAS below. */
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    /* acq_rel: acquire orders our value store after the previous owner's
+     * (slot handover, value's modification order); release orders the claim
+     * above before the busy mark. */
+    if (LFP_UNLIKELY((seq & 1) || seq > 2 * t ||
+                     !atomic_compare_exchange_strong_explicit(&s->seq, &seq, 2 * t + 1,
+                                                              memory_order_acq_rel,
+                                                              memory_order_relaxed)))
+        return lfp_broadcast_publish_slow_(b, t, seq, v);
+    lfp_broadcast_fill_(b, s, t, v);
+    return 0;
+}
+
+/* Close: later publishes return EPIPE; subscribers receive what was
+ * published before, then EPIPE; parked subscribers wake. Idempotent; NULL is
+ * ignored. */
+LFP_API void lfp_broadcast_close(lfp_broadcast *b);
+
+/* Subscribe: sub will receive the messages published after this call.
+ * Subscribing to a closed broadcast is allowed (receives then say EPIPE).
+ * Returns 0; EINVAL if b or sub is NULL. Progress: wait-free. */
+LFP_API int lfp_broadcast_subscribe(lfp_broadcast *b, lfp_broadcast_sub *sub);
+
+/* Drop a subscription. Nothing is shared, so this only clears sub; the
+ * broadcast must outlive every subscription in use. NULL is ignored. */
+LFP_API void lfp_broadcast_unsubscribe(lfp_broadcast_sub *sub);
+
+/* Receive the next message without waiting.
+ * Returns 0 and stores it in *out; EAGAIN if none is published yet; EPIPE if
+ * closed and every message before the close was received or missed; EINVAL
+ * if sub, out or missed is NULL.
+ * Every call (whatever it returns, EINVAL aside) stores in *missed how many
+ * messages this subscriber skipped since the previous call, because it fell
+ * more than the capacity behind — usually 0; on return 0 they are the
+ * messages just before *out.
+ * Progress: lock-free. Ordering: the publish happens-before the return. */
+LFP_API int lfp_broadcast_try_recv(lfp_broadcast_sub *sub, void **out, uint64_t *missed);
+
+/* Receive the next message, waiting until one is published, the broadcast
+ * is closed and drained (EPIPE), the deadline (CLOCK_MONOTONIC ns,
+ * LFP_FOREVER for none) passes (ETIMEDOUT) or cancel (NULL for none) fires
+ * (ECANCELED). *missed as for try_recv. EINVAL as for try_recv.
+ * Progress: blocks. Ordering: as try_recv. */
+LFP_API int lfp_broadcast_recv(lfp_broadcast_sub *sub, void **out, uint64_t *missed,
+                               int64_t deadline, lfp_cancel *cancel);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,156 @@
+/* lfpat/future.h — future: a single-assignment cell holding a value and an
+ * error code (the reply slot of the Request/Response pattern).
+ *
+ * The first lfp_future_set wins; later sets return EALREADY and change
+ * nothing. Getters wait (with deadline and token) until the future is set and
+ * then all see the same value and error.
+ *
+ * State machine in one atomic word: EMPTY -> SETTING (claimed by the one
+ * winning setter's CAS) -> READY (the setter's release CAS from SETTING
+ * after writing value and error), plus a WAITING bit that a getter sets
+ * (CAS) before it parks. value and error are plain fields: they are written
+ * only by the winner, between its claim and READY, and read only after an
+ * acquire load that saw READY, so every access is ordered (no data race).
+ * The setter's CAS to READY fails if WAITING appeared: the setter wakes
+ * getters only if WAITING is set, so a set nobody waits for makes no fence
+ * and no call. No wake-up is lost: the getter's CAS and the setter's CAS are
+ * RMWs on one word; if the getter's is first the setter sees WAITING and
+ * notifies the eventcount (whose SB protocol covers the getter's re-check),
+ * otherwise the getter's CAS fails and it re-reads READY.
+ *
+ * Lifetime: a getter that returned may free or reuse the future at once —
+ * typical for a reply slot on the requester's stack — even while the setter
+ * is still returning from set. So the setter's last access must come before
+ * any getter can return: with getters waiting, the setter publishes
+ * READY|NOTIFYING, wakes them, and only then stores READY; getters treat
+ * NOTIFYING as not ready yet (a woken getter spins through that short
+ * window) and return only on READY. Without waiters READY is the last access.
+ *
+ * Linearizability: set linearizes at its READY store (a set that lost its
+ * claim CAS linearizes at that CAS, after the winner's claim, and returns
+ * EALREADY); get/try_get/is_ready linearize at their load of the state.
+ * Between claim and READY the future reads as not ready: a getter may wait
+ * for a setter that has claimed but not yet stored (two plain stores).
+ * Progress: set, try_get, is_ready are wait-free; get blocks until set.
+ * Ordering: a set happens-before every get/try_get that returns its value
+ * (and every is_ready that returns true); everything the setter wrote before
+ * set is visible to such a getter.
+ *
+ * Reuse: re-initialise with lfp_future_init only when no thread uses it.
+ */
+#ifndef LFPAT_FUTURE_H
+#define LFPAT_FUTURE_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
+       LFP_FUTURE_WAITING_ = 4, LFP_FUTURE_NOTIFYING_ = 8 };
+
+typedef struct lfp_future {
+    _Atomic uint32_t state;   /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
+    int error;                /* written by the winning setter only */
+    void *value;              /* written by the winning setter only */
+    lfp_ec ready;             /* getters park here */
+} lfp_future;
+
+#define LFP_FUTURE_INIT { LFP_FUTURE_EMPTY_, 0, NULL, LFP_EC_INIT }
+
+/* Initialise an empty future. Returns 0; EINVAL if f is NULL. */
+LFP_API int lfp_future_init(lfp_future *f);
+
+/* Nothing to free (the value is the caller's). No thread may be waiting.
+ * NULL is ignored. */
+LFP_API void lfp_future_destroy(lfp_future *f);
+
+LFP_API void lfp_future_wake_(lfp_future *f);
+
+/* Set the value and an error code (0 for success; any int, the future only
+ * carries it). The first set wins.
+ * Returns 0; EALREADY if the future was already set (nothing changes);
+ * EINVAL if f is NULL.
+ * Progress: wait-free (one CAS, two plain stores, one store, and a wake
+ * call only when getters are parked).
+ * Ordering: happens-before every get that returns the value. */
+static inline int lfp_future_set(lfp_future *f, void *value, int error)
+{
+    if (LFP_UNLIKELY(!f))
+        return EINVAL;
+    /* relaxed: the claim only decides the winner; the READY CAS below
+     * publishes. A losing setter reads nothing guarded by the state. */
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    do {
+        if (s & ~(uint32_t)LFP_FUTURE_WAITING_)
+            return EALREADY;
+        /* relaxed: as above (a getter may set WAITING meanwhile: retry). */
+    } while (!atomic_compare_exchange_weak_explicit(&f->state, &s, s | LFP_FUTURE_SETTING_,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    f->value = value;
+    f->error = error;
+    s |= LFP_FUTURE_SETTING_;
+    /* Only getters change the word now (adding WAITING). With no getter
+     * waiting, READY is the setter's last access to *f. */
+    /* release: publishes value, error and the setter's prior writes; pairs
+     * with the acquire load in lfp_future_is_ready. */
+    while (!(s & LFP_FUTURE_WAITING_) &&
+           !atomic_compare_exchange_weak_explicit(&f->state, &s, LFP_FUTURE_READY_,
+                                                  memory_order_release, memory_order_relaxed)) {
+    }
+    if (LFP_UNLIKELY(s & LFP_FUTURE_WAITING_))
+        lfp_future_wake_(f);
+    return 0;
+}
+
+/* True once the future is set and the setter no longer touches it (READY).
+ * Progress: wait-free.
+ * Ordering: a true result makes the setter's writes visible (acquire). */
+static inline bool lfp_future_is_ready(const lfp_future *f)
+{
+    /* acquire: pairs with the release READY store in lfp_future_set /
+     * lfp_future_wake_. */
+    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
+           LFP_FUTURE_READY_;
+}
+
+/* If set, store the value in *value and the error in *error (either pointer
+ * may be NULL) and return 0; else EAGAIN. EINVAL if f is NULL.
+ * Progress: wait-free. Ordering: as lfp_future_get. */
+static inline int lfp_future_try_get(lfp_future *f, void **value, int *error)
+{
+    if (LFP_UNLIKELY(!f))
+        return EINVAL;
+    if (!lfp_future_is_ready(f))
+        return EAGAIN;
+    if (value)
+        *value = f->value;
+    if (error)
+        *error = f->error;
+    return 0;
+}
+
+/* Wait until the future is set, then store value and error as try_get does.
+ * Returns 0 (the future's own error is in *error, not the return value);
+ * ETIMEDOUT if the deadline (CLOCK_MONOTONIC ns, LFP_FOREVER for none) passed
+ * first; ECANCELED if cancel (NULL for none) fired first; EINVAL if f is NULL.
+ * A set future is returned at once, whatever the deadline and token.
+ * Progress: wait-free when set; otherwise blocks (spins briefly, parks).
+ * Ordering: the set happens-before this get returns its value. */
+LFP_API int lfp_future_get_slow_(lfp_future *f, void **value, int *error,
+                                 int64_t deadline, lfp_cancel *cancel);
+
+static inline int lfp_future_get(lfp_future *f, void **value, int *error,
+                                 int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_future_try_get(f, value, error);
+    if (LFP_LIKELY(rc != EAGAIN))
+        return rc;
+    return lfp_future_get_slow_(f, value, error, deadline, cancel);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,152 @@
+/* lfpat/waitgroup.h — wait group: wait until a count of outstanding tasks
+ * drops to zero (Go's sync.WaitGroup, with deadlines, cancellation and
+ * errors instead of panics).
+ *
+ * State: one 64-bit atomic word: the outstanding count (bits 63..33), a
+ * WAITING bit (bit 32), a NOTIFYING count (bits 31..20) and a phase number
+ * (bits 19..0). A phase ends when an add brings the count to zero; that same
+ * read-modify-write increments the phase and clears WAITING. A waiter sets WAITING (CAS) before it parks on an
+ * eventcount; the add that ends the phase reads the bit in its own RMW and
+ * notifies only if it was set — a done with nobody waiting is one CAS, no
+ * fence. No wake-up is lost: both RMWs are on the one word, so either the
+ * waiter's CAS comes first and the ending add sees WAITING (and notifies
+ * through the eventcount, whose SB protocol covers the waiter's re-check), or
+ * the add comes first and the waiter's CAS fails and it re-reads the ended
+ * phase.
+ *
+ * Lifetime: a waiter that returned may free the wait group at once (it is
+ * often on the waiter's stack) even while the add that ended the phase is
+ * still returning. So that add's last access must come before any waiter can
+ * return: an add that ends a phase with WAITING set also raises NOTIFYING in
+ * its CAS, wakes the waiters, and lowers NOTIFYING (release) as its last
+ * access; waiters return only when NOTIFYING is zero (spinning through that
+ * short window). Other adds do not touch the object after their CAS.
+ *
+ * Wait: returns when the count is zero, or once the phase that was current
+ * when the wait began has ended (the phase number moved). So a wait never
+ * returns while the tasks it waited for are outstanding, and it does not miss
+ * a phase's end even if new work was added again before it woke.
+ *
+ * Linearizability: every add is one CAS on the state word (its linearization
+ * point); the count is exact. wait linearizes at the load that finds the count
+ * zero or the phase moved.
+ *
+ * Reuse rules (checked where they can be): unlike Go, a wait group may be
+ * reused at any time. An add that raises the count from zero starts a new
+ * phase; a wait that began before it still returns for the old phase's end,
+ * a wait that begins after it waits for the new phase. (Go panics with
+ * "WaitGroup is reused before previous Wait has returned" here; the phase
+ * number makes it safe.) What cannot be checked stays the caller's duty, as
+ * in Go: an add that must be waited for has to happen before the wait starts,
+ * or the wait may return for an earlier zero. A waiter parked through 2^20
+ * complete phases (wrap-around of the phase number) could miss one; that
+ * takes 2^20 add/done cycles during one park. At most 4095 threads may be
+ * ending phases at one time (the NOTIFYING field).
+ *
+ * Errors instead of panics: a count driven below zero (more done than add)
+ * or above LFP_WAITGROUP_MAX returns EOVERFLOW and leaves the state unchanged.
+ *
+ * Progress: add/done are lock-free (a CAS loop that fails only when another
+ * add succeeded) and wake waiters only on the transition to zero; wait is
+ * wait-free when the count is zero, otherwise it blocks (spins briefly, then
+ * parks on the eventcount).
+ * Ordering: every add/done happens-before any wait that returns 0 because of
+ * the phase end that add/done took part in (each add is an acq_rel RMW on the
+ * state word, so they form one release sequence; the waiter's acquire load
+ * reads its end or later).
+ */
+#ifndef LFPAT_WAITGROUP_H
+#define LFPAT_WAITGROUP_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The largest outstanding count. */
+#define LFP_WAITGROUP_MAX ((int64_t)INT32_MAX)
+
+typedef struct lfp_waitgroup {
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count | WAITING | NOTIFYING | phase */
+    lfp_ec zero;                                    /* waiters park here */
+} lfp_waitgroup;
+
+#define LFP_WAITGROUP_INIT { 0, LFP_EC_INIT }
+
+/* internal: fields of the state word. */
+#define LFP_WG_WAITING_ ((uint64_t)1 << 32)
+#define LFP_WG_NOTIFY_ONE_ ((uint64_t)1 << 20)
+#define LFP_WG_NOTIFYING_ ((uint64_t)0xfff << 20)
+#define LFP_WG_PHASE_ ((uint64_t)0xfffff)
+static inline uint32_t lfp_wg_count_(uint64_t s) { return (uint32_t)(s >> 33); }
+static inline uint32_t lfp_wg_phase_(uint64_t s) { return (uint32_t)(s & LFP_WG_PHASE_); }
+
+LFP_API void lfp_waitgroup_wake_(lfp_waitgroup *wg);
+
+/* Initialise with count zero. Returns 0; EINVAL if wg is NULL. */
+LFP_API int lfp_waitgroup_init(lfp_waitgroup *wg);
+
+/* Nothing to free. The wait group must have no waiters. NULL is ignored. */
+LFP_API void lfp_waitgroup_destroy(lfp_waitgroup *wg);
+
+/* Add delta (which may be negative) to the outstanding count. When the count
+ * reaches zero the current phase ends and every waiter is woken.
+ * Returns 0; EOVERFLOW if the count would go below zero or above
+ * LFP_WAITGROUP_MAX (nothing changes); EINVAL if wg is NULL.
+ * Progress: lock-free. Ordering: happens-before every wait that returns for
+ * the phase end this add takes part in (see the header comment). */
+static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta)
+{
+    if (LFP_UNLIKELY(!wg))
+        return EINVAL;
+    if (LFP_UNLIKELY(delta < -LFP_WAITGROUP_MAX || delta > LFP_WAITGROUP_MAX))
+        return EOVERFLOW;   /* (checked first: keeps count + delta in range) */
+    /* relaxed: a guess validated by the CAS below. */
+    uint64_t s = atomic_load_explicit(&wg->state, memory_order_relaxed);
+    uint64_t next;
+    do {
+        int64_t count = (int64_t)lfp_wg_count_(s) + delta;
+        if (count < 0 || count > LFP_WAITGROUP_MAX)
+            return EOVERFLOW;
+        bool ends = count == 0 && delta != 0;
+        /* ending a phase: next phase number, WAITING cleared, NOTIFYING
+         * raised if there are waiters to wake */
+        next = ends ? (s & LFP_WG_NOTIFYING_) + (s & LFP_WG_WAITING_ ? LFP_WG_NOTIFY_ONE_ : 0) +
+                          ((s + 1) & LFP_WG_PHASE_)
+                    : (s & ~((uint64_t)UINT32_MAX << 33)) | (uint64_t)count << 33;
+        /* acq_rel: release publishes this task's writes to the waiter whose
+         * acquire load in lfp_waitgroup_try_ reads this RMW or a later one in
+         * the release sequence; acquire chains the earlier adds' releases. */
+    } while (!atomic_compare_exchange_weak_explicit(&wg->state, &s, next,
+                                                    memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    if (s & LFP_WG_WAITING_ && lfp_wg_count_(next) == 0)
+        lfp_waitgroup_wake_(wg);   /* the last access to *wg */
+    return 0;
+}
+
+/* Mark one task finished: lfp_waitgroup_add(wg, -1). */
+static inline int lfp_waitgroup_done(lfp_waitgroup *wg) { return lfp_waitgroup_add(wg, -1); }
+
+/* The outstanding count (a relaxed snapshot, for diagnostics). */
+static inline int64_t lfp_waitgroup_count(const lfp_waitgroup *wg)
+{
+    /* relaxed: a snapshot; orders nothing. */
+    return lfp_wg_count_(atomic_load_explicit(&((lfp_waitgroup *)wg)->state,
+                                              memory_order_relaxed));
+}
+
+/* Wait until the count is zero or the phase current at the call has ended,
+ * the deadline passes (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or cancel
+ * fires (NULL for none).
+ * Returns 0; ETIMEDOUT; ECANCELED; EINVAL if wg is NULL. Returns 0 at once
+ * when the count is zero, whatever the deadline and token.
+ * Progress: wait-free when the count is zero; otherwise blocks.
+ * Ordering: see the header comment. */
+LFP_API int lfp_waitgroup_wait(lfp_waitgroup *wg, int64_t deadline, lfp_cancel *cancel);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

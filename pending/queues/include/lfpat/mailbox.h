@@ -1,0 +1,100 @@
+/* lfpat/mailbox.h — bounded actor mailbox: lfp_mpsc (any number of
+ * senders, one receiver, per-sender FIFO, EPIPE once closed) with a capacity
+ * that senders cannot exceed: a send to a full mailbox returns EAGAIN
+ * instead of growing the queue without bound.
+ *
+ * The bound is a count of accepted, not yet received messages, raised by a
+ * sender's CAS before it pushes (only while below capacity) and lowered by
+ * the receiver after each pop, so the number of messages in the mailbox
+ * never exceeds the capacity. EAGAIN is exact at the sender's load of the
+ * count (a receive that is lowering it at that moment may make room just
+ * after). Messages are intrusive lfp_mpsc_node, as in lfp_mpsc.
+ *
+ * Progress: try_send is lock-free (CAS on the count, then the mpsc push);
+ * try_recv is the mpsc's; recv blocks (parks) while empty.
+ * Ordering: a send happens-before the receive that returns its node.
+ */
+#ifndef LFPAT_MAILBOX_H
+#define LFPAT_MAILBOX_H
+
+#include "lfpat/mpsc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lfp_mailbox {
+    lfp_mpsc q;
+    alignas(LFP_CACHELINE) _Atomic size_t count;   /* accepted, not yet received */
+    size_t capacity;
+} lfp_mailbox;
+
+/* Initialise an open mailbox holding at most capacity messages.
+ * Returns 0; EINVAL if m is NULL or capacity is 0. */
+LFP_API int lfp_mailbox_init(lfp_mailbox *m, size_t capacity);
+
+/* Nothing to free (nodes are the caller's). NULL is ignored. */
+LFP_API void lfp_mailbox_destroy(lfp_mailbox *m);
+
+/* Send n. Returns 0; EAGAIN if the mailbox is full; EPIPE if closed (also
+ * when full); EINVAL if m or n is NULL. Progress: lock-free. */
+static inline int lfp_mailbox_try_send(lfp_mailbox *m, lfp_mpsc_node *n)
+{
+    if (LFP_UNLIKELY(!m || !n))
+        return EINVAL;
+    /* relaxed: the count only bounds; the mpsc push carries the ordering. */
+    size_t c = atomic_load_explicit(&m->count, memory_order_relaxed);
+    do {
+        if (c >= m->capacity)
+            return lfp_mpsc_closed(&m->q) ? EPIPE : EAGAIN;   /* closed wins */
+        /* relaxed: as above. */
+    } while (!atomic_compare_exchange_weak_explicit(&m->count, &c, c + 1, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    int rc = lfp_mpsc_push(&m->q, n);
+    if (rc)
+        /* relaxed: give back the slot of a refused (closed) send. */
+        atomic_fetch_sub_explicit(&m->count, 1, memory_order_relaxed);
+    return rc;
+}
+
+/* internal: a message left the mailbox. */
+static inline void lfp_mailbox_received_(lfp_mailbox *m)
+{
+    /* relaxed: as in try_send. */
+    atomic_fetch_sub_explicit(&m->count, 1, memory_order_relaxed);
+}
+
+/* Receive without waiting (single receiver). Returns 0 and *out; EAGAIN if
+ * empty; EPIPE if closed and drained; EBUSY if another thread is receiving;
+ * EINVAL if m or out is NULL. */
+static inline int lfp_mailbox_try_recv(lfp_mailbox *m, lfp_mpsc_node **out)
+{
+    if (LFP_UNLIKELY(!m))
+        return EINVAL;
+    int rc = lfp_mpsc_try_pop(&m->q, out);
+    if (rc == 0)
+        lfp_mailbox_received_(m);
+    return rc;
+}
+
+/* Receive, waiting until a message arrives, the mailbox is closed and
+ * drained (EPIPE), the deadline passes (ETIMEDOUT) or cancel fires
+ * (ECANCELED). Other codes as try_recv. */
+LFP_API int lfp_mailbox_recv(lfp_mailbox *m, lfp_mpsc_node **out, int64_t deadline,
+                             lfp_cancel *cancel);
+
+/* Close: later sends return EPIPE; the receiver drains what was accepted,
+ * then gets EPIPE. NULL is ignored. */
+LFP_API void lfp_mailbox_close(lfp_mailbox *m);
+
+/* Messages accepted and not yet received (a relaxed snapshot). */
+static inline size_t lfp_mailbox_size(const lfp_mailbox *m)
+{
+    /* relaxed: a snapshot. */
+    return atomic_load_explicit(&((lfp_mailbox *)m)->count, memory_order_relaxed);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,231 @@
+#include "lfpat/breaker.h"
+
+/* ------------------------------------------------------------ failure window
+ * Bucket word: gen tag (8 bits) << 56 | time index (32 bits) << 24 | count
+ * (24 bits, saturating). See breaker.h. */
+#define TAG_MASK (~(uint64_t)0 << 24)
+#define COUNT_MAX ((uint64_t)0xffffff)
+
+static uint64_t bucket_tag(uint32_t gen, uint32_t index)
+{
+    return (uint64_t)(gen & 0xff) << 56 | (uint64_t)index << 24;
+}
+
+static uint32_t bucket_index(const lfp_breaker *b, int64_t now)
+{
+    return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)b->bucket_ns);
+}
+
+/* Count one failure of generation gen at now. The slot of our time index
+ * may hold: nothing or a bucket that has left the window (dead: take it);
+ * our bucket (count it); a bucket of a later generation (we are stale: drop
+ * the failure and return false — within one window generations are < 128
+ * apart, so the int8 difference orders them); an older generation's bucket
+ * (restart it for ours); our generation's bucket for a later time index (a
+ * racing thread read a later clock: count our failure there). */
+static bool window_add(lfp_breaker *b, uint32_t gen, int64_t now)
+{
+    uint32_t idx = bucket_index(b, now);
+    _Atomic uint64_t *slot = &b->bucket[idx % b->cfg.window_buckets];
+    uint64_t tag = bucket_tag(gen, idx);
+    /* relaxed: a counter; the threshold decision is made on the state word. */
+    uint64_t v = atomic_load_explicit(slot, memory_order_relaxed), nv;
+    do {
+        int8_t gen_ahead = (int8_t)((uint8_t)(v >> 56) - (uint8_t)gen);
+        int32_t behind = (int32_t)(idx - (uint32_t)(v >> 24));
+        bool dead = (v & COUNT_MAX) == 0 || behind >= (int32_t)b->cfg.window_buckets;
+        if (!dead && gen_ahead > 0)
+            return false;
+        if (!dead && ((v & TAG_MASK) == tag || (gen_ahead == 0 && behind < 0)))
+            nv = (v & COUNT_MAX) == COUNT_MAX ? v : v + 1;
+        else
+            nv = tag | 1;
+        /* relaxed: as above. */
+    } while (!atomic_compare_exchange_weak_explicit(slot, &v, nv, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+/* Failures of generation gen in the window ending at now. */
+static uint64_t window_sum(lfp_breaker *b, uint32_t gen, int64_t now)
+{
+    uint32_t idx = bucket_index(b, now);
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < b->cfg.window_buckets; i++) {
+        /* relaxed: a counter; see window_add. */
+        uint64_t v = atomic_load_explicit(&b->bucket[i], memory_order_relaxed);
+        uint32_t age = idx - (uint32_t)(v >> 24);
+        if ((uint8_t)(v >> 56) == (uint8_t)gen && age < b->cfg.window_buckets)
+            sum += v & COUNT_MAX;
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------ transitions */
+
+static bool config_ok(const struct lfp_breaker_config *c)
+{
+    return c->failure_threshold >= 1 && c->failure_threshold <= LFP_BREAKER_MAX_THRESHOLD &&
+           c->window_ns > 0 && c->window_buckets >= 1 &&
+           c->window_buckets <= LFP_BREAKER_MAX_BUCKETS &&
+           c->window_ns % c->window_buckets == 0 && c->open_ns >= 0 &&
+           c->open_ns < ((int64_t)1 << 50) && c->max_probes >= 1 &&
+           c->max_probes <= LFP_BREAKER_MAX_PROBES && c->close_after >= 1 &&
+           c->close_after <= LFP_BREAKER_MAX_PROBES;
+}
+
+int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg)
+{
+    if (!b || !cfg || !config_ok(cfg))
+        return EINVAL;
+    int rc = pthread_mutex_init(&b->cb_lock, NULL);
+    if (rc)
+        return rc;
+    if ((rc = pthread_cond_init(&b->cb_turn, NULL)) != 0) {
+        pthread_mutex_destroy(&b->cb_lock);
+        return rc;
+    }
+    b->cfg = *cfg;
+    b->bucket_ns = cfg->window_ns / cfg->window_buckets;
+    b->cb_delivered = 0;
+    atomic_init(&b->state, lfp_brk_word_(LFP_BREAKER_CLOSED, 0, 0));
+    for (unsigned i = 0; i < LFP_BREAKER_MAX_BUCKETS; i++)
+        atomic_init(&b->bucket[i], 0);   /* empty */
+    return 0;
+}
+
+void lfp_breaker_destroy(lfp_breaker *b)
+{
+    if (!b)
+        return;
+    pthread_cond_destroy(&b->cb_turn);
+    pthread_mutex_destroy(&b->cb_lock);
+}
+
+const char *lfp_breaker_state_name(lfp_breaker_state s)
+{
+    switch (s) {
+    case LFP_BREAKER_CLOSED: return "CLOSED";
+    case LFP_BREAKER_OPEN: return "OPEN";
+    case LFP_BREAKER_HALF_OPEN: return "HALF_OPEN";
+    }
+    return "?";
+}
+
+/* Deliver the change to generation gen after the change to gen - 1 was
+ * delivered (its thread made its CAS first and is on its way here). */
+static void deliver(lfp_breaker *b, lfp_breaker_state from, lfp_breaker_state to, uint32_t gen)
+{
+    if (!b->cfg.on_change)
+        return;
+    pthread_mutex_lock(&b->cb_lock);
+    while (b->cb_delivered != ((gen - 1) & LFP_BRK_GEN_MASK_))
+        pthread_cond_wait(&b->cb_turn, &b->cb_lock);
+    b->cfg.on_change(b->cfg.arg, from, to, gen);
+    b->cb_delivered = gen;
+    pthread_cond_broadcast(&b->cb_turn);
+    pthread_mutex_unlock(&b->cb_lock);
+}
+
+/* One transition attempt from exactly *w to next; delivers on success, else
+ * reloads *w. */
+static bool transition(lfp_breaker *b, uint64_t *w, uint64_t next)
+{
+    uint64_t from = *w;
+    /* acq_rel: release publishes the new word to allow()'s acquire load;
+     * acquire: on failure, the reloaded word is read as allow() reads it. */
+    if (!atomic_compare_exchange_strong_explicit(&b->state, w, next, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        return false;
+    deliver(b, lfp_brk_state_(from), lfp_brk_state_(next), lfp_brk_gen_(next));
+    return true;
+}
+
+static uint64_t open_word(const lfp_breaker *b, uint32_t gen, int64_t now)
+{
+    /* the pause ends at now + open_ns, rounded up to a tick */
+    int64_t end = lfp_time_add(now, b->cfg.open_ns + LFP_BREAKER_TICK_NS - 1);
+    return lfp_brk_word_(LFP_BREAKER_OPEN, gen + 1, lfp_brk_tick_(end));
+}
+
+#define PROBE_ONE ((uint64_t)1 << 32)        /* one probe in flight */
+#define PROBE_SUCCESS ((uint64_t)1 << 48)    /* one successful probe */
+
+int lfp_breaker_allow_slow_(lfp_breaker *b, uint64_t w, int64_t now, lfp_breaker_ticket *t)
+{
+    for (;;) {
+        uint32_t gen = lfp_brk_gen_(w), payload = lfp_brk_payload_(w);
+        switch (lfp_brk_state_(w)) {
+        case LFP_BREAKER_CLOSED:
+            *t = (lfp_breaker_ticket){ gen, false };
+            return 0;
+        case LFP_BREAKER_OPEN:
+            if (!lfp_brk_pause_over_(payload, now))
+                return EAGAIN;
+            if (transition(b, &w, lfp_brk_word_(LFP_BREAKER_HALF_OPEN, gen + 1, 0) + PROBE_ONE)) {
+                *t = (lfp_breaker_ticket){ (gen + 1) & LFP_BRK_GEN_MASK_, true };
+                return 0;
+            }
+            break;
+        default:   /* HALF_OPEN */
+            if ((payload & 0xffff) >= b->cfg.max_probes)
+                return EAGAIN;
+            /* acq_rel / acquire: as in transition(); not a state change. */
+            if (atomic_compare_exchange_weak_explicit(&b->state, &w, w + PROBE_ONE,
+                                                      memory_order_acq_rel,
+                                                      memory_order_acquire)) {
+                *t = (lfp_breaker_ticket){ gen, true };
+                return 0;
+            }
+            break;
+        }
+    }
+}
+
+/* A probe's result in HALF_OPEN generation t.gen. */
+static int record_probe(lfp_breaker *b, uint64_t w, lfp_breaker_ticket t, bool success,
+                        int64_t now)
+{
+    for (;;) {
+        if (lfp_brk_gen_(w) != t.gen || lfp_brk_state_(w) != LFP_BREAKER_HALF_OPEN)
+            return ESTALE;
+        if (!success) {
+            if (transition(b, &w, open_word(b, t.gen, now)))
+                return 0;
+            continue;
+        }
+        uint64_t next = w - PROBE_ONE + PROBE_SUCCESS;
+        if ((lfp_brk_payload_(next) >> 16) >= b->cfg.close_after) {
+            if (transition(b, &w, lfp_brk_word_(LFP_BREAKER_CLOSED, t.gen + 1, 0)))
+                return 0;
+        } else if (atomic_compare_exchange_weak_explicit(&b->state, &w, next,
+                                                         memory_order_acq_rel,
+                                                         memory_order_acquire)) {
+            /* acq_rel / acquire: as in transition(); not a state change. */
+            return 0;
+        }
+    }
+}
+
+int lfp_breaker_record_at(lfp_breaker *b, lfp_breaker_ticket t, bool success, int64_t now)
+{
+    if (!b)
+        return EINVAL;
+    /* acquire: as in lfp_breaker_allow_at. */
+    uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
+    if (lfp_brk_gen_(w) != t.gen)
+        return ESTALE;
+    if (t.probe)
+        return record_probe(b, w, t, success, now);
+    if (lfp_brk_state_(w) != LFP_BREAKER_CLOSED)
+        return ESTALE;   /* not issued by this breaker in this generation */
+    if (success)
+        return 0;
+    if (!window_add(b, t.gen, now))
+        return ESTALE;
+    if (window_sum(b, t.gen, now) >= b->cfg.failure_threshold)
+        /* One attempt: a CLOSED word changes only by a transition, so a
+         * failed CAS means another thread already moved it on. */
+        transition(b, &w, open_word(b, t.gen, now));
+    return 0;
+}

@@ -1,0 +1,64 @@
+#include "lfpat/future.h"
+
+#include "park.h"
+
+int lfp_future_init(lfp_future *f)
+{
+    if (!f)
+        return EINVAL;
+    atomic_init(&f->state, LFP_FUTURE_EMPTY_);
+    f->error = 0;
+    f->value = NULL;
+    lfp_ec_init(&f->ready);
+    return 0;
+}
+
+void lfp_future_destroy(lfp_future *f) { (void)f; }
+
+/* Getters are waiting (the setter saw WAITING): announce NOTIFYING, wake
+ * them, then READY — the setter's last access to *f (see future.h). */
+void lfp_future_wake_(lfp_future *f)
+{
+    /* release: publishes value and error (as READY does); getters do not
+     * return on this value. */
+    atomic_store_explicit(&f->state, LFP_FUTURE_READY_ | LFP_FUTURE_NOTIFYING_,
+                          memory_order_release);
+    lfp_ec_notify_all(&f->ready);
+    /* release: pairs with the getters' acquire load of READY. */
+    atomic_store_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
+}
+
+/* 0 once READY; else make sure WAITING is set (so the setter notifies)
+ * and return EAGAIN. While the setter is notifying, spin until it is done
+ * (its wake has already been issued, so parking could miss it). */
+static int future_try(void *arg)
+{
+    lfp_future *f = arg;
+    /* acquire: pairs with the release READY store in lfp_future_wake_ /
+     * lfp_future_set. */
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    for (unsigned round = 0; s & LFP_FUTURE_NOTIFYING_; round++) {
+        lfp_spin_pause(round);
+        /* acquire: as above. */
+        s = atomic_load_explicit(&f->state, memory_order_acquire);
+    }
+    while (!(s & LFP_FUTURE_READY_)) {
+        if (s & LFP_FUTURE_WAITING_)
+            return EAGAIN;
+        /* acquire on both outcomes: as the load above. The wake-up argument
+         * needs only that this RMW and the setter's CAS are on one word. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, s | LFP_FUTURE_WAITING_,
+                                                  memory_order_acquire, memory_order_acquire))
+            return EAGAIN;
+    }
+    return 0;
+}
+
+int lfp_future_get_slow_(lfp_future *f, void **value, int *error, int64_t deadline,
+                         lfp_cancel *cancel)
+{
+    int rc = lfp_ec_await(&f->ready, future_try, f, deadline, cancel, false);
+    if (rc == 0)
+        rc = lfp_future_try_get(f, value, error);
+    return rc;
+}

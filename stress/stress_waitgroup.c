@@ -1,0 +1,196 @@
+/* Stress: wait groups never release early.
+ *
+ * Phase 1 (continuous, lfp_waitgroup and the twin): workers repeatedly add a
+ * task, mark it started, delay, mark it finished and call done; waiters
+ * snapshot every worker's started count, wait, and check that every task
+ * started before the wait had finished (a task's add precedes its start
+ * mark, so the wait must cover it). Oversubscribed, with delay injection.
+ * Phase 2 (rounds, plain data): the same wait group is reused round after
+ * round; tasks write plain memory before done, the waiter reads it after
+ * wait — ThreadSanitizer checks that done -> wait is a happens-before edge.
+ * Phase 3, lifetime: the waiter keeps the wait group on its stack, hands it
+ * to a worker, waits, and overwrites it with plain stores as soon as wait
+ * returns — TSan reports a race if done still touched it after that. */
+#include <sched.h>
+#include <string.h>
+
+#include "harness.h"
+#include "lfpat.h"
+
+enum { MAX_T = 64 };
+
+struct wg_api {
+    const char *name;
+    int (*add)(void *, int64_t);
+    int (*wait)(void *, int64_t, lfp_cancel *);
+};
+
+static int lf_add(void *w, int64_t d) { return lfp_waitgroup_add(w, d); }
+static int lf_wait(void *w, int64_t d, lfp_cancel *c) { return lfp_waitgroup_wait(w, d, c); }
+static int lk_add(void *w, int64_t d) { return lfp_locked_waitgroup_add(w, d); }
+static int lk_wait(void *w, int64_t d, lfp_cancel *c) { return lfp_locked_waitgroup_wait(w, d, c); }
+
+struct cont {
+    const struct wg_api *api;
+    void *wg;
+    int workers;
+    _Atomic uint64_t started[MAX_T], finished[MAX_T];
+    _Atomic int workers_left;
+};
+
+static void cont_worker(lfps_thread *t)
+{
+    struct cont *c = t->arg;
+    uint64_t i = 0;
+    for (; lfps_go(t, i, 1000000); i++) {
+        LFPS_CHECK(c->api->add(c->wg, 1) == 0, "add");
+        atomic_fetch_add(&c->started[t->id], 1);
+        lfps_delay(&t->rng);
+        atomic_fetch_add(&c->finished[t->id], 1);
+        LFPS_CHECK(c->api->add(c->wg, -1) == 0, "done");
+    }
+    atomic_fetch_sub(&c->workers_left, 1);
+    lfps_ops(i);
+}
+
+static void cont_waiter(lfps_thread *t)
+{
+    struct cont *c = t->arg;
+    uint64_t snap[MAX_T], waits = 0;
+    while (atomic_load(&c->workers_left) > 0) {
+        for (int w = 0; w < c->workers; w++)
+            snap[w] = atomic_load(&c->started[w]);
+        /* a token that never fires half of the time: the twin's other path */
+        lfp_cancel idle = LFP_CANCEL_INIT;
+        int rc = c->api->wait(c->wg, LFP_FOREVER, (waits & 1) ? &idle : NULL);
+        LFPS_CHECK(rc == 0, "%s wait returned %d", c->api->name, rc);
+        for (int w = 0; w < c->workers; w++)
+            LFPS_CHECK(atomic_load(&c->finished[w]) >= snap[w],
+                       "%s released early: worker %d finished %llu < started %llu",
+                       c->api->name, w, (unsigned long long)atomic_load(&c->finished[w]),
+                       (unsigned long long)snap[w]);
+        waits++;
+    }
+    lfps_ops(waits);
+}
+
+static void cont_thread(lfps_thread *t)
+{
+    struct cont *c = t->arg;
+    if (t->id < c->workers)
+        cont_worker(t);
+    else
+        cont_waiter(t);
+}
+
+static void continuous(const struct wg_api *api, void *wg, int threads)
+{
+    static struct cont c;
+    int workers = threads - 2;
+    c.api = api;
+    c.wg = wg;
+    c.workers = workers;
+    for (int i = 0; i < MAX_T; i++) {
+        atomic_init(&c.started[i], 0);
+        atomic_init(&c.finished[i], 0);
+    }
+    atomic_init(&c.workers_left, workers);
+    lfps_run(threads, cont_thread, &c);
+}
+
+/* Phase 2. */
+struct round {
+    lfp_waitgroup *wg;
+    int round;
+    int data[MAX_T];      /* plain: written by task i, read after wait */
+};
+
+static void round_thread(lfps_thread *t)
+{
+    struct round *r = t->arg;
+    if (t->id == 0) {
+        LFPS_CHECK(lfp_waitgroup_wait(r->wg, LFP_FOREVER, NULL) == 0, "wait");
+        for (int i = 1; i < t->nthreads; i++)
+            LFPS_CHECK(r->data[i] == r->round, "round %d: task %d not finished", r->round, i);
+        return;
+    }
+    lfps_delay(&t->rng);
+    r->data[t->id] = r->round;
+    LFPS_CHECK(lfp_waitgroup_done(r->wg) == 0, "done");
+}
+
+static void rounds(int threads)
+{
+    lfp_waitgroup wg;
+    lfp_waitgroup_init(&wg);
+    static struct round r;
+    r.wg = &wg;
+    int64_t end = lfp_after(lfps_cfg.budget_ns);
+    for (int n = 1; n <= 300 && lfp_now() < end; n++) {
+        r.round = n;
+        LFPS_CHECK(lfp_waitgroup_add(&wg, threads - 1) == 0, "add");
+        lfps_run(threads, round_thread, &r);
+        lfps_ops(1);
+    }
+    LFPS_CHECK(lfp_waitgroup_count(&wg) == 0, "count %lld", (long long)lfp_waitgroup_count(&wg));
+    lfp_waitgroup_destroy(&wg);
+}
+
+/* Phase 3. */
+struct handoff {
+    _Atomic(lfp_waitgroup *) slot;
+    _Atomic bool done;
+    int rounds;
+};
+
+static void lifetime_worker(lfps_thread *t)
+{
+    struct handoff *h = t->arg;
+    if (t->id == 0) {
+        for (int r = 0; r < h->rounds; r++) {
+            lfp_waitgroup wg;
+            lfp_waitgroup_init(&wg);
+            lfp_waitgroup_add(&wg, 1);
+            atomic_store(&h->slot, &wg);
+            LFPS_CHECK(lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL) == 0, "wait");
+            memset(&wg, 0xa5, sizeof wg);   /* ours again at once */
+        }
+        atomic_store(&h->done, true);
+        lfps_ops((uint64_t)h->rounds);
+        return;
+    }
+    while (!atomic_load(&h->done)) {
+        lfp_waitgroup *wg = atomic_exchange(&h->slot, NULL);
+        if (!wg) {
+            sched_yield();
+            continue;
+        }
+        lfps_delay(&t->rng);
+        LFPS_CHECK(lfp_waitgroup_done(wg) == 0, "done");
+    }
+}
+
+int main(void)
+{
+    lfps_init("stress_waitgroup");
+    int n = lfps_threads(6);
+    if (n < 3)
+        n = 3;
+    if (n > MAX_T)
+        n = MAX_T;
+    static const struct wg_api lf = { "lfp_waitgroup", lf_add, lf_wait };
+    static const struct wg_api lk = { "lfp_locked_waitgroup", lk_add, lk_wait };
+    lfp_waitgroup wg;
+    lfp_locked_waitgroup lwg;
+    lfp_waitgroup_init(&wg);
+    lfp_locked_waitgroup_init(&lwg);
+    continuous(&lf, &wg, n);
+    continuous(&lk, &lwg, n);
+    LFPS_CHECK(lfp_waitgroup_count(&wg) == 0, "final count");
+    LFPS_CHECK(lfp_locked_waitgroup_count(&lwg) == 0, "final count (twin)");
+    lfp_locked_waitgroup_destroy(&lwg);
+    rounds(n);
+    struct handoff h = { .rounds = lfps_cfg.delay_level ? 2000 : 10000 };
+    lfps_run(2, lifetime_worker, &h);
+    return lfps_finish();
+}

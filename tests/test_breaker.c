@@ -1,0 +1,273 @@
+/* Unit tests: lfpat/breaker.h and its twin lfp_locked_breaker, driven by a
+ * fake clock through one table of operations; a differential run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "lfpat.h"
+
+#define MS 1000000LL
+
+typedef struct brk_ops {
+    int (*init)(void *, const struct lfp_breaker_config *);
+    void (*destroy)(void *);
+    int (*allow)(void *, int64_t, lfp_breaker_ticket *);
+    int (*record)(void *, lfp_breaker_ticket, bool, int64_t);
+    lfp_breaker_state (*state)(void *, uint32_t *);
+} brk_ops;
+
+static int lf_init(void *b, const struct lfp_breaker_config *c) { return lfp_breaker_init(b, c); }
+static void lf_destroy(void *b) { lfp_breaker_destroy(b); }
+static int lf_allow(void *b, int64_t now, lfp_breaker_ticket *t) { return lfp_breaker_allow_at(b, now, t); }
+static int lf_record(void *b, lfp_breaker_ticket t, bool ok, int64_t now)
+{
+    return lfp_breaker_record_at(b, t, ok, now);
+}
+static lfp_breaker_state lf_state(void *b, uint32_t *g) { return lfp_breaker_state_of(b, g); }
+static int lk_init(void *b, const struct lfp_breaker_config *c) { return lfp_locked_breaker_init(b, c); }
+static void lk_destroy(void *b) { lfp_locked_breaker_destroy(b); }
+static int lk_allow(void *b, int64_t now, lfp_breaker_ticket *t)
+{
+    return lfp_locked_breaker_allow_at(b, now, t);
+}
+static int lk_record(void *b, lfp_breaker_ticket t, bool ok, int64_t now)
+{
+    return lfp_locked_breaker_record_at(b, t, ok, now);
+}
+static lfp_breaker_state lk_state(void *b, uint32_t *g) { return lfp_locked_breaker_state_of(b, g); }
+
+static const brk_ops impls[] = {
+    { lf_init, lf_destroy, lf_allow, lf_record, lf_state },
+    { lk_init, lk_destroy, lk_allow, lk_record, lk_state },
+};
+#define FOR_EACH_IMPL for (const brk_ops *o = impls; o < impls + 2; o++)
+
+typedef union { lfp_breaker a; lfp_locked_breaker b; } any_breaker;
+
+/* Callback log. */
+struct change { lfp_breaker_state from, to; uint32_t gen; };
+static struct change log_[64];
+static int logged;
+static void on_change(void *arg, lfp_breaker_state from, lfp_breaker_state to, uint32_t gen)
+{
+    (void)arg;
+    if (logged < 64)
+        log_[logged++] = (struct change){ from, to, gen };
+}
+
+static struct lfp_breaker_config base_cfg(void)
+{
+    return (struct lfp_breaker_config){ .failure_threshold = 3, .window_ns = 1000 * MS,
+                                        .window_buckets = 10, .open_ns = 100 * MS,
+                                        .max_probes = 2, .close_after = 3,
+                                        .on_change = on_change };
+}
+
+static void bad_input(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg(), bad;
+        lfp_breaker_ticket t;
+        assert_int_equal(o->init(NULL, &c), EINVAL);
+        assert_int_equal(o->init(&b, NULL), EINVAL);
+#define BAD(field, value)                                                  \
+        bad = c;                                                           \
+        bad.field = value;                                                 \
+        assert_int_equal(o->init(&b, &bad), EINVAL);
+        BAD(failure_threshold, 0)
+        BAD(failure_threshold, LFP_BREAKER_MAX_THRESHOLD + 1)
+        BAD(window_ns, 0)
+        BAD(window_ns, -5)
+        BAD(window_ns, 1001)                   /* not a multiple of the buckets */
+        BAD(window_buckets, 0)
+        BAD(window_buckets, LFP_BREAKER_MAX_BUCKETS + 1)
+        BAD(open_ns, -1)
+        BAD(open_ns, INT64_MAX)
+        BAD(max_probes, 0)
+        BAD(max_probes, LFP_BREAKER_MAX_PROBES + 1)
+        BAD(close_after, 0)
+#undef BAD
+        assert_int_equal(o->init(&b, &c), 0);
+        assert_int_equal(o->allow(NULL, 0, &t), EINVAL);
+        assert_int_equal(o->allow(&b, 0, NULL), EINVAL);
+        assert_int_equal(o->record(NULL, t, true, 0), EINVAL);
+        /* a ticket this breaker never issued */
+        assert_int_equal(o->record(&b, (lfp_breaker_ticket){ 7, false }, false, 0), ESTALE);
+        assert_int_equal(o->record(&b, (lfp_breaker_ticket){ 0, true }, false, 0), ESTALE);
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
+        o->destroy(&b);
+        o->destroy(NULL);
+    }
+    assert_string_equal(lfp_breaker_state_name(LFP_BREAKER_HALF_OPEN), "HALF_OPEN");
+}
+
+static void expect_change(int i, lfp_breaker_state from, lfp_breaker_state to, uint32_t gen)
+{
+    assert_true(i < logged);
+    assert_int_equal(log_[i].from, from);
+    assert_int_equal(log_[i].to, to);
+    assert_int_equal(log_[i].gen, gen);
+}
+
+static void full_cycle(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg();
+        lfp_breaker_ticket t, old, p1, p2, p3;
+        uint32_t gen;
+        logged = 0;
+        assert_int_equal(o->init(&b, &c), 0);
+        /* CLOSED: failures in the window; successes do not reset a window */
+        assert_int_equal(o->allow(&b, 0, &old), 0);
+        assert_false(old.probe);
+        assert_int_equal(o->allow(&b, 0, &t), 0);
+        assert_int_equal(o->record(&b, t, false, 0), 0);
+        assert_int_equal(o->record(&b, t, true, 100 * MS), 0);
+        assert_int_equal(o->record(&b, t, false, 200 * MS), 0);
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
+        assert_int_equal(o->record(&b, t, false, 300 * MS), 0);   /* third: opens */
+        assert_int_equal(o->state(&b, &gen), LFP_BREAKER_OPEN);
+        assert_int_equal(gen, 1);
+        expect_change(0, LFP_BREAKER_CLOSED, LFP_BREAKER_OPEN, 1);
+        /* OPEN: rejected until the pause ends; a stale result is ignored */
+        assert_int_equal(o->allow(&b, 350 * MS, &t), EAGAIN);
+        assert_int_equal(o->record(&b, old, false, 350 * MS), ESTALE);
+        assert_int_equal(o->allow(&b, 300 * MS + 200 * MS, &p1), 0);
+        assert_true(p1.probe);
+        assert_int_equal(o->state(&b, &gen), LFP_BREAKER_HALF_OPEN);
+        assert_int_equal(gen, 2);
+        expect_change(1, LFP_BREAKER_OPEN, LFP_BREAKER_HALF_OPEN, 2);
+        /* HALF_OPEN: at most 2 in flight; a finished probe frees its slot */
+        assert_int_equal(o->allow(&b, 510 * MS, &p2), 0);
+        assert_int_equal(o->allow(&b, 510 * MS, &t), EAGAIN);
+        assert_int_equal(o->record(&b, p1, true, 520 * MS), 0);
+        assert_int_equal(o->allow(&b, 520 * MS, &p3), 0);
+        assert_int_equal(o->allow(&b, 520 * MS, &t), EAGAIN);
+        assert_int_equal(o->record(&b, p2, true, 530 * MS), 0);
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_HALF_OPEN);
+        assert_int_equal(o->record(&b, p3, true, 540 * MS), 0);    /* third success */
+        assert_int_equal(o->state(&b, &gen), LFP_BREAKER_CLOSED);
+        assert_int_equal(gen, 3);
+        expect_change(2, LFP_BREAKER_HALF_OPEN, LFP_BREAKER_CLOSED, 3);
+        /* the old period's failures (still inside the window) do not count */
+        assert_int_equal(o->allow(&b, 600 * MS, &t), 0);
+        assert_int_equal(o->record(&b, t, false, 600 * MS), 0);
+        assert_int_equal(o->record(&b, t, false, 610 * MS), 0);
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
+        assert_int_equal(logged, 3);
+        o->destroy(&b);
+    }
+}
+
+static void failures_age_out_of_window(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg();
+        lfp_breaker_ticket t;
+        logged = 0;
+        assert_int_equal(o->init(&b, &c), 0);
+        assert_int_equal(o->allow(&b, 0, &t), 0);
+        assert_int_equal(o->record(&b, t, false, 50 * MS), 0);
+        assert_int_equal(o->record(&b, t, false, 900 * MS), 0);
+        assert_int_equal(o->record(&b, t, false, 1500 * MS), 0);   /* the first aged out */
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
+        assert_int_equal(o->record(&b, t, false, 1600 * MS), 0);   /* 900, 1500, 1600 */
+        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_OPEN);
+        o->destroy(&b);
+    }
+}
+
+static void failed_probe_reopens_and_strands_others(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg();
+        c.failure_threshold = 1;
+        c.open_ns = 0;
+        lfp_breaker_ticket t, p1, p2;
+        uint32_t gen;
+        logged = 0;
+        assert_int_equal(o->init(&b, &c), 0);
+        assert_int_equal(o->allow(&b, 0, &t), 0);
+        assert_int_equal(o->record(&b, t, false, 0), 0);          /* open, gen 1 */
+        assert_int_equal(o->allow(&b, 0, &p1), 0);                /* open_ns 0: probe at once */
+        assert_int_equal(o->allow(&b, 0, &p2), 0);
+        assert_int_equal(o->record(&b, p1, false, 5 * MS), 0);     /* reopen, gen 3 */
+        assert_int_equal(o->state(&b, &gen), LFP_BREAKER_OPEN);
+        assert_int_equal(gen, 3);
+        assert_int_equal(o->record(&b, p2, true, 6 * MS), ESTALE); /* its period ended */
+        assert_int_equal(logged, 3);
+        expect_change(2, LFP_BREAKER_HALF_OPEN, LFP_BREAKER_OPEN, 3);
+        o->destroy(&b);
+    }
+}
+
+/* Random allows and results at an advancing fake clock: the breaker and its
+ * twin must agree on every answer. */
+static void differential_against_twin(void **state)
+{
+    (void)state;
+    lfp_breaker a;
+    lfp_locked_breaker l;
+    struct lfp_breaker_config c = base_cfg();
+    c.on_change = NULL;
+    c.failure_threshold = 4;
+    c.open_ns = 30 * MS;
+    assert_int_equal(lfp_breaker_init(&a, &c), 0);
+    assert_int_equal(lfp_locked_breaker_init(&l, &c), 0);
+    lfp_breaker_ticket held[8];
+    int nheld = 0, transitions = 0;
+    uint32_t last_gen = 0;
+    int64_t now = 0;
+    uint64_t x = 88172645463325252ull;
+    for (int step = 0; step < 100000; step++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        now += (int64_t)(x % 4) * MS;
+        if (x % 3 != 0 || nheld == 0) {
+            lfp_breaker_ticket t1, t2;
+            int r1 = lfp_breaker_allow_at(&a, now, &t1);
+            assert_int_equal(r1, lfp_locked_breaker_allow_at(&l, now, &t2));
+            if (r1 == 0) {
+                assert_int_equal(t1.gen, t2.gen);
+                assert_int_equal(t1.probe, t2.probe);
+                if (nheld < 8)
+                    held[nheld++] = t1;
+            }
+        } else {
+            int k = (int)((x >> 8) % (uint64_t)nheld);
+            bool ok = (x >> 16) % 5 < 3;
+            assert_int_equal(lfp_breaker_record_at(&a, held[k], ok, now),
+                             lfp_locked_breaker_record_at(&l, held[k], ok, now));
+            held[k] = held[--nheld];
+        }
+        uint32_t g1, g2;
+        assert_int_equal(lfp_breaker_state_of(&a, &g1), lfp_locked_breaker_state_of(&l, &g2));
+        assert_int_equal(g1, g2);
+        transitions += g1 != last_gen;
+        last_gen = g1;
+    }
+    assert_true(transitions > 100);   /* the run exercised every state */
+    lfp_breaker_destroy(&a);
+    lfp_locked_breaker_destroy(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_input),
+        cmocka_unit_test(full_cycle),
+        cmocka_unit_test(failures_age_out_of_window),
+        cmocka_unit_test(failed_probe_reopens_and_strands_others),
+        cmocka_unit_test(differential_against_twin),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
