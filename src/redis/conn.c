@@ -128,7 +128,7 @@ static int command(redisContext *c, int argc, const char **argv, redisReply **ou
 
 static int simple(redisContext *c, int argc, const char **argv)
 {
-    redisReply *rep;
+    redisReply *rep = NULL;
     int e = command(c, argc, argv, &rep);
     if (!e) freeReplyObject(rep);
     return e;
@@ -138,7 +138,7 @@ static int simple(redisContext *c, int argc, const char **argv)
 static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
 {
     const char *argv[] = { "SCRIPT", "LOAD", lfp_rscript_text[s] };
-    redisReply *rep;
+    redisReply *rep = NULL;
     int e = command(c, 3, argv, &rep);
     if (e) return e;
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) e = EPROTO;

@@ -115,7 +115,7 @@ static long long server_take(lfp_rbucket *b, uint32_t need, uint32_t want, struc
 {
     struct gcra_args a;
     gcra_argv(&a, b, need, want);
-    redisReply *rep;
+    redisReply *rep = NULL;
     int e = lfp_redis_evalsha(b->r, LFP_RS_GCRA, 6, a.argv, 1, &rep);
     if (e) return -e;
     long long g = gcra_decode(rep, res);

@@ -38,7 +38,7 @@ static int sem_call(lfp_rsem *s, const char *op, int64_t weight, const char *id,
  * Stores the second (the weight held) in *held when asked. */
 static long long sem_op(lfp_rsem *s, const char *op, int64_t weight, const char *id, long long *held)
 {
-    redisReply *rep;
+    redisReply *rep = NULL;
     int e = sem_call(s, op, weight, id, &rep);
     if (e) return -e;
     long long ok;
