@@ -1,5 +1,6 @@
 /* lfp_rbucket: GCRA on the server, token leasing, failure policies. */
 #include "internal.h"
+#include "local_bucket.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,31 +8,6 @@
 
 /* burst * T must stay below 2^50 so the script's values stay exact. */
 #define MAX_BURST_NS (INT64_C(1) << 50)
-
-/* ---------------------------------------------- local fallback bucket
- * A small mutex GCRA on CLOCK_MONOTONIC for LFP_RFAIL_LOCAL. Internal
- * interface (local_init / local_take) so it can be swapped for the core
- * lfp_bucket. */
-
-static void local_init(struct lfp_rb_local *l, int64_t t_ns, uint32_t burst, double share)
-{
-    pthread_mutex_init(&l->mu, NULL);
-    double b = floor((double)burst * share);
-    l->t = (int64_t)ceil((double)t_ns / share);
-    l->burst_t = (b < 1 ? 1 : (int64_t)b) * l->t;
-    l->tat = INT64_MIN / 2; /* a full bucket */
-}
-
-static bool local_take(struct lfp_rb_local *l, uint32_t n)
-{
-    int64_t now = lfp_now();
-    pthread_mutex_lock(&l->mu);
-    int64_t tat = l->tat > now ? l->tat : now;
-    bool ok = (int64_t)n * l->t <= l->burst_t && tat + (int64_t)n * l->t - now <= l->burst_t;
-    if (ok) l->tat = tat + (int64_t)n * l->t;
-    pthread_mutex_unlock(&l->mu);
-    return ok;
-}
 
 /* ----------------------------------------------------------- init */
 
@@ -53,7 +29,7 @@ int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate
     b->o = o;
     atomic_init(&b->lease_tokens, 0);
     pthread_mutex_init(&b->lease_mu, NULL);
-    local_init(&b->local, t, burst, o.on_failure == LFP_RFAIL_LOCAL ? o.local_share : 1);
+    lfp_rb_local_init(&b->local, t, burst, o.on_failure == LFP_RFAIL_LOCAL ? o.local_share : 1);
     return 0;
 }
 
@@ -100,7 +76,7 @@ static int degrade(lfp_rbucket *b, uint32_t n, int err, struct lfp_rbucket_resul
     bool ok;
     switch (b->o.on_failure) {
     case LFP_RFAIL_OPEN: ok = true; break;
-    case LFP_RFAIL_LOCAL: ok = local_take(&b->local, n); break;
+    case LFP_RFAIL_LOCAL: ok = lfp_rb_local_take(&b->local, n); break;
     case LFP_RFAIL_ERROR: ok = false; break;
     default: ok = false; break;
     }

@@ -14,13 +14,23 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const struct rfix *f, const char *what)
+static bool die_on_failure = true;
+
+/* Report a failure: fatal for tests (they never skip), an error return for
+ * the benchmark (rfix_try_start). */
+static bool die(struct rfix *f, const char *what)
 {
-    fprintf(stderr, "redis fixture: FATAL: %s (port %d, dir %s). redis-server must be installed "
-                    "(scripts/deps installs it); these tests never skip.\n",
-            what, f->port, f->dir);
-    if (f->pid > 0) kill(f->pid, SIGKILL);
-    exit(1);
+    fprintf(stderr, "redis fixture: %s: %s (port %d, dir %s). redis-server must be installed "
+                    "(scripts/deps installs it)%s\n",
+            die_on_failure ? "FATAL" : "error", what, f->port, f->dir,
+            die_on_failure ? "; these tests never skip." : ".");
+    if (f->pid > 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
+    }
+    f->pid = 0;
+    if (die_on_failure) exit(1);
+    return false;
 }
 
 int rfix_free_port(void)
@@ -43,7 +53,7 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void spawn(struct rfix *f)
+static bool spawn(struct rfix *f)
 {
     char port[16], log[128];
     snprintf(port, sizeof port, "%d", f->port);
@@ -54,7 +64,7 @@ static void spawn(struct rfix *f)
     if (!f->password[0]) argv[15] = NULL; /* no --requirepass */
     pid_t parent = getpid();
     f->pid = fork();
-    if (f->pid < 0) die(f, "fork failed");
+    if (f->pid < 0) return die(f, "fork failed");
     if (f->pid == 0) {
         /* The server dies with the test, even if the test crashes. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -68,7 +78,7 @@ static void spawn(struct rfix *f)
         int st;
         if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
             f->pid = 0;
-            die(f, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "redis-server not found in PATH"
+            return die(f, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "redis-server not found in PATH"
                                                             : "redis-server exited at start");
         }
         redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 0, 100000 });
@@ -77,25 +87,40 @@ static void spawn(struct rfix *f)
             bool up = r != NULL; /* NOAUTH also proves it is up */
             if (r) freeReplyObject(r);
             redisFree(c);
-            if (up) return;
+            if (up) return true;
         } else if (c) {
             redisFree(c);
         }
         pause_ms(10);
     }
-    die(f, "redis-server did not answer within 5 s");
+    return die(f, "redis-server did not answer within 5 s");
 }
 
-void rfix_start(struct rfix *f, const char *password)
+static bool start(struct rfix *f, const char *password)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->password, sizeof f->password, "%s", password ? password : "");
     strcpy(f->dir, "/tmp/lfpat-redis-XXXXXX");
-    if (!mkdtemp(f->dir)) die(f, "mkdtemp failed");
+    if (!mkdtemp(f->dir)) return die(f, "mkdtemp failed");
     f->port = rfix_free_port();
     snprintf(f->url, sizeof f->url, "redis://%s%s%s127.0.0.1:%d/0", f->password[0] ? ":" : "",
              f->password, f->password[0] ? "@" : "", f->port);
-    spawn(f);
+    if (spawn(f)) return true;
+    rmdir(f->dir);
+    return false;
+}
+
+void rfix_start(struct rfix *f, const char *password)
+{
+    start(f, password);
+}
+
+bool rfix_try_start(struct rfix *f)
+{
+    die_on_failure = false;
+    bool ok = start(f, NULL);
+    die_on_failure = true;
+    return ok;
 }
 
 void rfix_kill(struct rfix *f)
@@ -126,7 +151,7 @@ void rfix_stop(struct rfix *f)
     rmdir(f->dir);
 }
 
-redisContext *rfix_connect(const struct rfix *f)
+redisContext *rfix_connect(struct rfix *f)
 {
     redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 2, 0 });
     if (!c || c->err) die(f, "cannot connect");
@@ -138,7 +163,7 @@ redisContext *rfix_connect(const struct rfix *f)
     return c;
 }
 
-int64_t rfix_time_us(const struct rfix *f)
+int64_t rfix_time_us(struct rfix *f)
 {
     redisContext *c = rfix_connect(f);
     redisReply *r = redisCommand(c, "TIME");

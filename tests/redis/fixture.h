@@ -5,6 +5,7 @@
 #define LFPAT_REDIS_FIXTURE_H
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,15 +19,19 @@ struct rfix {
 
 /* Start a server (password NULL = none); exits(1) with a message on failure. */
 void rfix_start(struct rfix *f, const char *password);
+/* Start a server without a password; false (with a message on stderr)
+ * instead of exiting on failure. Not thread-safe (the benchmark calls it
+ * once). */
+bool rfix_try_start(struct rfix *f);
 /* SIGKILL the server (an outage), and start it again on the same port. */
 void rfix_kill(struct rfix *f);
 void rfix_restart(struct rfix *f);
 /* Stop the server and remove its directory. */
 void rfix_stop(struct rfix *f);
 /* A raw hiredis connection to the server (authenticated); exits on failure. */
-redisContext *rfix_connect(const struct rfix *f);
+redisContext *rfix_connect(struct rfix *f);
 /* The server's TIME in microseconds. */
-int64_t rfix_time_us(const struct rfix *f);
+int64_t rfix_time_us(struct rfix *f);
 /* A free loopback port (nothing listening). */
 int rfix_free_port(void);
 

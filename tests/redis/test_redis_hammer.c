@@ -89,7 +89,7 @@ static void child(const char *url, const char *key, uint32_t lease, int ready, i
     _exit(0);
 }
 
-static void run(const struct rfix *srv, uint32_t lease)
+static void run(struct rfix *srv, uint32_t lease)
 {
     char key[64];
     snprintf(key, sizeof key, "hammer-%d-%u", (int)getpid(), lease);
