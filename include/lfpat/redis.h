@@ -15,7 +15,9 @@
  * costs callers a mutex, not a connect timeout each. Every network call is
  * bounded by the connect or command timeout: an outage never blocks a caller
  * longer than connect_timeout + command_timeout (plus waiting for the pool
- * slot, which its holder also leaves within that bound).
+ * slot, which its holder also leaves within that bound). Host name lookup
+ * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
+ * name the local resolver answers at once, where that matters.
  *
  * Atomicity and time. Every decision is one Lua script run by the server
  * (atomic: Redis runs scripts one at a time). Scripts are loaded with
@@ -177,8 +179,11 @@ typedef struct lfp_rbucket {
  *
  * Returns 0; EINVAL (NULL, rate <= 0, NaN, infinite or > 1e9, burst 0,
  * lease_batch > burst, local_share outside (0, 1] with LFP_RFAIL_LOCAL, bad
- * policy); ENAMETOOLONG (name longer than LFP_REDIS_NAME_MAX); and EINVAL for
- * an empty name. Progress: wait-free. */
+ * policy, burst/rate (the time to refill an empty bucket) of 2^50 ns
+ * (13 days) or more, which the script could
+ * not compute exactly, empty name); ENAMETOOLONG (name longer than
+ * LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
+ * Progress: wait-free. */
 LFP_API int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate_per_s,
                              uint32_t burst, const struct lfp_rbucket_opts *opts);
 
@@ -196,10 +201,12 @@ LFP_API void lfp_rbucket_destroy(lfp_rbucket *b);
  * when served from a lease. Ordering: none beyond the decision. */
 LFP_API int lfp_rbucket_take(lfp_rbucket *b, uint32_t n, struct lfp_rbucket_result *res);
 
-/* Take n tokens each for `count` keys-worth of requests in one pipelined
- * round trip: decisions[i] receives the result of the i-th take of n (0 or
- * EAGAIN, or the failure policy's answer). Returns the number allowed, or a
- * negative errno (-EINVAL, -EIO under LFP_RFAIL_ERROR). No leasing. */
+/* Make `count` (1..4096) takes of n each in one pipelined round trip, for
+ * callers that decide for a batch of requests at once: decisions[i] gets
+ * the i-th take's answer (0, EAGAIN, or the failure policy's answer), in
+ * the order the server applied them. Returns the number allowed, or a
+ * negative errno (-EINVAL, -ENOMEM; -EIO etc. under LFP_RFAIL_ERROR). Does
+ * not use the lease. Progress: blocking (one round trip). */
 LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned count, int *decisions);
 
 /* ----------------------------------------------------------- lfp_rsem
