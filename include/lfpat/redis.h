@@ -14,8 +14,10 @@
  * fails fast (EIO, no network I/O) for LFP_REDIS_BACKOFF_NS so an outage
  * costs callers a mutex, not a connect timeout each. Every network call is
  * bounded by the connect or command timeout: an outage never blocks a caller
- * longer than connect_timeout + command_timeout (plus waiting for the pool
- * slot, which its holder also leaves within that bound). Host name lookup
+ * longer than connect_timeout + command_timeout (plus waiting for a pool
+ * slot when every slot is busy: each holder ahead leaves within that bound,
+ * so give the pool at least as many connections as threads that call it
+ * for a strict per-call bound). Host name lookup
  * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
  * name the local resolver answers at once, where that matters.
  *

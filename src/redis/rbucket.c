@@ -108,16 +108,19 @@ static bool lease_take(lfp_rbucket *b, uint32_t n)
     return false;
 }
 
-/* Leasing path: serve from the lease, or refill it (one refill at a time,
- * under lease_mu; the lease never holds more than lease_batch tokens: at
- * refill it holds < n, and n of the granted tokens are used at once). */
+/* Leasing path: serve from the lease, or refill it. One refill at a time
+ * (lease_mu); a thread that finds a refill in progress goes to the server for
+ * its own n instead of waiting, so no caller waits on another's round trip
+ * (which could last a whole timeout during an outage). The lease never holds
+ * more than lease_batch tokens: at refill it holds < n, and n of the granted
+ * tokens are used at once. */
 static long long leased_take(lfp_rbucket *b, uint32_t n, struct lfp_rbucket_result *res)
 {
     if (lease_take(b, n)) {
         *res = (struct lfp_rbucket_result){ .allowed = true, .leased = true };
         return n;
     }
-    pthread_mutex_lock(&b->lease_mu);
+    if (pthread_mutex_trylock(&b->lease_mu) != 0) return server_take(b, n, n, res);
     long long g;
     if (lease_take(b, n)) {
         *res = (struct lfp_rbucket_result){ .allowed = true, .leased = true };

@@ -138,6 +138,11 @@ void rfix_restart(struct rfix *f)
     spawn(f);
 }
 
+void rfix_freeze(struct rfix *f, bool frozen)
+{
+    if (f->pid > 0) kill(f->pid, frozen ? SIGSTOP : SIGCONT);
+}
+
 void rfix_stop(struct rfix *f)
 {
     if (f->pid > 0) {

@@ -26,6 +26,8 @@ bool rfix_try_start(struct rfix *f);
 /* SIGKILL the server (an outage), and start it again on the same port. */
 void rfix_kill(struct rfix *f);
 void rfix_restart(struct rfix *f);
+/* Freeze (SIGSTOP) or thaw (SIGCONT) the server: a hung, not dead, server. */
+void rfix_freeze(struct rfix *f, bool frozen);
 /* Stop the server and remove its directory. */
 void rfix_stop(struct rfix *f);
 /* A raw hiredis connection to the server (authenticated); exits on failure. */

@@ -5,6 +5,7 @@
  * rate, and service must resume (non-degraded decisions) after the restart.
  * Also: lfp_rsem calls return EIO promptly while the server is down. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -77,12 +78,12 @@ static bool await(_Atomic long *v, long want)
     return atomic_load(v) >= want;
 }
 
-static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy)
+static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32_t lease)
 {
     char name[32];
-    snprintf(name, sizeof name, "outage-%d", (int)policy);
+    snprintf(name, sizeof name, "outage-%d-%u", (int)policy, lease);
     lfp_rbucket b;
-    struct lfp_rbucket_opts o = { .on_failure = policy, .local_share = SHARE };
+    struct lfp_rbucket_opts o = { .on_failure = policy, .local_share = SHARE, .lease_batch = lease };
     CHECK(lfp_rbucket_init(&b, r, name, RATE, BURST, &o) == 0);
     struct shared s = { .b = &b, .policy = policy };
     pthread_t t[THREADS];
@@ -107,8 +108,8 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy)
 
     double down_s = (double)(up_at - down_at) / 1e9;
     long allowed = atomic_load(&s.degraded_allowed);
-    printf("policy %d: live %ld, degraded %ld (allowed %ld) over %.3f s down, wrong %ld, slowest %.1f ms\n",
-           (int)policy, atomic_load(&s.live), atomic_load(&s.degraded), allowed, down_s,
+    printf("policy %d lease %u: live %ld, degraded %ld (allowed %ld) over %.3f s down, wrong %ld, slowest %.1f ms\n",
+           (int)policy, lease, atomic_load(&s.live), atomic_load(&s.degraded), allowed, down_s,
            atomic_load(&s.wrong), atomic_load(&s.slowest_ns) / 1e6);
     CHECK(atomic_load(&s.wrong) == 0);
     CHECK(atomic_load(&s.slowest_ns) <= 2 * TIMEOUT_NS + MARGIN_NS);
@@ -120,6 +121,33 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy)
         CHECK(allowed <= (long)(BURST * SHARE + RATE * SHARE * down_s) + 1);
     }
     lfp_rsem_destroy(&sem);
+    lfp_rbucket_destroy(&b);
+}
+
+/* A hung (frozen, not dead) server: the command timeout bounds the call,
+ * the policy answers, and service resumes when it thaws. */
+static void hung_server(struct rfix *srv, lfp_redis *r)
+{
+    lfp_rbucket b;
+    CHECK(lfp_rbucket_init(&b, r, "hung", RATE, BURST, NULL) == 0); /* fail closed */
+    struct lfp_rbucket_result res;
+    CHECK(lfp_rbucket_take(&b, 1, &res) == 0 && !res.degraded);
+    rfix_freeze(srv, true);
+    int64_t t0 = lfp_now();
+    CHECK(lfp_rbucket_take(&b, 1, &res) == EAGAIN);
+    int64_t took = lfp_now() - t0;
+    CHECK(res.degraded && res.error == EIO);
+    CHECK(took >= TIMEOUT_NS / 2 && took <= 2 * TIMEOUT_NS + MARGIN_NS);
+    rfix_freeze(srv, false);
+    int64_t deadline = lfp_after(10000000000);
+    do {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+        lfp_rbucket_take(&b, 1, &res);
+    } while (res.degraded && lfp_now() < deadline);
+    CHECK(!res.degraded);
+    printf("hung server: the take returned after %.1f ms (command timeout %.0f ms), then resumed\n",
+           took / 1e6, TIMEOUT_NS / 1e6);
     lfp_rbucket_destroy(&b);
 }
 
@@ -135,7 +163,9 @@ int main(void)
         return 1;
     }
     const enum lfp_rfail policies[] = { LFP_RFAIL_CLOSED, LFP_RFAIL_OPEN, LFP_RFAIL_LOCAL, LFP_RFAIL_ERROR };
-    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) outage(&srv, r, policies[i]);
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) outage(&srv, r, policies[i], 0);
+    outage(&srv, r, LFP_RFAIL_LOCAL, 4); /* leasing: the lease drains, then the policy */
+    hung_server(&srv, r);
     CHECK(lfp_redis_connects(r) > 4); /* reconnected after every restart */
     lfp_redis_close(r);
     rfix_stop(&srv);
