@@ -177,6 +177,11 @@ static void rbucket_pipelined_is_exact(void **state)
     unique(name, sizeof name, "pipe");
     lfp_rbucket b;
     assert_int_equal(lfp_rbucket_init(&b, R, name, 0.5, 7, NULL), 0);
+    /* Flushed script cache: the pipeline reloads and reruns only the
+     * commands that did not run (all of them here). */
+    redisContext *c = rfix_connect(&srv);
+    freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
+    redisFree(c);
     int d[20];
     assert_int_equal(lfp_rbucket_take_pipelined(&b, 1, 20, d), 7);
     for (int i = 0; i < 20; i++) assert_int_equal(d[i], i < 7 ? 0 : EAGAIN);
@@ -215,6 +220,10 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_init(&s, R, name, 0, 1000000000), EINVAL);
     assert_int_equal(lfp_rsem_init(&s, R, name, 3, 0), EINVAL);
     assert_int_equal(lfp_rsem_init(&s, R, "", 3, 1), EINVAL);
+    char longname[LFP_REDIS_NAME_MAX + 2];
+    memset(longname, 's', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(lfp_rsem_init(&s, R, longname, 3, 1), ENAMETOOLONG);
     assert_int_equal(lfp_rsem_init(&s, R, name, 3, 10000000000), 0);
     lfp_rsem_lease a, b, c;
     assert_int_equal(lfp_rsem_try_acquire(&s, 0, &a), EINVAL);
