@@ -24,12 +24,12 @@
  * Atomicity and time. Every decision is one Lua script run by the server
  * (atomic: Redis runs scripts one at a time). Scripts are loaded with
  * SCRIPT LOAD when a connection is made, called with EVALSHA, and reloaded
- * when the server answers NOSCRIPT (e.g. after a restart). The scripts read
- * the server's clock (TIME), never the client's, so client clock skew cannot
- * mint tokens or stretch leases. Arithmetic in the scripts is integer-exact:
+ * when the server answers NOSCRIPT (after SCRIPT FLUSH or a failover). The
+ * scripts read the server's clock (TIME), never the client's, so client
+ * clock skew cannot mint tokens or stretch leases. Arithmetic in the scripts is integer-exact:
  * Lua numbers are doubles, exact to 2^53; bucket times are nanoseconds
  * relative to a per-key base second that is moved forward once a day, so
- * every value stays below 2^48.
+ * every value stays below 2^51 (see scripts.c).
  *
  * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:w
  * (semaphore); the braces keep a semaphore's two keys in one cluster slot.
