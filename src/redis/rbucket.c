@@ -73,15 +73,10 @@ static long long gcra_decode(const redisReply *rep, struct lfp_rbucket_result *r
 /* The failure policy's answer to a take of n that Redis could not decide. */
 static int degrade(lfp_rbucket *b, uint32_t n, int err, struct lfp_rbucket_result *res)
 {
-    bool ok;
-    switch (b->o.on_failure) {
-    case LFP_RFAIL_OPEN: ok = true; break;
-    case LFP_RFAIL_LOCAL: ok = lfp_rb_local_take(&b->local, n); break;
-    case LFP_RFAIL_ERROR: ok = false; break;
-    default: ok = false; break;
-    }
+    enum lfp_rfail p = b->o.on_failure;
+    bool ok = p == LFP_RFAIL_OPEN || (p == LFP_RFAIL_LOCAL && lfp_rb_local_take(&b->local, n));
     *res = (struct lfp_rbucket_result){ .allowed = ok, .degraded = true, .error = err };
-    if (b->o.on_failure == LFP_RFAIL_ERROR) return err;
+    if (p == LFP_RFAIL_ERROR) return err;
     return ok ? 0 : EAGAIN;
 }
 
@@ -158,9 +153,9 @@ int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned count, int *
     int allowed = 0;
     for (unsigned i = 0; i < count; i++) {
         struct lfp_rbucket_result res;
-        long long g = e ? -e : gcra_decode(rep[i], &res);
+        long long g = e ? -1 : gcra_decode(rep[i], &res);
         if (!e) freeReplyObject(rep[i]);
-        decisions[i] = g < 0 ? degrade(b, n, g == -1 ? EPROTO : (int)-g, &res) : g > 0 ? 0 : EAGAIN;
+        decisions[i] = g < 0 ? degrade(b, n, e ? e : EPROTO, &res) : g > 0 ? 0 : EAGAIN;
         allowed += decisions[i] == 0;
     }
     free(rep);
