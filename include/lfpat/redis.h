@@ -1,0 +1,273 @@
+/* lfpat/redis.h — limits shared across processes and hosts through Redis:
+ * a GCRA token bucket (lfp_rbucket), a weighted semaphore with leases
+ * (lfp_rsem), token leasing, and a caller-chosen failure policy.
+ *
+ * Optional component: library target lfpat::redis (liblfpat_redis), built
+ * only when hiredis is found. Needs Redis >= 5 (scripts may call TIME and
+ * then write, script-effects replication).
+ *
+ * Connection. lfp_redis_open(url) parses redis://[:password@]host[:port][/db]
+ * and keeps a small pool of hiredis connections. Each connection is used by
+ * one thread at a time under its own mutex; a thread takes a free one
+ * (trylock, starting at its own slot) or waits for its own slot's. A broken
+ * connection is reconnected on its next use; after a failed connect the slot
+ * fails fast (EIO, no network I/O) for LFP_REDIS_BACKOFF_NS so an outage
+ * costs callers a mutex, not a connect timeout each. Every network call is
+ * bounded by the connect or command timeout: an outage never blocks a caller
+ * longer than connect_timeout + command_timeout (plus waiting for a pool
+ * slot when every slot is busy: each holder ahead leaves within that bound,
+ * so give the pool at least as many connections as threads that call it
+ * for a strict per-call bound). Host name lookup
+ * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
+ * name the local resolver answers at once, where that matters.
+ *
+ * Atomicity and time. Every decision is one Lua script run by the server
+ * (atomic: Redis runs scripts one at a time). Scripts are loaded with
+ * SCRIPT LOAD when a connection is made, called with EVALSHA, and reloaded
+ * when the server answers NOSCRIPT (after SCRIPT FLUSH or a failover). The
+ * scripts read the server's clock (TIME), never the client's, so client
+ * clock skew cannot mint tokens or stretch leases. Arithmetic in the scripts is integer-exact:
+ * Lua numbers are doubles, exact to 2^53; bucket times are nanoseconds
+ * relative to a per-key base second that is moved forward once a day, so
+ * every value stays below 2^51 (see scripts.c).
+ *
+ * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:w
+ * (semaphore); the braces keep a semaphore's two keys in one cluster slot.
+ * Every key carries a TTL, so idle keys vanish: a bucket key expires when it
+ * is equivalent to a full bucket, a semaphore's keys when its last lease ends.
+ *
+ * Return codes (as common.h, plus):
+ *   EIO          Redis unreachable, connection broken, or command timed out
+ *                (only where the failure policy is LFP_RFAIL_ERROR, and from
+ *                lfp_redis_open / lfp_rsem_*)
+ *   EACCES       the server refused the password (or one is required)
+ *   ENAMETOOLONG a key name longer than LFP_REDIS_NAME_MAX bytes
+ *   EINVAL       malformed URL, NULL, rate <= 0 or not finite, rate above
+ *                1e9/s, burst 0, n == 0 or n > burst, weight outside
+ *                [1, capacity], lease <= 0
+ *   EPROTO       the server answered something unexpected (wrong database
+ *                number, a key of the wrong type, ...)
+ */
+#ifndef LFPAT_REDIS_H
+#define LFPAT_REDIS_H
+
+#include "lfpat/common.h"
+
+#include <pthread.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest accepted key name (the user part, bytes). Redis itself allows far
+ * longer keys; long keys cost memory and bandwidth on every call, so lfpat
+ * rejects them with ENAMETOOLONG. */
+#define LFP_REDIS_NAME_MAX 256
+
+/* How long a pool slot fails fast after a failed connect. */
+#define LFP_REDIS_BACKOFF_NS 100000000 /* 100 ms */
+
+typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
+
+struct lfp_redis_opts {
+    int64_t connect_timeout_ns; /* 0 = 200 ms */
+    int64_t command_timeout_ns; /* 0 = 200 ms */
+    unsigned pool_size;         /* connections; 0 = 4 */
+};
+
+/* Parse `url` (redis://[:password@]host[:port][/db]; port 6379 and db 0 by
+ * default; host is a name or an IPv4 address; IPv6 literals are not
+ * supported), make the pool (opts NULL = defaults) and connect one connection
+ * to check the URL, the password and the database at once.
+ *
+ * Returns 0 and stores the pool in *out; EINVAL for a malformed URL or NULL;
+ * EACCES if the server rejected the password or needs one; EIO if the server
+ * cannot be reached within the connect timeout; EPROTO if SELECT db failed;
+ * ENOMEM. On error *out is untouched and nothing is leaked.
+ * Progress: blocking (network), bounded by the timeouts. */
+LFP_API int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts);
+
+/* Close every connection and free the pool. Every object made on it must be
+ * destroyed first, and no call may be in flight. NULL is ignored. */
+LFP_API void lfp_redis_close(lfp_redis *r);
+
+/* Connections made so far (successful connects, including reconnects). */
+LFP_API uint64_t lfp_redis_connects(const lfp_redis *r);
+
+/* ----------------------------------------------------------- failure policy
+ *
+ * What a limiter decision does when Redis cannot answer (unreachable, broken
+ * connection, command timeout, an unexpected reply):
+ *
+ *   LFP_RFAIL_CLOSED  deny: the call returns EAGAIN. Nothing is over-admitted
+ *                     during an outage; the service sheds all limited work.
+ *   LFP_RFAIL_OPEN    allow: the call returns 0. Availability first; the
+ *                     limit is not enforced at all during the outage.
+ *   LFP_RFAIL_LOCAL   decide with a local token bucket of this process at
+ *                     `local_share` × rate and burst (at least 1 token).
+ *                     With N processes each given share 1/N the cluster
+ *                     stays near its limit; the local bucket keeps its own
+ *                     state across outages and is not synchronised with Redis.
+ *   LFP_RFAIL_ERROR   return EIO and let the caller decide.
+ *
+ * In every case the result says `degraded` and carries the error, and
+ * service resumes by itself once Redis answers again (reconnect and script
+ * reload are automatic). The caller waits at most connect + command timeout.
+ */
+enum lfp_rfail { LFP_RFAIL_CLOSED = 0, LFP_RFAIL_OPEN, LFP_RFAIL_LOCAL, LFP_RFAIL_ERROR };
+
+/* ----------------------------------------------------------- lfp_rbucket
+ *
+ * GCRA (the leaky bucket as a meter, as redis-cell's CL.THROTTLE): the key
+ * stores the theoretical arrival time TAT. A take of n at server time now is
+ * allowed iff max(TAT, now) + n*T - now <= burst*T, where T is the emission
+ * interval 1/rate rounded UP to whole nanoseconds (so the enforced rate is
+ * never above the requested one); an allowed take stores the new TAT.
+ * Guarantee: from any start, the takes allowed by the server during an
+ * interval of length E total at most burst + E*rate tokens (+1 for the
+ * rounding of the interval ends), however many clients there are.
+ *
+ * Token leasing (lease_batch > 0): a thread that finds the process-local
+ * lease empty takes up to lease_batch tokens at once from the server (one
+ * EVALSHA, as many as are available, at least the n it needs), and later takes
+ * are served from the local lease with one atomic CAS and no round trip.
+ * Every leased token was admitted by the server's GCRA when it was leased, so
+ * the total ever admitted by all clients still never exceeds
+ * burst + rate*elapsed. The slack is in time: tokens leased before an interval
+ * may be spent inside it, so over any interval the admitted count is at most
+ * burst + rate*E + P*lease_batch for P leasing processes (a process never
+ * holds more than lease_batch unspent tokens); and tokens still unspent when
+ * a process stops are lost, at most P*lease_batch (under-admission). Leasing
+ * trades this slack for throughput on hot keys.
+ */
+struct lfp_rbucket_opts {
+    enum lfp_rfail on_failure; /* default (0) LFP_RFAIL_CLOSED */
+    double local_share;        /* LFP_RFAIL_LOCAL: fraction of rate and burst, (0, 1] */
+    uint32_t lease_batch;      /* 0 = no leasing; else tokens per lease, <= burst */
+};
+
+/* The result of one decision, like CL.THROTTLE's reply. */
+struct lfp_rbucket_result {
+    bool allowed;
+    int64_t remaining;      /* tokens left in the bucket after this call (>= 0) */
+    int64_t retry_after_ns; /* denied: wait at least this long before retrying; else 0 */
+    int64_t reset_ns;       /* time until the bucket is full again */
+    bool degraded;          /* Redis did not decide: the failure policy did */
+    bool leased;            /* served from the local lease without a round trip */
+    int error;              /* degraded: why (EIO, EPROTO, ...); else 0 */
+};
+
+/* Local state of the process-wide lease and the LOCAL fallback bucket. */
+struct lfp_rb_local {
+    pthread_mutex_t mu;
+    int64_t tat, t, burst_t; /* LOCAL fallback: GCRA in ns of CLOCK_MONOTONIC */
+};
+
+typedef struct lfp_rbucket {
+    lfp_redis *r;
+    char key[LFP_REDIS_NAME_MAX + 16];
+    int64_t t_ns;   /* emission interval */
+    uint32_t burst;
+    struct lfp_rbucket_opts o;
+    alignas(LFP_CACHELINE) _Atomic int64_t lease_tokens; /* unspent leased tokens */
+    pthread_mutex_t lease_mu;                              /* one refill at a time */
+    struct lfp_rb_local local;
+} lfp_rbucket;
+
+/* Make a bucket handle for key `name` (rate tokens/s, at most `burst` at
+ * once; opts NULL = fail closed, no leasing). No network I/O: every process
+ * naming the same key shares the same bucket, and a key that does not exist
+ * is a full bucket. Handles with the same name must agree on rate and burst.
+ *
+ * Returns 0; EINVAL (NULL, rate <= 0, NaN, infinite or > 1e9, burst 0,
+ * lease_batch > burst, local_share outside (0, 1] with LFP_RFAIL_LOCAL, bad
+ * policy, burst/rate (the time to refill an empty bucket) of 2^50 ns
+ * (13 days) or more, which the script could
+ * not compute exactly, empty name); ENAMETOOLONG (name longer than
+ * LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
+ * Progress: wait-free. */
+LFP_API int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate_per_s,
+                             uint32_t burst, const struct lfp_rbucket_opts *opts);
+
+/* Destroy the handle (the key lives on in Redis until its TTL). Unspent
+ * leased tokens are dropped. */
+LFP_API void lfp_rbucket_destroy(lfp_rbucket *b);
+
+/* Take n tokens, all or nothing, now. res may be NULL.
+ *
+ * Returns 0 if allowed; EAGAIN if denied (res->retry_after_ns says when to
+ * retry); EINVAL (NULL, n == 0 or n > burst); EIO only under LFP_RFAIL_ERROR
+ * when Redis did not answer. When Redis did not answer, the failure policy
+ * decided and res->degraded is set.
+ * Progress: blocking (one round trip, bounded by the timeouts), or one CAS
+ * when served from a lease. Ordering: none beyond the decision. */
+LFP_API int lfp_rbucket_take(lfp_rbucket *b, uint32_t n, struct lfp_rbucket_result *res);
+
+/* Make `count` (1..4096) takes of n each in one pipelined round trip, for
+ * callers that decide for a batch of requests at once: decisions[i] gets
+ * the i-th take's answer (0, EAGAIN, or the failure policy's answer), in
+ * the order the server applied them. Returns the number allowed, or a
+ * negative errno (-EINVAL, -ENOMEM; -EIO etc. under LFP_RFAIL_ERROR). Does
+ * not use the lease. Progress: blocking (one round trip). */
+LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned count, int *decisions);
+
+/* ----------------------------------------------------------- lfp_rsem
+ *
+ * Distributed weighted semaphore with leases. lfp:rs:{name} is a sorted set
+ * holder -> lease expiry (server ms) and lfp:rs:{name}:w a hash holder ->
+ * weight. One script drops expired holders, sums the weights and admits
+ * the new holder iff sum + weight <= capacity. A holder that dies without
+ * releasing frees its weight when its lease expires; a live holder renews
+ * before then. Not FIFO: a blocked acquirer retries with bounded backoff
+ * (there is no server-side wake-up), so a large weight can be overtaken.
+ * Transport failures return EIO: the caller decides (there is no safe
+ * default for mutual exclusion).
+ */
+typedef struct lfp_rsem {
+    lfp_redis *r;
+    char key[LFP_REDIS_NAME_MAX + 16];
+    int64_t capacity;
+    int64_t lease_ms;
+} lfp_rsem;
+
+/* A held lease: the holder id (unique per acquisition) and its weight. */
+typedef struct lfp_rsem_lease {
+    char id[40];
+    int64_t weight;
+} lfp_rsem_lease;
+
+/* Handle for semaphore `name` with `capacity` weight and leases of lease_ns
+ * (rounded up to ms). Handles with the same name must agree on capacity.
+ * Returns 0; EINVAL (NULL, empty name, capacity <= 0, lease_ns <= 0);
+ * ENAMETOOLONG. No network I/O. */
+LFP_API int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t capacity,
+                          int64_t lease_ns);
+LFP_API void lfp_rsem_destroy(lfp_rsem *s);
+
+/* Try to acquire `weight` now. Returns 0 and fills *lease; EAGAIN (not
+ * enough free weight); EINVAL (weight outside [1, capacity], NULL); EIO.
+ * Progress: blocking (one round trip). */
+LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease);
+
+/* Acquire `weight`, retrying with backoff (1 ms doubling to 50 ms) until
+ * `deadline` (CLOCK_MONOTONIC ns). Returns 0, ETIMEDOUT, EINVAL, EIO (when
+ * Redis stays unreachable past the deadline). */
+LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline);
+
+/* Extend the lease to lease_ns from now (server time). Returns 0; ETIMEDOUT
+ * if the lease already expired (its weight may be held by others now: stop
+ * the protected work); EINVAL; EIO. */
+LFP_API int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease);
+
+/* Release the lease. Returns 0; ETIMEDOUT if it had already expired (and
+ * was freed by the server); EINVAL; EIO. */
+LFP_API int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease);
+
+/* Weight currently held by live (unexpired) leases, or a negative errno. */
+LFP_API int64_t lfp_rsem_held(lfp_rsem *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LFPAT_REDIS_H */

@@ -1,0 +1,361 @@
+/* lfpat-redis: URL parsing, the connection pool, script calls.
+ *
+ * Thread safety: each pool slot's hiredis context is touched only by the
+ * thread holding that slot's mutex, so hiredis (not thread-safe, not
+ * TSan-instrumented) never sees two threads at once and the mutex gives TSan
+ * the happens-before between successive users. Everything else in lfp_redis
+ * is written in lfp_redis_open before the pool is shared and read-only after.
+ */
+#include "internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define URL_PREFIX "redis://"
+#define HOST_MAX 255
+#define SECRET_MAX 256
+#define ARGV_MAX 16
+
+struct lfp_rconn {
+    alignas(LFP_CACHELINE) pthread_mutex_t mu;
+    redisContext *c;  /* NULL or broken (c->err) = reconnect on next use */
+    int64_t retry_at; /* fail fast with last_err until then */
+    int last_err;
+};
+
+struct lfp_redis {
+    char host[HOST_MAX + 1];
+    int port;
+    long db;
+    char user[SECRET_MAX + 1], password[SECRET_MAX + 1]; /* "" = none */
+    struct timeval connect_tv, command_tv;
+    char sha[LFP_RS_COUNT][41]; /* SHA1 of each script, from SCRIPT LOAD */
+    _Atomic uint64_t connects;  /* statistics only: relaxed */
+    unsigned n;
+    struct lfp_rconn *conns;
+};
+
+/* ------------------------------------------------------------------ URL */
+
+/* Parse a decimal in [lo, hi] spanning exactly [s, end). */
+static bool parse_num(const char *s, const char *end, long lo, long hi, long *out)
+{
+    if (s == end || end - s > 9) return false;
+    long v = 0;
+    for (const char *p = s; p < end; p++) {
+        if (*p < '0' || *p > '9') return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool copy_part(char *dst, size_t cap, const char *s, const char *end)
+{
+    size_t n = (size_t)(end - s);
+    if (n >= cap) return false;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* redis://[[user]:password@]host[:port][/db]. No percent-decoding: the
+ * password is taken literally (it may contain '@' and ':'; the last '@'
+ * ends it). */
+static int parse_url(lfp_redis *r, const char *url)
+{
+    if (strncmp(url, URL_PREFIX, strlen(URL_PREFIX)) != 0) return EINVAL;
+    const char *p = url + strlen(URL_PREFIX);
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (!colon || colon + 1 == at) return EINVAL; /* "user@" or "user:@" */
+        if (!copy_part(r->user, sizeof r->user, p, colon) ||
+            !copy_part(r->password, sizeof r->password, colon + 1, at))
+            return EINVAL;
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    const char *end = slash ? slash : p + strlen(p);
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    const char *host_end = colon ? colon : end;
+    if (host_end == p || !copy_part(r->host, sizeof r->host, p, host_end)) return EINVAL;
+    for (const char *h = r->host; *h; h++)
+        if (!(*h == '.' || *h == '-' || *h == '_' || (*h >= '0' && *h <= '9') ||
+              (*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z')))
+            return EINVAL;
+    long port = 6379;
+    if (colon && !parse_num(colon + 1, end, 1, 65535, &port)) return EINVAL;
+    r->port = (int)port;
+    r->db = 0;
+    if (slash && slash[1] && !parse_num(slash + 1, slash + strlen(slash), 0, 1000000, &r->db))
+        return EINVAL;
+    return 0;
+}
+
+/* ------------------------------------------------------------ replies */
+
+static int reply_error(const redisReply *rep)
+{
+    if (strncmp(rep->str, "NOAUTH", 6) == 0 || strncmp(rep->str, "WRONGPASS", 9) == 0 ||
+        strstr(rep->str, "invalid password") || strstr(rep->str, "invalid username"))
+        return EACCES;
+    return EPROTO;
+}
+
+static int context_error(const redisContext *c)
+{
+    return c->err == REDIS_ERR_OOM ? ENOMEM : EIO;
+}
+
+/* Run one command; returns 0 and the reply, or an error (reply freed). */
+static int command(redisContext *c, int argc, const char **argv, redisReply **out)
+{
+    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+    if (!rep) return context_error(c);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        int e = reply_error(rep);
+        freeReplyObject(rep);
+        return e;
+    }
+    *out = rep;
+    return 0;
+}
+
+static int simple(redisContext *c, int argc, const char **argv)
+{
+    redisReply *rep = NULL;
+    int e = command(c, argc, argv, &rep);
+    if (!e) freeReplyObject(rep);
+    return e;
+}
+
+/* SCRIPT LOAD one script; stores its SHA1 in sha if not NULL. */
+static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
+{
+    const char *argv[] = { "SCRIPT", "LOAD", lfp_rscript_text[s] };
+    redisReply *rep = NULL;
+    int e = command(c, 3, argv, &rep);
+    if (e) return e;
+    if (rep->type != REDIS_REPLY_STRING || rep->len != 40) e = EPROTO;
+    else if (sha) memcpy(sha, rep->str, 41);
+    freeReplyObject(rep);
+    return e;
+}
+
+/* Connect, authenticate, select the database and load every script. The
+ * script load doubles as the check that no password is missing (NOAUTH). */
+static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
+{
+    redisContext *c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
+    if (!c) return ENOMEM;
+    int e = c->err ? EIO : 0;
+    if (!e && redisSetTimeout(c, r->command_tv) != REDIS_OK) e = EIO;
+    if (!e && r->password[0]) {
+        const char *auth[] = { "AUTH", r->user, r->password };
+        e = r->user[0] ? simple(c, 3, auth) : simple(c, 2, (const char *[]){ "AUTH", r->password });
+        if (e == EPROTO) e = EACCES; /* "ERR ... no password is set" and the like */
+    }
+    if (!e && r->db != 0) {
+        char db[16];
+        snprintf(db, sizeof db, "%ld", r->db);
+        e = simple(c, 2, (const char *[]){ "SELECT", db });
+    }
+    for (int s = 0; !e && s < LFP_RS_COUNT; s++) e = load_script(c, (enum lfp_rscript)s, sha ? sha[s] : NULL);
+    if (e) {
+        redisFree(c);
+        return e;
+    }
+    /* relaxed: a statistic; orders nothing. */
+    atomic_fetch_add_explicit(&r->connects, 1, memory_order_relaxed);
+    *out = c;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ pool */
+
+static struct timeval to_tv(int64_t ns)
+{
+    return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000), .tv_usec = (suseconds_t)(ns % 1000000000 / 1000) };
+}
+
+int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts)
+{
+    if (!out || !url) return EINVAL;
+    struct lfp_redis_opts o = opts ? *opts : (struct lfp_redis_opts){ 0 };
+    if (o.connect_timeout_ns < 0 || o.command_timeout_ns < 0 || o.pool_size > 1024) return EINVAL;
+    lfp_redis *r = calloc(1, sizeof *r);
+    if (!r) return ENOMEM;
+    int e = parse_url(r, url);
+    if (e) goto fail;
+    r->connect_tv = to_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
+    r->command_tv = to_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
+    r->n = o.pool_size ? o.pool_size : 4;
+    atomic_init(&r->connects, 0);
+    r->conns = aligned_alloc(LFP_CACHELINE, r->n * sizeof *r->conns);
+    if (!r->conns) {
+        e = ENOMEM;
+        goto fail;
+    }
+    for (unsigned i = 0; i < r->n; i++) {
+        r->conns[i] = (struct lfp_rconn){ .c = NULL };
+        pthread_mutex_init(&r->conns[i].mu, NULL);
+    }
+    e = conn_open(r, &r->conns[0].c, r->sha);
+    if (e) goto fail;
+    *out = r;
+    return 0;
+fail:
+    lfp_redis_close(r);
+    return e;
+}
+
+void lfp_redis_close(lfp_redis *r)
+{
+    if (!r) return;
+    for (unsigned i = 0; r->conns && i < r->n; i++) {
+        if (r->conns[i].c) redisFree(r->conns[i].c);
+        pthread_mutex_destroy(&r->conns[i].mu);
+    }
+    free(r->conns);
+    free(r);
+}
+
+uint64_t lfp_redis_connects(const lfp_redis *r)
+{
+    /* relaxed: a statistic. */
+    return r ? atomic_load_explicit(&r->connects, memory_order_relaxed) : 0;
+}
+
+/* Lock a slot: any free one, starting at this thread's own; else wait for
+ * this thread's own (its holder leaves within the timeouts). */
+static struct lfp_rconn *conn_lock(lfp_redis *r)
+{
+    unsigned s = lfp_thread_slot() % r->n;
+    for (unsigned i = 0; i < r->n; i++) {
+        struct lfp_rconn *k = &r->conns[(s + i) % r->n];
+        if (pthread_mutex_trylock(&k->mu) == 0) return k;
+    }
+    pthread_mutex_lock(&r->conns[s].mu);
+    return &r->conns[s];
+}
+
+/* With k locked: make sure k has a live context (reconnecting at most once
+ * per backoff period). */
+static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
+{
+    if (k->c && !k->c->err) return 0;
+    int64_t now = lfp_now();
+    if (now < k->retry_at) return k->last_err;
+    if (k->c) {
+        redisFree(k->c);
+        k->c = NULL;
+    }
+    int e = conn_open(r, &k->c, NULL);
+    if (e) {
+        k->retry_at = now + LFP_REDIS_BACKOFF_NS;
+        k->last_err = e;
+    }
+    return e;
+}
+
+/* ------------------------------------------------------------- EVALSHA */
+
+static void free_replies(redisReply **rep, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        if (rep[i]) freeReplyObject(rep[i]);
+        rep[i] = NULL;
+    }
+}
+
+/* Pipeline the command for every i with todo[i]; replies into rep[i].
+ * Returns 0 (replies may be NOSCRIPT errors, left in rep) or a transport
+ * error. */
+static int pipeline(redisContext *c, int argc, const char **argv, unsigned count,
+                    const bool *todo, redisReply **rep)
+{
+    for (unsigned i = 0; i < count; i++)
+        if (todo[i] && redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) return context_error(c);
+    for (unsigned i = 0; i < count; i++) {
+        if (!todo[i]) continue;
+        void *v = NULL;
+        if (redisGetReply(c, &v) != REDIS_OK) return context_error(c);
+        rep[i] = v;
+    }
+    return 0;
+}
+
+static bool is_noscript(const redisReply *rep)
+{
+    return rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Run the pipeline; on NOSCRIPT reload the script and rerun only the
+ * commands that did not run. Then map error replies. */
+static int evalsha_on(redisContext *c, enum lfp_rscript script, int argc, const char **argv,
+                      unsigned count, redisReply **rep, bool *todo)
+{
+    for (unsigned i = 0; i < count; i++) todo[i] = true;
+    int e = pipeline(c, argc, argv, count, todo, rep);
+    bool again = false;
+    for (unsigned i = 0; !e && i < count; i++) {
+        todo[i] = is_noscript(rep[i]);
+        if (todo[i]) {
+            freeReplyObject(rep[i]);
+            rep[i] = NULL;
+            again = true;
+        }
+    }
+    if (!e && again) e = load_script(c, script, NULL);
+    if (!e && again) e = pipeline(c, argc, argv, count, todo, rep);
+    for (unsigned i = 0; !e && i < count; i++)
+        if (rep[i]->type == REDIS_REPLY_ERROR) e = reply_error(rep[i]);
+        else if (rep[i]->type != REDIS_REPLY_ARRAY) e = EPROTO;
+    return e;
+}
+
+int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const char *const *argv,
+                      unsigned count, redisReply **rep)
+{
+    if (argc + 2 > ARGV_MAX || count == 0) return EINVAL;
+    const char *av[ARGV_MAX];
+    av[0] = "EVALSHA";
+    av[1] = r->sha[script];
+    memcpy(av + 2, argv, (size_t)argc * sizeof *argv);
+    bool stack_todo[64];
+    bool *todo = count <= 64 ? stack_todo : malloc(count * sizeof *todo);
+    if (!todo) return ENOMEM;
+    for (unsigned i = 0; i < count; i++) rep[i] = NULL;
+
+    struct lfp_rconn *k = conn_lock(r);
+    int e = conn_ready(r, k);
+    if (!e) e = evalsha_on(k->c, script, argc + 2, av, count, rep, todo);
+    pthread_mutex_unlock(&k->mu);
+
+    if (todo != stack_todo) free(todo);
+    if (e) free_replies(rep, count);
+    return e;
+}
+
+bool lfp_reply_int(const redisReply *rep, size_t i, long long *v)
+{
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || i >= rep->elements) return false;
+    const redisReply *el = rep->element[i];
+    if (el->type != REDIS_REPLY_INTEGER) return false;
+    *v = el->integer;
+    return true;
+}
+
+int lfp_redis_make_key(char *key, const char *prefix, const char *name)
+{
+    if (!name || !name[0]) return EINVAL;
+    size_t n = strnlen(name, LFP_REDIS_NAME_MAX + 1);
+    if (n > LFP_REDIS_NAME_MAX) return ENAMETOOLONG;
+    snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s}", prefix, name);
+    return 0;
+}

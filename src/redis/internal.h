@@ -1,0 +1,28 @@
+/* Internal interface of lfpat-redis: the connection pool and script calls. */
+#ifndef LFPAT_REDIS_INTERNAL_H
+#define LFPAT_REDIS_INTERNAL_H
+
+#include "lfpat/redis.h"
+
+#include <hiredis/hiredis.h>
+
+/* The Lua scripts, by index (scripts.c). */
+enum lfp_rscript { LFP_RS_GCRA = 0, LFP_RS_SEM, LFP_RS_COUNT };
+extern const char *const lfp_rscript_text[LFP_RS_COUNT];
+
+/* Run EVALSHA of `script` with argv (numkeys, keys..., args...; argc <= 12)
+ * `count` times in one pipelined round trip; replies[i] gets the i-th reply
+ * (an array; the caller frees each with freeReplyObject). Reloads the script
+ * and retries once on NOSCRIPT. Returns 0, or EIO / EACCES / EPROTO / ENOMEM
+ * with every replies[i] NULL. */
+int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const char *const *argv,
+                      unsigned count, redisReply **replies);
+
+/* Integer element i of an array reply, or false if it is not one. */
+bool lfp_reply_int(const redisReply *rep, size_t i, long long *v);
+
+/* Check a user key name; build "<prefix>{name}" into key (size
+ * LFP_REDIS_NAME_MAX + 16). Returns 0, EINVAL, ENAMETOOLONG. */
+int lfp_redis_make_key(char *key, const char *prefix, const char *name);
+
+#endif

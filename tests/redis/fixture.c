@@ -1,0 +1,180 @@
+#include "fixture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool die_on_failure = true;
+
+/* Report a failure: fatal for tests (they never skip), an error return for
+ * the benchmark (rfix_try_start). */
+static bool die(struct rfix *f, const char *what)
+{
+    fprintf(stderr, "redis fixture: %s: %s (port %d, dir %s). redis-server must be installed "
+                    "(scripts/deps installs it)%s\n",
+            die_on_failure ? "FATAL" : "error", what, f->port, f->dir,
+            die_on_failure ? "; these tests never skip." : ".");
+    if (f->pid > 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
+    }
+    f->pid = 0;
+    if (die_on_failure) exit(1);
+    return false;
+}
+
+int rfix_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
+        perror("rfix_free_port");
+        exit(1);
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = { 0, ms * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static bool spawn(struct rfix *f)
+{
+    char port[16], log[128];
+    snprintf(port, sizeof port, "%d", f->port);
+    snprintf(log, sizeof log, "%s/redis.log", f->dir);
+    const char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", f->dir,
+                           "--save", "", "--appendonly", "no", "--daemonize", "no",
+                           "--logfile", log, "--requirepass", f->password, NULL };
+    if (!f->password[0]) argv[15] = NULL; /* no --requirepass */
+    pid_t parent = getpid();
+    f->pid = fork();
+    if (f->pid < 0) return die(f, "fork failed");
+    if (f->pid == 0) {
+        /* The server dies with the test, even if the test crashes. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(126);
+        execvp("redis-server", (char *const *)argv);
+        _exit(127);
+    }
+    /* Wait (bounded) until it answers PING: an external process's
+     * readiness has no state to wait on but the socket. */
+    for (int i = 0; i < 500; i++) {
+        int st;
+        if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
+            f->pid = 0;
+            return die(f, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "redis-server not found in PATH"
+                                                            : "redis-server exited at start");
+        }
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 0, 100000 });
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            bool up = r != NULL; /* NOAUTH also proves it is up */
+            if (r) freeReplyObject(r);
+            redisFree(c);
+            if (up) return true;
+        } else if (c) {
+            redisFree(c);
+        }
+        pause_ms(10);
+    }
+    return die(f, "redis-server did not answer within 5 s");
+}
+
+static bool start(struct rfix *f, const char *password)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->password, sizeof f->password, "%s", password ? password : "");
+    strcpy(f->dir, "/tmp/lfpat-redis-XXXXXX");
+    if (!mkdtemp(f->dir)) return die(f, "mkdtemp failed");
+    f->port = rfix_free_port();
+    snprintf(f->url, sizeof f->url, "redis://%s%s%s127.0.0.1:%d/0", f->password[0] ? ":" : "",
+             f->password, f->password[0] ? "@" : "", f->port);
+    if (spawn(f)) return true;
+    rmdir(f->dir);
+    return false;
+}
+
+void rfix_start(struct rfix *f, const char *password)
+{
+    start(f, password);
+}
+
+bool rfix_try_start(struct rfix *f)
+{
+    die_on_failure = false;
+    bool ok = start(f, NULL);
+    die_on_failure = true;
+    return ok;
+}
+
+void rfix_kill(struct rfix *f)
+{
+    if (f->pid > 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
+    }
+    f->pid = 0;
+}
+
+void rfix_restart(struct rfix *f)
+{
+    rfix_kill(f);
+    spawn(f);
+}
+
+void rfix_freeze(struct rfix *f, bool frozen)
+{
+    if (f->pid > 0) kill(f->pid, frozen ? SIGSTOP : SIGCONT);
+}
+
+void rfix_stop(struct rfix *f)
+{
+    if (f->pid > 0) {
+        kill(f->pid, SIGTERM);
+        waitpid(f->pid, NULL, 0);
+    }
+    f->pid = 0;
+    char log[128];
+    snprintf(log, sizeof log, "%s/redis.log", f->dir);
+    unlink(log);
+    rmdir(f->dir);
+}
+
+redisContext *rfix_connect(struct rfix *f)
+{
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 2, 0 });
+    if (!c || c->err) die(f, "cannot connect");
+    if (f->password[0]) {
+        redisReply *r = redisCommand(c, "AUTH %s", f->password);
+        if (!r || r->type == REDIS_REPLY_ERROR) die(f, "AUTH failed");
+        freeReplyObject(r);
+    }
+    return c;
+}
+
+int64_t rfix_time_us(struct rfix *f)
+{
+    redisContext *c = rfix_connect(f);
+    redisReply *r = redisCommand(c, "TIME");
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) die(f, "TIME failed");
+    int64_t us = strtoll(r->element[0]->str, NULL, 10) * 1000000 + strtoll(r->element[1]->str, NULL, 10);
+    freeReplyObject(r);
+    redisFree(c);
+    return us;
+}

@@ -1,0 +1,324 @@
+/* lfpat-redis unit tests against a real redis-server: URL and password
+ * errors, bad input, GCRA semantics (CL.THROTTLE-like results, key TTL,
+ * NOSCRIPT reload, pipelining) and lfp_rsem leases (including a holder
+ * process that exits without releasing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "lfpat/redis.h"
+
+static struct rfix srv;
+static lfp_redis *R;
+
+static int setup(void **state)
+{
+    (void)state;
+    rfix_start(&srv, NULL);
+    return lfp_redis_open(&R, srv.url, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lfp_redis_close(R);
+    rfix_stop(&srv);
+    return 0;
+}
+
+static void unique(char *buf, size_t n, const char *what)
+{
+    static int seq;
+    snprintf(buf, n, "%s-%d-%d", what, (int)getpid(), ++seq);
+}
+
+static void malformed_urls_are_einval(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "http://127.0.0.1", "redis://", "redis://:6379", "redis://h:0", "redis://h:70000",
+        "redis://h:12x", "redis://h/abc", "redis://user@h", "redis://:@h", "redis://h:1/2?x=1",
+        "redis://h h", "redis://[::1]:6379",
+    };
+    lfp_redis *r = (lfp_redis *)&srv; /* must stay untouched */
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(lfp_redis_open(&r, bad[i], NULL), EINVAL);
+        assert_ptr_equal(r, (lfp_redis *)&srv);
+    }
+    assert_int_equal(lfp_redis_open(NULL, srv.url, NULL), EINVAL);
+    assert_int_equal(lfp_redis_open(&r, NULL, NULL), EINVAL);
+    struct lfp_redis_opts o = { .connect_timeout_ns = -1 };
+    assert_int_equal(lfp_redis_open(&r, srv.url, &o), EINVAL);
+}
+
+static void unreachable_is_eio_and_bad_db_is_eproto(void **state)
+{
+    (void)state;
+    lfp_redis *r;
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", rfix_free_port());
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EIO);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/99999", srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EPROTO);
+    snprintf(url, sizeof url, "redis://localhost:%d/3", srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), 0);
+    lfp_redis_close(r);
+}
+
+static void passwords(void **state)
+{
+    (void)state;
+    struct rfix p;
+    rfix_start(&p, "s3cret");
+    lfp_redis *r;
+    char url[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", p.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EACCES); /* none given */
+    snprintf(url, sizeof url, "redis://:wrong@127.0.0.1:%d", p.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EACCES);
+    snprintf(url, sizeof url, "redis://default:wrong@127.0.0.1:%d", p.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EACCES);
+    assert_int_equal(lfp_redis_open(&r, p.url, NULL), 0);
+    lfp_rbucket b;
+    assert_int_equal(lfp_rbucket_init(&b, r, "pw", 10, 1, NULL), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), 0);
+    lfp_rbucket_destroy(&b);
+    lfp_redis_close(r);
+    rfix_stop(&p);
+    /* A password the server does not want. */
+    snprintf(url, sizeof url, "redis://:x@127.0.0.1:%d", srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, NULL), EACCES);
+}
+
+static void rbucket_bad_input(void **state)
+{
+    (void)state;
+    lfp_rbucket b;
+    char longname[LFP_REDIS_NAME_MAX + 2];
+    memset(longname, 'k', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(lfp_rbucket_init(&b, R, longname, 10, 1, NULL), ENAMETOOLONG);
+    longname[LFP_REDIS_NAME_MAX] = '\0'; /* exactly the maximum is fine */
+    assert_int_equal(lfp_rbucket_init(&b, R, longname, 10, 1, NULL), 0);
+    lfp_rbucket_destroy(&b);
+    const double rates[] = { 0, -1, NAN, INFINITY, 2e9 };
+    for (size_t i = 0; i < sizeof rates / sizeof *rates; i++)
+        assert_int_equal(lfp_rbucket_init(&b, R, "x", rates[i], 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 0, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, R, "", 10, 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, R, NULL, 10, 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, NULL, "x", 10, 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 1e-9, UINT32_MAX, NULL), EINVAL); /* burst*T too long */
+    struct lfp_rbucket_opts o = { .lease_batch = 5 };
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
+    o = (struct lfp_rbucket_opts){ .on_failure = LFP_RFAIL_LOCAL, .local_share = 0 };
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
+    o = (struct lfp_rbucket_opts){ .on_failure = (enum lfp_rfail)7 };
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, NULL), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 0, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_take(&b, 5, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_take(NULL, 1, NULL), EINVAL);
+    int d[2];
+    assert_int_equal(lfp_rbucket_take_pipelined(&b, 1, 0, d), -EINVAL);
+    assert_int_equal(lfp_rbucket_take_pipelined(&b, 1, 2, NULL), -EINVAL);
+    lfp_rbucket_destroy(&b);
+}
+
+static void rbucket_throttle_results_and_ttl(void **state)
+{
+    (void)state;
+    char name[64];
+    unique(name, sizeof name, "gcra");
+    lfp_rbucket b;
+    assert_int_equal(lfp_rbucket_init(&b, R, name, 2, 5, NULL), 0); /* T = 500 ms */
+    struct lfp_rbucket_result res;
+    /* A burst of 5 passes at once (the test runs far faster than 500 ms per
+     * token, and refills only add to what is allowed here). */
+    assert_int_equal(lfp_rbucket_take(&b, 3, &res), 0);
+    assert_true(res.allowed && !res.degraded && res.remaining == 2);
+    assert_true(res.reset_ns > 1000000000 && res.reset_ns <= 1500000000);
+    assert_int_equal(lfp_rbucket_take(&b, 2, &res), 0);
+    assert_int_equal(res.remaining, 0);
+    assert_int_equal(lfp_rbucket_take(&b, 2, &res), EAGAIN);
+    assert_true(!res.allowed && !res.degraded && res.remaining <= 1);
+    assert_true(res.retry_after_ns > 0 && res.retry_after_ns <= 1000000000);
+
+    /* The key has a TTL no longer than the time to refill the bucket. */
+    redisContext *c = rfix_connect(&srv);
+    redisReply *rep = redisCommand(c, "PTTL lfp:rb:{%s}", name);
+    assert_non_null(rep);
+    assert_true(rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 && rep->integer <= 2501);
+    freeReplyObject(rep);
+
+    /* The script cache is flushed (as by a restart): NOSCRIPT -> reload. */
+    rep = redisCommand(c, "SCRIPT FLUSH");
+    freeReplyObject(rep);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EAGAIN);
+    assert_false(res.degraded);
+    redisFree(c);
+    lfp_rbucket_destroy(&b);
+}
+
+static void rbucket_pipelined_is_exact(void **state)
+{
+    (void)state;
+    char name[64];
+    unique(name, sizeof name, "pipe");
+    lfp_rbucket b;
+    assert_int_equal(lfp_rbucket_init(&b, R, name, 0.5, 7, NULL), 0);
+    /* Flushed script cache: the pipeline reloads and reruns only the
+     * commands that did not run (all of them here). */
+    redisContext *c = rfix_connect(&srv);
+    freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
+    redisFree(c);
+    int d[20];
+    assert_int_equal(lfp_rbucket_take_pipelined(&b, 1, 20, d), 7);
+    for (int i = 0; i < 20; i++) assert_int_equal(d[i], i < 7 ? 0 : EAGAIN);
+    lfp_rbucket_destroy(&b);
+}
+
+static void rbucket_leasing_counts_every_token(void **state)
+{
+    (void)state;
+    char name[64];
+    unique(name, sizeof name, "lease");
+    struct lfp_rbucket_opts o = { .lease_batch = 4 };
+    lfp_rbucket b, plain;
+    assert_int_equal(lfp_rbucket_init(&b, R, name, 0.5, 10, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&plain, R, name, 0.5, 10, NULL), 0);
+    struct lfp_rbucket_result res;
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0); /* leases 4 */
+    assert_false(res.leased);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0);
+        assert_true(res.leased);
+    }
+    /* The server counted all 4 leased tokens: 6 remain. */
+    assert_int_equal(lfp_rbucket_take(&plain, 6, &res), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EAGAIN);
+    lfp_rbucket_destroy(&b);
+    lfp_rbucket_destroy(&plain);
+}
+
+static void rsem_weights_and_bad_input(void **state)
+{
+    (void)state;
+    char name[64];
+    unique(name, sizeof name, "sem");
+    lfp_rsem s;
+    assert_int_equal(lfp_rsem_init(&s, R, name, 0, 1000000000), EINVAL);
+    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 0), EINVAL);
+    assert_int_equal(lfp_rsem_init(&s, R, "", 3, 1), EINVAL);
+    char longname[LFP_REDIS_NAME_MAX + 2];
+    memset(longname, 's', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(lfp_rsem_init(&s, R, longname, 3, 1), ENAMETOOLONG);
+    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 10000000000), 0);
+    lfp_rsem_lease a, b, c;
+    assert_int_equal(lfp_rsem_try_acquire(&s, 0, &a), EINVAL);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 4, &a), EINVAL);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 2, &a), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 2, &b), EAGAIN);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(20000000)), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &c), 0);
+    assert_int_equal(lfp_rsem_held(&s), 3);
+    assert_int_equal(lfp_rsem_renew(&s, &a), 0);
+    assert_int_equal(lfp_rsem_release(&s, &a), 0);
+    assert_int_equal(lfp_rsem_release(&s, &a), ETIMEDOUT); /* not held any more */
+    assert_int_equal(lfp_rsem_renew(&s, &a), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_held(&s), 1);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000)), 0);
+    assert_int_equal(lfp_rsem_release(&s, &b), 0);
+    assert_int_equal(lfp_rsem_release(&s, &c), 0);
+    assert_int_equal(lfp_rsem_held(&s), 0);
+    lfp_rsem_lease junk = { .id = "short", .weight = 1 };
+    assert_int_equal(lfp_rsem_release(&s, &junk), EINVAL);
+    lfp_rsem_destroy(&s);
+}
+
+/* Wait (bounded) until the semaphore holds `want`: waits on server state. */
+static void await_held(lfp_rsem *s, int64_t want)
+{
+    int64_t deadline = lfp_after(5000000000);
+    while (lfp_rsem_held(s) != want && lfp_now() < deadline) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(lfp_rsem_held(s), want);
+}
+
+static void rsem_dead_holder_expires(void **state)
+{
+    (void)state;
+    char name[64];
+    unique(name, sizeof name, "dead");
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* a holder that dies without releasing */
+        lfp_redis *r;
+        lfp_rsem s;
+        lfp_rsem_lease l;
+        int ok = lfp_redis_open(&r, srv.url, NULL) == 0 && lfp_rsem_init(&s, r, name, 3, 300000000) == 0 &&
+                 lfp_rsem_try_acquire(&s, 3, &l) == 0;
+        char c = ok ? 'y' : 'n';
+        ssize_t w = write(pipefd[1], &c, 1);
+        _exit(w == 1 ? 0 : 1);
+    }
+    char c = 0;
+    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    int st;
+    waitpid(pid, &st, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+
+    lfp_rsem s;
+    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 300000000), 0);
+    lfp_rsem_lease l;
+    int e = lfp_rsem_try_acquire(&s, 1, &l);
+    /* Full while the dead holder's lease runs (unless 300 ms already
+     * passed on a very slow machine), free after it. */
+    if (e == 0) assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    else assert_int_equal(e, EAGAIN);
+    await_held(&s, 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 3, &l), 0);
+    /* A live holder renews and keeps its weight past its first lease. */
+    int64_t end = lfp_after(700000000);
+    while (lfp_now() < end) {
+        assert_int_equal(lfp_rsem_renew(&s, &l), 0);
+        assert_int_equal(lfp_rsem_held(&s), 3);
+        struct timespec ts = { 0, 50000000 };
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    lfp_rsem_destroy(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(malformed_urls_are_einval),
+        cmocka_unit_test(unreachable_is_eio_and_bad_db_is_eproto),
+        cmocka_unit_test(passwords),
+        cmocka_unit_test(rbucket_bad_input),
+        cmocka_unit_test(rbucket_throttle_results_and_ttl),
+        cmocka_unit_test(rbucket_pipelined_is_exact),
+        cmocka_unit_test(rbucket_leasing_counts_every_token),
+        cmocka_unit_test(rsem_weights_and_bad_input),
+        cmocka_unit_test(rsem_dead_holder_expires),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
