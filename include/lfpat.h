@@ -17,6 +17,8 @@
 #include "lfpat/future.h"
 #include "lfpat/broadcast.h"
 #include "lfpat/breaker.h"
+#include "lfpat/pool.h"
+#include "lfpat/mailbox.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif
