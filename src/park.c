@@ -36,7 +36,6 @@ void lfp_spin_pause(unsigned round)
 static struct park_bucket {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    pthread_once_t once;
 } park_table[PARK_BUCKETS];
 
 static pthread_once_t park_table_once = PTHREAD_ONCE_INIT;
@@ -68,7 +67,11 @@ static struct park_bucket *park_bucket_of(_Atomic uint32_t *word)
 int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
 {
     struct park_bucket *b = park_bucket_of(word);
-    int rc = 0;
+    int rc = 0, cancel_state;
+    /* pthread_cond_*wait are cancellation points; lfpat's blocking calls are
+     * not (a thread cancelled here would exit holding the bucket lock, its
+     * cancel watch still linked). */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     pthread_mutex_lock(&b->lock);
     /* acquire: pairs with the caller-side release/seq_cst store that changed
      * the word before lfp_park_wake_portable. */
@@ -82,6 +85,7 @@ int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t de
         }
     }
     pthread_mutex_unlock(&b->lock);
+    pthread_setcancelstate(cancel_state, NULL);
     return rc;
 }
 

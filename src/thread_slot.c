@@ -1,5 +1,6 @@
 #include "lfpat/common.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -20,7 +21,12 @@ static unsigned overflow_next;
 static void release_slot(void *p)
 {
     unsigned s = (unsigned)(uintptr_t)p - 1;
-    lfp_thread_slot_ = 0;              /* a later use (another destructor) re-assigns */
+    /* A later use during this thread's exit (from another key's destructor)
+     * must not take a new slot: glibc runs destructors a bounded number of
+     * rounds, so a slot taken in the last round would never be released.
+     * The sentinel is above every cell count, so such adds go to the shared
+     * fetch-add cells. */
+    lfp_thread_slot_ = UINT_MAX;
     if (s >= SLOT_WORDS * 64u)
         return;                        /* an overflow slot was never marked held */
     pthread_mutex_lock(&slot_lock);

@@ -30,6 +30,15 @@
  * from the notifier's release RMW and the condition store happens-before the
  * waiter's re-check.
  *
+ * Lifetime: a waiter's return does not mean notifiers are done with the
+ * eventcount: a notifier may still be between its condition store and its
+ * notify. An object that is freed right after a wait returns must not rely
+ * on this protocol alone (make the futex word the condition itself, or count
+ * notifiers in flight, as lfp_future and lfp_waitgroup do).
+ * Build mode: LFP_TSAN selects the notify form inline; compile every
+ * translation unit that uses lfpat headers, and lfpat itself, in the same
+ * mode (all under TSan or none), or the fence pairing is lost.
+ *
  * Progress: notify is wait-free when nobody waits (a fence and a load) and
  * makes one futex wake otherwise. Waiting blocks.
  */
