@@ -16,6 +16,9 @@
  *                                             lock-free take (one CAS)
  *   ratelimit/lock_unlock/pthread_mutex       an empty critical section: the
  *                                             floor of a mutex take
+ *   ratelimit/clock_and_rmw/atomic_fetch_add  a clock read then one RMW on
+ *                                             the shared word: the floor of
+ *                                             a lock-free plain take
  *
  * Like with like: every limiter and its mutex version get the same n (1),
  * the same clock (lfp_now) and the same configuration, so they admit and
@@ -159,6 +162,8 @@ TAKE_AT_BATCH(at_refused_lbucket, lfp_locked_bucket_take_at(&empty_lbucket, 1, n
 
 TAKE_BATCH(clock_only, lfp_now() < 0)
 TAKE_BATCH(one_rmw, (atomic_fetch_add_explicit(&rmw_word, 1, memory_order_relaxed), 0))
+/* The RMW adds the clock's low bit: it depends on the read, as a take's CAS. */
+TAKE_BATCH(clock_and_rmw, (atomic_fetch_add_explicit(&rmw_word, lfp_now() & 1, memory_order_relaxed), 0))
 TAKE_BATCH(lock_unlock, (pthread_mutex_lock(&empty_lock), pthread_mutex_unlock(&empty_lock)))
 
 static void report(lfpb_state *st, int64_t items, int64_t refused)
@@ -279,6 +284,7 @@ LFPB_REGISTER(ratelimit)
         { "ratelimit/clock_read/lfp_now", clock_only },
         { "ratelimit/one_rmw/atomic_fetch_add", one_rmw },
         { "ratelimit/lock_unlock/pthread_mutex", lock_unlock },
+        { "ratelimit/clock_and_rmw/atomic_fetch_add", clock_and_rmw },
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     for (int t = 1; t <= 2; t++)

@@ -27,31 +27,9 @@ int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
     return 0;
 }
 
-/* The TAT this thread last wrote, and to which bucket: lfp_bucket_take's
- * guess. Right while no other thread took from the bucket since (then the
- * take needs no load: its CAS alone fetches the line); wrong under sharing,
- * when the failed CAS still brings the line in owned, with TAT, for a
- * second CAS that usually succeeds at once. Either way one line transfer,
- * where a load then a CAS makes two. */
-static _Thread_local struct {
-    const lfp_bucket *b;
-    int64_t tat;
-} last_take;
-
 int lfp_bucket_take(lfp_bucket *b, uint32_t n)
 {
-    int64_t now = lfp_now(), wrote;
-    bool guessed = last_take.b == b;
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    int rc = lfp_bucket_take_from_(b, n, now,
-                                   guessed ? last_take.tat
-                                           : atomic_load_explicit(&b->tat, memory_order_relaxed),
-                                   guessed, &wrote);
-    if (rc == 0) {
-        last_take.b = b;
-        last_take.tat = wrote;
-    }
-    return rc;
+    return lfp_bucket_take_at(b, n, lfp_now());
 }
 
 int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)

@@ -13,10 +13,9 @@
  * Phase "free": the clock moves at any time (stragglers with old
  * timestamps). The bounds that hold for any arrival order are checked: the
  * sliding log's exactness, and the bucket's total <= burst + span / T.
- * Phase "plain": lfp_bucket_take on the real clock (it starts from a guess
- * of TAT, see ratelimit.h), each thread switching between two shared
- * buckets so that its guess is often stale; each bucket's admissions must
- * stay within burst + (end - start) / T over the phase.
+ * Phase "plain": lfp_bucket_take on the real clock, each thread switching
+ * between two shared buckets; each bucket's admissions must stay within
+ * burst + (end - start) / T over the phase.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -313,34 +313,6 @@ static void bucket_reserve_saturates(void **state)
     }
 }
 
-/* lfp_bucket_take starts from the TAT this thread last wrote as a guess:
- * a stale guess must neither refuse nor admit on its own. */
-static void bucket_take_guess_is_checked(void **state)
-{
-    (void)state;
-    lfp_bucket b;
-    assert_int_equal(lfp_bucket_init(&b, 1.0 / 3600, 2), 0);
-    assert_int_equal(lfp_bucket_take(&b, 2), 0);            /* guess: empty */
-    assert_int_equal(lfp_bucket_give_back(&b, 2), 0);       /* truth: full */
-    assert_int_equal(lfp_bucket_take(&b, 2), 0);            /* not refused by the guess */
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);
-    assert_int_equal(lfp_bucket_take(&b, 1), 0);            /* guess: empty ... */
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);       /* guess: 1 left */
-    assert_int_equal(lfp_bucket_take(&b, 1), 0);            /* guess: empty again */
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);       /* truth: 1 left */
-    assert_int_equal(lfp_bucket_take_at(&b, 1, lfp_now()), 0);  /* truth: empty, guess stale */
-    assert_int_equal(lfp_bucket_take(&b, 1), EAGAIN);       /* not admitted by the guess */
-    assert_true(lfp_bucket_tokens_at(&b, lfp_now()) < 0.01);
-    /* the guess is per bucket: another bucket's state never leaks in */
-    lfp_bucket other;
-    assert_int_equal(lfp_bucket_init(&other, 1.0 / 3600, 1), 0);
-    assert_int_equal(lfp_bucket_take(&other, 1), 0);
-    assert_int_equal(lfp_bucket_take(&other, 1), EAGAIN);
-    assert_int_equal(lfp_bucket_take(&b, 1), EAGAIN);
-    assert_int_equal(lfp_bucket_take(&b, 0), EINVAL);
-    assert_int_equal(lfp_bucket_take(&b, 3), EINVAL);
-}
-
 static void bucket_set_rate_and_burst(void **state)
 {
     (void)state;
@@ -892,7 +864,6 @@ int main(void)
         cmocka_unit_test(locked_bucket_exact_refill),
         cmocka_unit_test(bucket_reserve_and_give_back),
         cmocka_unit_test(bucket_reserve_saturates),
-        cmocka_unit_test(bucket_take_guess_is_checked),
         cmocka_unit_test(bucket_set_rate_and_burst),
         cmocka_unit_test(bucket_wait_returns_at_ready_time),
         cmocka_unit_test(bucket_wait_deadline_consumes_nothing),

@@ -103,10 +103,10 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * apart (after an initial burst) — the leaky bucket's constant output rate.
  * lfp_bucket_init(b, rate, 1) is the strict leaky bucket with no burst.
  *
- * Cost: an admitted take is one CAS on TAT's line and integer arithmetic (no
- * division, no floating point, no counter): one atomic read-modify-write is
- * the floor for an admission that is linearizable across threads. A refused
- * take is loads only, so refusals do not move TAT's line between cores.
+ * Cost: an admitted take is one CAS and integer arithmetic (no division, no
+ * floating point, no counter): one atomic read-modify-write is the floor for
+ * an admission that is linearizable across threads. A refused take is loads
+ * only, so refusals do not move TAT's line between cores.
  *
  * Progress: take/reserve/give_back are lock-free (one CAS loop on one word;
  * a refused take makes no write at all). Configuration (set_rate,
@@ -125,14 +125,10 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
 #define LFP_BUCKET_MIN_RATE 2.2e-10
 
 typedef struct lfp_bucket {
-    /* TAT alone on its line: every admitted take writes it. The parameters,
-     * read by every take and written only by set_rate/set_burst, sit on a
-     * line of their own that stays cached in every core; so a take that
-     * starts from a guess of TAT (lfp_bucket_take) reaches the TAT line
-     * with its CAS alone: one cache-line transfer instead of two (a load
-     * that shares the line, then the CAS that must own it). */
+    /* TAT and the parameters share a line: every take reads all three and
+     * writes TAT, so one line moves per take; parameters rarely change. */
     alignas(LFP_CACHELINE) _Atomic int64_t tat;
-    alignas(LFP_CACHELINE) _Atomic int64_t interval;   /* T, ns per token */
+    _Atomic int64_t interval;   /* T, ns per token */
     _Atomic uint32_t burst;
 } lfp_bucket;
 
@@ -143,15 +139,10 @@ LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
 
 static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
-/* Internal: the GCRA step from a TAT value `old` that is either the loaded
- * word or, if `guessed`, a guess. A guess never refuses (it may be stale:
- * the word is loaded and the take decided again); a guess that admits is
- * checked by the CAS itself, which succeeds only if TAT still equals it, so
- * the decision is always made on the word's true value (the value is the
- * whole state: an ABA change back to it is harmless). Stores the TAT
- * written by an admitted take in *wrote. */
-static inline int lfp_bucket_take_from_(lfp_bucket *b, uint32_t n, int64_t now, int64_t old,
-                                        bool guessed, int64_t *wrote)
+/* Take n tokens at time `now` if available.
+ * Returns 0; EAGAIN (nothing taken); EINVAL if n == 0 or n > burst.
+ * Progress: lock-free; a refusal is wait-free (loads only). */
+static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
     /* relaxed: parameters order nothing; a concurrent set_rate/set_burst
      * may be seen old or new (documented above). */
@@ -161,42 +152,21 @@ static inline int lfp_bucket_take_from_(lfp_bucket *b, uint32_t n, int64_t now, 
         return EINVAL;
     uint64_t slack = (uint64_t)lfp_rl_span(burst - n, t);
     int64_t cost = lfp_rl_span(n, t);
+    /* relaxed: the decision depends on this word alone; the CAS checks it. */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
     for (;;) {
         int64_t base = old > now ? old : now;
-        if ((uint64_t)base - (uint64_t)now > slack) {
-            if (!guessed)
-                return EAGAIN;
-            guessed = false;
-            /* relaxed: the decision depends on this word alone. */
-            old = atomic_load_explicit(&b->tat, memory_order_relaxed);
-            continue;
-        }
-        int64_t next = lfp_rl_sat_add(base, cost);
+        if ((uint64_t)base - (uint64_t)now > slack)
+            return EAGAIN;
         /* relaxed: limiters publish nothing (header comment); the RMW is
          * atomic on this one word, which is all admission needs. */
-        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, next, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-            *wrote = next;
+        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, lfp_rl_sat_add(base, cost),
+                                                  memory_order_relaxed, memory_order_relaxed))
             return 0;
-        }
-        guessed = false;   /* old is now the word's value */
     }
 }
 
-/* Take n tokens at time `now` if available.
- * Returns 0; EAGAIN (nothing taken); EINVAL if n == 0 or n > burst.
- * Progress: lock-free; a refusal is wait-free (loads only). */
-static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
-{
-    int64_t wrote;
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    return lfp_bucket_take_from_(b, n, now, atomic_load_explicit(&b->tat, memory_order_relaxed),
-                                 false, &wrote);
-}
-
-/* lfp_bucket_take_at at lfp_now(). Same decision; it starts from the TAT
- * this thread last wrote to this bucket as a guess (see lfp_bucket_take_from_),
- * which saves a cache-line transfer when threads share the bucket. */
+/* lfp_bucket_take_at at lfp_now(). */
 LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
 
 /* Reserve n tokens at `now` unconditionally and store in *ready_at the time
