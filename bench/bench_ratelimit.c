@@ -47,18 +47,22 @@
 
 #define BATCH 256
 
+/* Every limiter starts on its own cache line (the lfpat types are aligned
+ * by their declarations; the mutex versions here), so that no case depends
+ * on where the linker happened to put it. */
+#define LINE alignas(LFP_CACHELINE)
 static lfp_bucket bucket;
-static lfp_locked_bucket lbucket;
+static LINE lfp_locked_bucket lbucket;
 static lfp_fwindow fwindow;
 static lfp_swindow swindow;
 static lfp_slog slog;
-static lfp_locked_slog lslog;
+static LINE lfp_locked_slog lslog;
 static lfp_bucket empty_bucket;
-static lfp_locked_bucket empty_lbucket;
+static LINE lfp_locked_bucket empty_lbucket;
 
 /* The breakdown's floors. relaxed: a counter bumped for its cost alone. */
-static _Atomic int64_t rmw_word;
-static pthread_mutex_t empty_lock = PTHREAD_MUTEX_INITIALIZER;
+static LINE _Atomic int64_t rmw_word;
+static LINE pthread_mutex_t empty_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The mutex peers for the windows: the seed's FixedWindow, and the same
  * sliding counter as lfp_swindow, under a pthread mutex. */
@@ -69,7 +73,8 @@ typedef struct mutex_window {
     int64_t window;
 } mutex_window;
 
-static mutex_window mfixed, msliding;
+static LINE mutex_window mfixed;
+static LINE mutex_window msliding;
 
 static int mutex_fwindow_take_at(mutex_window *w, uint32_t n, int64_t now)
 {
