@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +24,8 @@ static int setup(void **state)
 {
     (void)state;
     rfix_start(&srv, NULL);
-    return lfp_redis_open(&R, srv.url, NULL);
+    R = rfix_open(&srv, NULL);
+    return 0;
 }
 
 static int teardown(void **state)
@@ -230,7 +230,7 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_try_acquire(&s, 4, &a), EINVAL);
     assert_int_equal(lfp_rsem_try_acquire(&s, 2, &a), 0);
     assert_int_equal(lfp_rsem_try_acquire(&s, 2, &b), EAGAIN);
-    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(20000000)), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(20000000), NULL), ETIMEDOUT);
     assert_int_equal(lfp_rsem_try_acquire(&s, 1, &c), 0);
     assert_int_equal(lfp_rsem_held(&s), 3);
     assert_int_equal(lfp_rsem_renew(&s, &a), 0);
@@ -238,7 +238,7 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_release(&s, &a), ETIMEDOUT); /* not held any more */
     assert_int_equal(lfp_rsem_renew(&s, &a), ETIMEDOUT);
     assert_int_equal(lfp_rsem_held(&s), 1);
-    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000)), 0);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000), NULL), 0);
     assert_int_equal(lfp_rsem_release(&s, &b), 0);
     assert_int_equal(lfp_rsem_release(&s, &c), 0);
     assert_int_equal(lfp_rsem_held(&s), 0);
@@ -247,15 +247,18 @@ static void rsem_weights_and_bad_input(void **state)
     lfp_rsem_destroy(&s);
 }
 
-/* Wait (bounded) until the semaphore holds `want`: waits on server state. */
-static void await_held(lfp_rsem *s, int64_t want)
+static bool nothing_held(void *s)
 {
-    int64_t deadline = lfp_after(5000000000);
-    while (lfp_rsem_held(s) != want && lfp_now() < deadline) {
-        struct timespec ts = { 0, 10000000 };
-        nanosleep(&ts, NULL);
-    }
-    assert_int_equal(lfp_rsem_held(s), want);
+    return lfp_rsem_held(s) == 0;
+}
+
+/* A holder that exits without releasing (its 300 ms lease runs on). */
+static int dying_holder(void *name)
+{
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    lfp_redis *r = rfix_open(&srv, NULL);
+    return lfp_rsem_init(&s, r, name, 3, 300000000) == 0 && lfp_rsem_try_acquire(&s, 3, &l) == 0 ? 0 : 1;
 }
 
 static void rsem_dead_holder_expires(void **state)
@@ -263,27 +266,7 @@ static void rsem_dead_holder_expires(void **state)
     (void)state;
     char name[64];
     unique(name, sizeof name, "dead");
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) { /* a holder that dies without releasing */
-        lfp_redis *r;
-        lfp_rsem s;
-        lfp_rsem_lease l;
-        int ok = lfp_redis_open(&r, srv.url, NULL) == 0 && lfp_rsem_init(&s, r, name, 3, 300000000) == 0 &&
-                 lfp_rsem_try_acquire(&s, 3, &l) == 0;
-        char c = ok ? 'y' : 'n';
-        ssize_t w = write(pipefd[1], &c, 1);
-        _exit(w == 1 ? 0 : 1);
-    }
-    char c = 0;
-    assert_int_equal(read(pipefd[0], &c, 1), 1);
-    assert_int_equal(c, 'y');
-    int st;
-    waitpid(pid, &st, 0);
-    close(pipefd[0]);
-    close(pipefd[1]);
+    assert_true(rfix_join(rfix_fork(dying_holder, name)));
 
     lfp_rsem s;
     assert_int_equal(lfp_rsem_init(&s, R, name, 3, 300000000), 0);
@@ -293,7 +276,7 @@ static void rsem_dead_holder_expires(void **state)
      * passed on a very slow machine), free after it. */
     if (e == 0) assert_int_equal(lfp_rsem_release(&s, &l), 0);
     else assert_int_equal(e, EAGAIN);
-    await_held(&s, 0);
+    assert_true(rfix_await(nothing_held, &s, 5000000000));
     assert_int_equal(lfp_rsem_try_acquire(&s, 3, &l), 0);
     /* A live holder renews and keeps its weight past its first lease. */
     int64_t end = lfp_after(700000000);
