@@ -211,6 +211,48 @@ static void rbucket_leasing_counts_every_token(void **state)
     lfp_rbucket_destroy(&plain);
 }
 
+/* LFP_RFAIL_LOCAL decides with this process's lfp_bucket at the share of
+ * rate and burst; set_local_share rescales it. Exact counts: the rate is so
+ * low (one token per 1000 s) that nothing refills during the test. */
+static void rbucket_local_fallback_share(void **state)
+{
+    (void)state;
+    struct rfix dead;
+    rfix_start(&dead, NULL);
+    struct lfp_redis_opts ro = { .connect_timeout_ns = 100000000, .command_timeout_ns = 100000000 };
+    lfp_redis *r = rfix_open(&dead, &ro);
+    struct lfp_rbucket_opts o = { .on_failure = LFP_RFAIL_LOCAL, .local_share = 0.25 };
+    lfp_rbucket quarter, rescaled, closed;
+    assert_int_equal(lfp_rbucket_init(&quarter, r, "q", 0.001, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&rescaled, r, "r", 0.001, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&closed, r, "c", 0.001, 8, NULL), 0);
+    assert_int_equal(lfp_rbucket_set_local_share(&closed, 0.5), EINVAL); /* not LOCAL */
+    const double bad[] = { 0, -0.5, 1.01, NAN };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(lfp_rbucket_set_local_share(&rescaled, bad[i]), EINVAL);
+    assert_int_equal(lfp_rbucket_set_local_share(NULL, 0.5), EINVAL);
+    assert_int_equal(lfp_rbucket_set_local_share(&rescaled, 1), 0);
+    rfix_kill(&dead);
+
+    struct lfp_rbucket_result res;
+    for (int i = 0; i < 2; i++) { /* a quarter of burst 8 */
+        assert_int_equal(lfp_rbucket_take(&quarter, 1, &res), 0);
+        assert_true(res.degraded && res.error == EIO);
+    }
+    assert_int_equal(lfp_rbucket_take(&quarter, 1, &res), EAGAIN);
+    assert_true(res.degraded);
+    assert_int_equal(lfp_rbucket_take(&rescaled, 3, &res), 0); /* above the quarter's burst */
+    assert_int_equal(lfp_rbucket_take(&rescaled, 5, &res), 0);
+    assert_int_equal(lfp_rbucket_take(&rescaled, 1, &res), EAGAIN);
+    assert_int_equal(lfp_rbucket_take(&closed, 1, &res), EAGAIN);
+    assert_true(res.degraded);
+    lfp_rbucket_destroy(&quarter);
+    lfp_rbucket_destroy(&rescaled);
+    lfp_rbucket_destroy(&closed);
+    lfp_redis_close(r);
+    rfix_stop(&dead);
+}
+
 static void rsem_weights_and_bad_input(void **state)
 {
     (void)state;
@@ -300,6 +342,7 @@ int main(void)
         cmocka_unit_test(rbucket_throttle_results_and_ttl),
         cmocka_unit_test(rbucket_pipelined_is_exact),
         cmocka_unit_test(rbucket_leasing_counts_every_token),
+        cmocka_unit_test(rbucket_local_fallback_share),
         cmocka_unit_test(rsem_weights_and_bad_input),
         cmocka_unit_test(rsem_dead_holder_expires),
     };

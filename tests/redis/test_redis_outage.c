@@ -14,8 +14,10 @@
 #include "lfpat/redis.h"
 
 enum { THREADS = 2 };
-#define TIMEOUT_NS 100000000           /* connect and command timeout */
-#define MARGIN_NS 1000000000           /* scheduling margin under sanitizers */
+#define TIMEOUT_NS INT64_C(100000000)          /* connect and command timeout */
+#define MARGIN_NS INT64_C(1000000000)          /* scheduling margin under sanitizers */
+/* The bound on a call that ends in a round trip to a dead or hung server. */
+#define ROUND_TRIP_NS (2 * TIMEOUT_NS + MARGIN_NS)
 #define RATE 100.0
 #define BURST 10u
 #define SHARE 0.5
@@ -95,7 +97,10 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32
     RFIX_CHECK(lfp_rsem_init(&sem, r, "outage-sem", 2, 1000000000) == 0);
     int64_t t0 = lfp_now();
     RFIX_CHECK(lfp_rsem_try_acquire(&sem, 1, &l) == EIO);
-    RFIX_CHECK(lfp_now() - t0 <= 2 * TIMEOUT_NS + MARGIN_NS);
+    RFIX_CHECK(lfp_now() - t0 <= ROUND_TRIP_NS);
+    t0 = lfp_now();
+    RFIX_CHECK(lfp_rsem_acquire(&sem, 1, &l, lfp_after(TIMEOUT_NS), NULL) == EIO);
+    RFIX_CHECK(lfp_now() - t0 <= TIMEOUT_NS + 2 * ROUND_TRIP_NS);
     long live_before = atomic_load(&s.live);
     rfix_restart(srv);
     RFIX_CHECK(await(&s.live, live_before + 20)); /* service resumed */
@@ -109,7 +114,7 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32
            (int)policy, lease, atomic_load(&s.live), atomic_load(&s.degraded), allowed, down_s,
            atomic_load(&s.wrong), atomic_load(&s.slowest_ns) / 1e6);
     RFIX_CHECK(atomic_load(&s.wrong) == 0);
-    RFIX_CHECK(atomic_load(&s.slowest_ns) <= 2 * TIMEOUT_NS + MARGIN_NS);
+    RFIX_CHECK(atomic_load(&s.slowest_ns) <= ROUND_TRIP_NS);
     if (policy == LFP_RFAIL_OPEN) RFIX_CHECK(allowed == atomic_load(&s.degraded));
     if (policy == LFP_RFAIL_CLOSED || policy == LFP_RFAIL_ERROR) RFIX_CHECK(allowed == 0);
     if (policy == LFP_RFAIL_LOCAL) {
@@ -129,24 +134,77 @@ static bool answered(void *b)
     return !res.degraded;
 }
 
-/* A hung (frozen, not dead) server: the command timeout bounds the call,
- * the policy answers, and service resumes when it thaws. */
+struct rsem_waiter {
+    lfp_rsem *s;
+    lfp_cancel cancel;
+    pthread_t thread;
+    int rc;
+};
+
+static void *rsem_wait(void *arg)
+{
+    struct rsem_waiter *w = arg;
+    lfp_rsem_lease l;
+    w->rc = lfp_rsem_acquire(w->s, 1, &l, LFP_FOREVER, &w->cancel);
+    return NULL;
+}
+
+static bool queued(void *s)
+{
+    return lfp_rsem_waiting(s) == 1;
+}
+
+/* A hung (frozen, not dead) server: the command timeout bounds every call,
+ * the policy answers, a blocking lfp_rsem_acquire ends by its deadline
+ * (EIO) or its cancel token (ECANCELED) within a round trip or two, and
+ * service resumes when it thaws. */
 static void hung_server(struct rfix *srv, lfp_redis *r)
 {
     lfp_rbucket b;
     RFIX_CHECK(lfp_rbucket_init(&b, r, "hung", RATE, BURST, NULL) == 0); /* fail closed */
     struct lfp_rbucket_result res;
     RFIX_CHECK(lfp_rbucket_take(&b, 1, &res) == 0 && !res.degraded);
+    lfp_rsem sem;
+    lfp_rsem_lease held, l;
+    RFIX_CHECK(lfp_rsem_init(&sem, r, "hung-sem", 1, 10000000000) == 0);
+    RFIX_CHECK(lfp_rsem_try_acquire(&sem, 1, &held) == 0);
+    struct rsem_waiter w = { .s = &sem };
+    lfp_cancel_init(&w.cancel, NULL);
+    pthread_create(&w.thread, NULL, rsem_wait, &w);
+    RFIX_CHECK(rfix_await(queued, &sem, 10000000000));
+
     rfix_freeze(srv, true);
     int64_t t0 = lfp_now();
     RFIX_CHECK(lfp_rbucket_take(&b, 1, &res) == EAGAIN);
     int64_t took = lfp_now() - t0;
     RFIX_CHECK(res.degraded && res.error == EIO);
-    RFIX_CHECK(took >= TIMEOUT_NS / 2 && took <= 2 * TIMEOUT_NS + MARGIN_NS);
+    RFIX_CHECK(took >= TIMEOUT_NS / 2 && took <= ROUND_TRIP_NS);
+
+    t0 = lfp_now();
+    RFIX_CHECK(lfp_rsem_acquire(&sem, 1, &l, lfp_after(TIMEOUT_NS), NULL) == EIO);
+    int64_t sem_took = lfp_now() - t0;
+    RFIX_CHECK(sem_took <= TIMEOUT_NS + 2 * ROUND_TRIP_NS);
+    lfp_redis *r2 = NULL;
+    t0 = lfp_now();
+    struct lfp_redis_opts ro = { .connect_timeout_ns = TIMEOUT_NS, .command_timeout_ns = TIMEOUT_NS };
+    RFIX_CHECK(lfp_redis_open(&r2, srv->url, &ro) == EIO && r2 == NULL);
+    int64_t open_took = lfp_now() - t0;
+    RFIX_CHECK(open_took <= ROUND_TRIP_NS);
+    t0 = lfp_now();
+    lfp_cancel_fire(&w.cancel, ECANCELED);
+    pthread_join(w.thread, NULL);
+    int64_t cancel_took = lfp_now() - t0;
+    RFIX_CHECK(w.rc == ECANCELED);
+    RFIX_CHECK(cancel_took <= 2 * ROUND_TRIP_NS);
+
     rfix_freeze(srv, false);
     RFIX_CHECK(rfix_await(answered, &b, 10000000000));
-    printf("hung server: the take returned after %.1f ms (command timeout %.0f ms), then resumed\n",
-           took / 1e6, TIMEOUT_NS / 1e6);
+    RFIX_CHECK(lfp_rsem_release(&sem, &held) == 0);
+    printf("hung server: take %.1f ms, rsem acquire (deadline %.0f ms) %.1f ms, open %.1f ms, "
+           "cancel of a waiter %.1f ms (timeouts %.0f ms); then resumed\n",
+           took / 1e6, TIMEOUT_NS / 1e6, sem_took / 1e6, open_took / 1e6, cancel_took / 1e6, TIMEOUT_NS / 1e6);
+    lfp_cancel_destroy(&w.cancel);
+    lfp_rsem_destroy(&sem);
     lfp_rbucket_destroy(&b);
 }
 
