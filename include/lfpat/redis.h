@@ -187,11 +187,11 @@ typedef struct lfp_rbucket {
  * is a full bucket. Handles with the same name must agree on rate and burst.
  *
  * Returns 0; EINVAL (NULL, rate <= 0, NaN, infinite or > 1e9, burst 0,
- * lease_batch > burst, local_share outside (0, 1] or local_share x rate
- * below LFP_BUCKET_MIN_RATE with LFP_RFAIL_LOCAL, bad policy, burst/rate (the time to refill an empty bucket) of 2^50 ns
- * (13 days) or more, which the script could
- * not compute exactly, empty name); ENAMETOOLONG (name longer than
- * LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
+ * lease_batch > burst, bad policy, empty name, burst/rate (the time to
+ * refill an empty bucket) of 2^50 ns (13 days) or more, which the script
+ * could not compute exactly; with LFP_RFAIL_LOCAL also local_share outside
+ * (0, 1] or local_share x rate below LFP_BUCKET_MIN_RATE); ENAMETOOLONG
+ * (name longer than LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
  * Progress: wait-free. */
 LFP_API int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate_per_s,
                              uint32_t burst, const struct lfp_rbucket_opts *opts);
