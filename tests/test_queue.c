@@ -217,6 +217,7 @@ static void bad_input(void **state)
     lfp_mpsc_node *nulls[2] = { NULL, NULL };
     assert_int_equal(lfp_mpsc_push_n(&mq, nulls, 2), 0);
     assert_int_equal(lfp_mpsc_try_pop(&mq, &n), EAGAIN);
+    lfp_mpsc_destroy(&mq);
 }
 
 static void fifo_with_null_values(void **state)
@@ -497,6 +498,7 @@ static void mpsc_try_pop_eagain_while_push_in_progress(void **state)
     assert_ptr_equal(out, &b);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), EPIPE);
     assert_int_equal(lfp_mpsc_size(&q), 0);
+    lfp_mpsc_destroy(&q);
 }
 
 /* A second consumer inside a pop is refused with EBUSY, and the queue is
@@ -515,6 +517,7 @@ static void mpsc_second_consumer_gets_ebusy(void **state)
     lfp_mpsc_leave_(&q);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), 0);
     assert_ptr_equal(out, &a);
+    lfp_mpsc_destroy(&q);
 }
 
 static void mpsc_push_n_keeps_order_and_close_leaves_node(void **state)
@@ -538,6 +541,7 @@ static void mpsc_push_n_keeps_order_and_close_leaves_node(void **state)
     assert_true(lfp_mpsc_closed(&q));
     assert_int_equal(lfp_mpsc_push(&q, &n[0]), EPIPE);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), EPIPE);
+    lfp_mpsc_destroy(&q);
 }
 
 /* ------------------------------------------------ differential */
