@@ -135,6 +135,7 @@ def plot(groups, outdir):
     for family, series in sorted(by_family.items()):
         series = {k: s for k, s in series.items() if len(s) > 1}
         if not series:
+            bars(family, {k: v for k, v in groups.items() if k[0] == family}, outdir)
             continue
         dat = os.path.join(outdir, f"latest-{family}.dat")
         png = os.path.join(outdir, f"latest-{family}.png")
@@ -156,6 +157,41 @@ def plot(groups, outdir):
             print(f"gnuplot failed for {family}: {r.stderr.strip()}", file=sys.stderr)
         else:
             print(f"wrote {png}")
+
+
+COLORS = ["#1f77b4", "#2ca02c", "#17becf", "#d62728", "#ff7f0e", "#9467bd", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#000000", "#aec7e8"]
+
+
+def bars(family, groups, outdir):
+    """A family whose cases each run at one thread count (queues: 1p1c,
+    2p2c, ...): a clustered bar chart, one cluster per case, one bar per
+    implementation, median items/s on a log scale."""
+    cases = sorted({(case, threads) for (_, case, threads) in groups})
+    impls = sorted({i for v in groups.values() for i in v}, key=lambda i: (role(i), i))
+    dat = os.path.join(outdir, f"latest-{family}.dat")
+    png = os.path.join(outdir, f"latest-{family}.png")
+    with open(dat, "w") as f:
+        f.write("case " + " ".join(f'"{i}"' for i in impls) + "\n")
+        for case, threads in cases:
+            row = groups[(family, case, threads)]
+            vals = [f"{statistics.median(row[i]):.6g}" if i in row else "?" for i in impls]
+            f.write(f'"{case} ({threads}T)" ' + " ".join(vals) + "\n")
+    script = (f'set terminal pngcairo noenhanced size 1200,600 font ",10"\n'
+              f'set output "{png}"\n'
+              f'set title "lfpat {family}: throughput per case (median, one run)"\n'
+              'set ylabel "items/s"\nset logscale y\nset yrange [1000:*]\n'
+              'set style data histogram\nset style histogram clustered gap 1\n'
+              'set style fill solid 0.8 border -1\nset key outside right top\n'
+              'set grid ytics\nset xtics rotate by -25\nset datafile missing "?"\n'
+              + "plot " + ", ".join(f'"{dat}" using {k + 2}{":xtic(1)" if k == 0 else ""} '
+                                    f'title columnheader({k + 2}) lc rgb "{COLORS[k % len(COLORS)]}"'
+                                    for k in range(len(impls))) + "\n")
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        print(f"gnuplot failed for {family}: {r.stderr.strip()}", file=sys.stderr)
+    else:
+        print(f"wrote {png}")
 
 
 if __name__ == "__main__":
