@@ -268,23 +268,31 @@ static inline bool peer_get(struct bq *b, int q, enum peer p, void **v)
     return true;
 }
 
+/* The batch cases: bursts of up to BATCH, backoff when none moved. */
+static inline uint64_t peer_batch_loop(struct bq *b, enum peer p, bool put)
+{
+    uint64_t n = 0;
+    void *v[BATCH] = { 0 };
+    unsigned r = 0;
+    for (;;) {
+        unsigned m = put ? peer_put_n(b, p, v, BATCH) : peer_get_n(b, p, v, BATCH);
+        if (m == 0 && stopped(b))
+            return n;
+        n += m;
+        if (m == 0)
+            backoff(&r);
+        else
+            r = 0;
+    }
+}
+
 #define PEER_BODIES(name, p)                                                         \
     static uint64_t name##_produce_b(struct bq *b, int id)                          \
     {                                                                               \
         (void)id;                                                                   \
+        if (b->mode == BATCH)                                                       \
+            return peer_batch_loop(b, p, true);                                     \
         uint64_t n = 0;                                                             \
-        void *v[BATCH] = { 0 };                                                     \
-        unsigned r = 0;                                                             \
-        while (b->mode == BATCH) {                                                  \
-            unsigned m = peer_put_n(b, p, v, BATCH);                                \
-            if (m == 0 && stopped(b))                                               \
-                return n;                                                           \
-            n += m;                                                                 \
-            if (m == 0)                                                             \
-                backoff(&r);                                                        \
-            else                                                                    \
-                r = 0;                                                              \
-        }                                                                           \
         while (peer_put(b, 0, p, ITEM))                                             \
             n++;                                                                    \
         return n;                                                                   \
@@ -292,20 +300,11 @@ static inline bool peer_get(struct bq *b, int q, enum peer p, void **v)
     static uint64_t name##_consume_b(struct bq *b, int id)                          \
     {                                                                               \
         (void)id;                                                                   \
+        if (b->mode == BATCH)                                                       \
+            return peer_batch_loop(b, p, false);                                    \
         uint64_t n = 0;                                                             \
-        void *v[BATCH];                                                             \
-        unsigned r = 0;                                                             \
-        while (b->mode == BATCH) {                                                  \
-            unsigned m = peer_get_n(b, p, v, BATCH);                                \
-            if (m == 0 && stopped(b))                                               \
-                return n;                                                           \
-            n += m;                                                                 \
-            if (m == 0)                                                             \
-                backoff(&r);                                                        \
-            else                                                                    \
-                r = 0;                                                              \
-        }                                                                           \
-        while (peer_get(b, 0, p, v))                                                \
+        void *v;                                                                    \
+        while (peer_get(b, 0, p, &v))                                               \
             n++;                                                                    \
         return n;                                                                   \
     }                                                                               \
