@@ -75,6 +75,7 @@ def main():
     ap.add_argument("json")
     ap.add_argument("--md")
     ap.add_argument("--plots")
+    ap.add_argument("--prefix", default="latest", help="plot file names: PREFIX-<family>.png")
     a = ap.parse_args()
     ctx, runs, errors = load(a.json)
 
@@ -123,10 +124,10 @@ def main():
             f.write(text + "\n")
         print(f"\nwrote {a.md}")
     if a.plots:
-        plot(groups, a.plots)
+        plot(groups, a.plots, a.prefix)
 
 
-def plot(groups, outdir):
+def plot(groups, outdir, prefix):
     """One PNG per family: median items/s against threads, a line per case+impl."""
     by_family = defaultdict(lambda: defaultdict(dict))
     for (family, case, threads), impls in groups.items():
@@ -135,10 +136,10 @@ def plot(groups, outdir):
     for family, series in sorted(by_family.items()):
         series = {k: s for k, s in series.items() if len(s) > 1}
         if not series:
-            bars(family, {k: v for k, v in groups.items() if k[0] == family}, outdir)
+            bars(family, {k: v for k, v in groups.items() if k[0] == family}, outdir, prefix)
             continue
-        dat = os.path.join(outdir, f"latest-{family}.dat")
-        png = os.path.join(outdir, f"latest-{family}.png")
+        dat = os.path.join(outdir, f"{prefix}-{family}.dat")
+        png = os.path.join(outdir, f"{prefix}-{family}.png")
         with open(dat, "w") as f:
             for name, pts in sorted(series.items()):
                 f.write(f'"{name}"\n')
@@ -163,14 +164,14 @@ COLORS = ["#1f77b4", "#2ca02c", "#17becf", "#d62728", "#ff7f0e", "#9467bd", "#8c
           "#e377c2", "#7f7f7f", "#bcbd22", "#000000", "#aec7e8"]
 
 
-def bars(family, groups, outdir):
+def bars(family, groups, outdir, prefix):
     """A family whose cases each run at one thread count (queues: 1p1c,
     2p2c, ...): a clustered bar chart, one cluster per case, one bar per
     implementation, median items/s on a log scale."""
     cases = sorted({(case, threads) for (_, case, threads) in groups})
     impls = sorted({i for v in groups.values() for i in v}, key=lambda i: (role(i), i))
-    dat = os.path.join(outdir, f"latest-{family}.dat")
-    png = os.path.join(outdir, f"latest-{family}.png")
+    dat = os.path.join(outdir, f"{prefix}-{family}.dat")
+    png = os.path.join(outdir, f"{prefix}-{family}.png")
     with open(dat, "w") as f:
         f.write("case " + " ".join(f'"{i}"' for i in impls) + "\n")
         for case, threads in cases:
