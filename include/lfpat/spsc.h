@@ -43,6 +43,14 @@
  * and the end of settle (a push in progress finishing, a few instructions
  * unless its thread is preempted) try_pop on an empty ring says EAGAIN,
  * not yet EPIPE; blocking pop waits it out.
+ * Real time: like every queue whose publish is a plain release store (ck_ring,
+ * rigtorp's), a push may return while its store of tail still sits in its
+ * core's store buffer. Any thread that learns of that return through memory
+ * (happens-before, or any later synchronisation) sees the item; only an
+ * observer comparing wall-clock timestamps can see try_pop's EAGAIN "after"
+ * the push returned. The linearizability stress
+ * (stress/stress_lincheck_queue.c) fences before taking each response
+ * timestamp for this reason.
  * Progress: try_push, try_pop, push_n, pop_n, size, capacity are wait-free;
  * blocking push/pop spin briefly, then park (lfp_ec_await). close is
  * blocking only while a push is between its enter and exit (wait-free
