@@ -17,9 +17,10 @@
  * responded: the threads are joined before checking).
  *
  * Specifications (lfpl_spec): FIFO queue (push/pop with EAGAIN for full and
- * empty), counting semaphore (try_acquire/release with EAGAIN/EOVERFLOW),
- * counter (add returns the new value; get). Adding one: a state struct of
- * plain bytes (compared with memcmp, so keep unused parts zero) and a step
+ * empty, optionally also while a documented operation is in progress),
+ * counting semaphore (try_acquire/release with EAGAIN/EOVERFLOW), counter
+ * (add returns the new value; get). Adding one: a state struct of plain
+ * bytes (compared with memcmp, so keep unused parts zero) and a step
  * function.
  *
  * Stress driver (lfpl_stress_run): many rounds of N threads × K random ops
@@ -34,7 +35,7 @@
 
 #define LFPL_MAX_OPS 48        /* per history (the memo key is a 64-bit mask) */
 #define LFPL_MAX_THREADS 8
-#define LFPL_MAX_STATE 512     /* bytes of spec state */
+#define LFPL_MAX_STATE 1024    /* bytes of spec state */
 
 enum lfpl_kind {
     LFPL_PUSH, LFPL_POP,           /* FIFO: arg = pushed value; ret = popped value */
@@ -66,19 +67,34 @@ typedef struct lfpl_spec {
     bool (*step)(void *state, const lfpl_op *op);
 } lfpl_spec;
 
-/* FIFO queue of int64 values with a capacity. */
+/* FIFO queue of int64 values with a capacity. With busy_pops = busy_pushes
+ * = 0 every EAGAIN must be exact (empty / full at the linearization point).
+ * Lock-free queues document EAGAIN while another operation on the spot they
+ * inspect is in progress; the spec admits exactly that and nothing more:
+ *   busy_pops = k: a try_pop may also fail while the push of one of the
+ *     first k queued items is in progress (that push's response is not
+ *     before the pop's invoke). lfp_mpmc: 1 (the cell at head); lfp_mpsc: 2
+ *     (the head node, and the link behind it that detaching it needs).
+ *   busy_pushes = 1: a try_push may also fail while the pop that frees its
+ *     cell (the pop of position pushes - cap) is in progress. lfp_mpmc.
+ * Set cap (<= LFPL_FIFO_RING when busy_pushes) and the two knobs in the
+ * initial state; the rest is bookkeeping and starts zero. */
 #define LFPL_FIFO_MAX LFPL_MAX_OPS
-typedef struct lfpl_fifo_state { int64_t cap, n; int64_t items[LFPL_FIFO_MAX]; } lfpl_fifo_state;
+#define LFPL_FIFO_RING 16
+typedef struct lfpl_fifo_state {
+    int64_t cap, n;
+    int32_t busy_pops, busy_pushes;
+    int64_t pushes;                       /* successful pushes linearized so far */
+    int64_t items[LFPL_FIFO_MAX];
+    int64_t pushed_at[LFPL_FIFO_MAX];     /* response of items[i]'s push (busy_pops) */
+    int64_t popped_at[LFPL_FIFO_RING];    /* response of the pop of position p, at p % cap (busy_pushes) */
+} lfpl_fifo_state;
 /* Counting semaphore: permits available out of cap. */
 typedef struct lfpl_sem_state { int64_t cap, avail; } lfpl_sem_state;
 /* Counter. */
 typedef struct lfpl_counter_state { int64_t value; } lfpl_counter_state;
 
 extern const lfpl_spec lfpl_fifo_spec, lfpl_sem_spec, lfpl_counter_spec;
-/* The FIFO spec where try_push/try_pop may return EAGAIN spuriously (any
- * time, no effect); successful operations are checked exactly. For queues
- * that document such failures (e.g. a Vyukov ring with a slow producer). */
-extern const lfpl_spec lfpl_fifo_try_spec;
 
 enum lfpl_verdict { LFPL_LINEARIZABLE, LFPL_VIOLATION, LFPL_TOO_BIG };
 
