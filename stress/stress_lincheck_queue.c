@@ -67,7 +67,7 @@ struct box {
 static struct box boxes[LFPL_MAX_THREADS][LFPL_MAX_OPS];
 
 static int mpsc_init_a(void *q, size_t cap) { (void)cap; return lfp_mpsc_init(q); }
-static void mpsc_destroy_a(void *q) { lfp_mpsc_destroy(q); }   /* nodes are ours: nothing leaks */
+static void mpsc_destroy_a(void *q) { lfp_mpsc_destroy(q); }   /* the nodes are ours, static */
 
 static int mpsc_push_a(void *q, int64_t v)
 {
