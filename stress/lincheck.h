@@ -6,6 +6,17 @@
  * one clock (lfp_now, CLOCK_MONOTONIC, consistent across CPUs): invoke, taken
  * before the call, and response, taken after it returned. Op A precedes op B
  * in real time iff A.response < B.invoke.
+ * Real time: C11 defines an op's effect by happens-before, not by a clock. An
+ * op whose last store is a plain release store (lfp_spsc's index stores,
+ * lfp_mpsc's link store: no fence or RMW after them) may return while that
+ * store still sits in its CPU's store buffer; another thread invoked a few
+ * ns after the response then legitimately misses it, and the history looks
+ * non-linearizable although every thread that synchronises with the op sees
+ * it. The recorder therefore takes the response timestamp after a seq_cst
+ * fence: "A responded before B was invoked" then means A's effects were
+ * visible to every thread before B started. (The cost: a store->load
+ * reordering spanning two ops of one thread can no longer show here; that
+ * is the litmus tests' job.)
  *
  * Checking (Wing & Gong 1993, with Lowe's memoisation): search for a total
  * order of all ops that (1) respects real-time precedence and each thread's
