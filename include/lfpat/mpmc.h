@@ -55,6 +55,9 @@
  * oversubscribed).
  * Ordering: a push happens-before the pop that returns its value; a pop
  * happens-before the push that reuses its cell.
+ * Litmus: stress/litmus/litmus_lib_mpmc.c (this code: publish, cell reuse,
+ * two producers; its relaxed-publish control is stress/negative/
+ * relaxed_publish.c). Model checked: stress/models/mpmc_cell.pml.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
  */

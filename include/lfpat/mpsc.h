@@ -33,6 +33,9 @@
  * yields on that state and parks only when the queue is truly empty.
  * Ordering: a push happens-before the pop that returns its node (everything
  * the producer wrote into the enclosing object before pushing is visible).
+ * Litmus: stress/litmus/litmus_lib_mpsc.c (this code: publish through the
+ * link store, and two producers whose links must not be lost; its
+ * relaxed-link control is stress/negative/relaxed_publish.c).
  *
  * Single consumer, checked: every pop takes a consumer guard (one exchange on
  * a consumer-owned word). A second thread popping concurrently gets EBUSY
@@ -140,7 +143,7 @@ static inline int lfp_mpsc_empty_(lfp_mpsc *q)
 static inline int lfp_mpsc_take_(lfp_mpsc *q, lfp_mpsc_node **out)
 {
     lfp_mpsc_node *h = q->head;
-    /* acquire: pairs with the seq_cst link store in lfp_mpsc_append_. */
+    /* acquire: pairs with the release link store in lfp_mpsc_append_. */
     lfp_mpsc_node *next = atomic_load_explicit(&h->next, memory_order_acquire);
     if (h == &q->stub) {
         if (!next)

@@ -33,6 +33,10 @@
  * returns fn's result and every lfp_once_done that returns true. The runner
  * stores DONE with release after fn returns; the fast path loads it with
  * acquire (and waiters re-load it with acquire after waking).
+ * Litmus: stress/litmus/litmus_lib_once.c (this code: done() as an MP
+ * observer, three racing callers, the retry hand-over between attempts; its
+ * relaxed-DONE control is stress/negative/relaxed_publish.c). Model
+ * checked: stress/models/once.pml.
  *
  * Progress: after completion, a call is wait-free (one acquire load and a
  * branch, inline). Before completion, callers block (park) until the runner
