@@ -15,6 +15,12 @@
  *                         measures lossless delivery, not how much the
  *                         scheduler lets a free-running publisher overwrite;
  *                         delivered_frac reports the share delivered.
+ *   pool/submit           worker pool of 2 workers, queue of 256: 1 or 2
+ *                         submitter threads each submit rounds of 64 tiny
+ *                         tasks (blocking submit) and wait for all 64
+ *                         results; own pthread harness, one wall clock from
+ *                         the start barrier to the last submitter's end;
+ *                         items = tasks run. Pool start/stop is untimed.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -200,6 +206,107 @@ static void bm_broadcast(lfpb_state *st, void *arg)
                      (double)items / (2.0 * BC_MESSAGES * (double)lfpb_iterations(st)));
 }
 
+/* ------------------------------------------------------------ worker pool */
+
+#define POOL_WORKERS 2
+#define POOL_CAPACITY 256
+#define POOL_ROUND 64                 /* tasks in flight per submitter */
+#define POOL_TASKS (1 << 14)          /* per submitter per iteration */
+
+typedef struct pool_impl {
+    int (*init)(void *, unsigned, size_t);
+    void (*destroy)(void *);
+    int (*task_init)(void *, lfp_pool_fn, void *);
+    void (*task_destroy)(void *);
+    int (*submit)(void *, void *, int64_t, lfp_cancel *);
+    int (*task_wait)(void *, void **, int64_t, lfp_cancel *);
+} pool_impl;
+
+static int pl_init(void *p, unsigned n, size_t c) { return lfp_pool_init(p, n, c); }
+static void pl_destroy(void *p) { lfp_pool_destroy(p); }
+static int pl_task_init(void *t, lfp_pool_fn fn, void *a) { return lfp_pool_task_init(t, fn, a); }
+static void pl_task_destroy(void *t) { lfp_pool_task_destroy(t); }
+static int pl_submit(void *p, void *t, int64_t d, lfp_cancel *c) { return lfp_pool_submit(p, t, d, c); }
+static int pl_wait(void *t, void **r, int64_t d, lfp_cancel *c) { return lfp_pool_task_wait(t, r, d, c); }
+static int lpl_init(void *p, unsigned n, size_t c) { return lfp_locked_pool_init(p, n, c); }
+static void lpl_destroy(void *p) { lfp_locked_pool_destroy(p); }
+static int lpl_task_init(void *t, lfp_pool_fn fn, void *a)
+{
+    return lfp_locked_pool_task_init(t, fn, a);
+}
+static void lpl_task_destroy(void *t) { lfp_locked_pool_task_destroy(t); }
+static int lpl_submit(void *p, void *t, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_pool_submit(p, t, d, c);
+}
+static int lpl_wait(void *t, void **r, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_pool_task_wait(t, r, d, c);
+}
+
+static const pool_impl pool_lfp = { pl_init, pl_destroy, pl_task_init, pl_task_destroy,
+                                    pl_submit, pl_wait };
+static const pool_impl pool_locked = { lpl_init, lpl_destroy, lpl_task_init, lpl_task_destroy,
+                                       lpl_submit, lpl_wait };
+
+struct pool_run {
+    const pool_impl *impl;
+    union { lfp_pool a; lfp_locked_pool b; } pool;
+    pthread_barrier_t start;
+    _Atomic uint64_t bad;             /* results that were not the task's argument */
+};
+
+/* The tiny task: hand its argument back. */
+static void *pool_echo(void *arg) { return arg; }
+
+static void *pool_submitter(void *arg)
+{
+    struct pool_run *r = arg;
+    union { lfp_pool_task a; lfp_locked_pool_task b; } task[POOL_ROUND];
+    uint64_t bad = 0;
+    pthread_barrier_wait(&r->start);
+    for (int done = 0; done < POOL_TASKS; done += POOL_ROUND) {
+        for (uintptr_t i = 0; i < POOL_ROUND; i++) {
+            r->impl->task_init(&task[i], pool_echo, (void *)i);
+            r->impl->submit(&r->pool, &task[i], LFP_FOREVER, NULL);
+        }
+        for (uintptr_t i = 0; i < POOL_ROUND; i++) {
+            void *v = NULL;
+            bad += r->impl->task_wait(&task[i], &v, LFP_FOREVER, NULL) != 0 || v != (void *)i;
+            r->impl->task_destroy(&task[i]);
+        }
+    }
+    atomic_fetch_add(&r->bad, bad);
+    return NULL;
+}
+
+static void bm_pool(lfpb_state *st, void *arg, int submitters)
+{
+    static struct pool_run r;
+    r.impl = arg;
+    atomic_store(&r.bad, 0);
+    while (lfpb_keep_running(st)) {
+        r.impl->init(&r.pool, POOL_WORKERS, POOL_CAPACITY);
+        pthread_barrier_init(&r.start, NULL, (unsigned)submitters + 1);
+        pthread_t th[2];
+        for (int i = 0; i < submitters; i++)
+            pthread_create(&th[i], NULL, pool_submitter, &r);
+        pthread_barrier_wait(&r.start);
+        int64_t t0 = lfp_now();
+        for (int i = 0; i < submitters; i++)
+            pthread_join(th[i], NULL);
+        lfpb_set_iteration_time(st, (double)(lfp_now() - t0) * 1e-9);
+        pthread_barrier_destroy(&r.start);
+        r.impl->destroy(&r.pool);
+    }
+    if (atomic_load(&r.bad) != 0)
+        lfpb_skip_with_error(st, "a task returned the wrong result");
+    lfpb_set_items(st, lfpb_iterations(st) * submitters * POOL_TASKS);
+}
+
+static void bm_pool_1(lfpb_state *st, void *arg) { bm_pool(st, arg, 1); }
+static void bm_pool_2(lfpb_state *st, void *arg) { bm_pool(st, arg, 2); }
+
 LFPB_REGISTER(patterns)
 {
     lfp_waitgroup_init(&wg);
@@ -231,4 +338,12 @@ LFPB_REGISTER(patterns)
                          (void *)&bc_lfp);
     lfpb_register_manual("broadcast/1p2s/lfp_locked_broadcast/threads:3", bm_broadcast,
                          (void *)&bc_locked);
+    lfpb_register_manual("pool/submit/lfp_pool/workers:2/threads:1", bm_pool_1,
+                         (void *)&pool_lfp);
+    lfpb_register_manual("pool/submit/lfp_locked_pool/workers:2/threads:1", bm_pool_1,
+                         (void *)&pool_locked);
+    lfpb_register_manual("pool/submit/lfp_pool/workers:2/threads:2", bm_pool_2,
+                         (void *)&pool_lfp);
+    lfpb_register_manual("pool/submit/lfp_locked_pool/workers:2/threads:2", bm_pool_2,
+                         (void *)&pool_locked);
 }
