@@ -11,10 +11,19 @@
  *                         messages delivered (both subscribers together).
  *                         The publisher keeps within half a ring of the
  *                         slower subscriber (a progress word per subscriber,
- *                         the same for both implementations), so the run
- *                         measures lossless delivery, not how much the
- *                         scheduler lets a free-running publisher overwrite;
- *                         delivered_frac reports the share delivered.
+ *                         stored every 64 messages, the same for both
+ *                         implementations), so the run measures lossless
+ *                         delivery, not how much the scheduler lets a
+ *                         free-running publisher overwrite; delivered_frac
+ *                         reports the share delivered. While too far ahead
+ *                         the publisher parks (lfp_ec_await) instead of
+ *                         yield-spinning: 3 threads share 2 cores here, and
+ *                         a spinning publisher takes the core the subscriber
+ *                         it waits for needs. Throughput depends on whether
+ *                         the scheduler puts all three threads on one core
+ *                         (no cache-line traffic) or spreads them; compare
+ *                         implementations only within one run, ideally with
+ *                         --benchmark_enable_random_interleaving=true.
  *   pool/submit           worker pool of 2 workers, queue of 256: 1 or 2
  *                         submitter threads each submit rounds of 64 tiny
  *                         tasks (blocking submit) and wait for all 64
@@ -23,7 +32,6 @@
  *                         items = tasks run. Pool start/stop is untimed.
  */
 #include <pthread.h>
-#include <sched.h>
 
 #include "lfpat.h"
 #include "shim/shim.h"
@@ -123,13 +131,17 @@ static int lk_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
 static const bc_impl bc_lfp = { lf_init, lf_destroy, lf_pub, lf_close, lf_sub, lf_recv };
 static const bc_impl bc_locked = { lk_init, lk_destroy, lk_pub, lk_close, lk_sub, lk_recv };
 
+#define BC_STEP 64   /* flow-control granularity (divides BC_CAPACITY / 2) */
+
 struct bc_run {
     const bc_impl *impl;
     union { lfp_broadcast a; lfp_locked_broadcast b; } bc;
     union { lfp_broadcast_sub a; lfp_locked_broadcast_sub b; } sub[2];
     pthread_barrier_t start;
     uint64_t delivered[2];
-    struct { _Alignas(64) _Atomic uint64_t seen; } progress[2];   /* flow control */
+    /* flow control: messages received, stored every BC_STEP */
+    struct { _Alignas(64) _Atomic uint64_t seen; } progress[2];
+    _Alignas(64) lfp_ec room;     /* the publisher parks here while too far ahead */
 };
 
 struct bc_thread {
@@ -137,15 +149,22 @@ struct bc_thread {
     int id;   /* 0 publisher, 1..2 subscribers */
 };
 
-/* True while the publisher, about to publish i, is more than half a ring
- * ahead of a subscriber. */
-static bool bc_ahead(struct bc_run *r, uint64_t i)
+struct bc_room {
+    struct bc_run *run;
+    uint64_t next;   /* the position the publisher is about to publish */
+};
+
+/* EAGAIN while the publisher is more than half a ring ahead of a subscriber. */
+static int bc_room_try(void *arg)
 {
+    struct bc_room *a = arg;
     for (int k = 0; k < 2; k++)
-        /* relaxed: a flow-control hint; orders nothing. */
-        if (i - atomic_load_explicit(&r->progress[k].seen, memory_order_relaxed) > BC_CAPACITY / 2)
-            return true;
-    return false;
+        /* relaxed: ordered by the eventcount's SB fences (lfp_ec_await's
+         * prepare, the subscriber's notify); the value publishes nothing. */
+        if (a->next - atomic_load_explicit(&a->run->progress[k].seen, memory_order_relaxed) >
+            BC_CAPACITY / 2)
+            return EAGAIN;
+    return 0;
 }
 
 static void *bc_body(void *arg)
@@ -155,9 +174,10 @@ static void *bc_body(void *arg)
     pthread_barrier_wait(&r->start);
     if (t->id == 0) {
         for (uintptr_t i = 0; i < BC_MESSAGES; i++) {
-            /* flow control: stay within half a ring of the slower subscriber */
-            while (i % 64 == 0 && bc_ahead(r, i))
-                sched_yield();
+            if (i % BC_STEP == 0) {   /* flow control: park while too far ahead */
+                struct bc_room room = { r, i };
+                lfp_ec_await(&r->room, bc_room_try, &room, LFP_FOREVER, NULL, false);
+            }
             r->impl->publish(&r->bc, (void *)i);
         }
         r->impl->close(&r->bc);
@@ -167,8 +187,12 @@ static void *bc_body(void *arg)
     uint64_t missed, n = 0;
     while (r->impl->recv(&r->sub[t->id - 1], &v, &missed, LFP_FOREVER, NULL) == 0) {
         n++;
-        /* relaxed: flow-control hint for the publisher only. */
-        atomic_store_explicit(&r->progress[t->id - 1].seen, (uintptr_t)v, memory_order_relaxed);
+        if (((uintptr_t)v + 1) % BC_STEP == 0) {
+            /* relaxed: the notify's fence orders it (see bc_room_try). */
+            atomic_store_explicit(&r->progress[t->id - 1].seen, (uintptr_t)v + 1,
+                                  memory_order_relaxed);
+            lfp_ec_notify_one(&r->room);
+        }
     }
     r->delivered[t->id - 1] = n;
     return NULL;
@@ -183,6 +207,7 @@ static void bm_broadcast(lfpb_state *st, void *arg)
         r.impl->init(&r.bc, BC_CAPACITY);
         atomic_store(&r.progress[0].seen, 0);
         atomic_store(&r.progress[1].seen, 0);
+        lfp_ec_init(&r.room);
         for (int i = 0; i < 2; i++)
             r.impl->subscribe(&r.bc, &r.sub[i]);
         pthread_barrier_init(&r.start, NULL, 4);
