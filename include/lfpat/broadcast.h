@@ -37,10 +37,13 @@
  * a release — so an overwrite is always detected). seq below 2r+1: r is
  * not published yet, or the stream has ended (r == the final count): that
  * is checked on `closed`, a flag that close sets before it sets CLOSED in
- * the tail, and the tail is read only once the flag is seen — so a
- * subscriber that has caught up polls no line the publishers write. seq above 2r+2: r was overwritten, so the tail is at least
- * r + capacity + 1 (the overwriter's claim happens-before its seq write);
- * jump to tail - capacity and add the difference to the missed count.
+ * the tail (it shares the read-mostly line of `slots`), and the tail is read
+ * only once the flag is seen — so a subscriber that has caught up polls its
+ * slot, not the tail line that every publish writes (polling the tail made
+ * each publish's claim miss in cache). seq above 2r+2: r was overwritten,
+ * so the tail is at least r + capacity + 1 (the overwriter's claim
+ * happens-before its seq write); jump to tail - capacity and add the
+ * difference to the missed count.
  *
  * Linearizability: a publish linearizes at its tail CAS (its position);
  * positions order messages; close at its RMW on the tail. A receive
