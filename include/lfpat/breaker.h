@@ -44,9 +44,12 @@
  * back across threads): lfp_rolling drops it if its slot already holds a
  * later lap, and otherwise it sits in a lap that no later sum counts (and
  * that the next current add restarts). So stale results never count.
- * Limits are lfp_rolling's (24-bit laps): after a gap of roughly 0.75 x 2^24
- * windows (146 days for a 1 s window) with no failure recorded, failures may
- * go uncounted until the gap reaches 2^24 windows (see lfpat/ratelimit.h).
+ * Limits are lfp_rolling's (24-bit laps, "Lap arithmetic" in
+ * lfpat/ratelimit.h): a result recorded by a thread that slept through more
+ * than LFP_ROLLING_LATE_LAPS (1024) generations restarts its slot instead of
+ * being dropped (it can only make the breaker under-count, never trip), and
+ * idle gaps just short of a multiple of 2^24 windows (194 days for a 1 s
+ * window) may drop the first failures after them.
  *
  * Progress: allow() is lock-free and makes no read-modify-write in CLOSED (one
  * acquire load); in HALF_OPEN it is a CAS loop on the state word; the one
