@@ -6,16 +6,37 @@
  *   ratelimit/take_at/<impl>    caller's timestamp (read once per batch of
  *                               256, as a server that already has one)
  *   ratelimit/take/<impl>       the plain call: reads CLOCK_MONOTONIC per take
- *   ratelimit/clock_read/lfp_now  the clock read alone: the breakdown of take
+ *   ratelimit/take_at_refused/<impl>  every take refused (an empty bucket):
+ *                               lfp_bucket refuses with loads only
  *
- * Limiters are configured so that every take is admitted (the CAS path is
- * what is measured; a refusal makes no write and is cheaper): bucket 1e9/s
- * with a burst of 1e6, windows of 1 ms with limits far above the rate
- * reached, sliding logs of 1 ns windows with 64 Ki entries. The counter
- * "refused" reports the fraction refused (expected ~0; the sliding log
+ * The breakdown of a take (same run, same loop and batch):
+ *   ratelimit/clock_read/lfp_now              the clock read alone
+ *   ratelimit/one_rmw/atomic_fetch_add        one atomic RMW on a shared
+ *                                             word: the floor of an admitted
+ *                                             lock-free take (one CAS)
+ *   ratelimit/lock_unlock/pthread_mutex       an empty critical section: the
+ *                                             floor of a mutex take
+ *   ratelimit/clock_and_rmw/atomic_fetch_add  a clock read then one RMW on
+ *                                             the shared word: the floor of
+ *                                             a lock-free plain take
+ *
+ * Like with like: every limiter and its mutex version get the same n (1),
+ * the same clock (lfp_now) and the same configuration, so they admit and
+ * refuse the same mix. Admitting cases are configured so that every take is
+ * admitted (the CAS path is what is measured): bucket 1e9/s with a burst of
+ * 1e6, windows of 1 ms with limits far above the rate reached, sliding logs
+ * of 1 ns windows with 64 Ki entries. The counter "refused" reports the
+ * fraction refused (expected ~0 there, 1 in take_at_refused; the sliding log
  * rightly refuses a take whose timestamp is older than another thread's
  * recent entry). 4-thread runs use a pthread harness with one wall clock
  * (bm_manual); their names end in /threads:4 without /real_time.
+ *
+ * The process is made multi-threaded before any case runs (see
+ * make_process_multithreaded): glibc 2.36 on x86 drops the lock prefix from
+ * its mutexes while a process has never started a thread, so otherwise the
+ * 1-thread mutex numbers would depend on whether an earlier benchmark had
+ * started threads, and would not be those of any program that shares a
+ * limiter between threads.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -32,6 +53,12 @@ static lfp_fwindow fwindow;
 static lfp_swindow swindow;
 static lfp_slog slog;
 static lfp_locked_slog lslog;
+static lfp_bucket empty_bucket;
+static lfp_locked_bucket empty_lbucket;
+
+/* The breakdown's floors. relaxed: a counter bumped for its cost alone. */
+static _Atomic int64_t rmw_word;
+static pthread_mutex_t empty_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The mutex peers for the windows: the seed's FixedWindow, and the same
  * sliding counter as lfp_swindow, under a pthread mutex. */
@@ -130,7 +157,14 @@ TAKE_BATCH(plain_swindow, lfp_swindow_take(&swindow, 1))
 TAKE_BATCH(plain_msliding, mutex_swindow_take_at(&msliding, 1, lfp_now()))
 TAKE_BATCH(plain_slog, lfp_slog_take(&slog, 1))
 TAKE_BATCH(plain_lslog, lfp_locked_slog_take(&lslog, 1))
+TAKE_AT_BATCH(at_refused_bucket, lfp_bucket_take_at(&empty_bucket, 1, now))
+TAKE_AT_BATCH(at_refused_lbucket, lfp_locked_bucket_take_at(&empty_lbucket, 1, now))
+
 TAKE_BATCH(clock_only, lfp_now() < 0)
+TAKE_BATCH(one_rmw, (atomic_fetch_add_explicit(&rmw_word, 1, memory_order_relaxed), 0))
+/* The RMW adds the clock's low bit: it depends on the read, as a take's CAS. */
+TAKE_BATCH(clock_and_rmw, (atomic_fetch_add_explicit(&rmw_word, lfp_now() & 1, memory_order_relaxed), 0))
+TAKE_BATCH(lock_unlock, (pthread_mutex_lock(&empty_lock), pthread_mutex_unlock(&empty_lock)))
 
 static void report(lfpb_state *st, int64_t items, int64_t refused)
 {
@@ -198,8 +232,23 @@ static void bm_manual(lfpb_state *st, void *arg)
     report(st, items, refused);
 }
 
+static void *no_op(void *arg)
+{
+    return arg;
+}
+
+/* Start and join one thread: from then on glibc's mutexes use locked
+ * instructions, as in every program where threads share a limiter. */
+static void make_process_multithreaded(void)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, no_op, NULL) == 0)
+        pthread_join(th, NULL);
+}
+
 LFPB_REGISTER(ratelimit)
 {
+    make_process_multithreaded();
     lfp_bucket_init(&bucket, 1e9, 1000000);
     lfp_locked_bucket_init(&lbucket, 1e9, 1000000);
     lfp_fwindow_init(&fwindow, LFP_FWINDOW_MAX_LIMIT, 1000000);
@@ -208,6 +257,11 @@ LFPB_REGISTER(ratelimit)
     lfp_locked_slog_init(&lslog, 1 << 16, 1);
     mutex_window_init(&mfixed, LFP_FWINDOW_MAX_LIMIT, 1000000);
     mutex_window_init(&msliding, LFP_SWINDOW_MAX_LIMIT, 1000000);
+    /* Empty after the first take: one token per ~144 years. */
+    lfp_bucket_init(&empty_bucket, LFP_BUCKET_MIN_RATE, 1);
+    lfp_locked_bucket_init(&empty_lbucket, LFP_BUCKET_MIN_RATE, 1);
+    lfp_bucket_take_at(&empty_bucket, 1, lfp_now());
+    lfp_locked_bucket_take_at(&empty_lbucket, 1, lfp_now());
     static const bench_case cases[] = {
         { "ratelimit/take_at/lfp_bucket", at_bucket },
         { "ratelimit/take_at/lfp_locked_bucket", at_lbucket },
@@ -225,7 +279,12 @@ LFPB_REGISTER(ratelimit)
         { "ratelimit/take_swindow/pthread_mutex_swindow", plain_msliding },
         { "ratelimit/take_slog/lfp_slog", plain_slog },
         { "ratelimit/take_slog/lfp_locked_slog", plain_lslog },
+        { "ratelimit/take_at_refused/lfp_bucket", at_refused_bucket },
+        { "ratelimit/take_at_refused/lfp_locked_bucket", at_refused_lbucket },
         { "ratelimit/clock_read/lfp_now", clock_only },
+        { "ratelimit/one_rmw/atomic_fetch_add", one_rmw },
+        { "ratelimit/lock_unlock/pthread_mutex", lock_unlock },
+        { "ratelimit/clock_and_rmw/atomic_fetch_add", clock_and_rmw },
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     for (int t = 1; t <= 2; t++)

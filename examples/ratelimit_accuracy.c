@@ -6,11 +6,13 @@
  *
  *   example_ratelimit_accuracy [--plot DIR]
  *
- * --plot DIR also writes DIR/ratelimit_accuracy.dat and .gp and renders
- * DIR/ratelimit_accuracy.png with gnuplot: admissions in the trailing 1 s
- * under the boundary-aligned traffic, the fixed window's 2x burst next to
- * the sliding log, the sliding counter and GCRA.
+ * --plot DIR also writes the table to DIR/ratelimit-accuracy.md and renders
+ * DIR/ratelimit-accuracy.png with gnuplot: for each traffic pattern, the
+ * admissions in the trailing 1 s over time, the fixed window's 2x boundary
+ * burst next to the sliding log, the sliding counter and GCRA. The copies in
+ * docs/ are made with `--plot docs`.
  */
+#define _POSIX_C_SOURCE 200809L   /* popen, pclose */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,52 +184,105 @@ static unsigned in_window_at(const int64_t *a, size_t c, int64_t s)
     return n;
 }
 
-static int plot(const char *dir, const traffic *tr)
+/* The plotted limiters: the fixed window's boundary burst next to the exact
+ * log, the sliding counter and GCRA; the first column is the offered load. */
+static const int plotted[] = { L_FWINDOW, L_SLOG, L_SWINDOW, L_BUCKET };
+#define NPLOT (sizeof plotted / sizeof plotted[0])
+
+/* One gnuplot datablock $dK: time, offered and each plotted limiter's
+ * admissions in the trailing window, every STEP. */
+static void write_block(FILE *g, int k, const traffic *tr)
 {
-    static const int which[] = { L_FWINDOW, L_SLOG, L_BUCKET, L_SWINDOW };
-    static int64_t adm[4][MAXREQ];
-    size_t count[4];
-    for (int w = 0; w < 4; w++)
-        count[w] = run(tr, which[w], adm[w]).admitted;
+    static int64_t adm[NPLOT][MAXREQ];
+    size_t count[NPLOT];
+    for (size_t w = 0; w < NPLOT; w++)
+        count[w] = run(tr, plotted[w], adm[w]).admitted;
+    fprintf(g, "$d%d << EOD\n", k);
+    for (int64_t i = 0; i <= NSTEPS; i++) {
+        int64_t s = i * STEP;
+        fprintf(g, "%.3f %u", (double)s / 1e9, in_window_at(tr->t, tr->n, s));
+        for (size_t w = 0; w < NPLOT; w++)
+            fprintf(g, " %u", in_window_at(adm[w], count[w], s));
+        fprintf(g, "\n");
+    }
+    fprintf(g, "EOD\n");
+}
+
+/* Render DIR/ratelimit-accuracy.png: one panel per traffic pattern, the
+ * admissions in the trailing 1 s over time (the data go to gnuplot inline;
+ * no other file is written). */
+static int plot(const char *dir, const traffic tr[3])
+{
+    FILE *g = popen("gnuplot", "w");
+    if (!g)
+        return perror("gnuplot"), 1;
+    for (int k = 0; k < 3; k++)
+        write_block(g, k, &tr[k]);
+    fprintf(g,
+            "set terminal pngcairo size 1000,1150 noenhanced font ',10'\n"
+            "set output '%s/ratelimit-accuracy.png'\n"
+            "set multiplot layout 3,1 title 'Admissions in the trailing 1 s (limit 100 per 1 s "
+            "window; GCRA 100/s, burst 10); fake clock'\n"
+            "set xlabel 'time (s)'\nset ylabel 'admitted in (t - 1 s, t]'\n"
+            "set xrange [0:10]\nset yrange [0:260]\nset grid ytics\nset style data steps\n"
+            "set key outside right top vertical\n",
+            dir);
+    for (int k = 0; k < 3; k++)
+        fprintf(g,
+                "set title '%s'\n"
+                "plot $d%d using 1:2 title 'offered' lc rgb '#bbbbbb' lw 1, \\\n"
+                "     '' using 1:3 title 'lfp_fwindow' lc rgb '#d62728' lw 4, \\\n"
+                "     '' using 1:4 title 'lfp_slog (exact)' lc rgb '#1f77b4' lw 2, \\\n"
+                "     '' using 1:5 title 'lfp_swindow' lc rgb '#2ca02c' lw 1 dt 2, \\\n"
+                "     '' using 1:6 title 'lfp_bucket (GCRA)' lc rgb '#ff7f0e' lw 2, \\\n"
+                "     100 title 'limit' lc rgb 'black' dt 3\n",
+                tr[k].name, k);
+    fprintf(g, "unset multiplot\n");
+    if (pclose(g) != 0) {
+        fprintf(stderr, "gnuplot failed\n");
+        return 1;
+    }
+    printf("\nplot: %s/ratelimit-accuracy.png\n", dir);
+    return 0;
+}
+
+/* The accuracy table (Markdown) for the three traffic patterns; returns
+ * whether every limiter stayed within its bound. */
+static bool table(FILE *f, const traffic tr[3])
+{
+    static int64_t adm[MAXREQ];
+    fprintf(f, "Limit 100 per 1 s window (bucket: 100/s, burst 10); %d s of fake-clock "
+               "traffic.\n\n", (int)(DURATION / SEC));
+    fprintf(f, "| traffic | limiter | offered | admitted | budget | max in any 1 s | bound | ok |\n");
+    fprintf(f, "|---|---|---:|---:|---:|---:|---:|---|\n");
+    bool all_ok = true;
+    for (int t = 0; t < 3; t++)
+        for (int w = 0; w < NLIM; w++) {
+            result r = run(&tr[t], w, adm);
+            all_ok &= r.ok;
+            fprintf(f, "| %s | %s | %zu | %zu | %zu | %zu | %zu | %s |\n", tr[t].name,
+                    lim_name[w], tr[t].n, r.admitted, budget(w), r.max_w, r.bound,
+                    r.ok ? "yes" : "NO");
+        }
+    fprintf(f, "\nbound: GCRA burst + (W-1ns)/T; fixed window 2x limit (boundary burst); "
+               "sliding counter limit + prev*e/W (< 2x), checked at every admission; sliding "
+               "log limit.\n");
+    return all_ok;
+}
+
+/* DIR/ratelimit-accuracy.md: the table, as printed. */
+static int write_table(const char *dir, const traffic tr[3])
+{
     char path[4096];
-    snprintf(path, sizeof path, "%s/ratelimit_accuracy.dat", dir);
+    snprintf(path, sizeof path, "%s/ratelimit-accuracy.md", dir);
     FILE *f = fopen(path, "w");
     if (!f)
         return perror(path), 1;
-    fprintf(f, "# t_s fwindow slog gcra swindow (admissions in the last 1 s)\n");
-    for (int64_t k = 0; k < NSTEPS; k++) {
-        fprintf(f, "%.3f", (double)(k * STEP) / 1e9);
-        for (int w = 0; w < 4; w++)
-            fprintf(f, " %u", in_window_at(adm[w], count[w], k * STEP));
-        fprintf(f, "\n");
-    }
-    fclose(f);
-    snprintf(path, sizeof path, "%s/ratelimit_accuracy.gp", dir);
-    if (!(f = fopen(path, "w")))
-        return perror(path), 1;
-    fprintf(f,
-            "set terminal pngcairo size 1000,500 noenhanced\n"
-            "set output '%s/ratelimit_accuracy.png'\n"
-            "set title 'Boundary-aligned traffic (100 just before and 100 at odd seconds): "
-            "admissions in the trailing 1 s, limit 100/s'\n"
-            "set xlabel 'time (s)'\nset ylabel 'admitted in (t - 1 s, t]'\n"
-            "set key outside bottom center horizontal\n"
-            "set xrange [0:10]\nset yrange [0:220]\nset style data steps\n"
-            "plot '%s/ratelimit_accuracy.dat' using 1:2 title 'lfp_fwindow (200 per boundary)' lw 2, \\\n"
-            "     '' using 1:3 title 'lfp_slog (exact, 100)' lw 2, \\\n"
-            "     '' using 1:5 title 'lfp_swindow' lw 1 dt 2, \\\n"
-            "     '' using 1:4 title 'lfp_bucket GCRA (burst 10, 100/s)' lw 2, \\\n"
-            "     100 title 'limit' lc rgb 'gray' dt 3\n",
-            dir, dir);
-    fclose(f);
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s'", path);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "gnuplot failed (data and script are in %s)\n", dir);
-        return 1;
-    }
-    printf("\nplot: %s/ratelimit_accuracy.png\n", dir);
-    return 0;
+    fprintf(f, "# Rate limiter accuracy\n\nGenerated by `example_ratelimit_accuracy --plot "
+               "docs` (examples/ratelimit_accuracy.c).\n\n![admissions in the trailing 1 s]"
+               "(ratelimit-accuracy.png)\n\n");
+    table(f, tr);
+    return fclose(f) != 0;
 }
 
 int main(int argc, char **argv)
@@ -240,23 +295,9 @@ int main(int argc, char **argv)
         return 2;
     }
     static traffic tr[3];
-    static int64_t adm[MAXREQ];
     make_traffic(tr);
-    printf("Limit 100 per 1 s window (bucket: 100/s, burst 10); %d s of fake-clock traffic.\n\n",
-           (int)(DURATION / SEC));
-    printf("| traffic | limiter | offered | admitted | budget | max in any 1 s | bound | ok |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---|\n");
-    bool all_ok = true;
-    for (int t = 0; t < 3; t++)
-        for (int w = 0; w < NLIM; w++) {
-            result r = run(&tr[t], w, adm);
-            all_ok &= r.ok;
-            printf("| %s | %s | %zu | %zu | %zu | %zu | %zu | %s |\n", tr[t].name, lim_name[w],
-                   tr[t].n, r.admitted, budget(w), r.max_w, r.bound, r.ok ? "yes" : "NO");
-        }
-    printf("\nbound: GCRA burst + (W-1ns)/T; fixed window 2x limit (boundary burst); sliding "
-           "counter limit + prev*e/W (< 2x), checked at every admission; sliding log limit.\n");
-    if (plot_dir && plot(plot_dir, &tr[2]) != 0)
+    bool all_ok = table(stdout, tr);
+    if (plot_dir && (write_table(plot_dir, tr) != 0 || plot(plot_dir, tr) != 0))
         return 1;
     return all_ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 /* GCRA token bucket: slow paths (init, configuration, reserve, wait).
  * The fast path, lfp_bucket_take_at, is inline in lfpat/ratelimit.h with
  * the algorithm's argument. */
-#include "lfpat/ratelimit.h"
+#include "ratelimit_internal.h"
 
 #include "lfpat/eventcount.h"
 
@@ -79,9 +79,9 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
 /* One reservation attempt loop shared by reserve and wait: consume n tokens
  * at `now` unless the ready time would be after `latest` (then EAGAIN and
  * nothing consumed). Stores the ready time and the span consumed. */
-static int reserve(lfp_bucket *b, uint32_t n, int64_t now, int64_t latest,
-                   int64_t *ready_at)
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
 {
+    lfp_bucket *b = bucket;
     /* relaxed: parameters order nothing (header comment). */
     int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
@@ -130,6 +130,27 @@ int lfp_bucket_give_back(lfp_bucket *b, uint32_t n)
     return 0;
 }
 
+/* lfp_bucket_give_back's shape for lfp_rl_wait_. */
+static int give_back(void *b, uint32_t n)
+{
+    return lfp_bucket_give_back(b, n);
+}
+
+int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
+                       lfp_cancel *cancel)
+{
+    if (!b)
+        return EINVAL;
+    return lfp_rl_wait_(b, reserve, give_back, n, now, deadline, cancel);
+}
+
+int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    return lfp_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+}
+
+/* ------------------------------------------------------------ waiting (shared) */
+
 /* Sleep until `until` on a private eventcount (nobody notifies it; only the
  * deadline or the cancel token end the wait). Returns 0 or ECANCELED. */
 static int sleep_until(int64_t until, lfp_cancel *cancel)
@@ -146,30 +167,22 @@ static int sleep_until(int64_t until, lfp_cancel *cancel)
     }
 }
 
-int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
-                       lfp_cancel *cancel)
+int lfp_rl_wait_(void *b, lfp_rl_reserve_fn reserve_n, lfp_rl_give_back_fn give_back_n,
+                 uint32_t n, int64_t now, int64_t deadline, lfp_cancel *cancel)
 {
-    if (!b)
-        return EINVAL;
     int64_t ready;
-    /* Tokens available at once are taken whatever the deadline or token. */
-    int rc = reserve(b, n, now, now, &ready);
+    int rc = reserve_n(b, n, now, now, &ready);
     if (rc != EAGAIN)
         return rc;
     if (lfp_cancel_fired(cancel))
         return ECANCELED;
-    rc = reserve(b, n, now, deadline, &ready);
+    rc = reserve_n(b, n, now, deadline, &ready);
     if (rc == EAGAIN)
         return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
     if (rc != 0 || ready <= now)
         return rc;
     rc = sleep_until(ready, cancel);
     if (rc == ECANCELED)
-        lfp_bucket_give_back(b, n);   /* do not slow the callers queued behind */
+        give_back_n(b, n);         /* do not slow the callers queued behind */
     return rc;
-}
-
-int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel)
-{
-    return lfp_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
 }

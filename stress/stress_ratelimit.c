@@ -13,6 +13,9 @@
  * Phase "free": the clock moves at any time (stragglers with old
  * timestamps). The bounds that hold for any arrival order are checked: the
  * sliding log's exactness, and the bucket's total <= burst + span / T.
+ * Phase "plain": lfp_bucket_take on the real clock, each thread switching
+ * between two shared buckets; each bucket's admissions must stay within
+ * burst + (end - start) / T over the phase.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -100,6 +103,46 @@ static void worker(lfps_thread *t)
         if (rc == 0)
             record(&wl->k[kind], now, n);
         lfps_ops(1);
+    }
+}
+
+/* Phase "plain": two shared buckets on the real clock. */
+#define PLAIN_T 1000       /* ns per token */
+#define PLAIN_BURST 4
+static lfp_bucket plain[2];
+static _Atomic uint64_t plain_admitted[2];
+
+static void plain_worker(lfps_thread *t)
+{
+    uint64_t admitted[2] = { 0, 0 };
+    for (uint64_t i = 0; lfps_go(t, i, 2000000); i++) {
+        int k = (int)lfps_below(&t->rng, 2);
+        uint32_t n = 1 + (uint32_t)lfps_below(&t->rng, 2);
+        lfps_delay(&t->rng);
+        int rc = lfp_bucket_take(&plain[k], n);
+        LFPS_CHECK(rc == 0 || rc == EAGAIN, "plain take rc %d", rc);
+        if (rc == 0)
+            admitted[k] += n;
+        lfps_ops(1);
+    }
+    for (int k = 0; k < 2; k++)
+        atomic_fetch_add(&plain_admitted[k], admitted[k]);
+}
+
+static void plain_phase(int nthreads)
+{
+    for (int k = 0; k < 2; k++) {
+        lfp_bucket_init(&plain[k], 1e9 / PLAIN_T, PLAIN_BURST);
+        atomic_store(&plain_admitted[k], 0);
+    }
+    int64_t start = lfp_now();
+    lfps_run(nthreads, plain_worker, NULL);
+    int64_t span = lfp_now() - start;
+    for (int k = 0; k < 2; k++) {
+        uint64_t a = atomic_load(&plain_admitted[k]);
+        LFPS_CHECK(a <= (uint64_t)(PLAIN_BURST + span / PLAIN_T),
+                   "plain bucket %d: %llu admitted in %lld ns", k, (unsigned long long)a,
+                   (long long)span);
     }
 }
 
@@ -259,6 +302,7 @@ int main(void)
             logs[i].k[k].t = malloc(CAP * sizeof(int64_t));
     phase(true, nthreads);
     phase(false, nthreads);
+    plain_phase(nthreads);
     for (int i = 0; i < nthreads; i++)
         for (int k = 0; k < KINDS; k++)
             free(logs[i].k[k].t);

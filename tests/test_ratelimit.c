@@ -185,29 +185,132 @@ static void locked_bucket_exact_refill(void **state)
     lfp_locked_bucket_destroy(&l);
 }
 
+/* The reserve/give-back/wait contract, run against lfp_bucket and its twin
+ * lfp_locked_bucket through one table of calls. */
+typedef union any_bucket {
+    lfp_bucket lfp;
+    lfp_locked_bucket locked;
+} any_bucket;
+
+typedef struct bucket_ops {
+    const char *name;
+    int (*init)(any_bucket *b, double rate, uint32_t burst);
+    void (*destroy)(any_bucket *b);
+    int (*take_at)(any_bucket *b, uint32_t n, int64_t now);
+    int (*take)(any_bucket *b, uint32_t n);
+    int (*reserve_at)(any_bucket *b, uint32_t n, int64_t now, int64_t *ready_at);
+    int (*give_back)(any_bucket *b, uint32_t n);
+    int (*wait)(any_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *c);
+    double (*tokens_at)(any_bucket *b, int64_t now);
+} bucket_ops;
+
+static int l_init(any_bucket *b, double r, uint32_t burst) { return lfp_bucket_init(&b->lfp, r, burst); }
+static void l_destroy(any_bucket *b) { lfp_bucket_destroy(&b->lfp); }
+static int l_take_at(any_bucket *b, uint32_t n, int64_t t) { return lfp_bucket_take_at(&b->lfp, n, t); }
+static int l_take(any_bucket *b, uint32_t n) { return lfp_bucket_take(&b->lfp, n); }
+static int l_reserve_at(any_bucket *b, uint32_t n, int64_t t, int64_t *r)
+{
+    return lfp_bucket_reserve_at(b ? &b->lfp : NULL, n, t, r);
+}
+static int l_give_back(any_bucket *b, uint32_t n) { return lfp_bucket_give_back(&b->lfp, n); }
+static int l_wait(any_bucket *b, uint32_t n, int64_t d, lfp_cancel *c)
+{
+    return lfp_bucket_wait(&b->lfp, n, d, c);
+}
+static double l_tokens_at(any_bucket *b, int64_t t) { return lfp_bucket_tokens_at(&b->lfp, t); }
+
+static int m_init(any_bucket *b, double r, uint32_t burst)
+{
+    return lfp_locked_bucket_init(&b->locked, r, burst);
+}
+static void m_destroy(any_bucket *b) { lfp_locked_bucket_destroy(&b->locked); }
+static int m_take_at(any_bucket *b, uint32_t n, int64_t t)
+{
+    return lfp_locked_bucket_take_at(&b->locked, n, t);
+}
+static int m_take(any_bucket *b, uint32_t n) { return lfp_locked_bucket_take(&b->locked, n); }
+static int m_reserve_at(any_bucket *b, uint32_t n, int64_t t, int64_t *r)
+{
+    return lfp_locked_bucket_reserve_at(b ? &b->locked : NULL, n, t, r);
+}
+static int m_give_back(any_bucket *b, uint32_t n) { return lfp_locked_bucket_give_back(&b->locked, n); }
+static int m_wait(any_bucket *b, uint32_t n, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_bucket_wait(&b->locked, n, d, c);
+}
+static double m_tokens_at(any_bucket *b, int64_t t) { return lfp_locked_bucket_tokens_at(&b->locked, t); }
+
+static const bucket_ops both_buckets[] = {
+    { "lfp_bucket", l_init, l_destroy, l_take_at, l_take, l_reserve_at, l_give_back, l_wait,
+      l_tokens_at },
+    { "lfp_locked_bucket", m_init, m_destroy, m_take_at, m_take, m_reserve_at, m_give_back,
+      m_wait, m_tokens_at },
+};
+
+#define FOR_BOTH_BUCKETS(ops) \
+    for (const bucket_ops *ops = both_buckets; ops < both_buckets + 2; ops++)
+
 static void bucket_reserve_and_give_back(void **state)
 {
     (void)state;
-    lfp_bucket b;
-    assert_int_equal(lfp_bucket_init(&b, 10, 1), 0);   /* T = 100 ms */
-    int64_t ready;
-    assert_int_equal(lfp_bucket_reserve_at(&b, 1, 0, &ready), 0);
-    assert_true(ready == 0);
-    assert_int_equal(lfp_bucket_reserve_at(&b, 1, 0, &ready), 0);
-    assert_true(ready == 100 * MS);
-    assert_int_equal(lfp_bucket_reserve_at(&b, 1, 50 * MS, &ready), 0);
-    assert_true(ready == 200 * MS);
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);
-    assert_int_equal(lfp_bucket_reserve_at(&b, 1, 50 * MS, &ready), 0);
-    assert_true(ready == 200 * MS);            /* the slot given back was reused */
-    assert_true(fabs(lfp_bucket_tokens_at(&b, 50 * MS) - (-1.5)) < 1e-9);
-    /* Giving back after the tokens refilled anyway adds nothing. */
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);
-    assert_int_equal(lfp_bucket_give_back(&b, 1), 0);
-    assert_true(lfp_bucket_tokens_at(&b, 10 * SEC) == 1);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, 10 * SEC), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, 10 * SEC), EAGAIN);
+    FOR_BOTH_BUCKETS(o) {
+        any_bucket b;
+        assert_int_equal(o->init(&b, 10, 1), 0);   /* T = 100 ms */
+        int64_t ready;
+        assert_int_equal(o->reserve_at(&b, 1, 0, &ready), 0);
+        assert_true(ready == 0);
+        assert_int_equal(o->reserve_at(&b, 1, 0, &ready), 0);
+        assert_true(ready == 100 * MS);
+        assert_int_equal(o->reserve_at(&b, 1, 50 * MS, &ready), 0);
+        assert_true(ready == 200 * MS);
+        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_int_equal(o->reserve_at(&b, 1, 50 * MS, &ready), 0);
+        assert_true(ready == 200 * MS);            /* the slot given back was reused */
+        assert_true(fabs(o->tokens_at(&b, 50 * MS) - (-1.5)) < 1e-9);
+        /* a take while reservations queue is refused until the debt is paid */
+        assert_int_equal(o->take_at(&b, 1, 250 * MS), EAGAIN);
+        assert_int_equal(o->reserve_at(&b, 1, 250 * MS, &ready), 0);
+        assert_true(ready == 300 * MS);
+        /* Giving back after the tokens refilled anyway adds nothing. */
+        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_true(o->tokens_at(&b, 10 * SEC) == 1);
+        assert_int_equal(o->take_at(&b, 1, 10 * SEC), 0);
+        assert_int_equal(o->take_at(&b, 1, 10 * SEC), EAGAIN);
+        /* time going back: the ready time is never before the debt is paid */
+        assert_int_equal(o->reserve_at(&b, 1, 9 * SEC, &ready), 0);
+        assert_true(ready == 10 * SEC + 100 * MS);
+        /* bad input, nothing consumed */
+        assert_int_equal(o->reserve_at(&b, 0, 11 * SEC, &ready), EINVAL);
+        assert_int_equal(o->reserve_at(&b, 2, 11 * SEC, &ready), EINVAL);
+        assert_int_equal(o->reserve_at(&b, 1, 11 * SEC, NULL), EINVAL);
+        assert_int_equal(o->reserve_at(NULL, 1, 11 * SEC, &ready), EINVAL);
+        assert_int_equal(o->give_back(&b, 0), EINVAL);
+        assert_int_equal(o->wait(&b, 0, LFP_FOREVER, NULL), EINVAL);
+        assert_int_equal(o->wait(&b, 2, LFP_FOREVER, NULL), EINVAL);
+        assert_true(o->tokens_at(&b, 11 * SEC) == 1);
+        o->destroy(&b);
+    }
+}
+
+/* Reserving past the int64 time line saturates (no overflow, no UB). */
+static void bucket_reserve_saturates(void **state)
+{
+    (void)state;
+    FOR_BOTH_BUCKETS(o) {
+        any_bucket b;
+        assert_int_equal(o->init(&b, LFP_BUCKET_MIN_RATE, UINT32_MAX), 0);
+        int64_t ready;
+        assert_int_equal(o->reserve_at(&b, UINT32_MAX, 0, &ready), 0);
+        assert_true(ready == 0);
+        assert_int_equal(o->reserve_at(&b, UINT32_MAX, 0, &ready), 0);
+        assert_true(ready >= 0);   /* saturated: defined, approximate */
+        assert_int_equal(o->reserve_at(&b, UINT32_MAX, INT64_MAX - 1, &ready), 0);
+        assert_true(ready >= INT64_MAX - 1);
+        o->destroy(&b);
+    }
 }
 
 static void bucket_set_rate_and_burst(void **state)
@@ -226,45 +329,69 @@ static void bucket_set_rate_and_burst(void **state)
     assert_int_equal(lfp_bucket_take_at(&b, 4, 4 * SEC), 0);
     assert_int_equal(lfp_bucket_take_at(&b, 1, 4 * SEC + MS), 0);
     assert_true(lfp_bucket_rate(&b) == 1000);
+    /* The twin keeps the debt the same way. */
+    lfp_locked_bucket l;
+    assert_int_equal(lfp_locked_bucket_init(&l, 1, 1), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&l, 1, 0), 0);
+    assert_int_equal(lfp_locked_bucket_set_burst(&l, 4), 0);
+    assert_int_equal(lfp_locked_bucket_burst(&l), 4);
+    assert_true(lfp_locked_bucket_tokens_at(&l, 0) == 3);
+    assert_int_equal(lfp_locked_bucket_set_burst(&l, 0), EINVAL);
+    assert_int_equal(lfp_locked_bucket_set_rate(&l, 1000), 0);
+    assert_true(lfp_locked_bucket_rate(&l) == 1000);
+    lfp_locked_bucket_destroy(&l);
 }
 
 static void bucket_wait_returns_at_ready_time(void **state)
 {
     (void)state;
-    lfp_bucket b;
-    assert_int_equal(lfp_bucket_init(&b, 1000, 1), 0);   /* 1 ms apart */
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(lfp_bucket_wait(&b, 1, lfp_after(10 * SEC), NULL), 0);
-    /* queue form: each wait left at its ready time, so the bucket is never
-     * in debt beyond the one token just taken */
-    assert_true(lfp_bucket_tokens_at(&b, lfp_now()) > -1);
+    FOR_BOTH_BUCKETS(o) {
+        any_bucket b;
+        assert_int_equal(o->init(&b, 1000, 1), 0);   /* 1 ms apart */
+        int64_t start = lfp_now();
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(o->wait(&b, 1, lfp_after(10 * SEC), NULL), 0);
+        /* the fifth token was ready 4 ms after the first: no wait returned
+         * early (a lower bound on elapsed time only, never an upper one) */
+        assert_true(lfp_now() - start >= 4 * MS);
+        /* queue form: each wait left at its ready time, so the bucket is
+         * never in debt beyond the one token just taken */
+        assert_true(o->tokens_at(&b, lfp_now()) > -1);
+        o->destroy(&b);
+    }
 }
 
 static void bucket_wait_deadline_consumes_nothing(void **state)
 {
     (void)state;
-    lfp_bucket b;
-    assert_int_equal(lfp_bucket_init(&b, 1.0 / 3600, 1), 0);
-    assert_int_equal(lfp_bucket_take(&b, 1), 0);
-    int64_t now = lfp_now();
-    double before = lfp_bucket_tokens_at(&b, now);
-    assert_int_equal(lfp_bucket_wait(&b, 1, lfp_after(10 * MS), NULL), ETIMEDOUT);
-    assert_true(lfp_bucket_tokens_at(&b, now) == before);
-    /* a fired token with nothing available: ECANCELED, nothing consumed */
-    lfp_cancel c;
-    lfp_cancel_init(&c, NULL);
-    lfp_cancel_fire(&c, 7);
-    assert_int_equal(lfp_bucket_wait(&b, 1, LFP_FOREVER, &c), ECANCELED);
-    assert_true(lfp_bucket_tokens_at(&b, now) == before);
-    /* available at once: taken even with a past deadline and fired token */
-    lfp_bucket f;
-    assert_int_equal(lfp_bucket_init(&f, 1, 1), 0);
-    assert_int_equal(lfp_bucket_wait(&f, 1, 0, &c), 0);
-    lfp_cancel_destroy(&c);
+    FOR_BOTH_BUCKETS(o) {
+        any_bucket b;
+        assert_int_equal(o->init(&b, 1.0 / 3600, 1), 0);
+        assert_int_equal(o->take(&b, 1), 0);
+        /* (tokens read at later times: the twin's refill never goes back) */
+        double before = o->tokens_at(&b, lfp_now());
+        assert_int_equal(o->wait(&b, 1, lfp_after(10 * MS), NULL), ETIMEDOUT);
+        assert_true(o->tokens_at(&b, lfp_now()) >= before);
+        /* a fired token with nothing available: ECANCELED, nothing consumed */
+        lfp_cancel c;
+        lfp_cancel_init(&c, NULL);
+        lfp_cancel_fire(&c, 7);
+        assert_int_equal(o->wait(&b, 1, LFP_FOREVER, &c), ECANCELED);
+        assert_true(o->tokens_at(&b, lfp_now()) >= before);
+        o->destroy(&b);
+        /* available at once: taken even with a past deadline and fired token */
+        any_bucket f;
+        assert_int_equal(o->init(&f, 1, 1), 0);
+        assert_int_equal(o->wait(&f, 1, 0, &c), 0);
+        assert_int_equal(o->take_at(&f, 1, lfp_now()), EAGAIN);
+        o->destroy(&f);
+        lfp_cancel_destroy(&c);
+    }
 }
 
 struct canceller {
-    lfp_bucket *b;
+    const bucket_ops *o;
+    any_bucket *b;
     lfp_cancel *c;
 };
 
@@ -273,7 +400,7 @@ struct canceller {
 static void *cancel_when_reserved(void *arg)
 {
     struct canceller *k = arg;
-    while (lfp_bucket_tokens_at(k->b, lfp_now()) > -0.5)
+    while (k->o->tokens_at(k->b, lfp_now()) > -0.5)
         sched_yield();
     lfp_cancel_fire(k->c, 1);
     return NULL;
@@ -282,19 +409,22 @@ static void *cancel_when_reserved(void *arg)
 static void bucket_wait_cancel_gives_back(void **state)
 {
     (void)state;
-    lfp_bucket b;
-    lfp_cancel c;
-    assert_int_equal(lfp_bucket_init(&b, 1.0 / 3600, 1), 0);
-    assert_int_equal(lfp_bucket_take(&b, 1), 0);
-    lfp_cancel_init(&c, NULL);
-    struct canceller k = { &b, &c };
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, cancel_when_reserved, &k), 0);
-    assert_int_equal(lfp_bucket_wait(&b, 1, LFP_FOREVER, &c), ECANCELED);
-    pthread_join(th, NULL);
-    /* given back: one token's debt left, not two */
-    assert_true(lfp_bucket_tokens_at(&b, lfp_now()) > -0.01);
-    lfp_cancel_destroy(&c);
+    FOR_BOTH_BUCKETS(o) {
+        any_bucket b;
+        lfp_cancel c;
+        assert_int_equal(o->init(&b, 1.0 / 3600, 1), 0);
+        assert_int_equal(o->take(&b, 1), 0);
+        lfp_cancel_init(&c, NULL);
+        struct canceller k = { o, &b, &c };
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, cancel_when_reserved, &k), 0);
+        assert_int_equal(o->wait(&b, 1, LFP_FOREVER, &c), ECANCELED);
+        pthread_join(th, NULL);
+        /* given back: one token's debt left, not two */
+        assert_true(o->tokens_at(&b, lfp_now()) > -0.01);
+        lfp_cancel_destroy(&c);
+        o->destroy(&b);
+    }
 }
 
 /* ------------------------------------------------------------ windows */
@@ -751,6 +881,7 @@ int main(void)
         cmocka_unit_test(bucket_exact_over_hours),
         cmocka_unit_test(locked_bucket_exact_refill),
         cmocka_unit_test(bucket_reserve_and_give_back),
+        cmocka_unit_test(bucket_reserve_saturates),
         cmocka_unit_test(bucket_set_rate_and_burst),
         cmocka_unit_test(bucket_wait_returns_at_ready_time),
         cmocka_unit_test(bucket_wait_deadline_consumes_nothing),

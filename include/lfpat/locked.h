@@ -130,7 +130,8 @@ LFP_API int64_t lfp_locked_wsem_available(lfp_locked_wsem *s);
  * <= 0, burst 0; take: n == 0 or n > burst). Starts full. */
 typedef struct lfp_locked_bucket {
     pthread_mutex_t lock;
-    double tokens, rate;   /* rate in tokens per ns */
+    double tokens, rate;   /* rate in tokens per ns (the refill) */
+    double rate_per_s;     /* as given (ready times: debt * 1e9 / rate_per_s) */
     int64_t last;          /* time of the last refill; INT64_MIN before any */
     uint32_t burst;
 } lfp_locked_bucket;
@@ -141,6 +142,21 @@ LFP_API int    lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64
 LFP_API int    lfp_locked_bucket_take(lfp_locked_bucket *b, uint32_t n);
 LFP_API double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now);
 LFP_API int    lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s);
+/* set_burst keeps the debt (burst - tokens), so the time at which the bucket
+ * is full again is unchanged, as lfp_bucket_set_burst keeps TAT. */
+LFP_API int    lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst);
+LFP_API double lfp_locked_bucket_rate(lfp_locked_bucket *b);
+LFP_API uint32_t lfp_locked_bucket_burst(lfp_locked_bucket *b);
+/* reserve_at, give_back, wait and wait_at as lfp_bucket's (same contract and
+ * codes): the tokens go negative while reservations queue, and the ready
+ * time is when the refill brings them back to 0 (rounded up to a ns). */
+LFP_API int    lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
+                                            int64_t *ready_at);
+LFP_API int    lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n);
+LFP_API int    lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t deadline,
+                                      lfp_cancel *cancel);
+LFP_API int    lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
+                                         int64_t deadline, lfp_cancel *cancel);
 
 /* lfp_locked_slog: the exact sliding log under a mutex (ring of the last
  * `limit` admission times; admit n iff the n oldest are at or before

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "ratelimit_internal.h"
+
 static bool rate_ok(double r)
 {
     return r > 0 && r <= 1e300;   /* NaN and infinity fail */
@@ -13,6 +15,7 @@ int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t bur
         return EINVAL;
     b->tokens = burst;
     b->rate = rate_per_s / 1e9;
+    b->rate_per_s = rate_per_s;
     b->last = INT64_MIN;
     b->burst = burst;
     return pthread_mutex_init(&b->lock, NULL);
@@ -55,6 +58,81 @@ int lfp_locked_bucket_take(lfp_locked_bucket *b, uint32_t n)
     return lfp_locked_bucket_take_at(b, n, lfp_now());
 }
 
+/* A positive duration in ns rounded up (so no caller acts early),
+ * saturating at INT64_MAX. */
+static int64_t ns_ceil(double ns)
+{
+    if (!(ns < 9e18))
+        return INT64_MAX;
+    int64_t r = (int64_t)ns;
+    return r + ((double)r < ns);
+}
+
+/* Consume n tokens at `now` unless they would be ready only after `latest`
+ * (EAGAIN, nothing consumed). The tokens may go negative: a debt that the
+ * refill pays back, after which the caller may act. The debt is counted
+ * from the last refill (never earlier: time going back mints nothing). */
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
+{
+    lfp_locked_bucket *b = bucket;
+    if (n == 0 || !ready_at)
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    int rc = EINVAL;
+    if (n <= b->burst) {
+        refill(b, now);
+        double debt = n - b->tokens;
+        int64_t ready = debt <= 0 ? now : lfp_time_add(b->last, ns_ceil(debt * 1e9 / b->rate_per_s));
+        rc = ready <= latest ? 0 : EAGAIN;
+        if (rc == 0) {
+            b->tokens -= n;
+            *ready_at = ready > now ? ready : now;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
+                                 int64_t *ready_at)
+{
+    if (!b)
+        return EINVAL;
+    return reserve(b, n, now, LFP_FOREVER, ready_at);
+}
+
+int lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n)
+{
+    if (!b || n == 0)
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    b->tokens += n;
+    if (b->tokens > b->burst)
+        b->tokens = b->burst;   /* never more than a full bucket */
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+/* lfp_locked_bucket_give_back's shape for lfp_rl_wait_. */
+static int give_back(void *b, uint32_t n)
+{
+    return lfp_locked_bucket_give_back(b, n);
+}
+
+int lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now, int64_t deadline,
+                              lfp_cancel *cancel)
+{
+    if (!b)
+        return EINVAL;
+    return lfp_rl_wait_(b, reserve, give_back, n, now, deadline, cancel);
+}
+
+int lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t deadline,
+                           lfp_cancel *cancel)
+{
+    return lfp_locked_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+}
+
 double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
 {
     pthread_mutex_lock(&b->lock);
@@ -70,8 +148,36 @@ int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     b->rate = rate_per_s / 1e9;
+    b->rate_per_s = rate_per_s;
     pthread_mutex_unlock(&b->lock);
     return 0;
+}
+
+int lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst)
+{
+    if (!b || burst == 0)
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    b->tokens += (double)burst - b->burst;   /* keep the debt, as lfp_bucket keeps TAT */
+    b->burst = burst;
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+double lfp_locked_bucket_rate(lfp_locked_bucket *b)
+{
+    pthread_mutex_lock(&b->lock);
+    double r = b->rate_per_s;
+    pthread_mutex_unlock(&b->lock);
+    return r;
+}
+
+uint32_t lfp_locked_bucket_burst(lfp_locked_bucket *b)
+{
+    pthread_mutex_lock(&b->lock);
+    uint32_t burst = b->burst;
+    pthread_mutex_unlock(&b->lock);
+    return burst;
 }
 
 int lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns)
