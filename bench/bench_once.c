@@ -19,11 +19,12 @@ static pthread_once_t ponce = PTHREAD_ONCE_INIT;
     static void fname(lfpb_state *st, void *arg)                         \
     {                                                                    \
         (void)arg;                                                       \
-        int acc = 0;                                                     \
+        int acc = 0; /* in a register: only its final copy escapes */  \
         while (lfpb_keep_running_batch(st, BATCH))                       \
             for (int i = 0; i < BATCH; i++)                              \
                 acc += (expr);                                           \
-        lfpb_do_not_optimize(&acc);                                      \
+        int sink = acc;                                                  \
+        lfpb_do_not_optimize(&sink);                                     \
         lfpb_set_items(st, lfpb_iterations(st));                         \
     }
 

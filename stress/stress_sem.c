@@ -16,69 +16,8 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "../tests/sem_impls.h"
 #include "harness.h"
-#include "lfpat.h"
-
-/* ------------------------------------------------------------ impl tables */
-
-struct sem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, unsigned);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *);
-    int (*acquire)(void *, int64_t, lfp_cancel *);
-    int (*release)(void *);
-    void (*stats)(void *, struct lfp_sem_stats *);
-};
-
-static int s_init(void *s, unsigned c) { return lfp_sem_init(s, c); }
-static void s_destroy(void *s) { lfp_sem_destroy(s); }
-static int s_try(void *s) { return lfp_sem_try_acquire(s); }
-static int s_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_sem_acquire(s, d, c); }
-static int s_rel(void *s) { return lfp_sem_release(s); }
-static void s_stats(void *s, struct lfp_sem_stats *st) { lfp_sem_stats(s, st); }
-static int ls_init(void *s, unsigned c) { return lfp_locked_sem_init(s, c); }
-static void ls_destroy(void *s) { lfp_locked_sem_destroy(s); }
-static int ls_try(void *s) { return lfp_locked_sem_try_acquire(s); }
-static int ls_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_locked_sem_acquire(s, d, c); }
-static int ls_rel(void *s) { return lfp_locked_sem_release(s); }
-static void ls_stats(void *s, struct lfp_sem_stats *st) { lfp_locked_sem_stats(s, st); }
-
-static const struct sem_impl sem_impls[] = {
-    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_stats },
-    { "lfp_locked_sem", sizeof(lfp_locked_sem), ls_init, ls_destroy, ls_try, ls_acq, ls_rel,
-      ls_stats },
-};
-
-struct wsem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, int64_t);
-    void (*destroy)(void *);
-    int (*acquire)(void *, int64_t, int64_t, lfp_cancel *);
-    int (*release)(void *, int64_t);
-    int64_t (*available)(void *);
-};
-
-static int w_init(void *s, int64_t c) { return lfp_wsem_init(s, c); }
-static void w_destroy(void *s) { lfp_wsem_destroy(s); }
-static int w_acq(void *s, int64_t n, int64_t d, lfp_cancel *c) { return lfp_wsem_acquire(s, n, d, c); }
-static int w_rel(void *s, int64_t n) { return lfp_wsem_release(s, n); }
-static int64_t w_avail(void *s) { return lfp_wsem_available(s); }
-static int lw_init(void *s, int64_t c) { return lfp_locked_wsem_init(s, c); }
-static void lw_destroy(void *s) { lfp_locked_wsem_destroy(s); }
-static int lw_acq(void *s, int64_t n, int64_t d, lfp_cancel *c)
-{
-    return lfp_locked_wsem_acquire(s, n, d, c);
-}
-static int lw_rel(void *s, int64_t n) { return lfp_locked_wsem_release(s, n); }
-static int64_t lw_avail(void *s) { return lfp_locked_wsem_available(s); }
-
-static const struct wsem_impl wsem_impls[] = {
-    { "lfp_wsem", sizeof(lfp_wsem), w_init, w_destroy, w_acq, w_rel, w_avail },
-    { "lfp_locked_wsem", sizeof(lfp_locked_wsem), lw_init, lw_destroy, lw_acq, lw_rel, lw_avail },
-};
 
 /* ------------------------------------------------------------ cancellable
  * A token a worker uses for one acquire and a canceller thread may fire
@@ -383,9 +322,9 @@ int main(void)
 {
     lfps_init("stress_sem");
     int threads = lfps_threads(6);   /* oversubscribed on 2 cores */
-    for (size_t i = 0; i < sizeof sem_impls / sizeof sem_impls[0]; i++)
+    for (size_t i = 0; i < NIMPL(sem_impls); i++)
         sem_phase(&sem_impls[i], threads);
-    for (size_t i = 0; i < sizeof wsem_impls / sizeof wsem_impls[0]; i++) {
+    for (size_t i = 0; i < NIMPL(wsem_impls); i++) {
         wsem_churn_phase(&wsem_impls[i], threads);
         race_phase(&wsem_impls[i], threads / 2 > 1 ? threads / 2 : 2);
     }

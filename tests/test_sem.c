@@ -1,6 +1,7 @@
 /* Unit tests: lfpat/sem.h (lfp_sem, lfp_wsem) and the twins lfp_locked_sem,
- * lfp_locked_wsem. Contract tests run over a table of implementations; a few
- * tests check lfp_sem's own layout (stats derivation, waiter count). */
+ * lfp_locked_wsem. Contract tests run over the implementation tables in
+ * sem_impls.h (shared with stress/stress_sem.c); a few tests check lfp_sem's
+ * own layout (stats derivation, waiter count). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,45 +11,9 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "lfpat.h"
-#include "wsem_queue.h"
+#include "sem_impls.h"
 
-/* ------------------------------------------------------------ counting: table */
-
-struct sem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, unsigned);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *);
-    int (*acquire)(void *, int64_t, lfp_cancel *);
-    int (*release)(void *);
-    unsigned (*available)(void *);
-    void (*stats)(void *, struct lfp_sem_stats *);
-};
-
-static int s_init(void *s, unsigned c) { return lfp_sem_init(s, c); }
-static void s_destroy(void *s) { lfp_sem_destroy(s); }
-static int s_try(void *s) { return lfp_sem_try_acquire(s); }
-static int s_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_sem_acquire(s, d, c); }
-static int s_rel(void *s) { return lfp_sem_release(s); }
-static unsigned s_avail(void *s) { return lfp_sem_available(s); }
-static void s_stats(void *s, struct lfp_sem_stats *st) { lfp_sem_stats(s, st); }
-
-static int l_init(void *s, unsigned c) { return lfp_locked_sem_init(s, c); }
-static void l_destroy(void *s) { lfp_locked_sem_destroy(s); }
-static int l_try(void *s) { return lfp_locked_sem_try_acquire(s); }
-static int l_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_locked_sem_acquire(s, d, c); }
-static int l_rel(void *s) { return lfp_locked_sem_release(s); }
-static unsigned l_avail(void *s) { return lfp_locked_sem_available(s); }
-static void l_stats(void *s, struct lfp_sem_stats *st) { lfp_locked_sem_stats(s, st); }
-
-static const struct sem_impl sem_impls[] = {
-    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_avail, s_stats },
-    { "lfp_locked_sem", sizeof(lfp_locked_sem), l_init, l_destroy, l_try, l_acq, l_rel,
-      l_avail, l_stats },
-};
-#define NIMPL(t) (sizeof t / sizeof t[0])
+/* ------------------------------------------------------------ counting */
 
 static void *sem_new(const struct sem_impl *im, unsigned cap)
 {
@@ -359,57 +324,7 @@ static void sem_state_word_layout(void **state)
     lfp_sem_destroy(&s);
 }
 
-/* ------------------------------------------------------------ weighted: table */
-
-struct wsem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, int64_t);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *, int64_t);
-    int (*acquire)(void *, int64_t, int64_t, lfp_cancel *);
-    int (*release)(void *, int64_t);
-    int64_t (*available)(void *);
-    size_t (*queued)(void *);   /* test-only: waiters in the FIFO queue */
-};
-
-static size_t count_queue(pthread_mutex_t *lock, struct lfp_wsem_queue *q)
-{
-    size_t n = 0;
-    pthread_mutex_lock(lock);
-    for (struct lfp_wsem_waiter *w = q->head; w; w = w->next)
-        n++;
-    pthread_mutex_unlock(lock);
-    return n;
-}
-
-static int w_init(void *s, int64_t c) { return lfp_wsem_init(s, c); }
-static void w_destroy(void *s) { lfp_wsem_destroy(s); }
-static int w_try(void *s, int64_t n) { return lfp_wsem_try_acquire(s, n); }
-static int w_acq(void *s, int64_t n, int64_t d, lfp_cancel *c) { return lfp_wsem_acquire(s, n, d, c); }
-static int w_rel(void *s, int64_t n) { return lfp_wsem_release(s, n); }
-static int64_t w_avail(void *s) { return lfp_wsem_available(s); }
-static size_t w_queued(void *s) { return count_queue(&((lfp_wsem *)s)->lock, &((lfp_wsem *)s)->queue); }
-
-static int lw_init(void *s, int64_t c) { return lfp_locked_wsem_init(s, c); }
-static void lw_destroy(void *s) { lfp_locked_wsem_destroy(s); }
-static int lw_try(void *s, int64_t n) { return lfp_locked_wsem_try_acquire(s, n); }
-static int lw_acq(void *s, int64_t n, int64_t d, lfp_cancel *c)
-{
-    return lfp_locked_wsem_acquire(s, n, d, c);
-}
-static int lw_rel(void *s, int64_t n) { return lfp_locked_wsem_release(s, n); }
-static int64_t lw_avail(void *s) { return lfp_locked_wsem_available(s); }
-static size_t lw_queued(void *s)
-{
-    return count_queue(&((lfp_locked_wsem *)s)->lock, &((lfp_locked_wsem *)s)->queue);
-}
-
-static const struct wsem_impl wsem_impls[] = {
-    { "lfp_wsem", sizeof(lfp_wsem), w_init, w_destroy, w_try, w_acq, w_rel, w_avail, w_queued },
-    { "lfp_locked_wsem", sizeof(lfp_locked_wsem), lw_init, lw_destroy, lw_try, lw_acq, lw_rel,
-      lw_avail, lw_queued },
-};
+/* ------------------------------------------------------------ weighted */
 
 static void *wsem_new(const struct wsem_impl *im, int64_t cap)
 {
