@@ -3,7 +3,8 @@
  * sem:  oversubscribed threads take permits by try, by blocking acquire with
  *       short deadlines, with cancel tokens fired by a canceller thread, and
  *       forever; the number of holders never exceeds capacity; at the end
- *       all permits are back and the stats add up (acquires == releases,
+ *       all permits are back, nothing is left registered or in flight
+ *       (lfp_sem's signals), and the stats add up (acquires == releases,
  *       timeouts/cancellations == what the callers saw).
  * wsem: small acquirers churn with deadlines while a large one (whole
  *       capacity) acquires repeatedly: held weight never exceeds capacity
@@ -134,6 +135,8 @@ static void sem_phase(const struct sem_impl *im, int threads)
                "%s: permits not conserved: available %llu used %llu waiting %llu", im->name,
                (unsigned long long)st.available, (unsigned long long)st.used,
                (unsigned long long)st.waiting);
+    LFPS_CHECK(im->idle(r.sem), "%s: not settled: a waiter or a wake-up left in flight",
+               im->name);
     LFPS_CHECK(st.acquires == st.releases && st.acquires == atomic_load(&r.acquired),
                "%s: acquires %llu releases %llu, callers saw %llu", im->name,
                (unsigned long long)st.acquires, (unsigned long long)st.releases,

@@ -25,6 +25,9 @@ struct sem_impl {
     int (*release)(void *);
     unsigned (*available)(void *);
     void (*stats)(void *, struct lfp_sem_stats *);
+    /* quiescent and settled: every permit free, nobody registered as a
+     * waiter, no wake-up in flight (lfp_sem: the whole word) */
+    bool (*idle)(void *);
 };
 
 static inline int s_init(void *s, unsigned c) { return lfp_sem_init(s, c); }
@@ -34,6 +37,11 @@ static inline int s_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_sem_acqu
 static inline int s_rel(void *s) { return lfp_sem_release(s); }
 static inline unsigned s_avail(void *s) { return lfp_sem_available(s); }
 static inline void s_stats(void *s, struct lfp_sem_stats *st) { lfp_sem_stats(s, st); }
+static inline bool s_idle(void *s)
+{
+    lfp_sem *x = s;
+    return atomic_load(&x->state) == x->capacity;   /* P == capacity, G == W == 0 */
+}
 
 static inline int l_init(void *s, unsigned c) { return lfp_locked_sem_init(s, c); }
 static inline void l_destroy(void *s) { lfp_locked_sem_destroy(s); }
@@ -45,11 +53,18 @@ static inline int l_acq(void *s, int64_t d, lfp_cancel *c)
 static inline int l_rel(void *s) { return lfp_locked_sem_release(s); }
 static inline unsigned l_avail(void *s) { return lfp_locked_sem_available(s); }
 static inline void l_stats(void *s, struct lfp_sem_stats *st) { lfp_locked_sem_stats(s, st); }
+static inline bool l_idle(void *s)
+{
+    struct lfp_sem_stats st;
+    lfp_locked_sem_stats(s, &st);
+    return st.available == st.capacity && st.waiting == 0;
+}
 
 static const struct sem_impl sem_impls[] = {
-    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_avail, s_stats },
+    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_avail, s_stats,
+      s_idle },
     { "lfp_locked_sem", sizeof(lfp_locked_sem), l_init, l_destroy, l_try, l_acq, l_rel,
-      l_avail, l_stats },
+      l_avail, l_stats, l_idle },
 };
 
 /* ------------------------------------------------------------ weighted */

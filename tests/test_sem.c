@@ -243,6 +243,9 @@ static void sem_releases_complete_exactly_as_many_waiters(void **state)
             assert_int_equal(atomic_load(&b[k].rc), 0);
         }
         assert_int_equal(stats_of(im, s).acquires, 2 * N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        assert_true(im->idle(s));
         sem_free(im, s);
     }
 }
@@ -273,7 +276,39 @@ static void sem_cancel_and_timeout_wake_a_blocked_acquire(void **state)
         assert_int_equal(st.available, 0);
         assert_int_equal(im->release(s), 0);
         assert_int_equal(im->release(s), EOVERFLOW);
+        assert_true(im->idle(s));          /* the leavers took their signals along */
         lfp_cancel_destroy(&tok);
+        sem_free(im, s);
+    }
+}
+
+/* More waiters than lfp_sem's signal field counts (255): the releases that
+ * find it saturated wake nobody, and every woken taker passes one wake-up on
+ * (the chain of sem.h). All complete; nothing is left in flight. */
+static void sem_more_waiters_than_signals(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    for (size_t i = 0; i < NIMPL(sem_impls); i++) {
+        const struct sem_impl *im = &sem_impls[i];
+        void *s = sem_new(im, N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->try_acquire(s), 0);
+        struct blocker *b = calloc(N, sizeof *b);
+        assert_non_null(b);
+        for (int k = 0; k < N; k++)
+            blocker_start(&b[k], im, s, LFP_FOREVER, NULL);
+        wait_waiting(im, s, N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        for (int k = 0; k < N; k++) {
+            pthread_join(b[k].tid, NULL);    /* hangs (test timeout) on a lost wake-up */
+            assert_int_equal(atomic_load(&b[k].rc), 0);
+        }
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        assert_true(im->idle(s));
+        free(b);
         sem_free(im, s);
     }
 }
@@ -322,6 +357,25 @@ static void sem_state_word_layout(void **state)
     assert_int_equal(lfp_sem_try_acquire(&s), 0);
     assert_int_equal(atomic_load(&s.state), 2);
     lfp_sem_destroy(&s);
+}
+
+/* lfp_sem's wake rule: one more signal iff min(P, W) > G, saturating. */
+static void sem_wake_rule(void **state)
+{
+    (void)state;
+    const uint64_t G = LFP_SEM_SIGNAL_, W = LFP_SEM_WAITER_, WMAX = ((uint64_t)1 << 24) - 1;
+    const struct { uint64_t word; bool signals; } cases[] = {
+        { 1, false },                        /* a permit, nobody waits */
+        { 0 + 3 * W, false },                /* waiters, no permit */
+        { 1 + 1 * W, true },                 /* one permit for one waiter */
+        { 1 + 2 * W + 1 * G, false },        /* one woken already on its way */
+        { 2 + 2 * W + 1 * G, true },         /* a second permit: a second wake */
+        { 3 + 2 * W + 2 * G, false },        /* as many woken as waiters */
+        { 300 + 300 * W + 255 * G, false },  /* saturated: takers chain it */
+        { UINT32_MAX + WMAX * W + 254 * G, true },   /* fields at their tops: no carry */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        assert_int_equal(lfp_sem_signal_(cases[k].word), cases[k].word + (cases[k].signals ? G : 0));
 }
 
 /* ------------------------------------------------------------ weighted */
@@ -544,8 +598,10 @@ int main(void)
         cmocka_unit_test(sem_release_wakes_a_blocked_acquire),
         cmocka_unit_test(sem_releases_complete_exactly_as_many_waiters),
         cmocka_unit_test(sem_cancel_and_timeout_wake_a_blocked_acquire),
+        cmocka_unit_test(sem_more_waiters_than_signals),
         cmocka_unit_test(sem_matches_twin),
         cmocka_unit_test(sem_state_word_layout),
+        cmocka_unit_test(sem_wake_rule),
         cmocka_unit_test(wsem_capacity),
         cmocka_unit_test(wsem_bad_input),
         cmocka_unit_test(wsem_try_release_overflow),

@@ -1,8 +1,8 @@
 /* sem_cancel.pml — semaphore grant-vs-cancel race: no leaked permit.
  *
  * Abstracts the direct-handoff (FIFO) design of lfp_wsem_acquire /
- * lfp_wsem_release (and lfp_sem's slow path where it hands permits to
- * queued waiters; sem branch): the waiter queue is guarded by a small lock
+ * lfp_wsem_release (lfp_sem hands no permit to a waiter: its wake protocol
+ * is sem_signal.pml): the waiter queue is guarded by a small lock
  * (one atomic block here), and each queued waiter has a state word:
  *     WAITING -> GRANTED   by release (the permit moves to the waiter)
  *     WAITING -> CANCELLED by the waiter itself on timeout/cancel
