@@ -21,8 +21,12 @@ static pthread_once_t ponce = PTHREAD_ONCE_INIT;
         (void)arg;                                                       \
         int acc = 0; /* in a register: only its final copy escapes */  \
         while (lfpb_keep_running_batch(st, BATCH))                       \
-            for (int i = 0; i < BATCH; i++)                              \
+            for (int i = 0; i < BATCH; i += 4) {                         \
                 acc += (expr);                                           \
+                acc += (expr);                                           \
+                acc += (expr);                                           \
+                acc += (expr);                                           \
+            }                                                            \
         int sink = acc;                                                  \
         lfpb_do_not_optimize(&sink);                                     \
         lfpb_set_items(st, lfpb_iterations(st));                         \

@@ -124,7 +124,7 @@ static void sem_thread(lfps_thread *t)
 
 static void sem_phase(const struct sem_impl *im, int threads)
 {
-    struct sem_run r = { .im = im, .sem = calloc(1, im->size),
+    struct sem_run r = { .im = im, .sem = impl_alloc(im->size),
                          .slots = calloc((size_t)threads, sizeof(struct slot)) };
     atomic_init(&r.workers_left, threads - 1);
     LFPS_CHECK(im->init(r.sem, SEM_CAP) == 0, "%s: init", im->name);
@@ -203,7 +203,7 @@ static void wsem_thread(lfps_thread *t)
 
 static void wsem_churn_phase(const struct wsem_impl *im, int threads)
 {
-    struct wsem_run r = { .im = im, .sem = calloc(1, im->size) };
+    struct wsem_run r = { .im = im, .sem = impl_alloc(im->size) };
     LFPS_CHECK(im->init(r.sem, WCAP) == 0, "%s: init", im->name);
     lfps_run(threads, wsem_thread, &r);
     LFPS_CHECK(atomic_load(&r.large_done) == 1, "%s: large acquirer starved", im->name);
@@ -302,7 +302,7 @@ static void race_phase(const struct wsem_impl *im, int pairs)
     struct race_run r = { .im = im, .pairs = calloc((size_t)pairs, sizeof(struct pair)),
                           .rounds = 5000 };
     for (int k = 0; k < pairs; k++) {
-        r.pairs[k].sem = calloc(1, im->size);
+        r.pairs[k].sem = impl_alloc(im->size);
         LFPS_CHECK(im->init(r.pairs[k].sem, RACE_CAP) == 0, "%s: init", im->name);
     }
     lfps_run(2 * pairs, race_thread, &r);

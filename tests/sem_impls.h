@@ -9,9 +9,22 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lfpat.h"
 #include "wsem_queue.h"
+
+/* Zeroed memory for one implementation object, aligned for its cache-line
+ * aligned members (lfp_sem). NULL on failure; free() it. */
+static inline void *impl_alloc(size_t size)
+{
+    size_t rounded = (size + LFP_CACHELINE - 1) / LFP_CACHELINE * LFP_CACHELINE;
+    void *p = aligned_alloc(LFP_CACHELINE, rounded);
+    if (p)
+        memset(p, 0, rounded);
+    return p;
+}
 
 /* ------------------------------------------------------------ counting */
 

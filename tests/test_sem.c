@@ -17,7 +17,7 @@
 
 static void *sem_new(const struct sem_impl *im, unsigned cap)
 {
-    void *s = calloc(1, im->size);
+    void *s = impl_alloc(im->size);
     assert_non_null(s);
     assert_int_equal(im->init(s, cap), 0);
     return s;
@@ -73,7 +73,7 @@ static void sem_bad_input(void **state)
     (void)state;
     for (size_t i = 0; i < NIMPL(sem_impls); i++) {
         const struct sem_impl *im = &sem_impls[i];
-        void *s = calloc(1, im->size);
+        void *s = impl_alloc(im->size);
         assert_int_equal(im->init(NULL, 1), EINVAL);
         assert_int_equal(im->init(s, 0), EINVAL);
         assert_int_equal(im->try_acquire(NULL), EINVAL);
@@ -382,7 +382,7 @@ static void sem_wake_rule(void **state)
 
 static void *wsem_new(const struct wsem_impl *im, int64_t cap)
 {
-    void *s = calloc(1, im->size);
+    void *s = impl_alloc(im->size);
     assert_non_null(s);
     assert_int_equal(im->init(s, cap), 0);
     return s;
@@ -427,7 +427,7 @@ static void wsem_bad_input(void **state)
     (void)state;
     for (size_t i = 0; i < NIMPL(wsem_impls); i++) {
         const struct wsem_impl *im = &wsem_impls[i];
-        void *s = calloc(1, im->size);
+        void *s = impl_alloc(im->size);
         assert_int_equal(im->init(NULL, 1), EINVAL);
         assert_int_equal(im->init(s, 0), EINVAL);
         assert_int_equal(im->init(s, -5), EINVAL);

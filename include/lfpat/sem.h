@@ -118,12 +118,14 @@ struct lfp_sem_stats {
 #define LFP_SEM_SIGNAL_MAX_ 255u
 
 typedef struct lfp_sem {
-    _Atomic uint64_t state;          /* P | G << 32 | W << 40 (header comment) */
+    /* the fast paths' line: the word and what they read beside it */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* P | G << 32 | W << 40 */
     uint32_t capacity;
     lfp_striped releases;            /* per-thread cells: no shared RMW */
-    lfp_ec ec;                       /* waiters park here */
-    _Atomic uint64_t timeouts;       /* slow path only */
-    _Atomic uint64_t cancellations;  /* slow path only */
+    /* the slow path's line: parking waiters write here, not on `state` */
+    alignas(LFP_CACHELINE) lfp_ec ec;
+    _Atomic uint64_t timeouts;
+    _Atomic uint64_t cancellations;
 } lfp_sem;
 
 static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
