@@ -107,6 +107,8 @@ static bool take_or_register(lfp_sem *s)
 
 int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
 {
+    if (!s)
+        return EINVAL;
     /* Spin unregistered first: while this thread only spins, releases see
      * no waiter and make no wake-up (the cheap handoff between two running
      * threads). Then register and let lfp_ec_await spin, yield and park.

@@ -34,12 +34,15 @@
  * re-applies the rule and passes the wake-up on.
  * No lost wake-up (model checked in stress/models/sem_signal.pml, with its
  * negative controls): (1) invariant: after every CAS, G >= min(P, W) or G is
- * saturated, and G <= W. (2) every signal is consumed: a release that adds
- * G+1 notifies; if the eventcount shows no parked thread, every registered
- * waiter looks at the word again (take or leave) after the signal, and
- * there are W >= G of them; otherwise the notify bumps the epoch and wakes a
- * parked thread, which then takes. So once the releases stop, G drains to 0
- * and by (1) min(P, W) == 0: no waiter stays parked next to a free permit.
+ * saturated, and G <= W. (2) every signal finds a consumer: each CAS that
+ * adds one is followed by a notify. If the eventcount counts no prepared
+ * waiter, every registered waiter looks at the word again after the signal
+ * (its next take, or its leave), and there are W >= G of them. Otherwise the
+ * notify bumps the epoch: prepared waiters that have not parked do not park,
+ * and the futex wakes one that has; a waiter with a signal still owed to it
+ * is never parked (it looks at the word before it parks again), so the woken
+ * one is a new consumer. So once the releases stop, G drains to 0 and by (1)
+ * min(P, W) == 0: no waiter stays parked next to a free permit.
  * The notify needs no fence: the releasing CAS is seq_cst and doubles as the
  * notifier's store-load barrier of the eventcount's SB handshake (the
  * argument is lfp_q_notify_after_sc_'s in qcommon.h).

@@ -9,12 +9,14 @@
  * the eventcount after its CAS. Operations:
  *   try_acquire        P > 0 ? P--                       (anyone: spinners, bargers)
  *   release            P++; signal()
- *   register_or_take   P > 0 ? P-- : W++
+ *   take_or_register   P > 0 ? P-- : W++
  *   take_registered    P > 0 ? (P--, W--, G -= G > 0, signal())
  *                            : (G -= G > 0)              (a try consumes a signal)
  *   leave              W--; G -= G > 0; signal()         (timeout / cancel)
- * A registered waiter loops: prepare (ecw++, key = epoch); take_registered;
- * on failure wait(key): futex "if epoch == key, park"; woken -> ecw--, loop;
+ * A registered waiter may try once before it first prepares (standing for
+ * lfp_ec_await's spin phase), then loops: prepare (ecw++, key = epoch);
+ * take_registered; on failure wait(key): futex "if epoch == key, park";
+ * woken -> ecw--, loop;
  * a waiter that may time out can give up at any moment of its wait, tries
  * once more (success preferred), then leaves. Waiter 0 keeps its permit (so
  * a woken waiter's own release cannot hide a missing wake-up), the others
@@ -150,7 +152,7 @@ proctype waiter(byte id; bool may_leave; bool keep) {
     :: ok -> goto got
     :: else -> skip
     fi;
-    atomic {             /* register_or_take */
+    atomic {             /* take_or_register */
         if
         :: P > 0 -> P--; held++; ok = true
         :: else -> W++; ok = false
@@ -159,6 +161,14 @@ proctype waiter(byte id; bool may_leave; bool keep) {
     if
     :: ok -> goto got
     :: else -> skip
+    fi;
+    if                   /* lfp_ec_await's spin phase: tries before any prepare */
+    :: take_registered(ok);
+       if
+       :: ok -> goto got
+       :: else -> skip
+       fi
+    :: skip
     fi;
 loop:
     ecw++;               /* lfp_ec_prepare */
