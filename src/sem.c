@@ -208,6 +208,8 @@ static bool take_or_mark_queued(lfp_wsem *s, int64_t n)
 
 int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
 {
+    if (!s || n <= 0 || n > s->capacity)
+        return EINVAL;
     pthread_mutex_lock(&s->lock);
     if (take_or_mark_queued(s, n)) {
         pthread_mutex_unlock(&s->lock);
