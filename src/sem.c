@@ -6,8 +6,9 @@
 #include "park.h"
 #include "wsem_queue.h"
 
-/* Pause-only rounds (lfp_spin_pause yields from round 32 on). */
-#define SPIN_UNREGISTERED 32
+/* The unregistered spin before parking: at most this many polls (a CPU
+ * pause and a look at the word each), a few microseconds. */
+#define SPIN_POLLS 256
 
 /* ------------------------------------------------------------ lfp_sem */
 
@@ -60,11 +61,10 @@ static bool cas_and_wake(lfp_sem *s, uint64_t *v, uint64_t next)
     return true;
 }
 
-/* lfp_ec_await's try function for a registered waiter: take a permit and
- * withdraw the waiter in one CAS, or consume a signal and fail. */
-static int take_registered(void *arg)
+/* A registered waiter's try: take a permit and withdraw the waiter in one
+ * CAS, or consume a signal and fail. */
+static int take_registered(lfp_sem *s)
 {
-    lfp_sem *s = arg;
     /* relaxed: only the CAS's first guess. */
     uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
     for (;;) {
@@ -105,23 +105,66 @@ static bool take_or_register(lfp_sem *s)
     return lfp_sem_permits_(v) > 0;
 }
 
+/* Spin for a permit without registering: releases see no waiter and make
+ * no wake-up, the cheap handoff between two running threads. A CAS lost to
+ * another taker ends the spin: others are taking permits as fast as they
+ * come (a contended semaphore), where spinning only trades the permit and
+ * its cache line back and forth between cores; parking leaves the holder
+ * running alone until a release wakes this thread. Pause only, no
+ * sched_yield: a yield may hand the CPU to another process for a whole time
+ * slice, while a parked thread is woken as soon as a permit comes. */
+static bool spin_take(lfp_sem *s)
+{
+    for (unsigned i = 0; i < SPIN_POLLS; i++) {
+        lfp_spin_pause(0);   /* round 0: a CPU pause, never a yield */
+        /* relaxed: only the CAS's first guess. */
+        uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (lfp_sem_permits_(v) > 0)
+            /* acquire: pairs with the release CAS in lfp_sem_release. */
+            return atomic_compare_exchange_strong_explicit(&s->state, &v, v - 1,
+                                                           memory_order_acquire,
+                                                           memory_order_relaxed);
+    }
+    return false;
+}
+
+/* ECANCELED or ETIMEDOUT if a blocking call must give up now, else 0. */
+static int give_up(int64_t deadline, lfp_cancel *cancel)
+{
+    if (lfp_cancel_fired(cancel))
+        return ECANCELED;
+    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
+        return ETIMEDOUT;
+    return 0;
+}
+
+/* A registered waiter: park on the eventcount until a take succeeds, the
+ * deadline passes or cancel fires (a last take then, success preferred).
+ * The eventcount's waiter protocol directly, not lfp_ec_await: its spin
+ * phase would undo spin_take's decision to park, and passing a wake-up on
+ * is leave()'s job here. */
+static int wait_registered(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
+{
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(&s->ec);
+        int rc = take_registered(s);
+        if (rc == 0 || (rc = give_up(deadline, cancel)) != 0) {
+            lfp_ec_abort(&s->ec);
+            return rc;
+        }
+        rc = lfp_ec_wait(&s->ec, key, deadline, cancel);
+        if (rc != 0)
+            return take_registered(s) == 0 ? 0 : rc;
+    }
+}
+
 int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s)
         return EINVAL;
-    /* Spin unregistered first: while this thread only spins, releases see
-     * no waiter and make no wake-up (the cheap handoff between two running
-     * threads). Then register and let lfp_ec_await spin, yield and park.
-     * Its own pass-on of a wake-one is not needed (wake_one false): leave()
-     * re-applies the wake rule. */
-    for (unsigned i = 0; i < SPIN_UNREGISTERED; i++) {
-        lfp_spin_pause(i);
-        if (lfp_sem_try_acquire(s) == 0)
-            return 0;
-    }
-    if (take_or_register(s))
+    if ((give_up(deadline, cancel) == 0 && spin_take(s)) || take_or_register(s))
         return 0;
-    int rc = lfp_ec_await(&s->ec, take_registered, s, deadline, cancel, false);
+    int rc = wait_registered(s, deadline, cancel);
     if (rc != 0) {
         leave(s);
         /* relaxed: statistics order nothing. */

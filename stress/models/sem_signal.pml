@@ -13,12 +13,11 @@
  *   take_registered    P > 0 ? (P--, W--, G -= G > 0, signal())
  *                            : (G -= G > 0)              (a try consumes a signal)
  *   leave              W--; G -= G > 0; signal()         (timeout / cancel)
- * A registered waiter may try once before it first prepares (standing for
- * lfp_ec_await's spin phase), then loops: prepare (ecw++, key = epoch);
- * take_registered; on failure wait(key): futex "if epoch == key, park";
- * woken -> ecw--, loop;
- * a waiter that may time out can give up at any moment of its wait, tries
- * once more (success preferred), then leaves. Waiter 0 keeps its permit (so
+ * A registered waiter loops: prepare (ecw++, key = epoch); take_registered;
+ * on failure wait(key): futex "if epoch == key, park"; woken -> ecw--, loop;
+ * a waiter that may time out can give up after a failed take (it leaves at
+ * once) or while waiting (it tries once more, success preferred, then
+ * leaves). Waiter 0 keeps its permit (so
  * a woken waiter's own release cannot hide a missing wake-up), the others
  * give theirs back; waiter 2 may give up. The eventcount is modelled as in
  * eventcount.pml: notify = if (ecw > 0) { epoch++; unpark one }. Promela's
@@ -162,14 +161,6 @@ proctype waiter(byte id; bool may_leave; bool keep) {
     :: ok -> goto got
     :: else -> skip
     fi;
-    if                   /* lfp_ec_await's spin phase: tries before any prepare */
-    :: take_registered(ok);
-       if
-       :: ok -> goto got
-       :: else -> skip
-       fi
-    :: skip
-    fi;
 loop:
     ecw++;               /* lfp_ec_prepare */
     key = epoch;
@@ -177,6 +168,10 @@ loop:
     if
     :: ok -> ecw--; goto got
     :: else -> skip
+    fi;
+    if                   /* deadline / cancel seen before parking */
+    :: may_leave -> ecw--; goto leave_now
+    :: true -> skip
     fi;
     atomic {             /* futex_wait(epoch, key) */
         if
@@ -194,6 +189,7 @@ gave_up:
     :: ok -> goto got
     :: else -> skip
     fi;
+leave_now:
     added = false;
     atomic {             /* leave: consumes a signal like a try */
         W--;
