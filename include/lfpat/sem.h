@@ -192,7 +192,8 @@ LFP_API void lfp_sem_wake_(lfp_sem *s);
  * already on its way for it, wake one. Returns 0; EOVERFLOW if all
  * `capacity` permits are already free (more releases than acquires; the
  * state is unchanged); EINVAL if s is NULL.
- * Progress: lock-free (one CAS) when nobody waits; one futex wake otherwise.
+ * Progress: lock-free (one CAS); plus one futex wake when it signals a
+ * parked waiter (the wake rule in the header comment).
  * Ordering: release; happens-before the acquire that takes this permit. */
 static inline int lfp_sem_release(lfp_sem *s)
 {
