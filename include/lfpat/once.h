@@ -35,12 +35,18 @@
  * Ordering (the happens-before edge): everything fn did (and the stored
  * result) happens-before every lfp_once_call / lfp_once_call_retry that
  * returns fn's result and every lfp_once_done that returns true. The runner
- * stores DONE with release after fn returns; the fast path loads it with
- * acquire (and waiters re-load it with acquire after waking).
+ * stores DONE or FAILED with release after fn returns (and after storing
+ * `result`); the fast path loads it with acquire (and waiters re-load it
+ * with acquire after waking).
+ * Litmus: stress/litmus/litmus_lib_once.c (this code: done() as an MP
+ * observer, three racing callers, the retry hand-over between attempts; its
+ * relaxed-DONE control is stress/negative/relaxed_publish.c). Model
+ * checked: stress/models/once.pml.
  *
- * Progress: after completion, a call is wait-free (one acquire load and a
- * branch, inline). Before completion, callers block (park) until the runner
- * finishes. fn must not call lfp_once_call* on the same object (it would wait
+ * Progress: after completion, a call is wait-free: after a successful one,
+ * one acquire load and a branch, inline, returning the constant 0; after a
+ * failed one, an out-of-line call that reads `result`. Before completion,
+ * callers block (park) until the runner finishes. fn must not call lfp_once_call* on the same object (it would wait
  * for itself forever, as with pthread_once).
  *
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
