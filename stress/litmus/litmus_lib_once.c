@@ -1,8 +1,8 @@
 /* Litmus: lfp_once's completion publication, with the library's own code
  * (lfp_once_call / lfp_once_call_retry / lfp_once_done, include/lfpat/once.h,
  * src/once.c). The runner runs fn, stores the result (plain) and publishes
- * DONE with a release exchange; the fast path and woken waiters load the
- * state with acquire. It is message passing (MP), and the double-checked
+ * DONE (FAILED for a non-zero result, as init_fn's) with a release exchange;
+ * the fast path and woken waiters load the state with acquire. It is message passing (MP), and the double-checked
  * initialisation shape (litmus_dcl.c) with a futex instead of a mutex:
  *   done MP    call(fn) || if (done()) r = data
  *              fn: data = {1, 2}. Forbidden: done, but data stale.

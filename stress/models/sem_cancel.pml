@@ -3,7 +3,7 @@
  * parked while it fits.
  *
  * Abstracts lfp_wsem_try_acquire / lfp_wsem_release (include/lfpat/sem.h,
- * inline fast paths), lfp_wsem_acquire / lfp_wsem_release_slow_ (src/sem.c)
+ * inline fast paths), lfp_wsem_acquire_slow_ / lfp_wsem_release_slow_ (src/sem.c)
  * and the waiter queue (src/wsem_queue.c), step for step:
  *   word = free | QUEUED (one atomic word; `free` and `queued` here, always
  *   changed together in one atomic step, as one CAS or store in C).
@@ -29,8 +29,8 @@
  * (release/acquire of the word and of `granted`) is not modelled here.
  * lfp_sem (the counting semaphore) has no waiter queue and never hands a
  * permit to a particular waiter, so it has no grant to leak; what it needs —
- * a woken waiter that gives up passes the wake-one on (lfp_ec_await) — is
- * checked by eventcount.pml, whose consumers are such a semaphore.
+ * a waiter that gives up passes a wake-up it may have received on — is
+ * checked by sem_signal.pml.
  *
  * Threads: H takes 1 unit; W0 asks for 2 (the whole capacity), W1 for 1;
  * each of W0/W1 is patient (waits until granted) or impatient (may give up
