@@ -1,6 +1,6 @@
 /* Semaphore benchmarks, lfpat vs its mutex twin vs glibc sem_t:
  *   sem/uncontended   try_acquire + release pairs on one thread (of a
- *                     multi-threaded process, see spawn_once)
+ *                     multi-threaded process, see bench/main.c)
  *   sem/contended     acquire + release on a 1-permit semaphore by 2 and 4
  *                     threads (4 = oversubscribed on 2 cores); one global
  *                     wall clock over a fixed window (own pthread harness)
@@ -26,26 +26,13 @@ static lfp_locked_wsem twsem;
 
 /* ------------------------------------------------------------ uncontended */
 
-/* A semaphore is used by a multi-threaded process. glibc (2.34+) lets
- * pthread_mutex_lock skip its atomic instruction while the process has never
- * had a second thread, so without this the twin's uncontended numbers would
- * depend on whether an earlier benchmark (or the filter) created threads.
- * Run every uncontended case as in a multi-threaded process: create and join
- * one thread first (glibc never goes back to single-threaded mode). */
-static void *nothing(void *arg) { return arg; }
-static void spawn_once(void)
-{
-    pthread_t t;
-    if (pthread_create(&t, NULL, nothing, NULL) == 0)
-        pthread_join(t, NULL);
-}
-static pthread_once_t multi_threaded = PTHREAD_ONCE_INIT;
+/* The process is multi-threaded before any case runs (bench/main.c), so
+ * the twins' mutexes use their locked instructions, as in real use. */
 
 #define PAIR_BENCH(fname, take, give)                                    \
     static void fname(lfpb_state *st, void *arg)                         \
     {                                                                    \
         (void)arg;                                                       \
-        pthread_once(&multi_threaded, spawn_once);                       \
         int bad = 0;                                                     \
         while (lfpb_keep_running_batch(st, BATCH))                       \
             for (int i = 0; i < BATCH; i++) {                            \
