@@ -131,9 +131,9 @@ LFP_API int64_t lfp_locked_wsem_available(lfp_locked_wsem *s);
 typedef struct lfp_locked_bucket {
     pthread_mutex_t lock;
     double tokens, rate;   /* rate in tokens per ns (the refill) */
-    double rate_per_s;     /* as given (ready times: debt * 1e9 / rate_per_s) */
     int64_t last;          /* time of the last refill; INT64_MIN before any */
     uint32_t burst;
+    double rate_per_s;     /* as given (ready times: debt * 1e9 / rate_per_s) */
 } lfp_locked_bucket;
 
 LFP_API int    lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst);
