@@ -11,13 +11,27 @@
  *                         messages delivered (both subscribers together).
  *                         The publisher keeps within half a ring of the
  *                         slower subscriber (a progress word per subscriber,
- *                         the same for both implementations), so the run
- *                         measures lossless delivery, not how much the
- *                         scheduler lets a free-running publisher overwrite;
- *                         delivered_frac reports the share delivered.
+ *                         stored every 64 messages, the same for both
+ *                         implementations), so the run measures lossless
+ *                         delivery, not how much the scheduler lets a
+ *                         free-running publisher overwrite; delivered_frac
+ *                         reports the share delivered. While too far ahead
+ *                         the publisher parks (lfp_ec_await) instead of
+ *                         yield-spinning: 3 threads share 2 cores here, and
+ *                         a spinning publisher takes the core the subscriber
+ *                         it waits for needs. Throughput depends on whether
+ *                         the scheduler puts all three threads on one core
+ *                         (no cache-line traffic) or spreads them; compare
+ *                         implementations only within one run, ideally with
+ *                         --benchmark_enable_random_interleaving=true.
+ *   pool/submit           worker pool of 2 workers, queue of 256: 1 or 2
+ *                         submitter threads each submit rounds of 64 tiny
+ *                         tasks (blocking submit) and wait for all 64
+ *                         results; own pthread harness, one wall clock from
+ *                         the start barrier to the last submitter's end;
+ *                         items = tasks run. Pool start/stop is untimed.
  */
 #include <pthread.h>
-#include <sched.h>
 
 #include "lfpat.h"
 #include "shim/shim.h"
@@ -117,13 +131,17 @@ static int lk_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
 static const bc_impl bc_lfp = { lf_init, lf_destroy, lf_pub, lf_close, lf_sub, lf_recv };
 static const bc_impl bc_locked = { lk_init, lk_destroy, lk_pub, lk_close, lk_sub, lk_recv };
 
+#define BC_STEP 64   /* flow-control granularity (divides BC_CAPACITY / 2) */
+
 struct bc_run {
     const bc_impl *impl;
     union { lfp_broadcast a; lfp_locked_broadcast b; } bc;
     union { lfp_broadcast_sub a; lfp_locked_broadcast_sub b; } sub[2];
     pthread_barrier_t start;
     uint64_t delivered[2];
-    struct { _Alignas(64) _Atomic uint64_t seen; } progress[2];   /* flow control */
+    /* flow control: messages received, stored every BC_STEP */
+    struct { _Alignas(64) _Atomic uint64_t seen; } progress[2];
+    _Alignas(64) lfp_ec room;     /* the publisher parks here while too far ahead */
 };
 
 struct bc_thread {
@@ -131,15 +149,22 @@ struct bc_thread {
     int id;   /* 0 publisher, 1..2 subscribers */
 };
 
-/* True while the publisher, about to publish i, is more than half a ring
- * ahead of a subscriber. */
-static bool bc_ahead(struct bc_run *r, uint64_t i)
+struct bc_room {
+    struct bc_run *run;
+    uint64_t next;   /* the position the publisher is about to publish */
+};
+
+/* EAGAIN while the publisher is more than half a ring ahead of a subscriber. */
+static int bc_room_try(void *arg)
 {
+    struct bc_room *a = arg;
     for (int k = 0; k < 2; k++)
-        /* relaxed: a flow-control hint; orders nothing. */
-        if (i - atomic_load_explicit(&r->progress[k].seen, memory_order_relaxed) > BC_CAPACITY / 2)
-            return true;
-    return false;
+        /* relaxed: ordered by the eventcount's SB fences (lfp_ec_await's
+         * prepare, the subscriber's notify); the value publishes nothing. */
+        if (a->next - atomic_load_explicit(&a->run->progress[k].seen, memory_order_relaxed) >
+            BC_CAPACITY / 2)
+            return EAGAIN;
+    return 0;
 }
 
 static void *bc_body(void *arg)
@@ -149,9 +174,10 @@ static void *bc_body(void *arg)
     pthread_barrier_wait(&r->start);
     if (t->id == 0) {
         for (uintptr_t i = 0; i < BC_MESSAGES; i++) {
-            /* flow control: stay within half a ring of the slower subscriber */
-            while (i % 64 == 0 && bc_ahead(r, i))
-                sched_yield();
+            if (i % BC_STEP == 0) {   /* flow control: park while too far ahead */
+                struct bc_room room = { r, i };
+                lfp_ec_await(&r->room, bc_room_try, &room, LFP_FOREVER, NULL, false);
+            }
             r->impl->publish(&r->bc, (void *)i);
         }
         r->impl->close(&r->bc);
@@ -161,8 +187,12 @@ static void *bc_body(void *arg)
     uint64_t missed, n = 0;
     while (r->impl->recv(&r->sub[t->id - 1], &v, &missed, LFP_FOREVER, NULL) == 0) {
         n++;
-        /* relaxed: flow-control hint for the publisher only. */
-        atomic_store_explicit(&r->progress[t->id - 1].seen, (uintptr_t)v, memory_order_relaxed);
+        if (((uintptr_t)v + 1) % BC_STEP == 0) {
+            /* relaxed: the notify's fence orders it (see bc_room_try). */
+            atomic_store_explicit(&r->progress[t->id - 1].seen, (uintptr_t)v + 1,
+                                  memory_order_relaxed);
+            lfp_ec_notify_one(&r->room);
+        }
     }
     r->delivered[t->id - 1] = n;
     return NULL;
@@ -177,6 +207,7 @@ static void bm_broadcast(lfpb_state *st, void *arg)
         r.impl->init(&r.bc, BC_CAPACITY);
         atomic_store(&r.progress[0].seen, 0);
         atomic_store(&r.progress[1].seen, 0);
+        lfp_ec_init(&r.room);
         for (int i = 0; i < 2; i++)
             r.impl->subscribe(&r.bc, &r.sub[i]);
         pthread_barrier_init(&r.start, NULL, 4);
@@ -199,6 +230,107 @@ static void bm_broadcast(lfpb_state *st, void *arg)
     lfpb_set_counter(st, "delivered_frac",
                      (double)items / (2.0 * BC_MESSAGES * (double)lfpb_iterations(st)));
 }
+
+/* ------------------------------------------------------------ worker pool */
+
+#define POOL_WORKERS 2
+#define POOL_CAPACITY 256
+#define POOL_ROUND 64                 /* tasks in flight per submitter */
+#define POOL_TASKS (1 << 14)          /* per submitter per iteration */
+
+typedef struct pool_impl {
+    int (*init)(void *, unsigned, size_t);
+    void (*destroy)(void *);
+    int (*task_init)(void *, lfp_pool_fn, void *);
+    void (*task_destroy)(void *);
+    int (*submit)(void *, void *, int64_t, lfp_cancel *);
+    int (*task_wait)(void *, void **, int64_t, lfp_cancel *);
+} pool_impl;
+
+static int pl_init(void *p, unsigned n, size_t c) { return lfp_pool_init(p, n, c); }
+static void pl_destroy(void *p) { lfp_pool_destroy(p); }
+static int pl_task_init(void *t, lfp_pool_fn fn, void *a) { return lfp_pool_task_init(t, fn, a); }
+static void pl_task_destroy(void *t) { lfp_pool_task_destroy(t); }
+static int pl_submit(void *p, void *t, int64_t d, lfp_cancel *c) { return lfp_pool_submit(p, t, d, c); }
+static int pl_wait(void *t, void **r, int64_t d, lfp_cancel *c) { return lfp_pool_task_wait(t, r, d, c); }
+static int lpl_init(void *p, unsigned n, size_t c) { return lfp_locked_pool_init(p, n, c); }
+static void lpl_destroy(void *p) { lfp_locked_pool_destroy(p); }
+static int lpl_task_init(void *t, lfp_pool_fn fn, void *a)
+{
+    return lfp_locked_pool_task_init(t, fn, a);
+}
+static void lpl_task_destroy(void *t) { lfp_locked_pool_task_destroy(t); }
+static int lpl_submit(void *p, void *t, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_pool_submit(p, t, d, c);
+}
+static int lpl_wait(void *t, void **r, int64_t d, lfp_cancel *c)
+{
+    return lfp_locked_pool_task_wait(t, r, d, c);
+}
+
+static const pool_impl pool_lfp = { pl_init, pl_destroy, pl_task_init, pl_task_destroy,
+                                    pl_submit, pl_wait };
+static const pool_impl pool_locked = { lpl_init, lpl_destroy, lpl_task_init, lpl_task_destroy,
+                                       lpl_submit, lpl_wait };
+
+struct pool_run {
+    const pool_impl *impl;
+    union { lfp_pool a; lfp_locked_pool b; } pool;
+    pthread_barrier_t start;
+    _Atomic uint64_t bad;             /* results that were not the task's argument */
+};
+
+/* The tiny task: hand its argument back. */
+static void *pool_echo(void *arg) { return arg; }
+
+static void *pool_submitter(void *arg)
+{
+    struct pool_run *r = arg;
+    union { lfp_pool_task a; lfp_locked_pool_task b; } task[POOL_ROUND];
+    uint64_t bad = 0;
+    pthread_barrier_wait(&r->start);
+    for (int done = 0; done < POOL_TASKS; done += POOL_ROUND) {
+        for (uintptr_t i = 0; i < POOL_ROUND; i++) {
+            r->impl->task_init(&task[i], pool_echo, (void *)i);
+            r->impl->submit(&r->pool, &task[i], LFP_FOREVER, NULL);
+        }
+        for (uintptr_t i = 0; i < POOL_ROUND; i++) {
+            void *v = NULL;
+            bad += r->impl->task_wait(&task[i], &v, LFP_FOREVER, NULL) != 0 || v != (void *)i;
+            r->impl->task_destroy(&task[i]);
+        }
+    }
+    atomic_fetch_add(&r->bad, bad);
+    return NULL;
+}
+
+static void bm_pool(lfpb_state *st, void *arg, int submitters)
+{
+    static struct pool_run r;
+    r.impl = arg;
+    atomic_store(&r.bad, 0);
+    while (lfpb_keep_running(st)) {
+        r.impl->init(&r.pool, POOL_WORKERS, POOL_CAPACITY);
+        pthread_barrier_init(&r.start, NULL, (unsigned)submitters + 1);
+        pthread_t th[2];
+        for (int i = 0; i < submitters; i++)
+            pthread_create(&th[i], NULL, pool_submitter, &r);
+        pthread_barrier_wait(&r.start);
+        int64_t t0 = lfp_now();
+        for (int i = 0; i < submitters; i++)
+            pthread_join(th[i], NULL);
+        lfpb_set_iteration_time(st, (double)(lfp_now() - t0) * 1e-9);
+        pthread_barrier_destroy(&r.start);
+        r.impl->destroy(&r.pool);
+    }
+    if (atomic_load(&r.bad) != 0)
+        lfpb_skip_with_error(st, "a task returned the wrong result");
+    lfpb_set_items(st, lfpb_iterations(st) * submitters * POOL_TASKS);
+}
+
+static void bm_pool_1(lfpb_state *st, void *arg) { bm_pool(st, arg, 1); }
+static void bm_pool_2(lfpb_state *st, void *arg) { bm_pool(st, arg, 2); }
 
 LFPB_REGISTER(patterns)
 {
@@ -231,4 +363,12 @@ LFPB_REGISTER(patterns)
                          (void *)&bc_lfp);
     lfpb_register_manual("broadcast/1p2s/lfp_locked_broadcast/threads:3", bm_broadcast,
                          (void *)&bc_locked);
+    lfpb_register_manual("pool/submit/lfp_pool/workers:2/threads:1", bm_pool_1,
+                         (void *)&pool_lfp);
+    lfpb_register_manual("pool/submit/lfp_locked_pool/workers:2/threads:1", bm_pool_1,
+                         (void *)&pool_locked);
+    lfpb_register_manual("pool/submit/lfp_pool/workers:2/threads:2", bm_pool_2,
+                         (void *)&pool_lfp);
+    lfpb_register_manual("pool/submit/lfp_locked_pool/workers:2/threads:2", bm_pool_2,
+                         (void *)&pool_locked);
 }

@@ -1,7 +1,8 @@
 /* Queue benchmarks: throughput at 1P1C, 2P2C, 4P4C (oversubscribed on the
  * 2-core reference machine), 2P1C for the MPSC queues, batch-32 variants, and
  * blocking ping-pong round trips — lfpat vs the mutex twin vs ck_ring (spsc,
- * mpmc) and liburcu wfcqueue, in the same run.
+ * mpmc), DPDK rte_ring (spsc, mpmc; burst calls for the batch cases; used
+ * without the EAL) and liburcu wfcqueue, in the same run.
  *
  * Every case uses its own pthread harness and ONE wall clock (manual time):
  * producers and consumers run for a fixed window, then the queue is closed
@@ -20,6 +21,9 @@
 
 #include <ck_ring.h>
 #include <urcu/wfcqueue.h>
+#ifdef LFPB_HAVE_RTE_RING
+#include <rte_ring.h>
+#endif
 
 #include "lfpat.h"
 #include "shim/shim.h"
@@ -42,6 +46,8 @@ struct impl {
     uint64_t (*produce)(struct bq *, int id);
     uint64_t (*consume)(struct bq *, int id);
     uint64_t (*pingpong)(struct bq *, int side);
+    unsigned rte_flags;                      /* rte_ring_init flags */
+    bool peer_batch;                         /* has batch calls (lfpat: all) */
 };
 
 /* An intrusive node (lfp_mpsc and wfcq) with a "still queued" flag, so a
@@ -64,6 +70,9 @@ struct bq {
     lfp_locked_queue locked[2];
     struct ck_ring ck[2];
     ck_ring_buffer_t *ckbuf[2];
+#ifdef LFPB_HAVE_RTE_RING
+    struct rte_ring *rte[2];
+#endif
     struct cds_wfcq_head wh;
     struct cds_wfcq_tail wt;
     struct node *nodes[MAXT];
@@ -155,41 +164,103 @@ LFP_BODIES(lfp_spsc, spsc)
 LFP_BODIES(lfp_mpmc, mpmc)
 LFP_BODIES(lfp_locked_queue, locked)
 #define LFP_IMPL(T, spsc_only) \
-    { #T, spsc_only, false, T##_init_b, T##_fini_b, T##_stop_b, T##_produce_b, T##_consume_b, T##_pingpong_b }
+    { #T, spsc_only, false, T##_init_b, T##_fini_b, T##_stop_b, T##_produce_b, T##_consume_b, \
+      T##_pingpong_b, 0, true }
 
-/* ---------------------------------------------------- ck_ring */
+/* ---------------------------------------------------- peers: ck_ring, rte_ring */
 
-static void ck_init_b(struct bq *b)
+/* The bounded peers, each in its single-producer/consumer or multi form. */
+enum peer { CK_SPSC, CK_MPMC, RTE_SPSC, RTE_MPMC };
+
+static void peer_init_b(struct bq *b)
 {
     for (int i = 0; i < 2; i++) {
         b->ckbuf[i] = aligned_alloc(64, CAP * sizeof *b->ckbuf[i]);
         ck_ring_init(&b->ck[i], CAP);
+#ifdef LFPB_HAVE_RTE_RING
+        /* rte_ring without the EAL: caller memory and rte_ring_init (as
+         * DPDK's docs allow); capacity CAP - 1 (one slot kept empty). */
+        size_t bytes = ((size_t)rte_ring_get_memsize(CAP) + 63) / 64 * 64;
+        b->rte[i] = aligned_alloc(64, bytes);
+        rte_ring_init(b->rte[i], i ? "lfpb1" : "lfpb0", CAP, b->im->rte_flags);
+#endif
     }
 }
-static void ck_fini_b(struct bq *b)
+static void peer_fini_b(struct bq *b)
 {
-    free(b->ckbuf[0]);
-    free(b->ckbuf[1]);
+    for (int i = 0; i < 2; i++) {
+        free(b->ckbuf[i]);
+#ifdef LFPB_HAVE_RTE_RING
+        free(b->rte[i]);
+#endif
+    }
 }
 static void flag_stop_b(struct bq *b) { atomic_store(&b->stop, 1); }
 
-/* ck's enqueue/dequeue for spsc or mpmc, retried with backoff until stop. */
-static bool ck_put(struct bq *b, int q, bool mp, void *v)
+/* One attempt; p is a constant at every call site, so the switch folds. */
+static inline bool peer_try_put(struct bq *b, int q, enum peer p, void *v)
+{
+    switch (p) {
+    case CK_SPSC: return ck_ring_enqueue_spsc(&b->ck[q], b->ckbuf[q], v);
+    case CK_MPMC: return ck_ring_enqueue_mpmc(&b->ck[q], b->ckbuf[q], v);
+#ifdef LFPB_HAVE_RTE_RING
+    case RTE_SPSC: return rte_ring_sp_enqueue(b->rte[q], v) == 0;
+    case RTE_MPMC: return rte_ring_mp_enqueue(b->rte[q], v) == 0;
+#endif
+    default: return false;
+    }
+}
+static inline bool peer_try_get(struct bq *b, int q, enum peer p, void **v)
+{
+    switch (p) {
+    case CK_SPSC: return ck_ring_dequeue_spsc(&b->ck[q], b->ckbuf[q], v);
+    case CK_MPMC: return ck_ring_dequeue_mpmc(&b->ck[q], b->ckbuf[q], v);
+#ifdef LFPB_HAVE_RTE_RING
+    case RTE_SPSC: return rte_ring_sc_dequeue(b->rte[q], v) == 0;
+    case RTE_MPMC: return rte_ring_mc_dequeue(b->rte[q], v) == 0;
+#endif
+    default: return false;
+    }
+}
+/* Batch calls: only rte_ring has them (burst: as many as fit, up to n). */
+static inline unsigned peer_put_n(struct bq *b, enum peer p, void *const *v, unsigned n)
+{
+#ifdef LFPB_HAVE_RTE_RING
+    if (p == RTE_SPSC)
+        return rte_ring_sp_enqueue_burst(b->rte[0], v, n, NULL);
+    if (p == RTE_MPMC)
+        return rte_ring_mp_enqueue_burst(b->rte[0], v, n, NULL);
+#endif
+    (void)b, (void)p, (void)v, (void)n;
+    return 0;
+}
+static inline unsigned peer_get_n(struct bq *b, enum peer p, void **v, unsigned n)
+{
+#ifdef LFPB_HAVE_RTE_RING
+    if (p == RTE_SPSC)
+        return rte_ring_sc_dequeue_burst(b->rte[0], v, n, NULL);
+    if (p == RTE_MPMC)
+        return rte_ring_mc_dequeue_burst(b->rte[0], v, n, NULL);
+#endif
+    (void)b, (void)p, (void)v, (void)n;
+    return 0;
+}
+
+/* Retried with backoff until stop. */
+static inline bool peer_put(struct bq *b, int q, enum peer p, void *v)
 {
     unsigned r = 0;
-    while (!(mp ? ck_ring_enqueue_mpmc(&b->ck[q], b->ckbuf[q], v)
-                : ck_ring_enqueue_spsc(&b->ck[q], b->ckbuf[q], v)))
+    while (!peer_try_put(b, q, p, v))
         if (stopped(b))
             return false;
         else
             backoff(&r);
     return true;
 }
-static bool ck_get(struct bq *b, int q, bool mp, void **v)
+static inline bool peer_get(struct bq *b, int q, enum peer p, void **v)
 {
     unsigned r = 0;
-    while (!(mp ? ck_ring_dequeue_mpmc(&b->ck[q], b->ckbuf[q], v)
-                : ck_ring_dequeue_spsc(&b->ck[q], b->ckbuf[q], v)))
+    while (!peer_try_get(b, q, p, v))
         if (stopped(b))
             return false;
         else
@@ -197,21 +268,43 @@ static bool ck_get(struct bq *b, int q, bool mp, void **v)
     return true;
 }
 
-#define CK_BODIES(name, mp)                                                          \
+/* The batch cases: bursts of up to BATCH, backoff when none moved. */
+static inline uint64_t peer_batch_loop(struct bq *b, enum peer p, bool put)
+{
+    uint64_t n = 0;
+    void *v[BATCH] = { 0 };
+    unsigned r = 0;
+    for (;;) {
+        unsigned m = put ? peer_put_n(b, p, v, BATCH) : peer_get_n(b, p, v, BATCH);
+        if (m == 0 && stopped(b))
+            return n;
+        n += m;
+        if (m == 0)
+            backoff(&r);
+        else
+            r = 0;
+    }
+}
+
+#define PEER_BODIES(name, p)                                                         \
     static uint64_t name##_produce_b(struct bq *b, int id)                          \
     {                                                                               \
         (void)id;                                                                   \
+        if (b->mode == BATCH)                                                       \
+            return peer_batch_loop(b, p, true);                                     \
         uint64_t n = 0;                                                             \
-        while (ck_put(b, 0, mp, ITEM))                                              \
+        while (peer_put(b, 0, p, ITEM))                                             \
             n++;                                                                    \
         return n;                                                                   \
     }                                                                               \
     static uint64_t name##_consume_b(struct bq *b, int id)                          \
     {                                                                               \
         (void)id;                                                                   \
+        if (b->mode == BATCH)                                                       \
+            return peer_batch_loop(b, p, false);                                    \
         uint64_t n = 0;                                                             \
         void *v;                                                                    \
-        while (ck_get(b, 0, mp, &v))                                                \
+        while (peer_get(b, 0, p, &v))                                               \
             n++;                                                                    \
         return n;                                                                   \
     }                                                                               \
@@ -220,16 +313,23 @@ static bool ck_get(struct bq *b, int q, bool mp, void **v)
         uint64_t n = 0;                                                             \
         void *v = ITEM;                                                             \
         for (;; n++) {                                                              \
-            if (side == 0 && !ck_put(b, 0, mp, v))                                  \
+            if (side == 0 && !peer_put(b, 0, p, v))                                 \
                 return n;                                                           \
-            if (!ck_get(b, side ^ 1, mp, &v))                                       \
+            if (!peer_get(b, side ^ 1, p, &v))                                      \
                 return n;                                                           \
-            if (side == 1 && !ck_put(b, 1, mp, v))                                  \
+            if (side == 1 && !peer_put(b, 1, p, v))                                 \
                 return n;                                                           \
         }                                                                           \
     }
-CK_BODIES(ck_spsc, false)
-CK_BODIES(ck_mpmc, true)
+PEER_BODIES(ck_spsc, CK_SPSC)
+PEER_BODIES(ck_mpmc, CK_MPMC)
+#ifdef LFPB_HAVE_RTE_RING
+PEER_BODIES(rte_spsc, RTE_SPSC)
+PEER_BODIES(rte_mpmc, RTE_MPMC)
+#endif
+#define PEER_IMPL(name, label, spsc_only, flags, batch)                              \
+    { label, spsc_only, false, peer_init_b, peer_fini_b, flag_stop_b, name##_produce_b, \
+      name##_consume_b, name##_pingpong_b, flags, batch }
 
 /* ---------------------------------------------------- intrusive: lfp_mpsc, wfcq */
 
@@ -329,14 +429,16 @@ static const struct impl impls[] = {
     LFP_IMPL(lfp_spsc, true),
     LFP_IMPL(lfp_mpmc, false),
     LFP_IMPL(lfp_locked_queue, false),
-    { "ck_ring_spsc", true, false, ck_init_b, ck_fini_b, flag_stop_b, ck_spsc_produce_b,
-      ck_spsc_consume_b, ck_spsc_pingpong_b },
-    { "ck_ring_mpmc", false, false, ck_init_b, ck_fini_b, flag_stop_b, ck_mpmc_produce_b,
-      ck_mpmc_consume_b, ck_mpmc_pingpong_b },
+    PEER_IMPL(ck_spsc, "ck_ring_spsc", true, 0, false),
+    PEER_IMPL(ck_mpmc, "ck_ring_mpmc", false, 0, false),
+#ifdef LFPB_HAVE_RTE_RING
+    PEER_IMPL(rte_spsc, "rte_ring_spsc", true, RING_F_SP_ENQ | RING_F_SC_DEQ, true),
+    PEER_IMPL(rte_mpmc, "rte_ring_mpmc", false, 0, true),
+#endif
     { "lfp_mpsc", false, true, mpsc_init_b, mpsc_fini_b, mpsc_stop_b, mpsc_produce_b,
-      mpsc_consume_b, NULL },
+      mpsc_consume_b, NULL, 0, false },
     { "urcu_wfcq", false, true, wfcq_init_b, wfcq_fini_b, flag_stop_b, wfcq_produce_b,
-      wfcq_consume_b, NULL },
+      wfcq_consume_b, NULL, 0, false },
 };
 
 /* ---------------------------------------------------- the harness */
@@ -430,8 +532,8 @@ LFPB_REGISTER(queue)
                 continue;
             if (im->mpsc && (!single_c || cases[k].mode != THROUGHPUT))
                 continue;
-            if (cases[k].mode == BATCH && im->name[0] != 'l')
-                continue;   /* the peers have no batch calls */
+            if (cases[k].mode == BATCH && !im->peer_batch)
+                continue;   /* ck_ring and wfcqueue have no batch calls */
             add_case(im, cases[k].name, cases[k].mode, cases[k].p, cases[k].c);
         }
     }

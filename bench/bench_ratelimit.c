@@ -32,7 +32,7 @@
  * (bm_manual); their names end in /threads:4 without /real_time.
  *
  * The process is made multi-threaded before any case runs (see
- * make_process_multithreaded): glibc 2.36 on x86 drops the lock prefix from
+ * bench/main.c): glibc 2.36 on x86 drops the lock prefix from
  * its mutexes while a process has never started a thread, so otherwise the
  * 1-thread mutex numbers would depend on whether an earlier benchmark had
  * started threads, and would not be those of any program that shares a
@@ -237,23 +237,8 @@ static void bm_manual(lfpb_state *st, void *arg)
     report(st, items, refused);
 }
 
-static void *no_op(void *arg)
-{
-    return arg;
-}
-
-/* Start and join one thread: from then on glibc's mutexes use locked
- * instructions, as in every program where threads share a limiter. */
-static void make_process_multithreaded(void)
-{
-    pthread_t th;
-    if (pthread_create(&th, NULL, no_op, NULL) == 0)
-        pthread_join(th, NULL);
-}
-
 LFPB_REGISTER(ratelimit)
 {
-    make_process_multithreaded();
     lfp_bucket_init(&bucket, 1e9, 1000000);
     lfp_locked_bucket_init(&lbucket, 1e9, 1000000);
     lfp_fwindow_init(&fwindow, LFP_FWINDOW_MAX_LIMIT, 1000000);

@@ -1,5 +1,6 @@
 /* Semaphore benchmarks, lfpat vs its mutex twin vs glibc sem_t:
- *   sem/uncontended   try_acquire + release pairs on one thread
+ *   sem/uncontended   try_acquire + release pairs on one thread (of a
+ *                     multi-threaded process, see bench/main.c)
  *   sem/contended     acquire + release on a 1-permit semaphore by 2 and 4
  *                     threads (4 = oversubscribed on 2 cores); one global
  *                     wall clock over a fixed window (own pthread harness)
@@ -24,6 +25,9 @@ static lfp_wsem lwsem;
 static lfp_locked_wsem twsem;
 
 /* ------------------------------------------------------------ uncontended */
+
+/* The process is multi-threaded before any case runs (bench/main.c), so
+ * the twins' mutexes use their locked instructions, as in real use. */
 
 #define PAIR_BENCH(fname, take, give)                                    \
     static void fname(lfpb_state *st, void *arg)                         \

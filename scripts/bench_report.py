@@ -75,6 +75,7 @@ def main():
     ap.add_argument("json")
     ap.add_argument("--md")
     ap.add_argument("--plots")
+    ap.add_argument("--prefix", default="latest", help="plot file names: PREFIX-<family>.png")
     a = ap.parse_args()
     ctx, runs, errors = load(a.json)
 
@@ -123,10 +124,10 @@ def main():
             f.write(text + "\n")
         print(f"\nwrote {a.md}")
     if a.plots:
-        plot(groups, a.plots)
+        plot(groups, a.plots, a.prefix)
 
 
-def plot(groups, outdir):
+def plot(groups, outdir, prefix):
     """One PNG per family: median items/s against threads, a line per case+impl."""
     by_family = defaultdict(lambda: defaultdict(dict))
     for (family, case, threads), impls in groups.items():
@@ -135,9 +136,10 @@ def plot(groups, outdir):
     for family, series in sorted(by_family.items()):
         series = {k: s for k, s in series.items() if len(s) > 1}
         if not series:
+            bars(family, {k: v for k, v in groups.items() if k[0] == family}, outdir, prefix)
             continue
-        dat = os.path.join(outdir, f"latest-{family}.dat")
-        png = os.path.join(outdir, f"latest-{family}.png")
+        dat = os.path.join(outdir, f"{prefix}-{family}.dat")
+        png = os.path.join(outdir, f"{prefix}-{family}.png")
         with open(dat, "w") as f:
             for name, pts in sorted(series.items()):
                 f.write(f'"{name}"\n')
@@ -156,6 +158,41 @@ def plot(groups, outdir):
             print(f"gnuplot failed for {family}: {r.stderr.strip()}", file=sys.stderr)
         else:
             print(f"wrote {png}")
+
+
+COLORS = ["#1f77b4", "#2ca02c", "#17becf", "#d62728", "#ff7f0e", "#9467bd", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#000000", "#aec7e8"]
+
+
+def bars(family, groups, outdir, prefix):
+    """A family whose cases each run at one thread count (queues: 1p1c,
+    2p2c, ...): a clustered bar chart, one cluster per case, one bar per
+    implementation, median items/s on a log scale."""
+    cases = sorted({(case, threads) for (_, case, threads) in groups})
+    impls = sorted({i for v in groups.values() for i in v}, key=lambda i: (role(i), i))
+    dat = os.path.join(outdir, f"{prefix}-{family}.dat")
+    png = os.path.join(outdir, f"{prefix}-{family}.png")
+    with open(dat, "w") as f:
+        f.write("case " + " ".join(f'"{i}"' for i in impls) + "\n")
+        for case, threads in cases:
+            row = groups[(family, case, threads)]
+            vals = [f"{statistics.median(row[i]):.6g}" if i in row else "?" for i in impls]
+            f.write(f'"{case} ({threads}T)" ' + " ".join(vals) + "\n")
+    script = (f'set terminal pngcairo noenhanced size 1200,600 font ",10"\n'
+              f'set output "{png}"\n'
+              f'set title "lfpat {family}: throughput per case (median, one run)"\n'
+              'set ylabel "items/s"\nset logscale y\nset yrange [1000:*]\n'
+              'set style data histogram\nset style histogram clustered gap 1\n'
+              'set style fill solid 0.8 border -1\nset key outside right top\n'
+              'set grid ytics\nset xtics rotate by -25\nset datafile missing "?"\n'
+              + "plot " + ", ".join(f'"{dat}" using {k + 2}{":xtic(1)" if k == 0 else ""} '
+                                    f'title columnheader({k + 2}) lc rgb "{COLORS[k % len(COLORS)]}"'
+                                    for k in range(len(impls))) + "\n")
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        print(f"gnuplot failed for {family}: {r.stderr.strip()}", file=sys.stderr)
+    else:
+        print(f"wrote {png}")
 
 
 if __name__ == "__main__":

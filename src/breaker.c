@@ -1,64 +1,30 @@
 #include "lfpat/breaker.h"
 
-/* ------------------------------------------------------------ failure window
- * Bucket word: gen tag (8 bits) << 56 | time index (32 bits) << 24 | count
- * (24 bits, saturating). See breaker.h. */
-#define TAG_MASK (~(uint64_t)0 << 24)
-#define COUNT_MAX ((uint64_t)0xffffff)
+/* ------------------------------------------------------------ failure window */
 
-static uint64_t bucket_tag(uint32_t gen, uint32_t index)
+/* lfp_rolling tells laps apart modulo 2^24 (lfpat/ratelimit.h). */
+#define ROLLING_LAPS ((uint64_t)1 << 24)
+
+/* The virtual clock of generation gen at now, in buckets (see breaker.h):
+ * now / bucket_ns + gen * window_buckets, modulo ROLLING_LAPS laps. Both
+ * terms are reduced first, so nothing overflows (the result is < 2^31). */
+static int64_t window_clock(const lfp_breaker *b, uint32_t gen, int64_t now)
 {
-    return (uint64_t)(gen & 0xff) << 56 | (uint64_t)index << 24;
+    uint64_t lap = b->cfg.window_buckets, period = ROLLING_LAPS * lap;
+    int64_t idx = lfp_rl_floor_div(now, b->bucket_ns) % (int64_t)period;
+    uint64_t at = (uint64_t)(idx < 0 ? idx + (int64_t)period : idx);
+    return (int64_t)((at + (gen % ROLLING_LAPS) * lap) % period);
 }
 
-static uint32_t bucket_index(const lfp_breaker *b, int64_t now)
+/* Count a failure of CLOSED generation gen at now; the failures in the
+ * window ending there. */
+static int64_t window_fail(lfp_breaker *b, uint32_t gen, int64_t now)
 {
-    return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)b->bucket_ns);
-}
-
-/* Count one failure of generation gen at now. The slot of our time index
- * may hold: nothing or a bucket that has left the window (dead: take it);
- * our bucket (count it); a bucket of a later generation (we are stale: drop
- * the failure and return false — within one window generations are < 128
- * apart, so the int8 difference orders them); an older generation's bucket
- * (restart it for ours); our generation's bucket for a later time index (a
- * racing thread read a later clock: count our failure there). */
-static bool window_add(lfp_breaker *b, uint32_t gen, int64_t now)
-{
-    uint32_t idx = bucket_index(b, now);
-    _Atomic uint64_t *slot = &b->bucket[idx % b->cfg.window_buckets];
-    uint64_t tag = bucket_tag(gen, idx);
-    /* relaxed: a counter; the threshold decision is made on the state word. */
-    uint64_t v = atomic_load_explicit(slot, memory_order_relaxed), nv;
-    do {
-        int8_t gen_ahead = (int8_t)((uint8_t)(v >> 56) - (uint8_t)gen);
-        int32_t behind = (int32_t)(idx - (uint32_t)(v >> 24));
-        bool dead = (v & COUNT_MAX) == 0 || behind >= (int32_t)b->cfg.window_buckets;
-        if (!dead && gen_ahead > 0)
-            return false;
-        if (!dead && ((v & TAG_MASK) == tag || (gen_ahead == 0 && behind < 0)))
-            nv = (v & COUNT_MAX) == COUNT_MAX ? v : v + 1;
-        else
-            nv = tag | 1;
-        /* relaxed: as above. */
-    } while (!atomic_compare_exchange_weak_explicit(slot, &v, nv, memory_order_relaxed,
-                                                    memory_order_relaxed));
-    return true;
-}
-
-/* Failures of generation gen in the window ending at now. */
-static uint64_t window_sum(lfp_breaker *b, uint32_t gen, int64_t now)
-{
-    uint32_t idx = bucket_index(b, now);
-    uint64_t sum = 0;
-    for (unsigned i = 0; i < b->cfg.window_buckets; i++) {
-        /* relaxed: a counter; see window_add. */
-        uint64_t v = atomic_load_explicit(&b->bucket[i], memory_order_relaxed);
-        uint32_t age = idx - (uint32_t)(v >> 24);
-        if ((uint8_t)(v >> 56) == (uint8_t)gen && age < b->cfg.window_buckets)
-            sum += v & COUNT_MAX;
-    }
-    return sum;
+    int64_t v = window_clock(b, gen, now);
+    /* EOVERFLOW would mean 2^39 failures in one bucket, far past any
+     * threshold: the sum opens the breaker either way. */
+    (void)lfp_rolling_add_at(&b->failures, 1, v);
+    return lfp_rolling_sum_at(&b->failures, v);
 }
 
 /* ------------------------------------------------------------ transitions */
@@ -78,19 +44,23 @@ int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg)
 {
     if (!b || !cfg || !config_ok(cfg))
         return EINVAL;
-    int rc = pthread_mutex_init(&b->cb_lock, NULL);
+    /* the rolling sum's unit is one bucket of the virtual clock */
+    int rc = lfp_rolling_init(&b->failures, cfg->window_buckets, 1);
     if (rc)
         return rc;
+    if ((rc = pthread_mutex_init(&b->cb_lock, NULL)) != 0) {
+        lfp_rolling_destroy(&b->failures);
+        return rc;
+    }
     if ((rc = pthread_cond_init(&b->cb_turn, NULL)) != 0) {
         pthread_mutex_destroy(&b->cb_lock);
+        lfp_rolling_destroy(&b->failures);
         return rc;
     }
     b->cfg = *cfg;
     b->bucket_ns = cfg->window_ns / cfg->window_buckets;
     b->cb_delivered = 0;
     atomic_init(&b->state, lfp_brk_word_(LFP_BREAKER_CLOSED, 0, 0));
-    for (unsigned i = 0; i < LFP_BREAKER_MAX_BUCKETS; i++)
-        atomic_init(&b->bucket[i], 0);   /* empty */
     return 0;
 }
 
@@ -100,6 +70,7 @@ void lfp_breaker_destroy(lfp_breaker *b)
         return;
     pthread_cond_destroy(&b->cb_turn);
     pthread_mutex_destroy(&b->cb_lock);
+    lfp_rolling_destroy(&b->failures);
 }
 
 const char *lfp_breaker_state_name(lfp_breaker_state s)
@@ -221,9 +192,7 @@ int lfp_breaker_record_at(lfp_breaker *b, lfp_breaker_ticket t, bool success, in
         return ESTALE;   /* not issued by this breaker in this generation */
     if (success)
         return 0;
-    if (!window_add(b, t.gen, now))
-        return ESTALE;
-    if (window_sum(b, t.gen, now) >= b->cfg.failure_threshold)
+    if (window_fail(b, t.gen, now) >= b->cfg.failure_threshold)
         /* One attempt: a CLOSED word changes only by a transition, so a
          * failed CAS means another thread already moved it on. */
         transition(b, &w, open_word(b, t.gen, now));

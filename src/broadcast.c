@@ -21,6 +21,7 @@ int lfp_broadcast_init(lfp_broadcast *b, size_t capacity)
         atomic_init(&s[i].value, NULL);
     }
     atomic_init(&b->tail, 0);
+    atomic_init(&b->closed, false);
     b->slots = s;
     b->mask = n - 1;
     lfp_ec_init(&b->arrived);
@@ -35,10 +36,12 @@ void lfp_broadcast_destroy(lfp_broadcast *b)
     b->slots = NULL;
 }
 
-/* The publish cases the inline path left: the slot is busy with an older
- * position (wait for its publisher's two stores), already taken by a newer
- * one (overtaken: the message counts as missed for everyone), or the CAS
- * lost a race. */
+/* The publish cases the inline path left (seq is the slot's value when its
+ * CAS failed): the slot is busy with an older position (wait for its
+ * publisher's two stores), holds an older position than the previous lap's
+ * (that publisher was overtaken), is already taken by a newer one
+ * (overtaken: the message counts as missed for everyone), or the CAS lost a
+ * race. */
 int lfp_broadcast_publish_slow_(lfp_broadcast *b, uint64_t p, uint64_t seq, void *v)
 {
     lfp_broadcast_slot *s = &b->slots[p & b->mask];
@@ -63,6 +66,9 @@ void lfp_broadcast_close(lfp_broadcast *b)
 {
     if (!b)
         return;
+    /* release: pairs with the acquire load in stream_ended; the flag comes
+     * first, so a subscriber that does not see it precedes the close. */
+    atomic_store_explicit(&b->closed, true, memory_order_release);
     /* acq_rel: release pairs with the acquire tail load of subscribers that
      * see CLOSED; acquire orders it after every claim before it. */
     atomic_fetch_or_explicit(&b->tail, LFP_BROADCAST_CLOSED_, memory_order_acq_rel);
@@ -101,6 +107,18 @@ static void jump_ahead(lfp_broadcast_sub *sub, uint64_t r)
     sub->next = oldest;
 }
 
+/* Nothing is published at position r: has the stream ended there? Reads
+ * the tail only once close has begun (see the header). */
+static bool stream_ended(lfp_broadcast *b, uint64_t r)
+{
+    /* acquire: pairs with the release store in lfp_broadcast_close. */
+    if (LFP_LIKELY(!atomic_load_explicit(&b->closed, memory_order_acquire)))
+        return false;
+    /* acquire: pairs with close's release RMW. */
+    uint64_t t = atomic_load_explicit(&b->tail, memory_order_acquire);
+    return (t & LFP_BROADCAST_CLOSED_) && r == (t & ~LFP_BROADCAST_CLOSED_);
+}
+
 /* One receive attempt; lag goes to sub->pending. */
 static int recv_step(lfp_broadcast_sub *sub, void **out)
 {
@@ -122,10 +140,7 @@ static int recv_step(lfp_broadcast_sub *sub, void **out)
                 return 0;
             }
         } else if (seq < 2 * r + 2) {
-            /* acquire: pairs with close's release RMW. */
-            uint64_t t = atomic_load_explicit(&b->tail, memory_order_acquire);
-            bool ended = (t & LFP_BROADCAST_CLOSED_) && r == (t & ~LFP_BROADCAST_CLOSED_);
-            return ended ? EPIPE : EAGAIN;
+            return stream_ended(b, r) ? EPIPE : EAGAIN;
         } else {
             jump_ahead(sub, r);
         }

@@ -3,6 +3,13 @@
 #include "cancel_watch.h"
 #include "park.h"
 
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 void lfp_ec_wake_(lfp_ec *ec, int n)
 {
     /* release: pairs with the acquire epoch snapshot in lfp_ec_prepare; a
@@ -79,3 +86,41 @@ int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
         lfp_ec_notify_one(ec);
     return rc;
 }
+
+/* ---------------------------------------------------- asymmetric mode */
+
+#if defined(__linux__)
+static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
+static bool asym_ok;
+
+static void asym_register(void)
+{
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    asym_ok = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+              syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+bool lfp_ec_init_asym(lfp_ec *ec)
+{
+    lfp_ec_init(ec);
+    /* pthread_once makes asym_ok visible to every caller that returns here. */
+    pthread_once(&asym_once, asym_register);
+    ec->asym = asym_ok;
+    return asym_ok;
+}
+
+void lfp_heavy_barrier_(void)
+{
+    /* Registered in asym_register before any ec could be asymmetric; the
+     * command cannot fail then (membarrier(2): EPERM only when unregistered). */
+    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+#else
+bool lfp_ec_init_asym(lfp_ec *ec)
+{
+    lfp_ec_init(ec);
+    return false;
+}
+
+void lfp_heavy_barrier_(void) {}
+#endif

@@ -6,9 +6,11 @@ int lfp_mpsc_init(lfp_mpsc *q)
 {
     if (!q)
         return EINVAL;
+    int rc = lfp_striped_init(&q->pushed, 0);
+    if (rc != 0)
+        return rc;
     atomic_init(&q->stub.next, NULL);
     atomic_init(&q->tail, (uintptr_t)&q->stub);
-    atomic_init(&q->pushed, 0);
     atomic_init(&q->popped, 0);
     atomic_init(&q->consumer, 0);
     q->head = &q->stub;
@@ -18,7 +20,8 @@ int lfp_mpsc_init(lfp_mpsc *q)
 
 void lfp_mpsc_destroy(lfp_mpsc *q)
 {
-    (void)q;
+    if (q)
+        lfp_striped_destroy(&q->pushed);
 }
 
 size_t lfp_mpsc_push_n(lfp_mpsc *q, lfp_mpsc_node *const *v, size_t n)
@@ -33,8 +36,7 @@ size_t lfp_mpsc_push_n(lfp_mpsc *q, lfp_mpsc_node *const *v, size_t n)
         atomic_store_explicit(&v[i]->next, i + 1 < n ? v[i + 1] : NULL, memory_order_relaxed);
     if (lfp_mpsc_append_(q, v[0], v[n - 1], false) != 0)
         return 0;
-    /* relaxed: a statistic; orders nothing. */
-    atomic_fetch_add_explicit(&q->pushed, n, memory_order_relaxed);
+    lfp_striped_add(&q->pushed, (int64_t)n);   /* a statistic */
     lfp_q_notify_after_sc_(&q->not_empty, 1);
     return n;
 }
@@ -86,6 +88,6 @@ size_t lfp_mpsc_size(const lfp_mpsc *q)
     lfp_mpsc *m = (lfp_mpsc *)q;
     /* relaxed: a snapshot for statistics; orders nothing. */
     size_t popped = atomic_load_explicit(&m->popped, memory_order_relaxed);
-    size_t pushed = atomic_load_explicit(&m->pushed, memory_order_relaxed);
+    size_t pushed = (size_t)lfp_striped_sum(&m->pushed);
     return pushed > popped ? pushed - popped : 0;
 }

@@ -7,7 +7,7 @@
 #include "park.h"
 
 enum { UNSET = LFP_ONCE_UNSET_, RUNNING = LFP_ONCE_RUNNING_, WAITED = LFP_ONCE_WAITED_,
-       DONE = LFP_ONCE_DONE_, RETRY = LFP_ONCE_RETRY_ };
+       DONE = LFP_ONCE_DONE_, RETRY = LFP_ONCE_RETRY_, FAILED = LFP_ONCE_FAILED_ };
 
 /* Run fn as the claimed runner and publish the outcome. */
 static int run(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
@@ -32,8 +32,9 @@ static int run(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
     }
     o->result = r;
     /* release: the happens-before edge of once.h; publishes fn's effects and
-     * result to the acquire loads of DONE (fast path and woken waiters). */
-    if (atomic_exchange_explicit(&o->state, DONE, memory_order_release) == WAITED)
+     * result to the acquire loads of DONE/FAILED (fast path, woken waiters). */
+    if (atomic_exchange_explicit(&o->state, r == 0 ? DONE : FAILED, memory_order_release) ==
+        WAITED)
         lfp_park_wake(&o->state, INT_MAX);
     return r;
 }
@@ -45,7 +46,7 @@ int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool retry)
     for (;;) {
         /* acquire: pairs with the release exchanges in run(). */
         uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
-        if (s == DONE)
+        if (s == DONE || s == FAILED)
             return o->result;
         if (s == UNSET || s == RETRY) {
             /* acquire: pairs with the release CAS of a failed attempt. */

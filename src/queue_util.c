@@ -1,5 +1,7 @@
 #include "queue_util.h"
 
+#include "park.h"
+
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +29,17 @@ int lfp_q_busy_yield_(const struct lfp_q_op *op)
 
 int lfp_q_await_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op)
 {
-    for (unsigned i = 0; i < LFP_Q_SPIN_YIELDS; i++) {
+    for (unsigned i = 0; i < LFP_Q_SPIN_PAUSES + LFP_Q_SPIN_YIELDS; i++) {
         int rc = try_fn(op);
         if (rc != EAGAIN)
             return rc;
-        if ((rc = lfp_q_busy_yield_(op)) != 0)
+        if (i < LFP_Q_SPIN_PAUSES) {
+            if (lfp_cancel_fired(op->cancel))
+                return ECANCELED;
+            lfp_spin_pause(0);   /* a pause: the partner runs on another core */
+        } else if ((rc = lfp_q_busy_yield_(op)) != 0) {
             return rc;
+        }
     }
     return lfp_ec_await(ec, try_fn, op, op->deadline, op->cancel, true);
 }

@@ -36,12 +36,15 @@ struct lfp_q_op {
  * or the token fired. Returns 0 to retry, ETIMEDOUT or ECANCELED. */
 int lfp_q_busy_yield_(const struct lfp_q_op *op);
 
-/* The queues' blocking loop: lfp_ec_await, preceded by up to
- * LFP_Q_SPIN_YIELDS rounds of try + sched_yield. A queue's partner usually
- * acts within microseconds, and a yield (unlike a pause) gives the CPU away
- * when threads outnumber cores, so this extra brief phase saves a futex
- * park/wake pair per item in producer/consumer hand-offs without stealing
- * time from preempted threads. */
+/* The queues' blocking loop: lfp_ec_await, preceded by a brief spin —
+ * LFP_Q_SPIN_PAUSES rounds of try + pause (a microsecond or two: when the
+ * partner runs on another core it usually acts within that, and a pause
+ * costs far less than a sched_yield system call), then LFP_Q_SPIN_YIELDS
+ * rounds of try + sched_yield (a yield, unlike a pause, gives the CPU away
+ * when threads outnumber cores). This saves a futex park/wake pair per item
+ * in producer/consumer hand-offs without stealing time from preempted
+ * threads. The deadline is checked from the yield phase on. */
+#define LFP_Q_SPIN_PAUSES 32
 #define LFP_Q_SPIN_YIELDS 64
 int lfp_q_await_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op);
 

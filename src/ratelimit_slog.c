@@ -203,7 +203,7 @@ int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
         int64_t cur = rl_value(old);
         if (old == RL_EMPTY) {
             cur = 0;                   /* never used: this bucket starts here */
-        } else if (ahead != 0 && ahead <= (UINT64_C(1) << (RL_LAP_BITS - 2))) {
+        } else if (ahead != 0 && ahead <= LFP_ROLLING_LATE_LAPS) {
             return 0;                  /* the slot holds a later lap: v is out of range */
         } else if (ahead != 0) {
             cur = 0;                   /* stale lap: this bucket starts afresh */

@@ -2,11 +2,13 @@
  * in lfpat/sem.h; the FIFO waiter queue is src/wsem_queue.c. */
 #include "lfpat/sem.h"
 
+#include "lfpat/qcommon.h"
 #include "park.h"
 #include "wsem_queue.h"
 
-/* Pause-only rounds (lfp_spin_pause yields from round 32 on). */
-#define SPIN_UNREGISTERED 32
+/* The unregistered spin before parking: at most this many polls (a CPU
+ * pause and a look at the word each), a few microseconds. */
+#define SPIN_POLLS 256
 
 /* ------------------------------------------------------------ lfp_sem */
 
@@ -33,46 +35,138 @@ void lfp_sem_destroy(lfp_sem *s)
 
 void lfp_sem_wake_(lfp_sem *s)
 {
-    lfp_ec_notify_one(&s->ec);
+    /* The caller's CAS that added the signal was seq_cst: no fence needed. */
+    lfp_q_notify_after_sc_(&s->ec, 1);
 }
 
-/* lfp_ec_await's try function for a registered waiter: take a permit and
- * withdraw the waiter in one CAS. */
-static int take_as_waiter(void *arg)
+/* A waiter's look at the word consumes a signal, if any (sem.h). */
+static uint64_t consume_signal(uint64_t v)
 {
-    lfp_sem *s = arg;
+    return lfp_sem_signals_(v) ? v - LFP_SEM_SIGNAL_ : v;
+}
+
+/* CAS s's word from *v to the wake rule applied to `next`; on success
+ * notify if the rule added a signal. Returns false (with *v re-read) if the
+ * word changed. seq_cst: a successful CAS that signals precedes the
+ * notify's eventcount check (lfp_q_notify_after_sc_); it is also an acquire
+ * for a take (pairs with the release CAS in lfp_sem_release). */
+static bool cas_and_wake(lfp_sem *s, uint64_t *v, uint64_t next)
+{
+    uint64_t n = lfp_sem_signal_(next);
+    if (!atomic_compare_exchange_weak_explicit(&s->state, v, n, memory_order_seq_cst,
+                                               memory_order_relaxed))
+        return false;
+    if (n != next)
+        lfp_sem_wake_(s);
+    return true;
+}
+
+/* A registered waiter's try: take a permit and withdraw the waiter in one
+ * CAS, or consume a signal and fail. */
+static int take_registered(lfp_sem *s)
+{
     /* relaxed: only the CAS's first guess. */
     uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
-    do {
-        if ((uint32_t)v == 0)
+    for (;;) {
+        if (lfp_sem_permits_(v) > 0) {
+            if (cas_and_wake(s, &v, consume_signal(v) - 1 - LFP_SEM_WAITER_))
+                return 0;
+        } else if (lfp_sem_signals_(v) == 0) {
+            return EAGAIN;   /* nothing to take, nothing to consume */
+        } else if (cas_and_wake(s, &v, consume_signal(v))) {
             return EAGAIN;
-        /* acquire: pairs with the release CAS in lfp_sem_release. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - 1 - LFP_SEM_WAITER_,
-                                                    memory_order_acquire, memory_order_relaxed));
+        }
+    }
+}
+
+/* A registered waiter gives up (its last take failed). */
+static void leave(lfp_sem *s)
+{
+    /* relaxed: only the CAS's first guess. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    while (!cas_and_wake(s, &v, consume_signal(v) - LFP_SEM_WAITER_))
+        ;
+}
+
+/* Take a permit now, or register as a waiter (W+1), in one CAS. */
+static bool take_or_register(lfp_sem *s)
+{
+    /* relaxed: only the CAS's first guess. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    uint64_t n;
+    do
+        n = lfp_sem_permits_(v) > 0 ? v - 1 : v + LFP_SEM_WAITER_;
+    /* acquire: a take pairs with the release CAS in lfp_sem_release. The
+     * registration needs no ordering of its own: a release's CAS reads it or
+     * precedes it in the word's modification order (then this thread's
+     * tries see that release's permit). */
+    while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_acquire,
+                                                  memory_order_relaxed));
+    return lfp_sem_permits_(v) > 0;
+}
+
+/* Spin for a permit without registering: releases see no waiter and make
+ * no wake-up, the cheap handoff between two running threads. A CAS lost to
+ * another taker ends the spin: others are taking permits as fast as they
+ * come (a contended semaphore), where spinning only trades the permit and
+ * its cache line back and forth between cores; parking leaves the holder
+ * running alone until a release wakes this thread. Pause only, no
+ * sched_yield: a yield may hand the CPU to another process for a whole time
+ * slice, while a parked thread is woken as soon as a permit comes. */
+static bool spin_take(lfp_sem *s)
+{
+    for (unsigned i = 0; i < SPIN_POLLS; i++) {
+        lfp_spin_pause(0);   /* round 0: a CPU pause, never a yield */
+        /* relaxed: only the CAS's first guess. */
+        uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (lfp_sem_permits_(v) > 0)
+            /* acquire: pairs with the release CAS in lfp_sem_release. */
+            return atomic_compare_exchange_strong_explicit(&s->state, &v, v - 1,
+                                                           memory_order_acquire,
+                                                           memory_order_relaxed);
+    }
+    return false;
+}
+
+/* ECANCELED or ETIMEDOUT if a blocking call must give up now, else 0. */
+static int give_up(int64_t deadline, lfp_cancel *cancel)
+{
+    if (lfp_cancel_fired(cancel))
+        return ECANCELED;
+    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
+        return ETIMEDOUT;
     return 0;
 }
 
-int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
+/* A registered waiter: park on the eventcount until a take succeeds, the
+ * deadline passes or cancel fires (a last take then, success preferred).
+ * The eventcount's waiter protocol directly, not lfp_ec_await: its spin
+ * phase would undo spin_take's decision to park, and passing a wake-up on
+ * is leave()'s job here. */
+static int wait_registered(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
+{
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(&s->ec);
+        int rc = take_registered(s);
+        if (rc == 0 || (rc = give_up(deadline, cancel)) != 0) {
+            lfp_ec_abort(&s->ec);
+            return rc;
+        }
+        rc = lfp_ec_wait(&s->ec, key, deadline, cancel);
+        if (rc != 0)
+            return take_registered(s) == 0 ? 0 : rc;
+    }
+}
+
+int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s)
         return EINVAL;
-    /* Spin unregistered first: while this thread only spins, releases see
-     * no waiter and skip the notify (a fence) — the cheap handoff between two
-     * running threads. Only then register and let lfp_ec_await spin, yield
-     * and park. */
-    for (unsigned i = 0; i < SPIN_UNREGISTERED; i++) {
-        if (lfp_sem_try_acquire(s) == 0)
-            return 0;
-        lfp_spin_pause(i);
-    }
-    /* relaxed: the count only has to be in the word's modification order
-     * before this thread's re-checks (same-location coherence); releases read
-     * it with their RMW (see "No lost wake-up" in sem.h). */
-    atomic_fetch_add_explicit(&s->state, LFP_SEM_WAITER_, memory_order_relaxed);
-    int rc = lfp_ec_await(&s->ec, take_as_waiter, s, deadline, cancel, true);
+    if ((give_up(deadline, cancel) == 0 && spin_take(s)) || take_or_register(s))
+        return 0;
+    int rc = wait_registered(s, deadline, cancel);
     if (rc != 0) {
-        /* relaxed: as the increment above. */
-        atomic_fetch_sub_explicit(&s->state, LFP_SEM_WAITER_, memory_order_relaxed);
+        leave(s);
         /* relaxed: statistics order nothing. */
         atomic_fetch_add_explicit(rc == ETIMEDOUT ? &s->timeouts : &s->cancellations, 1,
                                   memory_order_relaxed);
@@ -88,9 +182,9 @@ void lfp_sem_stats(const lfp_sem *s, struct lfp_sem_stats *st)
     uint64_t v = atomic_load_explicit(&((lfp_sem *)s)->state, memory_order_relaxed);
     uint64_t releases = (uint64_t)lfp_striped_sum(&s->releases);
     st->capacity = s->capacity;
-    st->available = (uint32_t)v;
+    st->available = lfp_sem_permits_(v);
     st->used = st->capacity - st->available;
-    st->waiting = v >> 32;
+    st->waiting = lfp_sem_waiters_(v);
     st->releases = releases;
     st->acquires = releases + st->used;   /* permits change only by these two */
     /* relaxed: statistics order nothing. */
@@ -155,11 +249,10 @@ static bool take_or_mark_queued(lfp_wsem *s, int64_t n)
     }
 }
 
-int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
+int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
 {
-    int rc = lfp_wsem_try_acquire(s, n);
-    if (rc != EAGAIN)
-        return rc;   /* 0 or EINVAL */
+    if (!s || n <= 0 || n > s->capacity)
+        return EINVAL;
     pthread_mutex_lock(&s->lock);
     if (take_or_mark_queued(s, n)) {
         pthread_mutex_unlock(&s->lock);
@@ -167,7 +260,7 @@ int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cance
     }
     struct lfp_wsem_waiter w;
     lfp_wq_enqueue(&s->queue, &w, n);
-    rc = lfp_wq_block(&s->lock, &w, deadline, cancel);
+    int rc = lfp_wq_block(&s->lock, &w, deadline, cancel);
     if (lfp_wq_granted(&w)) {
         /* The granter unlinked w and may have cleared QUEUED: the word is
          * not ours to store. Granted as it gave up: give the weight back

@@ -1,5 +1,6 @@
 #include "lfpat/spsc.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 #include "queue_util.h"
@@ -13,13 +14,17 @@ int lfp_spsc_init(lfp_spsc *q, size_t capacity)
     if (!slots)
         return ENOMEM;
     atomic_init(&q->tail, 0);
+    atomic_init(&q->pushing, 0);
     atomic_init(&q->head, 0);
+    atomic_init(&q->closed, LFP_SPSC_OPEN_);
     q->head_cache = 0;
     q->tail_cache = 0;
     q->slots = slots;
     q->mask = cap - 1;
-    lfp_ec_init(&q->not_empty);
-    lfp_ec_init(&q->not_full);
+    /* Both succeed or fail alike (one process-wide registration). */
+    bool asym = lfp_ec_init_asym(&q->not_empty);
+    asym &= lfp_ec_init_asym(&q->not_full);
+    q->asym = asym;
     return 0;
 }
 
@@ -35,25 +40,26 @@ size_t lfp_spsc_push_n(lfp_spsc *q, void *const *v, size_t n)
 {
     if (!q || !v || n == 0)
         return 0;
-    /* relaxed: only the producer advances the position (see try_push). */
+    size_t m = 0;
+    uint32_t closed = lfp_spsc_enter_(q);
+    /* relaxed: only the producer writes tail (see try_push). */
     size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (t & LFP_Q_CLOSED)
-        return 0;
     size_t cap = q->mask + 1;
-    if (cap - (t - q->head_cache) < n)
-        /* acquire: pairs with the release store of head in the consumer. */
-        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-    size_t room = cap - (t - q->head_cache);
-    size_t m = n < room ? n : room;
-    if (m == 0)
-        return 0;
-    for (size_t i = 0; i < m; i++)
-        q->slots[(t + i) & q->mask] = v[i];
-    /* seq_cst CAS: as in lfp_spsc_try_push — publishes all m slots at once. */
-    if (!atomic_compare_exchange_strong_explicit(&q->tail, &t, t + m, memory_order_seq_cst,
-                                                 memory_order_relaxed))
-        return 0;
-    lfp_q_notify_after_sc_(&q->not_empty, 1);
+    if (closed == LFP_SPSC_OPEN_) {
+        if (cap - (t - q->head_cache) < n)
+            /* acquire: pairs with the release store of head in the consumer. */
+            q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+        size_t room = cap - (t - q->head_cache);
+        m = n < room ? n : room;
+        for (size_t i = 0; i < m; i++)
+            q->slots[(t + i) & q->mask] = v[i];
+        /* release: publishes all m slots at once; pairs with the acquire
+         * load of tail in lfp_spsc_refill_ / pop_n. */
+        atomic_store_explicit(&q->tail, t + m, memory_order_release);
+    }
+    lfp_spsc_exit_(q);
+    if (m != 0)
+        lfp_ec_notify_asym_(&q->not_empty, 1);
     return m;
 }
 
@@ -63,18 +69,15 @@ size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n)
         return 0;
     /* relaxed: only the consumer writes head. */
     size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    if (q->tail_cache - h < n)
-        /* acquire: pairs with the producer's CAS on tail. */
-        q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire) & ~LFP_Q_CLOSED;
+    if (q->tail_cache - h < n && lfp_spsc_refill_(q, h) != 0)
+        return 0;
     size_t avail = q->tail_cache - h;
     size_t m = n < avail ? n : avail;
-    if (m == 0)
-        return 0;
     for (size_t i = 0; i < m; i++)
         v[i] = q->slots[(h + i) & q->mask];
     /* release: pairs with the producer's acquire load of head. */
     atomic_store_explicit(&q->head, h + m, memory_order_release);
-    lfp_ec_notify_one(&q->not_full);
+    lfp_ec_notify_asym_(&q->not_full, 1);
     return m;
 }
 
@@ -102,14 +105,54 @@ int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *ca
     return lfp_q_await_(&q->not_empty, try_pop_op, &op);
 }
 
+/* Move CLOSING -> CLOSED once no push is between enter and exit. Returns
+ * true when the queue is CLOSED. The heavy side of the SB shape with
+ * lfp_spsc_enter_ (spsc.h): after the barrier, a push that read OPEN has
+ * its pushing = 1 visible here, so pushing == 0 means it has also exited. */
+static bool settle(lfp_spsc *q)
+{
+    /* acquire: pairs with the CAS below (by another settler). */
+    if (atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_CLOSED_)
+        return true;
+    if (q->asym)
+        lfp_heavy_barrier_();
+    /* seq_cst: the read of the SB shape (pairs with enter's store/exchange);
+     * its acquire half pairs with the release in lfp_spsc_exit_. */
+    if (atomic_load_explicit(&q->pushing, memory_order_seq_cst) != 0)
+        return false;
+    uint32_t closing = LFP_SPSC_CLOSING_;
+    /* seq_cst: release half publishes every exited push to the acquire
+     * loads of closed in lfp_spsc_refill_ and above. */
+    atomic_compare_exchange_strong_explicit(&q->closed, &closing, LFP_SPSC_CLOSED_,
+                                            memory_order_seq_cst, memory_order_acquire);
+    return true;
+}
+
+int lfp_spsc_empty_closing_(lfp_spsc *q, size_t head)
+{
+    if (!settle(q))
+        return EAGAIN;   /* a push is publishing: blocking pop yields/parks */
+    /* acquire: pairs with the producer's release store of tail; after
+     * CLOSED no push can follow, so this value is final. */
+    q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+    return head == q->tail_cache ? EPIPE : 0;
+}
+
 void lfp_spsc_close(lfp_spsc *q)
 {
     if (!q)
         return;
-    /* seq_cst: every later CAS on tail fails; the SB barrier for the notifies. */
-    atomic_fetch_or_explicit(&q->tail, LFP_Q_CLOSED, memory_order_seq_cst);
-    lfp_q_notify_after_sc_(&q->not_empty, 0x7fffffff);
-    lfp_q_notify_after_sc_(&q->not_full, 0x7fffffff);
+    uint32_t open = LFP_SPSC_OPEN_;
+    /* seq_cst: the write of the SB shape with lfp_spsc_enter_; pushes that
+     * read closed after this refuse. */
+    atomic_compare_exchange_strong_explicit(&q->closed, &open, LFP_SPSC_CLOSING_,
+                                            memory_order_seq_cst, memory_order_acquire);
+    while (!settle(q))
+        sched_yield();   /* a push between enter and exit: wait-free, finishes when it runs */
+    /* settle's seq_cst CAS (or the one it read) made the condition true; the
+     * waiters' prepare is a membarrier or a fence, so the fenced notify pairs. */
+    lfp_ec_notify_all(&q->not_empty);
+    lfp_ec_notify_all(&q->not_full);
 }
 
 size_t lfp_spsc_size(const lfp_spsc *q)
@@ -118,5 +161,5 @@ size_t lfp_spsc_size(const lfp_spsc *q)
     /* relaxed: a snapshot for statistics; orders nothing. */
     size_t h = atomic_load_explicit(&m->head, memory_order_relaxed);
     size_t t = atomic_load_explicit(&m->tail, memory_order_relaxed);
-    return lfp_q_size_(t, h, q->mask + 1);
+    return lfp_q_size_(t, h, q->mask + 1);   /* tail has no closed bit here */
 }

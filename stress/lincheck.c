@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,11 @@ lfpl_op *lfpl_begin(lfpl_log *log, int thread, int kind, int64_t arg)
 
 void lfpl_end(lfpl_op *op, int rc, int64_t ret)
 {
+    /* seq_cst fence: the op's stores become visible to every thread (on x86:
+     * the store buffer drains) before the response timestamp. See "Real
+     * time" in lincheck.h. Not modelled by TSan, so it adds no
+     * happens-before that could hide a race. */
+    atomic_thread_fence(memory_order_seq_cst);
     op->response = lfp_now();
     op->rc = rc;
     op->ret = ret;
@@ -29,35 +35,60 @@ void lfpl_end(lfpl_op *op, int rc, int64_t ret)
 
 /* ------------------------------------------------------------ specs */
 
+/* May a try_pop fail now? Empty, or (busy_pops) the push of one of the
+ * first busy_pops items overlaps the pop: it may still have been in
+ * progress when the pop looked. Ties count as overlap. */
+static bool fifo_pop_may_fail(const lfpl_fifo_state *q, const lfpl_op *op)
+{
+    if (q->n == 0)
+        return true;
+    for (int64_t i = 0; i < q->busy_pops && i < q->n; i++)
+        if (q->pushed_at[i] >= op->invoke)
+            return true;
+    return false;
+}
+
+/* May a try_push fail now? Full, or (busy_pushes) the pop that freed the
+ * cell of this push's position overlaps the push. */
+static bool fifo_push_may_fail(const lfpl_fifo_state *q, const lfpl_op *op)
+{
+    if (q->n == q->cap)
+        return true;
+    return q->busy_pushes && q->pushes >= q->cap &&
+           q->popped_at[q->pushes % q->cap] >= op->invoke;
+}
+
 static bool fifo_step(void *state, const lfpl_op *op)
 {
     lfpl_fifo_state *q = state;
+    if (q->busy_pushes && (q->cap < 1 || q->cap > LFPL_FIFO_RING))
+        return false;   /* misconfigured: the ring cannot hold the pops */
     if (op->kind == LFPL_PUSH) {
         if (op->rc == EAGAIN)
-            return q->n == q->cap;
+            return fifo_push_may_fail(q, op);
         if (op->rc != 0 || q->n >= q->cap || q->n >= LFPL_FIFO_MAX)
             return false;
-        q->items[q->n++] = op->arg;
+        q->items[q->n] = op->arg;
+        if (q->busy_pops)
+            q->pushed_at[q->n] = op->response;
+        q->n++;
+        q->pushes++;
         return true;
     }
     if (op->kind != LFPL_POP)
         return false;
     if (op->rc == EAGAIN)
-        return q->n == 0;
+        return fifo_pop_may_fail(q, op);
     if (op->rc != 0 || q->n == 0 || q->items[0] != op->ret)
         return false;
-    memmove(q->items, q->items + 1, (size_t)(q->n - 1) * sizeof q->items[0]);
-    q->items[--q->n] = 0;   /* keep unused slots zero: states compare by memcmp */
+    if (q->busy_pushes)
+        q->popped_at[(q->pushes - q->n) % q->cap] = op->response;   /* position = pops so far */
+    size_t rest = (size_t)(q->n - 1);
+    memmove(q->items, q->items + 1, rest * sizeof q->items[0]);
+    memmove(q->pushed_at, q->pushed_at + 1, rest * sizeof q->pushed_at[0]);
+    q->n--;
+    q->items[q->n] = q->pushed_at[q->n] = 0;   /* keep unused slots zero: states compare by memcmp */
     return true;
-}
-
-/* Bounded queues whose try operations may fail spuriously (Vyukov's MPMC
- * ring returns EAGAIN while a slot ahead is reserved but not yet written):
- * an EAGAIN is accepted in any state and changes nothing; successful ops are
- * checked exactly (FIFO order, nothing lost, duplicated or invented). */
-static bool fifo_try_step(void *state, const lfpl_op *op)
-{
-    return op->rc == EAGAIN || fifo_step(state, op);
 }
 
 static bool sem_step(void *state, const lfpl_op *op)
@@ -87,26 +118,33 @@ static bool counter_step(void *state, const lfpl_op *op)
 }
 
 const lfpl_spec lfpl_fifo_spec = { "fifo", sizeof(lfpl_fifo_state), fifo_step };
-const lfpl_spec lfpl_fifo_try_spec = { "fifo (spurious EAGAIN allowed)", sizeof(lfpl_fifo_state),
-                                       fifo_try_step };
 const lfpl_spec lfpl_sem_spec = { "semaphore", sizeof(lfpl_sem_state), sem_step };
 const lfpl_spec lfpl_counter_spec = { "counter", sizeof(lfpl_counter_state), counter_step };
 
 /* ------------------------------------------------------------ memo set */
 
 /* Open-addressing set of (mask, state) pairs already explored without
- * success. Each slot: 8 bytes mask+1 (0 = empty), then the state bytes. */
-#define MEMO_MAX_SLOTS (1u << 20)
+ * success. Each slot: 8 bytes mask+1 (0 = empty), then the state bytes.
+ * Bounded in bytes (states are up to LFPL_MAX_STATE): past it, a history is
+ * reported too big to check rather than eating the machine's memory. */
+#define MEMO_MAX_BYTES ((size_t)64 << 20)
 
 struct memo {
     unsigned char *slots;
     size_t slot_size, cap, used;
 };
 
+/* FNV-1a over 64-bit words (states are up to 1 KiB: bytewise is slow). */
 static uint64_t memo_hash(uint64_t mask, const unsigned char *state, size_t n)
 {
     uint64_t h = 1469598103934665603ull ^ mask;
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, state + i, sizeof w);
+        h = (h ^ w) * 1099511628211ull;
+    }
+    for (; i < n; i++)
         h = (h ^ state[i]) * 1099511628211ull;
     return h ^ (h >> 29);
 }
@@ -118,8 +156,8 @@ static bool memo_insert(struct memo *m, uint64_t mask, const void *state, size_t
 static bool memo_grow(struct memo *m, size_t n)
 {
     struct memo old = *m;
-    size_t cap = old.cap ? old.cap * 2 : 1024;
-    if (cap > MEMO_MAX_SLOTS)
+    size_t cap = old.cap ? old.cap * 2 : 64;
+    if (cap * m->slot_size > MEMO_MAX_BYTES)
         return false;
     m->slots = calloc(cap, m->slot_size);
     if (!m->slots) {
@@ -172,7 +210,7 @@ struct search {
     uint64_t all;
     struct memo memo;
     bool full;
-    alignas(max_align_t) unsigned char states[LFPL_MAX_OPS + 1][LFPL_MAX_STATE];  /* rows stay aligned: 512 bytes */
+    alignas(max_align_t) unsigned char states[LFPL_MAX_OPS + 1][LFPL_MAX_STATE];  /* rows stay aligned: 1024 bytes */
 };
 
 /* Can op i be linearized next, given the linearized set `done`? */

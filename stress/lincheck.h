@@ -6,6 +6,17 @@
  * one clock (lfp_now, CLOCK_MONOTONIC, consistent across CPUs): invoke, taken
  * before the call, and response, taken after it returned. Op A precedes op B
  * in real time iff A.response < B.invoke.
+ * Real time: C11 defines an op's effect by happens-before, not by a clock. An
+ * op whose last store is a plain release store (lfp_spsc's index stores,
+ * lfp_mpsc's link store: no fence or RMW after them) may return while that
+ * store still sits in its CPU's store buffer; another thread invoked a few
+ * ns after the response then legitimately misses it, and the history looks
+ * non-linearizable although every thread that synchronises with the op sees
+ * it. The recorder therefore takes the response timestamp after a seq_cst
+ * fence: "A responded before B was invoked" then means A's effects were
+ * visible to every thread before B started. (The cost: a store->load
+ * reordering spanning two ops of one thread can no longer show here; that
+ * is the litmus tests' job.)
  *
  * Checking (Wing & Gong 1993, with Lowe's memoisation): search for a total
  * order of all ops that (1) respects real-time precedence and each thread's
@@ -17,9 +28,10 @@
  * responded: the threads are joined before checking).
  *
  * Specifications (lfpl_spec): FIFO queue (push/pop with EAGAIN for full and
- * empty), counting semaphore (try_acquire/release with EAGAIN/EOVERFLOW),
- * counter (add returns the new value; get). Adding one: a state struct of
- * plain bytes (compared with memcmp, so keep unused parts zero) and a step
+ * empty, optionally also while a documented operation is in progress),
+ * counting semaphore (try_acquire/release with EAGAIN/EOVERFLOW), counter
+ * (add returns the new value; get). Adding one: a state struct of plain
+ * bytes (compared with memcmp, so keep unused parts zero) and a step
  * function.
  *
  * Stress driver (lfpl_stress_run): many rounds of N threads × K random ops
@@ -34,7 +46,7 @@
 
 #define LFPL_MAX_OPS 48        /* per history (the memo key is a 64-bit mask) */
 #define LFPL_MAX_THREADS 8
-#define LFPL_MAX_STATE 512     /* bytes of spec state */
+#define LFPL_MAX_STATE 1024    /* bytes of spec state */
 
 enum lfpl_kind {
     LFPL_PUSH, LFPL_POP,           /* FIFO: arg = pushed value; ret = popped value */
@@ -66,19 +78,34 @@ typedef struct lfpl_spec {
     bool (*step)(void *state, const lfpl_op *op);
 } lfpl_spec;
 
-/* FIFO queue of int64 values with a capacity. */
+/* FIFO queue of int64 values with a capacity. With busy_pops = busy_pushes
+ * = 0 every EAGAIN must be exact (empty / full at the linearization point).
+ * Lock-free queues document EAGAIN while another operation on the spot they
+ * inspect is in progress; the spec admits exactly that and nothing more:
+ *   busy_pops = k: a try_pop may also fail while the push of one of the
+ *     first k queued items is in progress (that push's response is not
+ *     before the pop's invoke). lfp_mpmc: 1 (the cell at head); lfp_mpsc: 2
+ *     (the head node, and the link behind it that detaching it needs).
+ *   busy_pushes = 1: a try_push may also fail while the pop that frees its
+ *     cell (the pop of position pushes - cap) is in progress. lfp_mpmc.
+ * Set cap (<= LFPL_FIFO_RING when busy_pushes) and the two knobs in the
+ * initial state; the rest is bookkeeping and starts zero. */
 #define LFPL_FIFO_MAX LFPL_MAX_OPS
-typedef struct lfpl_fifo_state { int64_t cap, n; int64_t items[LFPL_FIFO_MAX]; } lfpl_fifo_state;
+#define LFPL_FIFO_RING 16
+typedef struct lfpl_fifo_state {
+    int64_t cap, n;
+    int32_t busy_pops, busy_pushes;
+    int64_t pushes;                       /* successful pushes linearized so far */
+    int64_t items[LFPL_FIFO_MAX];
+    int64_t pushed_at[LFPL_FIFO_MAX];     /* response of items[i]'s push (busy_pops) */
+    int64_t popped_at[LFPL_FIFO_RING];    /* response of the pop of position p, at p % cap (busy_pushes) */
+} lfpl_fifo_state;
 /* Counting semaphore: permits available out of cap. */
 typedef struct lfpl_sem_state { int64_t cap, avail; } lfpl_sem_state;
 /* Counter. */
 typedef struct lfpl_counter_state { int64_t value; } lfpl_counter_state;
 
 extern const lfpl_spec lfpl_fifo_spec, lfpl_sem_spec, lfpl_counter_spec;
-/* The FIFO spec where try_push/try_pop may return EAGAIN spuriously (any
- * time, no effect); successful operations are checked exactly. For queues
- * that document such failures (e.g. a Vyukov ring with a slow producer). */
-extern const lfpl_spec lfpl_fifo_try_spec;
 
 enum lfpl_verdict { LFPL_LINEARIZABLE, LFPL_VIOLATION, LFPL_TOO_BIG };
 

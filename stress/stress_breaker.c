@@ -11,14 +11,20 @@
  *    previous `to`, only legal transitions (plain data under the callback
  *    lock: TSan checks that it is one);
  *  - at the end (quiescent) a HALF_OPEN breaker has no probe slot leaked,
- *    and the last callback matches the final state and generation. */
+ *    and the last callback matches the final state and generation;
+ *  - every CLOSED generation that opened saw at least failure_threshold
+ *    failures of its own (tickets of that generation): failures of an
+ *    earlier CLOSED period (the window is 10 open periods long) and stale
+ *    results never count towards a later one. */
 #include "harness.h"
 #include "lfpat.h"
 
-enum { MAX_PROBES = 2, GEN_SLOTS = 4096 };
+enum { MAX_PROBES = 2, THRESHOLD = 5, GEN_SLOTS = 4096 };
 
 static lfp_breaker brk;
 static _Atomic int probes_in_flight[GEN_SLOTS];
+static _Atomic uint32_t failures_of[GEN_SLOTS];   /* CLOSED-ticket failures per generation */
+static bool opened_from[GEN_SLOTS];               /* CLOSED gen g opened (callback) */
 static _Atomic uint64_t admitted, rejected, stale;
 
 /* callback chain (guarded by the breaker's callback lock) */
@@ -39,6 +45,8 @@ static void on_change(void *arg, lfp_breaker_state from, lfp_breaker_state to, u
     LFPS_CHECK(gen == last_gen + 1, "callback gen %u after %u", gen, last_gen);
     LFPS_CHECK(from == last_to, "callback from %d, previous to %d", from, last_to);
     LFPS_CHECK(legal(from, to), "illegal transition %d -> %d", from, to);
+    if (from == LFP_BREAKER_CLOSED && gen < GEN_SLOTS)
+        opened_from[gen - 1] = true;
     last_gen = gen;
     last_to = to;
     changes++;
@@ -71,6 +79,8 @@ static void caller(lfps_thread *t)
         bool ok = dependency_ok(t);
         if (tk.probe)
             atomic_fetch_sub(slot, 1);
+        else if (!ok)
+            atomic_fetch_add(&failures_of[tk.gen % GEN_SLOTS], 1);
         if (lfp_breaker_record(&brk, tk, ok) == ESTALE)
             atomic_fetch_add_explicit(&stale, 1, memory_order_relaxed);
     }
@@ -81,7 +91,7 @@ int main(void)
 {
     lfps_init("stress_breaker");
     struct lfp_breaker_config cfg = {
-        .failure_threshold = 5, .window_ns = 10000000, .window_buckets = 10,
+        .failure_threshold = THRESHOLD, .window_ns = 10000000, .window_buckets = 10,
         .open_ns = 1000000, .max_probes = MAX_PROBES, .close_after = 3,
         .on_change = on_change,
     };
@@ -91,6 +101,9 @@ int main(void)
     lfp_breaker_state st = lfp_breaker_state_of(&brk, &gen);
     LFPS_CHECK(gen == last_gen && st == last_to, "final %d/%u, last callback %d/%u", st, gen,
                last_to, last_gen);
+    for (uint32_t g = 0; g < GEN_SLOTS && g < gen; g++)
+        LFPS_CHECK(!opened_from[g] || failures_of[g] >= THRESHOLD,
+                   "gen %u opened after %u failures of its own", g, failures_of[g]);
     if (st == LFP_BREAKER_HALF_OPEN)
         LFPS_CHECK((lfp_brk_payload_(atomic_load(&brk.state)) & 0xffff) == 0,
                    "probe slots leaked");

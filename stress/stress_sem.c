@@ -3,7 +3,8 @@
  * sem:  oversubscribed threads take permits by try, by blocking acquire with
  *       short deadlines, with cancel tokens fired by a canceller thread, and
  *       forever; the number of holders never exceeds capacity; at the end
- *       all permits are back and the stats add up (acquires == releases,
+ *       all permits are back, nothing is left registered or in flight
+ *       (lfp_sem's signals), and the stats add up (acquires == releases,
  *       timeouts/cancellations == what the callers saw).
  * wsem: small acquirers churn with deadlines while a large one (whole
  *       capacity) acquires repeatedly: held weight never exceeds capacity
@@ -16,69 +17,8 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "../tests/sem_impls.h"
 #include "harness.h"
-#include "lfpat.h"
-
-/* ------------------------------------------------------------ impl tables */
-
-struct sem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, unsigned);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *);
-    int (*acquire)(void *, int64_t, lfp_cancel *);
-    int (*release)(void *);
-    void (*stats)(void *, struct lfp_sem_stats *);
-};
-
-static int s_init(void *s, unsigned c) { return lfp_sem_init(s, c); }
-static void s_destroy(void *s) { lfp_sem_destroy(s); }
-static int s_try(void *s) { return lfp_sem_try_acquire(s); }
-static int s_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_sem_acquire(s, d, c); }
-static int s_rel(void *s) { return lfp_sem_release(s); }
-static void s_stats(void *s, struct lfp_sem_stats *st) { lfp_sem_stats(s, st); }
-static int ls_init(void *s, unsigned c) { return lfp_locked_sem_init(s, c); }
-static void ls_destroy(void *s) { lfp_locked_sem_destroy(s); }
-static int ls_try(void *s) { return lfp_locked_sem_try_acquire(s); }
-static int ls_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_locked_sem_acquire(s, d, c); }
-static int ls_rel(void *s) { return lfp_locked_sem_release(s); }
-static void ls_stats(void *s, struct lfp_sem_stats *st) { lfp_locked_sem_stats(s, st); }
-
-static const struct sem_impl sem_impls[] = {
-    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_stats },
-    { "lfp_locked_sem", sizeof(lfp_locked_sem), ls_init, ls_destroy, ls_try, ls_acq, ls_rel,
-      ls_stats },
-};
-
-struct wsem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, int64_t);
-    void (*destroy)(void *);
-    int (*acquire)(void *, int64_t, int64_t, lfp_cancel *);
-    int (*release)(void *, int64_t);
-    int64_t (*available)(void *);
-};
-
-static int w_init(void *s, int64_t c) { return lfp_wsem_init(s, c); }
-static void w_destroy(void *s) { lfp_wsem_destroy(s); }
-static int w_acq(void *s, int64_t n, int64_t d, lfp_cancel *c) { return lfp_wsem_acquire(s, n, d, c); }
-static int w_rel(void *s, int64_t n) { return lfp_wsem_release(s, n); }
-static int64_t w_avail(void *s) { return lfp_wsem_available(s); }
-static int lw_init(void *s, int64_t c) { return lfp_locked_wsem_init(s, c); }
-static void lw_destroy(void *s) { lfp_locked_wsem_destroy(s); }
-static int lw_acq(void *s, int64_t n, int64_t d, lfp_cancel *c)
-{
-    return lfp_locked_wsem_acquire(s, n, d, c);
-}
-static int lw_rel(void *s, int64_t n) { return lfp_locked_wsem_release(s, n); }
-static int64_t lw_avail(void *s) { return lfp_locked_wsem_available(s); }
-
-static const struct wsem_impl wsem_impls[] = {
-    { "lfp_wsem", sizeof(lfp_wsem), w_init, w_destroy, w_acq, w_rel, w_avail },
-    { "lfp_locked_wsem", sizeof(lfp_locked_wsem), lw_init, lw_destroy, lw_acq, lw_rel, lw_avail },
-};
 
 /* ------------------------------------------------------------ cancellable
  * A token a worker uses for one acquire and a canceller thread may fire
@@ -184,7 +124,7 @@ static void sem_thread(lfps_thread *t)
 
 static void sem_phase(const struct sem_impl *im, int threads)
 {
-    struct sem_run r = { .im = im, .sem = calloc(1, im->size),
+    struct sem_run r = { .im = im, .sem = impl_alloc(im->size),
                          .slots = calloc((size_t)threads, sizeof(struct slot)) };
     atomic_init(&r.workers_left, threads - 1);
     LFPS_CHECK(im->init(r.sem, SEM_CAP) == 0, "%s: init", im->name);
@@ -195,6 +135,8 @@ static void sem_phase(const struct sem_impl *im, int threads)
                "%s: permits not conserved: available %llu used %llu waiting %llu", im->name,
                (unsigned long long)st.available, (unsigned long long)st.used,
                (unsigned long long)st.waiting);
+    LFPS_CHECK(im->idle(r.sem), "%s: not settled: a waiter or a wake-up left in flight",
+               im->name);
     LFPS_CHECK(st.acquires == st.releases && st.acquires == atomic_load(&r.acquired),
                "%s: acquires %llu releases %llu, callers saw %llu", im->name,
                (unsigned long long)st.acquires, (unsigned long long)st.releases,
@@ -261,7 +203,7 @@ static void wsem_thread(lfps_thread *t)
 
 static void wsem_churn_phase(const struct wsem_impl *im, int threads)
 {
-    struct wsem_run r = { .im = im, .sem = calloc(1, im->size) };
+    struct wsem_run r = { .im = im, .sem = impl_alloc(im->size) };
     LFPS_CHECK(im->init(r.sem, WCAP) == 0, "%s: init", im->name);
     lfps_run(threads, wsem_thread, &r);
     LFPS_CHECK(atomic_load(&r.large_done) == 1, "%s: large acquirer starved", im->name);
@@ -360,7 +302,7 @@ static void race_phase(const struct wsem_impl *im, int pairs)
     struct race_run r = { .im = im, .pairs = calloc((size_t)pairs, sizeof(struct pair)),
                           .rounds = 5000 };
     for (int k = 0; k < pairs; k++) {
-        r.pairs[k].sem = calloc(1, im->size);
+        r.pairs[k].sem = impl_alloc(im->size);
         LFPS_CHECK(im->init(r.pairs[k].sem, RACE_CAP) == 0, "%s: init", im->name);
     }
     lfps_run(2 * pairs, race_thread, &r);
@@ -383,9 +325,9 @@ int main(void)
 {
     lfps_init("stress_sem");
     int threads = lfps_threads(6);   /* oversubscribed on 2 cores */
-    for (size_t i = 0; i < sizeof sem_impls / sizeof sem_impls[0]; i++)
+    for (size_t i = 0; i < NIMPL(sem_impls); i++)
         sem_phase(&sem_impls[i], threads);
-    for (size_t i = 0; i < sizeof wsem_impls / sizeof wsem_impls[0]; i++) {
+    for (size_t i = 0; i < NIMPL(wsem_impls); i++) {
         wsem_churn_phase(&wsem_impls[i], threads);
         race_phase(&wsem_impls[i], threads / 2 > 1 ? threads / 2 : 2);
     }

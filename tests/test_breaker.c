@@ -211,6 +211,92 @@ static void failed_probe_reopens_and_strands_others(void **state)
     }
 }
 
+/* Drive one CLOSED period at `now`: threshold - 1 failures leave it CLOSED
+ * (so nothing from an earlier period counts), one more opens it; then probe
+ * one tick later (open_ns 0: the pause ends at the next tick) and close
+ * again (close_after 1). Returns the time of the probe. */
+static int64_t one_cycle(const brk_ops *o, void *b, uint32_t threshold, int64_t now)
+{
+    lfp_breaker_ticket t, p;
+    assert_int_equal(o->allow(b, now, &t), 0);
+    assert_false(t.probe);
+    for (uint32_t i = 0; i + 1 < threshold; i++)
+        assert_int_equal(o->record(b, t, false, now), 0);
+    assert_int_equal(o->state(b, NULL), LFP_BREAKER_CLOSED);
+    assert_int_equal(o->record(b, t, false, now), 0);
+    assert_int_equal(o->state(b, NULL), LFP_BREAKER_OPEN);
+    assert_int_equal(o->record(b, t, false, now), ESTALE);     /* stale: ignored */
+    now += LFP_BREAKER_TICK_NS;
+    assert_int_equal(o->allow(b, now, &p), 0);
+    assert_true(p.probe);
+    assert_int_equal(o->record(b, p, true, now), 0);
+    assert_int_equal(o->state(b, NULL), LFP_BREAKER_CLOSED);
+    return now;
+}
+
+/* Many open/close cycles inside one window: each CLOSED period starts with
+ * an empty window however many periods share the window's time span. */
+static void many_cycles_within_one_window(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg();
+        c.on_change = NULL;
+        c.open_ns = 0;
+        c.close_after = 1;
+        uint32_t gen;
+        assert_int_equal(o->init(&b, &c), 0);
+        int64_t now = 200 * MS;
+        for (int i = 0; i < 500; i++)   /* 500 ticks: about half the window */
+            now = one_cycle(o, &b, c.failure_threshold, now);
+        assert_int_equal(o->state(&b, &gen), LFP_BREAKER_CLOSED);
+        assert_int_equal(gen, 1500);
+        o->destroy(&b);
+    }
+}
+
+/* Clock values far apart: long idle gaps and a clock near the end of int64;
+ * the failures in one window are counted each time. */
+static void extreme_clocks(void **state)
+{
+    (void)state;
+    const int64_t day = 86400 * 1000 * MS;
+    const int64_t at[] = { 0, 100 * day, 101 * day + 7, INT64_MAX - 2000 * MS };
+    FOR_EACH_IMPL {
+        any_breaker b;
+        struct lfp_breaker_config c = base_cfg();
+        c.on_change = NULL;
+        c.open_ns = 0;
+        c.close_after = 1;
+        assert_int_equal(o->init(&b, &c), 0);
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+            one_cycle(o, &b, c.failure_threshold, at[i]);
+        o->destroy(&b);
+    }
+}
+
+/* The generation wraps at 2^30: the failure window stays per generation
+ * across the wrap (white box: the state word is set just below it). */
+static void generation_wrap(void **state)
+{
+    (void)state;
+    lfp_breaker b;
+    struct lfp_breaker_config c = base_cfg();
+    c.on_change = NULL;
+    c.open_ns = 0;
+    c.close_after = 1;
+    assert_int_equal(lfp_breaker_init(&b, &c), 0);
+    atomic_store(&b.state, lfp_brk_word_(LFP_BREAKER_CLOSED, LFP_BRK_GEN_MASK_ - 4, 0));
+    int64_t now = 300 * MS;
+    for (int i = 0; i < 4; i++)
+        now = one_cycle(&impls[0], &b, c.failure_threshold, now);
+    uint32_t gen;
+    assert_int_equal(lfp_breaker_state_of(&b, &gen), LFP_BREAKER_CLOSED);
+    assert_int_equal(gen, (LFP_BRK_GEN_MASK_ - 4 + 12) & LFP_BRK_GEN_MASK_);
+    lfp_breaker_destroy(&b);
+}
+
 /* Random allows and results at an advancing fake clock: the breaker and its
  * twin must agree on every answer. */
 static void differential_against_twin(void **state)
@@ -267,6 +353,9 @@ int main(void)
         cmocka_unit_test(full_cycle),
         cmocka_unit_test(failures_age_out_of_window),
         cmocka_unit_test(failed_probe_reopens_and_strands_others),
+        cmocka_unit_test(many_cycles_within_one_window),
+        cmocka_unit_test(extreme_clocks),
+        cmocka_unit_test(generation_wrap),
         cmocka_unit_test(differential_against_twin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,7 @@ static void bad_input(void **state)
     lfp_mpsc_node *nulls[2] = { NULL, NULL };
     assert_int_equal(lfp_mpsc_push_n(&mq, nulls, 2), 0);
     assert_int_equal(lfp_mpsc_try_pop(&mq, &n), EAGAIN);
+    lfp_mpsc_destroy(&mq);
 }
 
 static void fifo_with_null_values(void **state)
@@ -496,6 +498,7 @@ static void mpsc_try_pop_eagain_while_push_in_progress(void **state)
     assert_ptr_equal(out, &b);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), EPIPE);
     assert_int_equal(lfp_mpsc_size(&q), 0);
+    lfp_mpsc_destroy(&q);
 }
 
 /* A second consumer inside a pop is refused with EBUSY, and the queue is
@@ -514,6 +517,7 @@ static void mpsc_second_consumer_gets_ebusy(void **state)
     lfp_mpsc_leave_(&q);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), 0);
     assert_ptr_equal(out, &a);
+    lfp_mpsc_destroy(&q);
 }
 
 static void mpsc_push_n_keeps_order_and_close_leaves_node(void **state)
@@ -537,6 +541,7 @@ static void mpsc_push_n_keeps_order_and_close_leaves_node(void **state)
     assert_true(lfp_mpsc_closed(&q));
     assert_int_equal(lfp_mpsc_push(&q, &n[0]), EPIPE);
     assert_int_equal(lfp_mpsc_try_pop(&q, &out), EPIPE);
+    lfp_mpsc_destroy(&q);
 }
 
 /* ------------------------------------------------ differential */
@@ -585,6 +590,39 @@ static void differential_mpmc_vs_locked(void **state)
     lfp_locked_queue_destroy(&l);
 }
 
+/* White-box: close while a push is between its closed check and its
+ * publish (lfp_spsc_enter_ done, exit not yet). close must wait for it; pop
+ * must say EAGAIN (not EPIPE) meanwhile, and deliver the value afterwards. */
+static void *spsc_closer(void *q)
+{
+    lfp_spsc_close(q);
+    return NULL;
+}
+
+static void spsc_close_waits_for_push_in_progress(void **state)
+{
+    (void)state;
+    lfp_spsc q;
+    void *out = NULL;
+    assert_int_equal(lfp_spsc_init(&q, 4), 0);
+    assert_int_equal(lfp_spsc_enter_(&q), LFP_SPSC_OPEN_);   /* the push saw OPEN */
+    pthread_t closer;
+    assert_int_equal(pthread_create(&closer, NULL, spsc_closer, &q), 0);
+    while (!lfp_spsc_closed(&q))   /* wait for CLOSING (state, not time) */
+        sched_yield();
+    assert_int_equal(lfp_spsc_try_pop(&q, &out), EAGAIN);   /* not EPIPE yet */
+    /* the push publishes as try_push does, then exits */
+    q.slots[0] = V(7);
+    atomic_store_explicit(&q.tail, 1, memory_order_release);   /* release: as try_push */
+    lfp_spsc_exit_(&q);
+    assert_int_equal(pthread_join(closer, NULL), 0);
+    assert_int_equal(lfp_spsc_try_pop(&q, &out), 0);
+    assert_ptr_equal(out, V(7));
+    assert_int_equal(lfp_spsc_try_pop(&q, &out), EPIPE);
+    assert_int_equal(lfp_spsc_try_push(&q, V(8)), EPIPE);
+    lfp_spsc_destroy(&q);
+}
+
 static void spsc_layout(void **state)
 {
     (void)state;
@@ -609,6 +647,7 @@ int main(void)
         cmocka_unit_test(mpsc_second_consumer_gets_ebusy),
         cmocka_unit_test(mpsc_push_n_keeps_order_and_close_leaves_node),
         cmocka_unit_test(differential_mpmc_vs_locked),
+        cmocka_unit_test(spsc_close_waits_for_push_in_progress),
         cmocka_unit_test(spsc_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

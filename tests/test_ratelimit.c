@@ -563,6 +563,24 @@ static void rolling_sums(void **state)
     assert_int_equal(lfp_rolling_add_at(&r, 100, 0), 0);
     assert_int_equal(lfp_rolling_sum_at(&r, 1000), 3);
     assert_int_equal(lfp_rolling_sum_at(&r, 0), 0);       /* bucket 0's slot moved on */
+    /* a long idle gap (160 days of 1 s windows, 0.82 * 2^24 laps) starts the
+     * slot afresh instead of reading its old lap as a later one */
+    lfp_rolling idle;
+    const int64_t ms = 1000000, day = 86400 * INT64_C(1000000000);
+    for (int64_t d = 100; d <= 200; d += 20) {
+        assert_int_equal(lfp_rolling_init(&idle, 10, 100 * ms), 0);
+        assert_int_equal(lfp_rolling_add_at(&idle, 1, 0), 0);
+        assert_int_equal(lfp_rolling_add_at(&idle, 1, d * day), 0);
+        assert_int_equal(lfp_rolling_sum_at(&idle, d * day), 1);
+        lfp_rolling_destroy(&idle);
+    }
+    assert_int_equal(lfp_rolling_init(&idle, 10, 100 * ms), 0);
+    /* a late add, LFP_ROLLING_LATE_LAPS laps behind its slot, is dropped */
+    int64_t now = 300 * day, lap = 1000 * ms;
+    assert_int_equal(lfp_rolling_add_at(&idle, 2, now), 0);
+    assert_int_equal(lfp_rolling_add_at(&idle, 5, now - LFP_ROLLING_LATE_LAPS * lap), 0);
+    assert_int_equal(lfp_rolling_sum_at(&idle, now), 2);
+    lfp_rolling_destroy(&idle);
     /* negative times */
     lfp_rolling neg;
     assert_int_equal(lfp_rolling_init(&neg, 5, 100), 0);

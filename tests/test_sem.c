@@ -1,6 +1,7 @@
 /* Unit tests: lfpat/sem.h (lfp_sem, lfp_wsem) and the twins lfp_locked_sem,
- * lfp_locked_wsem. Contract tests run over a table of implementations; a few
- * tests check lfp_sem's own layout (stats derivation, waiter count). */
+ * lfp_locked_wsem. Contract tests run over the implementation tables in
+ * sem_impls.h (shared with stress/stress_sem.c); a few tests check lfp_sem's
+ * own layout (stats derivation, waiter count). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,49 +11,13 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "lfpat.h"
-#include "wsem_queue.h"
+#include "sem_impls.h"
 
-/* ------------------------------------------------------------ counting: table */
-
-struct sem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, unsigned);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *);
-    int (*acquire)(void *, int64_t, lfp_cancel *);
-    int (*release)(void *);
-    unsigned (*available)(void *);
-    void (*stats)(void *, struct lfp_sem_stats *);
-};
-
-static int s_init(void *s, unsigned c) { return lfp_sem_init(s, c); }
-static void s_destroy(void *s) { lfp_sem_destroy(s); }
-static int s_try(void *s) { return lfp_sem_try_acquire(s); }
-static int s_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_sem_acquire(s, d, c); }
-static int s_rel(void *s) { return lfp_sem_release(s); }
-static unsigned s_avail(void *s) { return lfp_sem_available(s); }
-static void s_stats(void *s, struct lfp_sem_stats *st) { lfp_sem_stats(s, st); }
-
-static int l_init(void *s, unsigned c) { return lfp_locked_sem_init(s, c); }
-static void l_destroy(void *s) { lfp_locked_sem_destroy(s); }
-static int l_try(void *s) { return lfp_locked_sem_try_acquire(s); }
-static int l_acq(void *s, int64_t d, lfp_cancel *c) { return lfp_locked_sem_acquire(s, d, c); }
-static int l_rel(void *s) { return lfp_locked_sem_release(s); }
-static unsigned l_avail(void *s) { return lfp_locked_sem_available(s); }
-static void l_stats(void *s, struct lfp_sem_stats *st) { lfp_locked_sem_stats(s, st); }
-
-static const struct sem_impl sem_impls[] = {
-    { "lfp_sem", sizeof(lfp_sem), s_init, s_destroy, s_try, s_acq, s_rel, s_avail, s_stats },
-    { "lfp_locked_sem", sizeof(lfp_locked_sem), l_init, l_destroy, l_try, l_acq, l_rel,
-      l_avail, l_stats },
-};
-#define NIMPL(t) (sizeof t / sizeof t[0])
+/* ------------------------------------------------------------ counting */
 
 static void *sem_new(const struct sem_impl *im, unsigned cap)
 {
-    void *s = calloc(1, im->size);
+    void *s = impl_alloc(im->size);
     assert_non_null(s);
     assert_int_equal(im->init(s, cap), 0);
     return s;
@@ -108,7 +73,7 @@ static void sem_bad_input(void **state)
     (void)state;
     for (size_t i = 0; i < NIMPL(sem_impls); i++) {
         const struct sem_impl *im = &sem_impls[i];
-        void *s = calloc(1, im->size);
+        void *s = impl_alloc(im->size);
         assert_int_equal(im->init(NULL, 1), EINVAL);
         assert_int_equal(im->init(s, 0), EINVAL);
         assert_int_equal(im->try_acquire(NULL), EINVAL);
@@ -278,6 +243,9 @@ static void sem_releases_complete_exactly_as_many_waiters(void **state)
             assert_int_equal(atomic_load(&b[k].rc), 0);
         }
         assert_int_equal(stats_of(im, s).acquires, 2 * N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        assert_true(im->idle(s));
         sem_free(im, s);
     }
 }
@@ -308,7 +276,39 @@ static void sem_cancel_and_timeout_wake_a_blocked_acquire(void **state)
         assert_int_equal(st.available, 0);
         assert_int_equal(im->release(s), 0);
         assert_int_equal(im->release(s), EOVERFLOW);
+        assert_true(im->idle(s));          /* the leavers took their signals along */
         lfp_cancel_destroy(&tok);
+        sem_free(im, s);
+    }
+}
+
+/* More waiters than lfp_sem's signal field counts (255): the releases that
+ * find it saturated wake nobody, and every woken taker passes one wake-up on
+ * (the chain of sem.h). All complete; nothing is left in flight. */
+static void sem_more_waiters_than_signals(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    for (size_t i = 0; i < NIMPL(sem_impls); i++) {
+        const struct sem_impl *im = &sem_impls[i];
+        void *s = sem_new(im, N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->try_acquire(s), 0);
+        struct blocker *b = calloc(N, sizeof *b);
+        assert_non_null(b);
+        for (int k = 0; k < N; k++)
+            blocker_start(&b[k], im, s, LFP_FOREVER, NULL);
+        wait_waiting(im, s, N);
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        for (int k = 0; k < N; k++) {
+            pthread_join(b[k].tid, NULL);    /* hangs (test timeout) on a lost wake-up */
+            assert_int_equal(atomic_load(&b[k].rc), 0);
+        }
+        for (int k = 0; k < N; k++)
+            assert_int_equal(im->release(s), 0);
+        assert_true(im->idle(s));
+        free(b);
         sem_free(im, s);
     }
 }
@@ -359,61 +359,30 @@ static void sem_state_word_layout(void **state)
     lfp_sem_destroy(&s);
 }
 
-/* ------------------------------------------------------------ weighted: table */
-
-struct wsem_impl {
-    const char *name;
-    size_t size;
-    int (*init)(void *, int64_t);
-    void (*destroy)(void *);
-    int (*try_acquire)(void *, int64_t);
-    int (*acquire)(void *, int64_t, int64_t, lfp_cancel *);
-    int (*release)(void *, int64_t);
-    int64_t (*available)(void *);
-    size_t (*queued)(void *);   /* test-only: waiters in the FIFO queue */
-};
-
-static size_t count_queue(pthread_mutex_t *lock, struct lfp_wsem_queue *q)
+/* lfp_sem's wake rule: one more signal iff min(P, W) > G, saturating. */
+static void sem_wake_rule(void **state)
 {
-    size_t n = 0;
-    pthread_mutex_lock(lock);
-    for (struct lfp_wsem_waiter *w = q->head; w; w = w->next)
-        n++;
-    pthread_mutex_unlock(lock);
-    return n;
+    (void)state;
+    const uint64_t G = LFP_SEM_SIGNAL_, W = LFP_SEM_WAITER_, WMAX = ((uint64_t)1 << 24) - 1;
+    const struct { uint64_t word; bool signals; } cases[] = {
+        { 1, false },                        /* a permit, nobody waits */
+        { 0 + 3 * W, false },                /* waiters, no permit */
+        { 1 + 1 * W, true },                 /* one permit for one waiter */
+        { 1 + 2 * W + 1 * G, false },        /* one woken already on its way */
+        { 2 + 2 * W + 1 * G, true },         /* a second permit: a second wake */
+        { 3 + 2 * W + 2 * G, false },        /* as many woken as waiters */
+        { 300 + 300 * W + 255 * G, false },  /* saturated: takers chain it */
+        { UINT32_MAX + WMAX * W + 254 * G, true },   /* fields at their tops: no carry */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        assert_int_equal(lfp_sem_signal_(cases[k].word), cases[k].word + (cases[k].signals ? G : 0));
 }
 
-static int w_init(void *s, int64_t c) { return lfp_wsem_init(s, c); }
-static void w_destroy(void *s) { lfp_wsem_destroy(s); }
-static int w_try(void *s, int64_t n) { return lfp_wsem_try_acquire(s, n); }
-static int w_acq(void *s, int64_t n, int64_t d, lfp_cancel *c) { return lfp_wsem_acquire(s, n, d, c); }
-static int w_rel(void *s, int64_t n) { return lfp_wsem_release(s, n); }
-static int64_t w_avail(void *s) { return lfp_wsem_available(s); }
-static size_t w_queued(void *s) { return count_queue(&((lfp_wsem *)s)->lock, &((lfp_wsem *)s)->queue); }
-
-static int lw_init(void *s, int64_t c) { return lfp_locked_wsem_init(s, c); }
-static void lw_destroy(void *s) { lfp_locked_wsem_destroy(s); }
-static int lw_try(void *s, int64_t n) { return lfp_locked_wsem_try_acquire(s, n); }
-static int lw_acq(void *s, int64_t n, int64_t d, lfp_cancel *c)
-{
-    return lfp_locked_wsem_acquire(s, n, d, c);
-}
-static int lw_rel(void *s, int64_t n) { return lfp_locked_wsem_release(s, n); }
-static int64_t lw_avail(void *s) { return lfp_locked_wsem_available(s); }
-static size_t lw_queued(void *s)
-{
-    return count_queue(&((lfp_locked_wsem *)s)->lock, &((lfp_locked_wsem *)s)->queue);
-}
-
-static const struct wsem_impl wsem_impls[] = {
-    { "lfp_wsem", sizeof(lfp_wsem), w_init, w_destroy, w_try, w_acq, w_rel, w_avail, w_queued },
-    { "lfp_locked_wsem", sizeof(lfp_locked_wsem), lw_init, lw_destroy, lw_try, lw_acq, lw_rel,
-      lw_avail, lw_queued },
-};
+/* ------------------------------------------------------------ weighted */
 
 static void *wsem_new(const struct wsem_impl *im, int64_t cap)
 {
-    void *s = calloc(1, im->size);
+    void *s = impl_alloc(im->size);
     assert_non_null(s);
     assert_int_equal(im->init(s, cap), 0);
     return s;
@@ -458,7 +427,7 @@ static void wsem_bad_input(void **state)
     (void)state;
     for (size_t i = 0; i < NIMPL(wsem_impls); i++) {
         const struct wsem_impl *im = &wsem_impls[i];
-        void *s = calloc(1, im->size);
+        void *s = impl_alloc(im->size);
         assert_int_equal(im->init(NULL, 1), EINVAL);
         assert_int_equal(im->init(s, 0), EINVAL);
         assert_int_equal(im->init(s, -5), EINVAL);
@@ -629,8 +598,10 @@ int main(void)
         cmocka_unit_test(sem_release_wakes_a_blocked_acquire),
         cmocka_unit_test(sem_releases_complete_exactly_as_many_waiters),
         cmocka_unit_test(sem_cancel_and_timeout_wake_a_blocked_acquire),
+        cmocka_unit_test(sem_more_waiters_than_signals),
         cmocka_unit_test(sem_matches_twin),
         cmocka_unit_test(sem_state_word_layout),
+        cmocka_unit_test(sem_wake_rule),
         cmocka_unit_test(wsem_capacity),
         cmocka_unit_test(wsem_bad_input),
         cmocka_unit_test(wsem_try_release_overflow),

@@ -29,30 +29,42 @@
  * fast path takes no lock; state-change callbacks are delivered in state
  * order (see on_change).
  *
- * Failure window: `window_buckets` buckets of window_ns / window_buckets,
- * each one atomic word tagged with the bucket's time index and the low 8
- * bits of the generation, so failures from an earlier CLOSED period never
- * count after the breaker recovers (this internal window replaces
- * lfp_rolling, which cannot forget a period). Failures in the current bucket
- * and the window_buckets - 1 before it are summed when a failure is
- * recorded. The 8-bit tag orders generations whose buckets are alive in one
- * window; that holds while fewer than 40 open/half-open/close cycles (3
- * generations each) happen within one window_ns.
+ * Failure window: an lfp_rolling of window_buckets buckets; when a failure
+ * is recorded, the failures in its bucket and the window_buckets - 1 before
+ * it are summed. The rolling sum runs on a virtual clock counted in buckets,
+ *     v = now / bucket_ns + gen * window_buckets,
+ * reduced modulo 2^24 laps of window_buckets (lfp_rolling keeps laps modulo
+ * 2^24, so the reduction changes nothing it can see). Each generation thus
+ * starts one lap, a whole window, further along the virtual time line, and
+ * two CLOSED generations are at least three apart: a breaker that closes
+ * again starts with an empty window, with no reset step to race with. A
+ * failure recorded by a thread that read the state word just before it
+ * changed is added at its own generation's virtual time, three laps or more
+ * before the current generation's (for clocks that never read two windows
+ * back across threads): lfp_rolling drops it if its slot already holds a
+ * later lap, and otherwise it sits in a lap that no later sum counts (and
+ * that the next current add restarts). So stale results never count.
+ * Limits are lfp_rolling's (24-bit laps, "Lap arithmetic" in
+ * lfpat/ratelimit.h): a result recorded by a thread that slept through more
+ * than LFP_ROLLING_LATE_LAPS (1024) generations restarts its slot instead of
+ * being dropped (it can only make the breaker under-count, never trip), and
+ * idle gaps just short of a multiple of 2^24 windows (194 days for a 1 s
+ * window) may drop the first failures after them.
  *
  * Progress: allow() is lock-free and makes no read-modify-write in CLOSED (one
  * acquire load); in HALF_OPEN it is a CAS loop on the state word; the one
  * allow() that moves OPEN to HALF_OPEN, and the record() that makes a
  * transition, also deliver the callback if one is configured (blocking, see
- * on_change). record() is lock-free otherwise (a CAS on one window bucket and
- * on the state word). Ordering: none beyond the state word's own (acquire
- * loads, acq_rel CAS); the breaker guards no data.
+ * on_change). record() is lock-free otherwise (lfp_rolling's add and sum,
+ * and a CAS on the state word). Ordering: none beyond the state word's own
+ * (acquire loads, acq_rel CAS); the breaker guards no data.
  */
 #ifndef LFPAT_BREAKER_H
 #define LFPAT_BREAKER_H
 
 #include <pthread.h>
 
-#include "lfpat/common.h"
+#include "lfpat/ratelimit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,7 +107,7 @@ typedef struct lfp_breaker_ticket {
 
 typedef struct lfp_breaker {
     alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
-    alignas(LFP_CACHELINE) _Atomic uint64_t bucket[LFP_BREAKER_MAX_BUCKETS];
+    alignas(LFP_CACHELINE) lfp_rolling failures;  /* on the virtual clock, see above */
     struct lfp_breaker_config cfg;
     int64_t bucket_ns;
     pthread_mutex_t cb_lock;       /* callback delivery, only with on_change */
@@ -124,7 +136,7 @@ static inline bool lfp_brk_pause_over_(uint32_t retry_tick, int64_t now)
 
 /* Initialise CLOSED, generation 0, with a copy of cfg.
  * Returns 0; EINVAL if b or cfg is NULL or a field is out of range (see
- * struct lfp_breaker_config); or the error of pthread_mutex_init. */
+ * struct lfp_breaker_config); ENOMEM; or the error of pthread_mutex_init. */
 LFP_API int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg);
 
 /* No thread may be using it. NULL is ignored. */

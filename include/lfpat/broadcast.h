@@ -21,7 +21,9 @@
  *   seq = 0     initially (nothing).
  * Publish: claim p with a CAS on tail (fails with EPIPE once CLOSED), then
  * take slot p mod capacity by a CAS of its seq from an even value below 2p+1
- * to 2p+1; store the value (release); store 2p+2 (release). A busy slot
+ * to 2p+1; store the value (release); store 2p+2 (release). The slot CAS
+ * first expects the steady-state value, 2(p - capacity) + 2 (0 in the first
+ * lap), so the slot line is fetched once, for writing. A busy slot
  * (odd seq of an older position) is waited for — that happens only when the
  * ring has wrapped around a publisher stalled mid-write. If the slot already
  * holds a position >= p (this publisher stalled between claim and write
@@ -33,13 +35,20 @@
  * acquire on the value load orders the re-load after it; a later publisher
  * whose value we read made its busy seq visible by then — its value store is
  * a release — so an overwrite is always detected). seq below 2r+1: r is
- * not published yet (or, once CLOSED and r == the final count, the stream
- * has ended). seq above 2r+2: r was overwritten, so the tail is at least
- * r + capacity + 1 (the overwriter's claim happens-before its seq write);
- * jump to tail - capacity and add the difference to the missed count.
+ * not published yet, or the stream has ended (r == the final count): that
+ * is checked on `closed`, a flag that close sets before it sets CLOSED in
+ * the tail (it shares the read-mostly line of `slots`), and the tail is read
+ * only once the flag is seen — so a subscriber that has caught up polls its
+ * slot, not the tail line that every publish writes (polling the tail made
+ * each publish's claim miss in cache). seq above 2r+2: r was overwritten,
+ * so the tail is at least r + capacity + 1 (the overwriter's claim
+ * happens-before its seq write); jump to tail - capacity and add the
+ * difference to the missed count.
  *
  * Linearizability: a publish linearizes at its tail CAS (its position);
- * positions order messages. A receive linearizes at its seq load.
+ * positions order messages; close at its RMW on the tail. A receive
+ * linearizes at its seq load; one that finds nothing and no `closed` flag
+ * precedes the close (the flag store comes first in close).
  * Progress: publish is lock-free except that it waits for a publisher of the
  * same slot one lap earlier that stalled mid-write (two stores); with one
  * publisher it is wait-free. try_recv is lock-free; recv blocks (spins
@@ -73,6 +82,7 @@ typedef struct lfp_broadcast {
     alignas(LFP_CACHELINE) _Atomic uint64_t tail;    /* positions claimed | CLOSED */
     alignas(LFP_CACHELINE) lfp_broadcast_slot *slots;
     uint64_t mask;                                   /* capacity - 1 */
+    _Atomic bool closed;                             /* set once, before CLOSED */
     alignas(LFP_CACHELINE) lfp_ec arrived;           /* subscribers park here */
 } lfp_broadcast;
 
@@ -140,13 +150,12 @@ static inline int lfp_broadcast_publish(lfp_broadcast *b, void *v)
     } while (!atomic_compare_exchange_weak_explicit(&b->tail, &t, t + 1, memory_order_acq_rel,
                                                     memory_order_relaxed));
     lfp_broadcast_slot *s = &b->slots[t & b->mask];
-    /* relaxed: a guess validated by the CAS below. */
-    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    /* the slot's seq in steady state: the previous lap's position published */
+    uint64_t seq = t > b->mask ? 2 * (t - b->mask - 1) + 2 : 0;
     /* acq_rel: acquire orders our value store after the previous owner's
      * (slot handover, value's modification order); release orders the claim
-     * above before the busy mark. */
-    if (LFP_UNLIKELY((seq & 1) || seq > 2 * t ||
-                     !atomic_compare_exchange_strong_explicit(&s->seq, &seq, 2 * t + 1,
+     * above before the busy mark. relaxed on failure: seq is re-examined. */
+    if (LFP_UNLIKELY(!atomic_compare_exchange_strong_explicit(&s->seq, &seq, 2 * t + 1,
                                                               memory_order_acq_rel,
                                                               memory_order_relaxed)))
         return lfp_broadcast_publish_slow_(b, t, seq, v);

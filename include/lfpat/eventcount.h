@@ -30,6 +30,23 @@
  * from the notifier's release RMW and the condition store happens-before the
  * waiter's re-check.
  *
+ * Asymmetric mode (lfp_ec_init_asym): for a notifier on a hot path (the
+ * SPSC ring notifies on every push and pop) even one fence per notify is
+ * most of the cost. An asymmetric eventcount moves the whole barrier to the
+ * waiter, which is about to make a system call anyway: lfp_ec_prepare issues
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (lfp_heavy_barrier_), and
+ * lfp_ec_notify_asym_ needs only a compiler barrier before its load. This is
+ * the asymmetric Dekker shape of membarrier(2), as liburcu's urcu-memb
+ * flavour and folly's asymmetricLightBarrier use it: the heavy barrier runs
+ * a full memory barrier on every CPU that runs a thread of this process, so
+ * each notifier's instruction stream is cut at one point P; a condition
+ * store before P is visible to the waiter's re-check, and a waiters load
+ * after P sees the waiter's increment. Litmus:
+ * stress/litmus/litmus_lib_asym.c. When the kernel lacks membarrier,
+ * lfp_ec_init_asym returns false and the eventcount stays symmetric
+ * (notify_asym_ then uses the fence). Process-private: like the futex, it
+ * does not work for an eventcount shared between processes.
+ *
  * Lifetime: a waiter's return does not mean notifiers are done with the
  * eventcount: a notifier may still be between its condition store and its
  * notify. An object that is freed right after a wait returns must not rely
@@ -54,28 +71,46 @@ extern "C" {
 typedef struct lfp_ec {
     _Atomic uint32_t epoch;    /* the futex word; bumped by a notify that saw waiters */
     _Atomic uint32_t waiters;  /* threads between prepare and the end of wait/abort */
+    uint32_t asym;             /* set by lfp_ec_init_asym, constant afterwards */
 } lfp_ec;
 
-#define LFP_EC_INIT { 0, 0 }
+#define LFP_EC_INIT { 0, 0, 0 }
 
 static inline void lfp_ec_init(lfp_ec *ec)
 {
     atomic_init(&ec->epoch, 0);
     atomic_init(&ec->waiters, 0);
+    ec->asym = 0;
 }
+
+/* Initialise ec in asymmetric mode (see the header comment). Returns true if
+ * the kernel supports it (membarrier private expedited, registered for the
+ * process on first use), false if ec was initialised symmetric instead.
+ * Either way ec is ready and every notify form is correct on it. */
+LFP_API bool lfp_ec_init_asym(lfp_ec *ec);
+
+/* internal: the heavy half of the asymmetric barrier (membarrier). Only
+ * called when lfp_ec_init_asym returned true. */
+LFP_API void lfp_heavy_barrier_(void);
 
 /* Announce a waiter and return the epoch key to wait on. The caller must
  * re-check its condition after this and then call lfp_ec_wait or lfp_ec_abort. */
 static inline uint32_t lfp_ec_prepare(lfp_ec *ec)
 {
     atomic_fetch_add_explicit(&ec->waiters, 1, memory_order_seq_cst);
+    if (ec->asym) {
+        /* heavy barrier: the waiter's half of the asymmetric SB shape; pairs
+         * with the compiler barrier in lfp_ec_notify_asym_. */
+        lfp_heavy_barrier_();
+    } else {
 #if !LFP_TSAN
-    /* seq_cst fence: the waiter's half of the SB shape; orders the waiters
-     * increment before the caller's re-check of its condition. Pairs with the
-     * fence in lfp_ec_notify_. (Under TSan the seq_cst RMW above pairs with
-     * the notifier's acq_rel RMW instead.) */
-    atomic_thread_fence(memory_order_seq_cst);
+        /* seq_cst fence: the waiter's half of the SB shape; orders the waiters
+         * increment before the caller's re-check of its condition. Pairs with
+         * the fence in lfp_ec_notify_. (Under TSan the seq_cst RMW above pairs
+         * with the notifier's acq_rel RMW instead.) */
+        atomic_thread_fence(memory_order_seq_cst);
 #endif
+    }
     /* acquire: pairs with the release bump in lfp_ec_wake_; reading the
      * bumped epoch makes the notifier's condition store visible. */
     return atomic_load_explicit(&ec->epoch, memory_order_acquire);
@@ -109,6 +144,24 @@ static inline void lfp_ec_notify_(lfp_ec *ec, int n)
     /* relaxed: ordered by the fence above (C11 7.17.3p11). */
     uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
 #endif
+    if (LFP_UNLIKELY(w != 0))
+        lfp_ec_wake_(ec, n);
+}
+
+/* internal: notify on an eventcount made by lfp_ec_init_asym, after the
+ * caller made the condition true with any atomic store (release or
+ * stronger). On an asymmetric ec it costs a compiler barrier and a load. */
+static inline void lfp_ec_notify_asym_(lfp_ec *ec, int n)
+{
+    if (LFP_UNLIKELY(!ec->asym)) {
+        lfp_ec_notify_(ec, n);
+        return;
+    }
+    /* compiler barrier: the light half of the asymmetric SB shape; the
+     * heavy half is the membarrier in lfp_ec_prepare (header comment). */
+    atomic_signal_fence(memory_order_seq_cst);
+    /* relaxed: ordered against the waiter's increment by that pairing. */
+    uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
     if (LFP_UNLIKELY(w != 0))
         lfp_ec_wake_(ec, n);
 }

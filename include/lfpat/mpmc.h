@@ -55,6 +55,9 @@
  * oversubscribed).
  * Ordering: a push happens-before the pop that returns its value; a pop
  * happens-before the push that reuses its cell.
+ * Litmus: stress/litmus/litmus_lib_mpmc.c (this code: publish, cell reuse,
+ * two producers; its relaxed-publish control is stress/negative/
+ * relaxed_publish.c). Model checked: stress/models/mpmc_cell.pml.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
  */
@@ -230,30 +233,22 @@ LFP_API size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n);
  * many (0 if none ready, closed and drained, or q/v NULL). Lock-free. */
 LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
 
-/* Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
+/* int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+ * Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
  * for none) or `cancel` fires (NULL for none).
  * Returns 0; EPIPE if closed (v not stored); ETIMEDOUT; ECANCELED; EINVAL if
  * q is NULL. Room is preferred over ETIMEDOUT/ECANCELED.
  * Progress: lock-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
-LFP_API int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel);
-static inline int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_mpmc_try_push(q, v);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_mpmc_push_wait_(q, v, deadline, cancel);
-}
 
-/* Pop the oldest value, waiting until one arrives, the queue is closed and
+/* int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+ * Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT), or `cancel` fires
  * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
  * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
  * Ordering: the push that stored the value happens-before this pop returns it. */
-LFP_API int lfp_mpmc_pop_wait_(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel);
-static inline int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_mpmc_try_pop(q, out);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_mpmc_pop_wait_(q, out, deadline, cancel);
-}
+/* Both defined here, inline (see qcommon.h): */
+LFP_Q_BLOCKING_CALLS_(lfp_mpmc)
 
 /* Close: later pushes fail with EPIPE; pushes that claimed before close are
  * delivered; pops drain, then return EPIPE; every blocked thread wakes.

@@ -33,6 +33,9 @@
  * yields on that state and parks only when the queue is truly empty.
  * Ordering: a push happens-before the pop that returns its node (everything
  * the producer wrote into the enclosing object before pushing is visible).
+ * Litmus: stress/litmus/litmus_lib_mpsc.c (this code: publish through the
+ * link store, and two producers whose links must not be lost; its
+ * relaxed-link control is stress/negative/relaxed_publish.c).
  *
  * Single consumer, checked: every pop takes a consumer guard (one exchange on
  * a consumer-owned word). A second thread popping concurrently gets EBUSY
@@ -47,6 +50,7 @@
 #ifndef LFPAT_MPSC_H
 #define LFPAT_MPSC_H
 
+#include "lfpat/counter.h"
 #include "lfpat/qcommon.h"
 
 #ifdef __cplusplus
@@ -62,19 +66,21 @@ typedef struct lfp_mpsc_node {
 
 typedef struct lfp_mpsc {
     alignas(LFP_CACHELINE) _Atomic uintptr_t tail;  /* last node | LFP_MPSC_CLOSED_ */
-    _Atomic size_t pushed;                          /* pushes, for lfp_mpsc_size */
     alignas(LFP_CACHELINE) lfp_mpsc_node *head;     /* consumer-owned */
     _Atomic size_t popped;                          /* consumer-written */
     _Atomic int consumer;                           /* the single-consumer guard */
     alignas(LFP_CACHELINE) lfp_mpsc_node stub;      /* linked by producers */
+    lfp_striped pushed;                             /* pushes, for lfp_mpsc_size */
     alignas(LFP_CACHELINE) lfp_ec not_empty;        /* the consumer parks here */
 } lfp_mpsc;
 
-/* Initialise an empty, open queue. Returns 0; EINVAL if q is NULL. */
+/* Initialise an empty, open queue. Returns 0; EINVAL if q is NULL; ENOMEM
+ * (the push count for lfp_mpsc_size is a striped counter, so that producers
+ * share no counter line). */
 LFP_API int lfp_mpsc_init(lfp_mpsc *q);
 
-/* Nothing to free (the nodes are the caller's); legal on a non-empty,
- * quiescent queue. NULL is ignored. */
+/* Free the queue's own memory (never the nodes: they are the caller's);
+ * legal on a non-empty, quiescent queue. NULL is ignored. */
 LFP_API void lfp_mpsc_destroy(lfp_mpsc *q);
 
 /* internal: append the chain first..last (already linked) behind tail. Fails
@@ -114,8 +120,7 @@ static inline int lfp_mpsc_push(lfp_mpsc *q, lfp_mpsc_node *n)
     atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
     int rc = lfp_mpsc_append_(q, n, n, false);
     if (LFP_LIKELY(rc == 0)) {
-        /* relaxed: a statistic for lfp_mpsc_size; orders nothing. */
-        atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+        lfp_striped_add(&q->pushed, 1);   /* a statistic for lfp_mpsc_size */
         lfp_q_notify_after_sc_(&q->not_empty, 1);
     }
     return rc;
@@ -138,7 +143,7 @@ static inline int lfp_mpsc_empty_(lfp_mpsc *q)
 static inline int lfp_mpsc_take_(lfp_mpsc *q, lfp_mpsc_node **out)
 {
     lfp_mpsc_node *h = q->head;
-    /* acquire: pairs with the seq_cst link store in lfp_mpsc_append_. */
+    /* acquire: pairs with the release link store in lfp_mpsc_append_. */
     lfp_mpsc_node *next = atomic_load_explicit(&h->next, memory_order_acquire);
     if (h == &q->stub) {
         if (!next)

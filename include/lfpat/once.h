@@ -10,7 +10,8 @@
  *     WAITED  one caller runs fn, others are (or may be) parked on the word
  *     RETRY   unset after a failed _retry attempt that had parked waiters
  *             (some may still be parked)
- *     DONE    fn completed; `result` holds its return value
+ *     DONE    fn completed and returned 0
+ *     FAILED  fn completed with a non-zero (sticky) result, held in `result`
  * A caller that finds UNSET claims RUNNING with a CAS and runs fn (one that
  * finds RETRY claims WAITED instead: parked waiters must be woken when it
  * finishes). One that finds RUNNING marks it WAITED and parks on the word
@@ -26,17 +27,26 @@
  * and parks again). Whoever claims RETRY claims it as WAITED, so its own
  * exchange wakes again: on success everyone, on failure the next one. Failed
  * attempts are thus retried one caller at a time, never by every waiter at
- * once.
+ * once. DONE and FAILED are both terminal and are published by the same
+ * exchange; the spin model (stress/models/once.pml) has one done state for
+ * both. Two done states let the common path return the constant 0 without
+ * reading `result`.
  *
  * Ordering (the happens-before edge): everything fn did (and the stored
  * result) happens-before every lfp_once_call / lfp_once_call_retry that
  * returns fn's result and every lfp_once_done that returns true. The runner
- * stores DONE with release after fn returns; the fast path loads it with
- * acquire (and waiters re-load it with acquire after waking).
+ * stores DONE or FAILED with release after fn returns (and after storing
+ * `result`); the fast path loads it with acquire (and waiters re-load it
+ * with acquire after waking).
+ * Litmus: stress/litmus/litmus_lib_once.c (this code: done() as an MP
+ * observer, three racing callers, the retry hand-over between attempts; its
+ * relaxed-DONE control is stress/negative/relaxed_publish.c). Model
+ * checked: stress/models/once.pml.
  *
- * Progress: after completion, a call is wait-free (one acquire load and a
- * branch, inline). Before completion, callers block (park) until the runner
- * finishes. fn must not call lfp_once_call* on the same object (it would wait
+ * Progress: after completion, a call is wait-free: after a successful one,
+ * one acquire load and a branch, inline, returning the constant 0; after a
+ * failed one, an out-of-line call that reads `result`. Before completion,
+ * callers block (park) until the runner finishes. fn must not call lfp_once_call* on the same object (it would wait
  * for itself forever, as with pthread_once).
  *
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
@@ -53,11 +63,11 @@ extern "C" {
 #endif
 
 enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONCE_DONE_ = 3,
-       LFP_ONCE_RETRY_ = 4 };
+       LFP_ONCE_RETRY_ = 4, LFP_ONCE_FAILED_ = 5 };
 
 typedef struct lfp_once {
     _Atomic uint32_t state;   /* LFP_ONCE_*_, the futex word waiters park on */
-    int result;               /* fn's result; written before DONE is released */
+    int result;               /* fn's non-zero result; written before FAILED is released */
 } lfp_once;
 
 /* Static initialiser: an object that has not run fn. */
@@ -85,11 +95,10 @@ LFP_API int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool 
 static inline int lfp_once_call(lfp_once *o, int (*fn)(void *), void *arg)
 {
     /* acquire: pairs with the release exchange that stores DONE in
-     * lfp_once_call_slow_ after fn returned; makes fn's writes and result
-     * visible. */
+     * lfp_once_call_slow_ after fn returned; makes fn's writes visible. */
     if (LFP_LIKELY(o != NULL && fn != NULL &&
                    atomic_load_explicit(&o->state, memory_order_acquire) == LFP_ONCE_DONE_))
-        return o->result;
+        return 0;
     return lfp_once_call_slow_(o, fn, arg, false);
 }
 
@@ -105,7 +114,8 @@ static inline int lfp_once_call_retry(lfp_once *o, int (*fn)(void *), void *arg)
     /* acquire: pairs with the release exchange storing DONE in the slow path. */
     if (LFP_LIKELY(o != NULL && fn != NULL &&
                    atomic_load_explicit(&o->state, memory_order_acquire) == LFP_ONCE_DONE_))
-        return o->result;   /* 0, unless lfp_once_call completed o with an error */
+        return 0;
+    /* FAILED (lfp_once_call completed o with an error) is read there too. */
     return lfp_once_call_slow_(o, fn, arg, true);
 }
 
@@ -115,9 +125,12 @@ static inline int lfp_once_call_retry(lfp_once *o, int (*fn)(void *), void *arg)
  * Ordering: a true result happens-after everything fn did (acquire). */
 static inline bool lfp_once_done(const lfp_once *o)
 {
-    /* acquire: pairs with the release exchange storing DONE in the slow path. */
-    return o != NULL &&
-           atomic_load_explicit(&((lfp_once *)o)->state, memory_order_acquire) == LFP_ONCE_DONE_;
+    if (o == NULL)
+        return false;
+    /* acquire: pairs with the release exchange storing DONE/FAILED in the
+     * slow path. */
+    uint32_t s = atomic_load_explicit(&((lfp_once *)o)->state, memory_order_acquire);
+    return s == LFP_ONCE_DONE_ || s == LFP_ONCE_FAILED_;
 }
 
 #ifdef __cplusplus

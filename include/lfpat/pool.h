@@ -69,6 +69,15 @@ LFP_API void lfp_pool_destroy(lfp_pool *p);
  * be prepared and submitted again once its previous run has been waited for. */
 LFP_API int lfp_pool_task_init(lfp_pool_task *t, lfp_pool_fn fn, void *arg);
 
+/* Nothing to free (the task's future holds no resource); for symmetry with
+ * lfp_locked_pool_task_destroy. The task must not be queued or running, and
+ * nobody may be waiting for it. NULL is ignored. */
+static inline void lfp_pool_task_destroy(lfp_pool_task *t)
+{
+    if (t)
+        lfp_future_destroy(&t->done);
+}
+
 /* Queue t if there is room. Returns 0; EAGAIN if the queue is full; EPIPE
  * after shutdown; EINVAL if p or t is NULL or t has no function.
  * Progress: lock-free. */

@@ -57,6 +57,23 @@ static inline void lfp_q_notify_after_sc_(lfp_ec *ec, int n)
         lfp_ec_wake_(ec, n);
 }
 
+/* internal: define the blocking T##_push and T##_pop of bounded queue type
+ * T (documented in its header): the try call inline, and only when it says
+ * EAGAIN the out-of-line waiting loop T##_push_wait_ / T##_pop_wait_. */
+#define LFP_Q_BLOCKING_CALLS_(T)                                                          \
+    LFP_API int T##_push_wait_(T *q, void *v, int64_t deadline, lfp_cancel *cancel);      \
+    static inline int T##_push(T *q, void *v, int64_t deadline, lfp_cancel *cancel)       \
+    {                                                                                     \
+        int rc = T##_try_push(q, v);                                                      \
+        return LFP_LIKELY(rc != EAGAIN) ? rc : T##_push_wait_(q, v, deadline, cancel);    \
+    }                                                                                     \
+    LFP_API int T##_pop_wait_(T *q, void **out, int64_t deadline, lfp_cancel *cancel);    \
+    static inline int T##_pop(T *q, void **out, int64_t deadline, lfp_cancel *cancel)     \
+    {                                                                                     \
+        int rc = T##_try_pop(q, out);                                                     \
+        return LFP_LIKELY(rc != EAGAIN) ? rc : T##_pop_wait_(q, out, deadline, cancel);   \
+    }
+
 #ifdef __cplusplus
 }
 #endif

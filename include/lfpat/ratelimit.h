@@ -499,13 +499,23 @@ LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
  * completed before sum_at started is counted if its bucket is in range;
  * adds concurrent with sum_at may or may not be; the result is not an atomic
  * snapshot across buckets (like lfp_striped_sum). Each bucket's value is
- * exact. After an idle gap of exactly a multiple of 2^24 laps a stale bucket
- * may be read as current (documented limit of the 24-bit lap).
+ * exact.
+ *
+ * Lap arithmetic (24 bits, modulo 2^24): an add whose bucket is at most
+ * LFP_ROLLING_LATE_LAPS laps older than the lap its slot holds is a late add
+ * (a caller with an old timestamp) and is dropped; any other lap difference
+ * means the slot is stale and the add starts it afresh. So a bucket left
+ * idle for g laps is reused correctly unless g mod 2^24 falls in the last
+ * LFP_ROLLING_LATE_LAPS laps before a multiple of 2^24 (then the add is
+ * dropped), or is exactly a multiple (then the stale value may be read as
+ * current) — for a 1 s window, idle gaps within about 17 minutes before a
+ * multiple of 194 days.
  *
  * Progress: add is lock-free; sum is wait-free (N loads).
  */
 #define LFP_ROLLING_MAX_BUCKETS 4096u
 #define LFP_ROLLING_VALUE_MAX ((INT64_C(1) << 39) - 1)
+#define LFP_ROLLING_LATE_LAPS 1024u   /* see "Lap arithmetic" above */
 
 typedef struct lfp_rolling {
     _Atomic uint64_t *slots;

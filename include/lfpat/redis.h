@@ -31,10 +31,11 @@
  * relative to a per-key base second that is moved forward once a day, so
  * every value stays below 2^51 (see scripts.c).
  *
- * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:w
- * (semaphore); the braces keep a semaphore's two keys in one cluster slot.
+ * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:<suffix>
+ * (semaphore); the braces keep a semaphore's keys in one cluster slot.
  * Every key carries a TTL, so idle keys vanish: a bucket key expires when it
- * is equivalent to a full bucket, a semaphore's keys when its last lease ends.
+ * is equivalent to a full bucket, a semaphore's keys when its last lease or
+ * ticket ends.
  *
  * Return codes (as common.h, plus):
  *   EIO          Redis unreachable, connection broken, or command timed out
@@ -52,6 +53,8 @@
 #define LFPAT_REDIS_H
 
 #include "lfpat/common.h"
+#include "lfpat/eventcount.h"
+#include "lfpat/ratelimit.h"
 
 #include <pthread.h>
 
@@ -103,11 +106,17 @@ LFP_API uint64_t lfp_redis_connects(const lfp_redis *r);
  *                     during an outage; the service sheds all limited work.
  *   LFP_RFAIL_OPEN    allow: the call returns 0. Availability first; the
  *                     limit is not enforced at all during the outage.
- *   LFP_RFAIL_LOCAL   decide with a local token bucket of this process at
- *                     `local_share` × rate and burst (at least 1 token).
- *                     With N processes each given share 1/N the cluster
- *                     stays near its limit; the local bucket keeps its own
- *                     state across outages and is not synchronised with Redis.
+ *   LFP_RFAIL_LOCAL   decide with this process's own lock-free lfp_bucket
+ *                     (ratelimit.h) at `local_share` x rate, burst
+ *                     floor(local_share x burst) but at least 1 token; a
+ *                     take above that local burst is denied. With N
+ *                     processes each given share 1/N the cluster stays near
+ *                     its limit (change the share as N changes:
+ *                     lfp_rbucket_set_local_share). The local bucket starts
+ *                     full, keeps its own state across outages, is used only
+ *                     while Redis does not answer and is not synchronised
+ *                     with Redis. Its interval is 1e9/(share x rate) rounded
+ *                     to the nearest ns (lfp_bucket's rule).
  *   LFP_RFAIL_ERROR   return EIO and let the caller decide.
  *
  * In every case the result says `degraded` and carries the error, and
@@ -131,7 +140,10 @@ enum lfp_rfail { LFP_RFAIL_CLOSED = 0, LFP_RFAIL_OPEN, LFP_RFAIL_LOCAL, LFP_RFAI
  * lease empty takes up to lease_batch tokens at once from the server (one
  * EVALSHA, as many as are available, at least the n it needs), and later takes
  * are served from the local lease with one atomic CAS and no round trip.
- * Every leased token was admitted by the server's GCRA when it was leased, so
+ * The lease is a plain atomic count of server-admitted tokens, deliberately
+ * not an lfp_bucket: a bucket refills with time, and a local refill would
+ * mint tokens the server never granted. (The lfp_bucket is the LOCAL
+ * fallback's.) Every leased token was admitted by the server's GCRA when it was leased, so
  * the total ever admitted by all clients still never exceeds
  * burst + rate*elapsed. The slack is in time: tokens leased before an interval
  * may be spent inside it, so over any interval the admitted count is at most
@@ -157,21 +169,16 @@ struct lfp_rbucket_result {
     int error;              /* degraded: why (EIO, EPROTO, ...); else 0 */
 };
 
-/* Local state of the process-wide lease and the LOCAL fallback bucket. */
-struct lfp_rb_local {
-    pthread_mutex_t mu;
-    int64_t tat, t, burst_t; /* LOCAL fallback: GCRA in ns of CLOCK_MONOTONIC */
-};
-
 typedef struct lfp_rbucket {
     lfp_redis *r;
     char key[LFP_REDIS_NAME_MAX + 16];
-    int64_t t_ns;   /* emission interval */
+    double rate;    /* as given to init */
+    int64_t t_ns;   /* emission interval sent to the script (rounded up) */
     uint32_t burst;
     struct lfp_rbucket_opts o;
     alignas(LFP_CACHELINE) _Atomic int64_t lease_tokens; /* unspent leased tokens */
     pthread_mutex_t lease_mu;                              /* one refill at a time */
-    struct lfp_rb_local local;
+    lfp_bucket local; /* LFP_RFAIL_LOCAL: this process's share (own line) */
 } lfp_rbucket;
 
 /* Make a bucket handle for key `name` (rate tokens/s, at most `burst` at
@@ -180,14 +187,22 @@ typedef struct lfp_rbucket {
  * is a full bucket. Handles with the same name must agree on rate and burst.
  *
  * Returns 0; EINVAL (NULL, rate <= 0, NaN, infinite or > 1e9, burst 0,
- * lease_batch > burst, local_share outside (0, 1] with LFP_RFAIL_LOCAL, bad
- * policy, burst/rate (the time to refill an empty bucket) of 2^50 ns
- * (13 days) or more, which the script could
- * not compute exactly, empty name); ENAMETOOLONG (name longer than
- * LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
+ * lease_batch > burst, bad policy, empty name, burst/rate (the time to
+ * refill an empty bucket) of 2^50 ns (13 days) or more, which the script
+ * could not compute exactly; with LFP_RFAIL_LOCAL also local_share outside
+ * (0, 1] or local_share x rate below LFP_BUCKET_MIN_RATE); ENAMETOOLONG
+ * (name longer than LFP_REDIS_NAME_MAX). The handle is safe to use from many threads at once.
  * Progress: wait-free. */
 LFP_API int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate_per_s,
                              uint32_t burst, const struct lfp_rbucket_opts *opts);
+
+/* Set the LFP_RFAIL_LOCAL fallback to `share` (0, 1] of the rate and burst
+ * (e.g. 1/N when the number N of processes changes). Takes racing with the
+ * change use the old or the new rate and burst; the local bucket's state is
+ * kept (lfp_bucket_set_rate). Returns 0; EINVAL (NULL, share outside (0, 1],
+ * share x rate below LFP_BUCKET_MIN_RATE, or the policy is not
+ * LFP_RFAIL_LOCAL). Progress: wait-free. */
+LFP_API int lfp_rbucket_set_local_share(lfp_rbucket *b, double share);
 
 /* Destroy the handle (the key lives on in Redis until its TTL). Unspent
  * leased tokens are dropped. */
@@ -213,21 +228,53 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
 
 /* ----------------------------------------------------------- lfp_rsem
  *
- * Distributed weighted semaphore with leases. lfp:rs:{name} is a sorted set
- * holder -> lease expiry (server ms) and lfp:rs:{name}:w a hash holder ->
- * weight. One script drops expired holders, sums the weights and admits
- * the new holder iff sum + weight <= capacity. A holder that dies without
+ * Distributed weighted semaphore with leases and FIFO waiting. Keys (one
+ * cluster slot): lfp:rs:{name} a sorted set holder -> lease expiry (server
+ * ms) and lfp:rs:{name}:w a hash holder -> weight; the waiters' ticket
+ * queue lfp:rs:{name}:q (ticket -> position), :t (ticket -> expiry) and :qw
+ * (ticket -> weight). One script, run atomically by the server, drops
+ * expired holders and tickets and decides. A holder that dies without
  * releasing frees its weight when its lease expires; a live holder renews
- * before then. Not FIFO: a blocked acquirer retries with bounded backoff
- * (there is no server-side wake-up), so a large weight can be overtaken.
+ * before then.
+ *
+ * Fairness (strict FIFO across processes and threads, like lfp_wsem):
+ * a blocking acquire that cannot be served at once queues a ticket on the
+ * server, so waiters are ordered by the time their first attempt reached
+ * the server. A waiter is admitted only when its weight, the weight of
+ * every live ticket ahead of it and the weight held all fit in the
+ * capacity: nobody ever takes weight that a waiter ahead of it needs, so a
+ * large weight is never starved by a stream of small ones, and a waiter
+ * that does not fit blocks those behind it. (Waiters that fit together may
+ * be admitted in any order among themselves; each finds its weight
+ * reserved.) lfp_rsem_try_acquire never queues and succeeds only when the
+ * weight fits behind every queued waiter.
+ *
+ * Abandoned tickets: a waiter refreshes its ticket with every poll (at
+ * least every LFP_RSEM_POLL_MAX_NS); a ticket not refreshed for
+ * LFP_RSEM_TICKET_NS expires, so a waiter process that died stops blocking
+ * the queue within that time. A live waiter cut off from Redis for that
+ * long loses its place and re-queues at the tail. A waiter that times out
+ * or is cancelled withdraws its ticket at once.
+ *
+ * Hand-off latency: there is no server push. A waiter polls the server
+ * (1 ms, doubling to LFP_RSEM_POLL_MAX_NS) and sleeps in between on the
+ * handle's eventcount: a release (or a withdrawn ticket) through the same
+ * lfp_rsem handle wakes this process's waiters at once; waiters elsewhere
+ * notice within their poll interval. Share one handle among the threads of
+ * a process.
+ *
  * Transport failures return EIO: the caller decides (there is no safe
  * default for mutual exclusion).
  */
+#define LFP_RSEM_TICKET_NS INT64_C(1000000000) /* 1 s: an unrefreshed ticket expires */
+#define LFP_RSEM_POLL_MAX_NS INT64_C(50000000) /* 50 ms: the longest sleep between polls */
+
 typedef struct lfp_rsem {
     lfp_redis *r;
     char key[LFP_REDIS_NAME_MAX + 16];
     int64_t capacity;
     int64_t lease_ms;
+    lfp_ec ec; /* local waiters sleep here between polls */
 } lfp_rsem;
 
 /* A held lease: the holder id (unique per acquisition) and its weight. */
@@ -244,27 +291,47 @@ LFP_API int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t c
                           int64_t lease_ns);
 LFP_API void lfp_rsem_destroy(lfp_rsem *s);
 
-/* Try to acquire `weight` now. Returns 0 and fills *lease; EAGAIN (not
- * enough free weight); EINVAL (weight outside [1, capacity], NULL); EIO.
- * Progress: blocking (one round trip). */
+/* Try to acquire `weight` now, without queueing: succeeds only if it fits
+ * behind every queued waiter. Returns 0 and fills *lease; EAGAIN (not
+ * enough free weight, or waiters ahead); EINVAL (weight outside
+ * [1, capacity], NULL); EIO. Progress: blocking (one round trip). */
 LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease);
 
-/* Acquire `weight`, retrying with backoff (1 ms doubling to 50 ms) until
- * `deadline` (CLOCK_MONOTONIC ns). Returns 0, ETIMEDOUT, EINVAL, EIO (when
- * Redis stays unreachable past the deadline). */
-LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline);
+/* Acquire `weight`, waiting in FIFO order (see above) until it is granted,
+ * `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER for none) passes, or `cancel`
+ * fires (NULL for none).
+ *
+ * Returns 0 and fills *lease; ETIMEDOUT; ECANCELED; EINVAL (weight outside
+ * [1, capacity], NULL); EIO when Redis was unreachable at the last attempt
+ * before the deadline (while it is unreachable the call keeps retrying
+ * until the deadline or cancel); EACCES/EPROTO/ENOMEM at once. Weight
+ * available at the first attempt is taken even if the deadline passed or
+ * cancel fired. On ETIMEDOUT and ECANCELED the ticket is withdrawn (one
+ * more round trip) and nothing is held; if a grant's reply was lost in
+ * transport, that lease is held by nobody until it expires.
+ * Progress: blocking. A round trip cannot be interrupted: the call returns
+ * within deadline (or the cancel) + 2 x (connect + command timeout) in the
+ * worst case (a last poll and the withdrawal). Ordering: none beyond the
+ * decision (the server orders the holders). */
+LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline,
+                             lfp_cancel *cancel);
 
 /* Extend the lease to lease_ns from now (server time). Returns 0; ETIMEDOUT
  * if the lease already expired (its weight may be held by others now: stop
  * the protected work); EINVAL; EIO. */
 LFP_API int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease);
 
-/* Release the lease. Returns 0; ETIMEDOUT if it had already expired (and
- * was freed by the server); EINVAL; EIO. */
+/* Release the lease and wake this handle's local waiters. Returns 0;
+ * ETIMEDOUT if it had already expired (and was freed by the server);
+ * EINVAL; EIO. */
 LFP_API int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease);
 
 /* Weight currently held by live (unexpired) leases, or a negative errno. */
 LFP_API int64_t lfp_rsem_held(lfp_rsem *s);
+
+/* Waiters currently queued (live tickets, all processes), or a negative
+ * errno. */
+LFP_API int64_t lfp_rsem_waiting(lfp_rsem *s);
 
 #ifdef __cplusplus
 }

@@ -6,34 +6,58 @@
  * beyond capacity returns EOVERFLOW (the seed blocked forever), capacity 0 is
  * EINVAL, and stats are exact counters instead of a mutex-guarded guess.
  *
- * State: one 64-bit atomic word, `permits | waiters << 32`. permits are the
- * free permits (0..capacity); waiters counts threads inside a blocking
- * acquire that found no permit (spinning or parked).
- *   try_acquire: CAS permits-1 if permits > 0.         (one CAS, inline)
- *   release:     CAS permits+1 if permits < capacity;   (one CAS, inline)
- *                if the old word showed waiters, notify ONE of them.
- *   acquire:     try, spinning briefly unregistered (releases then skip the
- *                notify: the cheap handoff between two running threads);
- *                else add a waiter (fetch-add), then lfp_ec_await with a try
- *                that takes a permit and removes the waiter in the same CAS;
- *                on timeout/cancel remove the waiter.
- * Linearizability: every successful operation is one successful CAS on the
- * word, its linearization point; permits never leave [0, capacity] because
- * each CAS re-validates the bound on the exact value it replaces.
- * No lost wake-up: the waiter count and the permits share the word, and RMWs
- * on one word are totally ordered: either a release's CAS comes after the
- * waiter's increment (it sees waiters > 0 and notifies the eventcount, whose
- * SB fences cover the waiter's prepare/re-check), or before it (then the
- * waiter's own re-check reads the released permit). A release notifies one
- * waiter per permit (no thundering herd); a woken waiter that times out or is
- * cancelled instead passes the wake-up on (lfp_ec_await's wake_one).
+ * State: one 64-bit atomic word, three fields, every change one CAS:
+ *     P  free permits (bits 0-31, 0..capacity)
+ *     G  signals (bits 32-39): wake-ups issued whose woken thread has not
+ *        looked at the word yet
+ *     W  waiters (bits 40-63): threads registered in a blocking acquire
+ *   try_acquire: P-1 if P > 0.                             (one CAS, inline)
+ *   release:     P+1 if P < capacity, then the wake rule.  (one CAS, inline)
+ *   wake rule:   if min(P, W) > G (and G < 255), G+1 in the same CAS, and
+ *                after it notify ONE thread parked on the eventcount.
+ *   acquire:     try, then spin a few microseconds unregistered (the
+ *                cheap handoff between two running threads: the releases
+ *                see W == 0), ending the spin early when a CAS is lost to
+ *                another taker (a contended semaphore: parking leaves the
+ *                holder running alone instead of trading the permit and its
+ *                cache line between cores); then take a permit or register
+ *                (W+1) in one CAS, and park on the eventcount, retrying:
+ *   take as a waiter: P > 0: P-1, W-1, G-1 if G > 0, then the wake rule;
+ *                P == 0: G-1 if G > 0 (a look at the word consumes a signal);
+ *   leave:       (timeout/cancel, after a last failed take) W-1, G-1 if
+ *                G > 0, then the wake rule.
+ * Linearizability: every successful try/acquire/release is one successful
+ * CAS on the word, its linearization point; P never leaves [0, capacity]
+ * because each CAS re-validates the bound on the exact value it replaces.
+ * Exact wake-ups, no herd: G counts the woken threads still on their way, so
+ * a release wakes a thread only if the free permits outnumber them (and
+ * there is someone to wake): while one woken waiter is being scheduled, the
+ * releases that follow make no system call; k releases to k parked waiters
+ * wake k threads. G saturates at 255: then each thread that takes a permit
+ * re-applies the rule and passes the wake-up on.
+ * No lost wake-up (model checked in stress/models/sem_signal.pml, with its
+ * negative controls): (1) invariant: after every CAS, G >= min(P, W) or G is
+ * saturated, and G <= W. (2) every signal finds a consumer: each CAS that
+ * adds one is followed by a notify. If the eventcount counts no prepared
+ * waiter, every registered waiter looks at the word again after the signal
+ * (its next take, or its leave), and there are W >= G of them. Otherwise the
+ * notify bumps the epoch: prepared waiters that have not parked do not park,
+ * and the futex wakes one that has; a waiter with a signal still owed to it
+ * is never parked (it looks at the word before it parks again), so the woken
+ * one is a new consumer. So once the releases stop, G drains to 0 and by (1)
+ * min(P, W) == 0: no waiter stays parked next to a free permit.
+ * The notify needs no fence: the releasing CAS is seq_cst and doubles as the
+ * notifier's store-load barrier of the eventcount's SB handshake (the
+ * argument is lfp_q_notify_after_sc_'s in qcommon.h).
  * Not FIFO: like sem_t, a try_acquire may take a permit a woken waiter was
- * about to take (the waiter re-parks); use lfp_wsem for strict FIFO.
+ * about to take (the waiter consumes its signal and parks again); use
+ * lfp_wsem for strict FIFO. At most 2^24 - 1 threads may block on one
+ * semaphore at once (Linux caps a process at pid_max <= 2^22 threads).
  * Stats: releases are counted in an lfp_striped (per-thread cells: no shared
  * RMW on the fast path); acquires are derived as releases + (capacity -
  * permits), exact because permits change only by successful acquires and
- * releases; waiting comes from the word; timeouts/cancellations are counted
- * on the slow path.
+ * releases; waiting is W; timeouts/cancellations are counted on the slow
+ * path.
  *
  * ------------------------------------------------------------ lfp_wsem
  * golang.org/x/sync/semaphore semantics: acquire(n) takes n units of weight;
@@ -95,16 +119,33 @@ struct lfp_sem_stats {
 
 /* ------------------------------------------------------------ lfp_sem */
 
-#define LFP_SEM_WAITER_ ((uint64_t)1 << 32)
+#define LFP_SEM_SIGNAL_ ((uint64_t)1 << 32)   /* G: bits 32-39 of the state word */
+#define LFP_SEM_WAITER_ ((uint64_t)1 << 40)   /* W: bits 40-63 */
+#define LFP_SEM_SIGNAL_MAX_ 255u
 
 typedef struct lfp_sem {
-    _Atomic uint64_t state;          /* permits | waiters << 32 */
+    /* the fast paths' line: the word and what they read beside it */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* P | G << 32 | W << 40 */
     uint32_t capacity;
     lfp_striped releases;            /* per-thread cells: no shared RMW */
-    lfp_ec ec;                       /* waiters park here */
-    _Atomic uint64_t timeouts;       /* slow path only */
-    _Atomic uint64_t cancellations;  /* slow path only */
+    /* the slow path's line: parking waiters write here, not on `state` */
+    alignas(LFP_CACHELINE) lfp_ec ec;
+    _Atomic uint64_t timeouts;
+    _Atomic uint64_t cancellations;
 } lfp_sem;
+
+static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
+static inline uint32_t lfp_sem_signals_(uint64_t v) { return (uint32_t)(v >> 32) & 0xff; }
+static inline uint32_t lfp_sem_waiters_(uint64_t v) { return (uint32_t)(v >> 40); }
+
+/* The wake rule on a word about to be stored: one more signal if the free
+ * permits that waiters can use, min(P, W), outnumber the signals in flight.
+ * The caller notifies the eventcount if the word changed. */
+static inline uint64_t lfp_sem_signal_(uint64_t v)
+{
+    uint32_t p = lfp_sem_permits_(v), w = lfp_sem_waiters_(v), g = lfp_sem_signals_(v);
+    return (p < w ? p : w) > g && g < LFP_SEM_SIGNAL_MAX_ ? v + LFP_SEM_SIGNAL_ : v;
+}
 
 /* Initialise s with `capacity` free permits.
  * Returns 0; EINVAL if s is NULL or capacity is 0; ENOMEM. */
@@ -123,44 +164,57 @@ static inline int lfp_sem_try_acquire(lfp_sem *s)
     /* relaxed: only the CAS's first guess; the CAS re-validates it. */
     uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
     do {
-        if ((uint32_t)v == 0)
+        if (lfp_sem_permits_(v) == 0)
             return EAGAIN;
-        /* acquire: pairs with the release CAS in lfp_sem_release. */
+        /* acquire: pairs with the release (seq_cst) CAS in lfp_sem_release. */
     } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - 1, memory_order_acquire,
                                                     memory_order_relaxed));
     return 0;
 }
 
+LFP_API int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel);
+
 /* Take a permit, waiting until one is released, `deadline` passes
  * (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or `cancel` fires (NULL for
  * none). A free permit is taken even if the deadline has passed or the token
  * has fired. Returns 0; ETIMEDOUT; ECANCELED; EINVAL if s is NULL.
- * Progress: lock-free when a permit is free; otherwise spins briefly, then
- * blocks (parks). Ordering: as lfp_sem_try_acquire. */
-LFP_API int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel);
+ * Progress: lock-free when a permit is free (inline, one CAS); otherwise
+ * spins briefly, then blocks (parks). Ordering: as lfp_sem_try_acquire. */
+static inline int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_sem_try_acquire(s);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_sem_acquire_slow_(s, deadline, cancel);
+}
 
 LFP_API void lfp_sem_wake_(lfp_sem *s);
 
-/* Return a permit and wake one waiter if any. Returns 0; EOVERFLOW if all
+/* Return a permit and, if a parked waiter can use it and no woken one is
+ * already on its way for it, wake one. Returns 0; EOVERFLOW if all
  * `capacity` permits are already free (more releases than acquires; the
  * state is unchanged); EINVAL if s is NULL.
- * Progress: lock-free (one CAS) when nobody waits; one futex wake otherwise.
+ * Progress: lock-free (one CAS); plus one futex wake when it signals a
+ * parked waiter (the wake rule in the header comment).
  * Ordering: release; happens-before the acquire that takes this permit. */
 static inline int lfp_sem_release(lfp_sem *s)
 {
     if (LFP_UNLIKELY(s == NULL))
         return EINVAL;
     /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed), n;
     do {
-        if ((uint32_t)v >= s->capacity)
+        if (lfp_sem_permits_(v) >= s->capacity)
             return EOVERFLOW;
-        /* release: pairs with the acquire CAS of the next acquirer, publishing
-         * this holder's writes. The RMW reads the latest waiter count. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v + 1, memory_order_release,
+        n = v + 1;
+        if (LFP_UNLIKELY(n >= LFP_SEM_WAITER_))
+            n = lfp_sem_signal_(n);
+        /* seq_cst: a release for the next acquirer's acquire CAS (publishes
+         * this holder's writes), and the store-load barrier before the
+         * eventcount check in lfp_sem_wake_ (header comment; on x86 the same
+         * instruction as a release CAS). */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_seq_cst,
                                                     memory_order_relaxed));
     lfp_striped_add(&s->releases, 1);
-    if (LFP_UNLIKELY(v >= LFP_SEM_WAITER_))
+    if (LFP_UNLIKELY(n - v != 1))   /* this release signalled a waiter */
         lfp_sem_wake_(s);
     return 0;
 }
@@ -223,13 +277,19 @@ static inline int lfp_wsem_try_acquire(lfp_wsem *s, int64_t n)
     return 0;
 }
 
+LFP_API int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel);
+
 /* Take n units, waiting in FIFO order until they are granted, `deadline`
  * passes or `cancel` fires. Returns 0; ETIMEDOUT or ECANCELED (holding
  * nothing, even if a grant raced with the timeout: it is given back); EINVAL
  * at once if s is NULL, n <= 0 or n > capacity (it could never be granted).
- * Progress: lock-free when nobody is queued and n fit; otherwise takes the
- * queue mutex and blocks (spins briefly, then parks). */
-LFP_API int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel);
+ * Progress: lock-free when nobody is queued and n fit (inline, one CAS);
+ * otherwise takes the queue mutex and blocks (spins briefly, then parks). */
+static inline int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc = lfp_wsem_try_acquire(s, n);
+    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_wsem_acquire_slow_(s, n, deadline, cancel);
+}
 
 LFP_API int lfp_wsem_release_slow_(lfp_wsem *s, int64_t n);
 

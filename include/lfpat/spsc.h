@@ -4,31 +4,63 @@
  * may move between threads if the hand-over itself synchronises). NULL is a
  * valid value. The capacity is rounded up to a power of two.
  *
- * Layout: the producer's line holds tail (next push position, plus the
- * LFP_Q_CLOSED bit) and its private cache of head; the consumer's line holds
- * head and its private cache of tail. Each side reads the other's index only
- * when its cache says full/empty, so the common case touches one shared line
- * per item (the slot) plus its own index.
+ * Layout: the producer's line holds tail (next push position), the
+ * `pushing` flag and its private cache of head; the consumer's line holds
+ * head and its private cache of tail; a read-mostly line holds the slots
+ * pointer, the mask and the closed state. Each side reads the other's index
+ * only when its cache says full/empty, so the common case touches one shared
+ * line per item (the slot) plus its own line.
  *
- * Algorithm: the classic Lamport ring. The producer writes slot[tail] and
- * publishes it by advancing tail with a seq_cst CAS; the CAS can fail only
- * when close set the closed bit, so it is wait-free, and it doubles as the
- * full barrier that lets the producer skip the eventcount fence (qcommon.h).
- * The consumer reads slot[head] and advances head with a release store, then
- * notifies not_full (one seq_cst fence, lfp_ec_notify_one). Batch calls copy
- * up to n slots and publish once.
+ * Algorithm: the classic Lamport ring with cached indices (as in rigtorp's
+ * SPSCQueue). The producer writes slot[tail] and publishes it with a release
+ * store of tail; the consumer reads slot[head] and frees it with a release
+ * store of head. No read-modify-write and no fence on either fast path.
  *
- * Linearizability: a push takes effect at its successful CAS on tail, a pop
- * at its store of head; with one producer and one consumer the ring holds
- * exactly the items in [head, tail), so try_pop's EAGAIN is exact (empty at
- * the moment it read tail) and try_push's EAGAIN is exact (full at the moment
- * it read head) — no spurious failures.
+ * Wake-ups: both eventcounts are asymmetric (eventcount.h,
+ * lfp_ec_init_asym): a side that is about to park pays a membarrier, so a
+ * push or pop notifies with a compiler barrier and one load. Without kernel
+ * membarrier support they fall back to the symmetric fence.
+ *
+ * Close without a read-modify-write on the fast path. close() moves `closed`
+ * OPEN -> CLOSING; pushes that see CLOSING fail with EPIPE. A push brackets
+ * its closed check and its publish with pushing = 1 ... pushing = 0
+ * (lfp_spsc_enter_ / exit): the asymmetric SB shape again, with the heavy
+ * barrier on the closing side (lfp_spsc_settle_): after the barrier,
+ * pushing == 0 means every push either saw CLOSING or has published, so
+ * settle moves CLOSING -> CLOSED. A pop reports EPIPE only in CLOSED and
+ * empty: nothing accepted is lost, and a push that returns EPIPE never
+ * stored its value. The consumer helps: a pop that finds CLOSING and an
+ * empty ring runs settle itself. Without membarrier both sides use seq_cst
+ * operations (all four accesses of the SB shape seq_cst).
+ * Litmus: stress/litmus/litmus_lib_eventcount.c (asymmetric SB, library
+ * code) and litmus_sb.c (the shape).
+ *
+ * Linearizability: a push takes effect at its store of tail, a pop at its
+ * store of head; with one producer and one consumer the ring holds exactly
+ * the items in [head, tail), so try_pop's EAGAIN is exact (empty at the
+ * moment it read tail) and try_push's EAGAIN is exact (full at the moment
+ * it read head) — no spurious failures, with one exception: between close
+ * and the end of settle (a push in progress finishing, a few instructions
+ * unless its thread is preempted) try_pop on an empty ring says EAGAIN,
+ * not yet EPIPE; blocking pop waits it out.
+ * Real time: like every queue whose publish is a plain release store (ck_ring,
+ * rigtorp's), a push may return while its store of tail still sits in its
+ * core's store buffer. Any thread that learns of that return through memory
+ * (happens-before, or any later synchronisation) sees the item; only an
+ * observer comparing wall-clock timestamps can see try_pop's EAGAIN "after"
+ * the push returned. The linearizability stress
+ * (stress/stress_lincheck_queue.c) fences before taking each response
+ * timestamp for this reason.
  * Progress: try_push, try_pop, push_n, pop_n, size, capacity are wait-free;
- * blocking push/pop spin briefly, then park (lfp_ec_await).
+ * blocking push/pop spin briefly, then park (lfp_ec_await). close is
+ * blocking only while a push is between its enter and exit (wait-free
+ * code); it yields meanwhile.
  * Ordering: a push happens-before the pop that returns its value; a pop
- * happens-before the push that reuses its slot.
+ * happens-before the push that reuses its slot; every accepted push
+ * happens-before a pop's EPIPE.
  * Close: push/try_push then return EPIPE (the value stays the caller's); pop
  * returns what was pushed before close, then EPIPE. Every blocked thread wakes.
+ * Process-private (the membarrier and the futex are), like the other queues.
  */
 #ifndef LFPAT_SPSC_H
 #define LFPAT_SPSC_H
@@ -39,13 +71,21 @@
 extern "C" {
 #endif
 
+/* lfp_spsc.closed */
+#define LFP_SPSC_OPEN_ 0u
+#define LFP_SPSC_CLOSING_ 1u   /* pushes refused; a push may still be publishing */
+#define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
+
 typedef struct lfp_spsc {
-    alignas(LFP_CACHELINE) _Atomic size_t tail;  /* next push position | LFP_Q_CLOSED */
+    alignas(LFP_CACHELINE) _Atomic size_t tail;  /* next push position */
+    _Atomic uint32_t pushing;                    /* 1 from a push's enter to its exit */
     size_t head_cache;                           /* producer-private: a past head */
     alignas(LFP_CACHELINE) _Atomic size_t head;  /* next pop position; consumer writes */
     size_t tail_cache;                           /* consumer-private: a past tail */
-    alignas(LFP_CACHELINE) void **slots;         /* read-mostly */
+    alignas(LFP_CACHELINE) void **slots;         /* read-mostly from here */
     size_t mask;                                 /* capacity - 1 */
+    _Atomic uint32_t closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
+    uint32_t asym;                               /* eventcounts asymmetric; constant */
     alignas(LFP_CACHELINE) lfp_ec not_empty;     /* consumers park here */
     alignas(LFP_CACHELINE) lfp_ec not_full;      /* producers park here */
 } lfp_spsc;
@@ -59,6 +99,51 @@ LFP_API int lfp_spsc_init(lfp_spsc *q, size_t capacity);
  * caller's; the queue frees only its own memory). NULL is ignored. */
 LFP_API void lfp_spsc_destroy(lfp_spsc *q);
 
+/* internal: a push's entry. Announces the push, then reads the closed
+ * state: the light side of the SB shape with lfp_spsc_settle_. */
+static inline uint32_t lfp_spsc_enter_(lfp_spsc *q)
+{
+    if (LFP_LIKELY(q->asym)) {
+        /* relaxed + compiler barrier: the light half of the asymmetric SB
+         * shape; pairs with the membarrier in lfp_spsc_settle_. */
+        atomic_store_explicit(&q->pushing, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+    } else {
+        /* seq_cst RMW: without membarrier, the SB shape with all four
+         * accesses seq_cst (pairs with settle's seq_cst load). */
+        atomic_exchange_explicit(&q->pushing, 1, memory_order_seq_cst);
+    }
+    /* seq_cst (a plain load on x86): the read of the SB shape. */
+    return atomic_load_explicit(&q->closed, memory_order_seq_cst);
+}
+
+/* internal: a push's exit. release: pairs with the acquire half of the
+ * seq_cst load of pushing in lfp_spsc_settle_: a published push
+ * happens-before CLOSED, hence before every EPIPE from pop. */
+static inline void lfp_spsc_exit_(lfp_spsc *q)
+{
+    atomic_store_explicit(&q->pushing, 0, memory_order_release);
+}
+
+/* internal: the out-of-line part of a pop that found the ring empty and the
+ * queue not open: settle if needed, then EPIPE or (a late push) 0. */
+LFP_API int lfp_spsc_empty_closing_(lfp_spsc *q, size_t head);
+
+/* internal: refresh the consumer's cache of tail at position h. Returns 0 if
+ * an item is ready, EAGAIN if empty, EPIPE if closed and empty. */
+static inline int lfp_spsc_refill_(lfp_spsc *q, size_t h)
+{
+    /* acquire: pairs with the release store of tail in the producer (try_push,
+     * push_n), making the published slots visible. */
+    q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (LFP_LIKELY(h != q->tail_cache))
+        return 0;
+    /* acquire: pairs with the seq_cst CAS to CLOSED in lfp_spsc_settle_. */
+    if (LFP_LIKELY(atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_OPEN_))
+        return EAGAIN;
+    return lfp_spsc_empty_closing_(q, h);
+}
+
 /* Push v if there is room. Producer thread only.
  * Returns 0; EAGAIN if full; EPIPE if closed (v not stored); EINVAL if q is
  * NULL. Progress: wait-free. Ordering: happens-before the pop returning v. */
@@ -66,29 +151,28 @@ static inline int lfp_spsc_try_push(lfp_spsc *q, void *v)
 {
     if (LFP_UNLIKELY(!q))
         return EINVAL;
-    /* relaxed: only this thread advances the position; the closed bit that
-     * close may set is re-checked by the CAS below. */
+    int rc = 0;
+    uint32_t closed = lfp_spsc_enter_(q);
+    /* relaxed: only this thread writes tail. */
     size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (LFP_UNLIKELY(t & LFP_Q_CLOSED))
-        return EPIPE;
-    if (LFP_UNLIKELY(t - q->head_cache > q->mask)) {
-        /* acquire: pairs with the release store of head in lfp_spsc_try_pop
-         * (and pop_n): the consumer's read of the slot happens-before our
-         * overwrite. */
-        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-        if (t - q->head_cache > q->mask)
-            return EAGAIN;
+    if (LFP_UNLIKELY(closed != LFP_SPSC_OPEN_)) {
+        rc = EPIPE;
+    } else if (LFP_UNLIKELY(t - q->head_cache > q->mask) &&
+               /* acquire: pairs with the release store of head in the
+                * consumer: its read of the slot happens-before our overwrite. */
+               (q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire),
+                t - q->head_cache > q->mask)) {
+        rc = EAGAIN;
+    } else {
+        q->slots[t & q->mask] = v;
+        /* release: publishes the slot; pairs with the acquire load of tail
+         * in lfp_spsc_refill_. */
+        atomic_store_explicit(&q->tail, t + 1, memory_order_release);
     }
-    q->slots[t & q->mask] = v;
-    /* seq_cst CAS: release half publishes the slot to the acquire load of
-     * tail in lfp_spsc_try_pop; fails only if close set the bit (the slot is
-     * then never read); seq_cst makes it the SB barrier of
-     * lfp_q_notify_after_sc_. */
-    if (LFP_UNLIKELY(!atomic_compare_exchange_strong_explicit(
-            &q->tail, &t, t + 1, memory_order_seq_cst, memory_order_relaxed)))
-        return EPIPE;
-    lfp_q_notify_after_sc_(&q->not_empty, 1);
-    return 0;
+    lfp_spsc_exit_(q);
+    if (LFP_LIKELY(rc == 0))
+        lfp_ec_notify_asym_(&q->not_empty, 1);
+    return rc;
 }
 
 /* Pop the oldest value into *out. Consumer thread only.
@@ -102,18 +186,15 @@ static inline int lfp_spsc_try_pop(lfp_spsc *q, void **out)
     /* relaxed: only this thread writes head. */
     size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
     if (LFP_UNLIKELY(h == q->tail_cache)) {
-        /* acquire: pairs with the CAS on tail in lfp_spsc_try_push (and
-         * push_n), making the published slots visible. */
-        size_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-        q->tail_cache = t & ~LFP_Q_CLOSED;
-        if (h == q->tail_cache)
-            return (t & LFP_Q_CLOSED) ? EPIPE : EAGAIN;
+        int rc = lfp_spsc_refill_(q, h);
+        if (rc != 0)
+            return rc;
     }
     *out = q->slots[h & q->mask];
-    /* release: pairs with the acquire load of head in lfp_spsc_try_push:
-     * our read of the slot happens-before the producer reuses it. */
+    /* release: pairs with the acquire load of head in the producer: our read
+     * of the slot happens-before the producer reuses it. */
     atomic_store_explicit(&q->head, h + 1, memory_order_release);
-    lfp_ec_notify_one(&q->not_full);
+    lfp_ec_notify_asym_(&q->not_full, 1);
     return 0;
 }
 
@@ -126,42 +207,35 @@ LFP_API size_t lfp_spsc_push_n(lfp_spsc *q, void *const *v, size_t n);
  * (0 if empty, closed and drained, or q/v NULL). Progress: wait-free. */
 LFP_API size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n);
 
-/* Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
+/* int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
+ * Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
  * for none) or until `cancel` fires (NULL for none). Producer only.
  * Returns 0; EPIPE if closed (also when closed while waiting; v not stored);
  * ETIMEDOUT; ECANCELED; EINVAL if q is NULL. Room is preferred: a push that
  * can complete does, even past its deadline.
  * Progress: wait-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
-LFP_API int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel);
-static inline int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_spsc_try_push(q, v);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_spsc_push_wait_(q, v, deadline, cancel);
-}
 
-/* Pop the oldest value, waiting until one arrives, the queue is closed and
+/* int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
+ * Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT) or `cancel` fires
  * (ECANCELED). Consumer only. Returns 0 and stores the value in *out; EINVAL
  * if q or out is NULL. Progress: wait-free when a value is ready; otherwise
  * blocks. Ordering: as try_pop. */
-LFP_API int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel);
-static inline int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_spsc_try_pop(q, out);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_spsc_pop_wait_(q, out, deadline, cancel);
-}
+/* Both defined here, inline (see qcommon.h): */
+LFP_Q_BLOCKING_CALLS_(lfp_spsc)
 
 /* Close: later pushes fail with EPIPE, pops drain then return EPIPE, and
  * every blocked push/pop wakes. Idempotent; callable from any thread.
- * Progress: lock-free (one RMW, then wake calls). */
+ * Progress: one RMW, then it waits (yielding) for a push in progress to
+ * finish, then wake calls; a membarrier system call per attempt. */
 LFP_API void lfp_spsc_close(lfp_spsc *q);
 
 /* True once lfp_spsc_close has been called. Wait-free. */
 static inline bool lfp_spsc_closed(const lfp_spsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&((lfp_spsc *)q)->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
+    return atomic_load_explicit(&((lfp_spsc *)q)->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
 }
 
 static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }

@@ -10,7 +10,7 @@
 enum lfp_rscript { LFP_RS_GCRA = 0, LFP_RS_SEM, LFP_RS_COUNT };
 extern const char *const lfp_rscript_text[LFP_RS_COUNT];
 
-/* Run EVALSHA of `script` with argv (numkeys, keys..., args...; argc <= 12)
+/* Run EVALSHA of `script` with argv (numkeys, keys..., args...; argc <= 14)
  * `count` times in one pipelined round trip; replies[i] gets the i-th reply
  * (an array; the caller frees each with freeReplyObject). Reloads the script
  * and retries once on NOSCRIPT. Returns 0, or EIO / EACCES / EPROTO / ENOMEM

@@ -1,6 +1,5 @@
 /* lfp_rbucket: GCRA on the server, token leasing, failure policies. */
 #include "internal.h"
-#include "local_bucket.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,19 @@
 
 /* ----------------------------------------------------------- init */
 
+/* Set the LFP_RFAIL_LOCAL bucket to `share` of the global rate and burst
+ * (burst at least 1 token). Returns 0 or EINVAL (share outside (0, 1], or a
+ * local rate below LFP_BUCKET_MIN_RATE). */
+static int set_local(lfp_rbucket *b, double share)
+{
+    if (!(share > 0 && share <= 1)) return EINVAL;
+    double burst = floor((double)b->burst * share);
+    uint32_t lburst = burst < 1 ? 1 : (uint32_t)burst;
+    int e = lfp_bucket_set_rate(&b->local, b->rate * share);
+    if (!e) e = lfp_bucket_set_burst(&b->local, lburst);
+    return e;
+}
+
 int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate_per_s,
                      uint32_t burst, const struct lfp_rbucket_opts *opts)
 {
@@ -18,26 +30,35 @@ int lfp_rbucket_init(lfp_rbucket *b, lfp_redis *r, const char *name, double rate
         return EINVAL;
     struct lfp_rbucket_opts o = opts ? *opts : (struct lfp_rbucket_opts){ 0 };
     if ((unsigned)o.on_failure > LFP_RFAIL_ERROR || o.lease_batch > burst) return EINVAL;
-    if (o.on_failure == LFP_RFAIL_LOCAL && !(o.local_share > 0 && o.local_share <= 1)) return EINVAL;
     int64_t t = (int64_t)ceil(1e9 / rate_per_s); /* rounded up: never faster than asked */
     if (t > MAX_BURST_NS / burst) return EINVAL;
     int e = lfp_redis_make_key(b->key, "lfp:rb:", name);
     if (e) return e;
     b->r = r;
+    b->rate = rate_per_s;
     b->t_ns = t;
     b->burst = burst;
     b->o = o;
+    /* A full bucket at the global rate, then scaled to the share. */
+    if (lfp_bucket_init(&b->local, rate_per_s, burst) != 0 ||
+        (o.on_failure == LFP_RFAIL_LOCAL && set_local(b, o.local_share) != 0))
+        return EINVAL;
     atomic_init(&b->lease_tokens, 0);
     pthread_mutex_init(&b->lease_mu, NULL);
-    lfp_rb_local_init(&b->local, t, burst, o.on_failure == LFP_RFAIL_LOCAL ? o.local_share : 1);
     return 0;
+}
+
+int lfp_rbucket_set_local_share(lfp_rbucket *b, double share)
+{
+    if (!b || b->o.on_failure != LFP_RFAIL_LOCAL) return EINVAL;
+    return set_local(b, share);
 }
 
 void lfp_rbucket_destroy(lfp_rbucket *b)
 {
     if (!b) return;
     pthread_mutex_destroy(&b->lease_mu);
-    pthread_mutex_destroy(&b->local.mu);
+    lfp_bucket_destroy(&b->local);
 }
 
 /* ----------------------------------------------------- the decision */
@@ -74,7 +95,8 @@ static long long gcra_decode(const redisReply *rep, struct lfp_rbucket_result *r
 static int degrade(lfp_rbucket *b, uint32_t n, int err, struct lfp_rbucket_result *res)
 {
     enum lfp_rfail p = b->o.on_failure;
-    bool ok = p == LFP_RFAIL_OPEN || (p == LFP_RFAIL_LOCAL && lfp_rb_local_take(&b->local, n));
+    /* LOCAL: a take above the local burst (EINVAL from lfp_bucket) is denied. */
+    bool ok = p == LFP_RFAIL_OPEN || (p == LFP_RFAIL_LOCAL && lfp_bucket_take(&b->local, n) == 0);
     *res = (struct lfp_rbucket_result){ .allowed = ok, .degraded = true, .error = err };
     if (p == LFP_RFAIL_ERROR) return err;
     return ok ? 0 : EAGAIN;

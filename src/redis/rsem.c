@@ -1,10 +1,21 @@
-/* lfp_rsem: distributed weighted semaphore with leases (script in scripts.c). */
+/* lfp_rsem: distributed weighted semaphore with leases and a FIFO ticket
+ * queue (the script and its keys are in scripts.c).
+ *
+ * Blocking acquire: there is no server push, so a waiter polls the server
+ * (its poll also refreshes its ticket) and sleeps between polls on the
+ * handle's eventcount, which a release or a withdrawn ticket in this process
+ * notifies: local waiters re-poll at once, remote ones within their poll
+ * interval. The eventcount also carries the deadline and the cancel token,
+ * so a waiter leaves promptly on either. prepare comes before the poll:
+ * a local notify between the poll's answer and the park moves the epoch and
+ * the park returns at once (no lost wake-up; eventcount.h). */
 #include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
+
+#define POLL_MIN_NS 1000000 /* 1 ms, doubling to LFP_RSEM_POLL_MAX_NS */
 
 int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t capacity, int64_t lease_ns)
 {
@@ -14,6 +25,7 @@ int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t capacity,
     s->r = r;
     s->capacity = capacity;
     s->lease_ms = lease_ns / 1000000 + (lease_ns % 1000000 != 0); /* rounded up */
+    lfp_ec_init(&s->ec);
     return 0;
 }
 
@@ -25,69 +37,112 @@ void lfp_rsem_destroy(lfp_rsem *s)
 /* Run op on the semaphore: returns 0 with *rep, or an errno. */
 static int sem_call(lfp_rsem *s, const char *op, int64_t weight, const char *id, redisReply **rep)
 {
-    char wkey[LFP_REDIS_NAME_MAX + 24], cap[24], w[24], ms[24];
-    snprintf(wkey, sizeof wkey, "%s:w", s->key);
+    enum { KEY = LFP_REDIS_NAME_MAX + 24 };
+    char w_key[KEY], q_key[KEY], t_key[KEY], qw_key[KEY], cap[24], w[24], ms[24], ticket_ms[24];
+    snprintf(w_key, KEY, "%s:w", s->key);
+    snprintf(q_key, KEY, "%s:q", s->key);
+    snprintf(t_key, KEY, "%s:t", s->key);
+    snprintf(qw_key, KEY, "%s:qw", s->key);
     snprintf(cap, sizeof cap, "%lld", (long long)s->capacity);
     snprintf(w, sizeof w, "%lld", (long long)weight);
     snprintf(ms, sizeof ms, "%lld", (long long)s->lease_ms);
-    const char *argv[] = { "2", s->key, wkey, op, cap, w, id, ms };
-    return lfp_redis_evalsha(s->r, LFP_RS_SEM, 8, argv, 1, rep);
+    snprintf(ticket_ms, sizeof ticket_ms, "%lld", (long long)(LFP_RSEM_TICKET_NS / 1000000));
+    const char *argv[] = { "5", s->key, w_key, q_key, t_key, qw_key, op, cap, w, id, ms, ticket_ms };
+    return lfp_redis_evalsha(s->r, LFP_RS_SEM, 12, argv, 1, rep);
 }
 
 /* Run op; returns the reply's first integer (1 = done, 0 = not), or -errno.
- * Stores the second (the weight held) in *held when asked. */
-static long long sem_op(lfp_rsem *s, const char *op, int64_t weight, const char *id, long long *held)
+ * Stores the second and third integers in *v1 and *v2 when asked. */
+static long long sem_op(lfp_rsem *s, const char *op, int64_t weight, const char *id, long long *v1,
+                        long long *v2)
 {
     redisReply *rep = NULL;
     int e = sem_call(s, op, weight, id, &rep);
     if (e) return -e;
     long long ok;
     if (!lfp_reply_int(rep, 0, &ok)) ok = -EPROTO;
-    if (held && ok >= 0 && !lfp_reply_int(rep, 1, held)) ok = -EPROTO;
+    if (v1 && ok >= 0 && !lfp_reply_int(rep, 1, v1)) ok = -EPROTO;
+    if (v2 && ok >= 0 && !lfp_reply_int(rep, 2, v2)) ok = -EPROTO;
     freeReplyObject(rep);
     return ok;
 }
 
-static int new_id(char id[40])
+/* An acquire-type op: 0 (granted), EAGAIN, or an errno. */
+static int sem_acq(lfp_rsem *s, const char *op, const lfp_rsem_lease *l)
 {
+    long long ok = sem_op(s, op, l->weight, l->id, NULL, NULL);
+    return ok < 0 ? (int)-ok : ok ? 0 : EAGAIN;
+}
+
+/* A fresh lease id (128 random bits, hex) for weight; 0 or EIO. */
+static int new_lease(lfp_rsem *s, int64_t weight, lfp_rsem_lease *l)
+{
+    if (!s || weight <= 0 || weight > s->capacity) return EINVAL;
     unsigned char rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) return EIO;
-    for (int i = 0; i < 16; i++) snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+    l->weight = weight;
+    for (int i = 0; i < 16; i++) snprintf(l->id + 2 * i, 3, "%02x", rnd[i]);
     return 0;
 }
 
 int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease)
 {
-    if (!s || !lease || weight <= 0 || weight > s->capacity) return EINVAL;
-    lfp_rsem_lease l = { .weight = weight };
-    int e = new_id(l.id);
-    if (e) return e;
-    long long ok = sem_op(s, "acq", weight, l.id, NULL);
-    if (ok < 0) return (int)-ok;
-    if (!ok) return EAGAIN;
-    *lease = l;
-    return 0;
+    lfp_rsem_lease l;
+    int e = lease ? new_lease(s, weight, &l) : EINVAL;
+    if (!e) e = sem_acq(s, "acq", &l);
+    if (!e) *lease = l;
+    return e;
 }
 
-int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline)
+/* A waiter gives up: withdraw its ticket so those behind move up, and wake
+ * this process's waiters (they may fit now). Skipped when the last poll
+ * failed in transport: the server is unreachable (the ticket, and a grant
+ * whose reply was lost, expire there by themselves) and another round trip
+ * would only stretch the caller's wait past its timeout. */
+static void give_up(lfp_rsem *s, const lfp_rsem_lease *l, int last)
 {
-    int64_t backoff = 1000000; /* 1 ms, doubling to 50 ms */
+    if (last == EIO) return;
+    sem_op(s, "leave", 0, l->id, NULL, NULL); /* best effort: else it expires */
+    lfp_ec_notify_all(&s->ec);
+}
+
+int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline,
+                     lfp_cancel *cancel)
+{
+    lfp_rsem_lease l;
+    int e = lease ? new_lease(s, weight, &l) : EINVAL;
+    if (e) return e;
+    int64_t backoff = POLL_MIN_NS;
     for (;;) {
-        int e = lfp_rsem_try_acquire(s, weight, lease);
-        if (e != EAGAIN && e != EIO) return e;
+        uint32_t key = lfp_ec_prepare(&s->ec);
+        e = sem_acq(s, "wait", &l);
+        if (e != EAGAIN && e != EIO) { /* granted, or an error a retry cannot fix */
+            lfp_ec_abort(&s->ec);
+            if (!e) *lease = l;
+            return e;
+        }
         int64_t now = lfp_now();
-        if (now >= deadline) return e == EIO ? EIO : ETIMEDOUT;
-        int64_t d = deadline - now < backoff ? deadline - now : backoff;
-        struct timespec ts = { .tv_sec = d / 1000000000, .tv_nsec = d % 1000000000 };
-        nanosleep(&ts, NULL); /* no server-side wake-up exists to wait on */
-        if (backoff < 50000000) backoff *= 2;
+        int stop = now >= deadline ? ETIMEDOUT : lfp_cancel_fired(cancel) ? ECANCELED : 0;
+        if (stop) {
+            lfp_ec_abort(&s->ec);
+        } else {
+            int64_t until = deadline - now < backoff ? deadline : now + backoff;
+            int w = lfp_ec_wait(&s->ec, key, until, cancel);
+            if (w == ECANCELED) stop = ECANCELED;
+            /* Woken by a local release: poll at once and soon again. */
+            backoff = w == 0 ? POLL_MIN_NS : backoff * 2 > LFP_RSEM_POLL_MAX_NS ? LFP_RSEM_POLL_MAX_NS : backoff * 2;
+        }
+        if (stop) {
+            give_up(s, &l, e);
+            return stop == ETIMEDOUT && e == EIO ? EIO : stop;
+        }
     }
 }
 
 static int lease_op(lfp_rsem *s, const lfp_rsem_lease *lease, const char *op)
 {
     if (!s || !lease || strnlen(lease->id, sizeof lease->id) != 32) return EINVAL;
-    long long ok = sem_op(s, op, 0, lease->id, NULL);
+    long long ok = sem_op(s, op, 0, lease->id, NULL, NULL);
     if (ok < 0) return (int)-ok;
     return ok ? 0 : ETIMEDOUT;
 }
@@ -99,13 +154,26 @@ int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease)
 
 int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease)
 {
-    return lease_op(s, lease, "rel");
+    int e = lease_op(s, lease, "rel");
+    if (e == 0 || e == ETIMEDOUT) lfp_ec_notify_all(&s->ec); /* weight is free: local waiters re-poll */
+    return e;
+}
+
+/* The 'held' op's reply element i (1 = held weight, 2 = queued waiters). */
+static int64_t held_reply(lfp_rsem *s, int i)
+{
+    if (!s) return -EINVAL;
+    long long v[2] = { 0, 0 };
+    long long ok = sem_op(s, "held", 0, "0", &v[0], &v[1]);
+    return ok < 0 ? ok : v[i - 1];
 }
 
 int64_t lfp_rsem_held(lfp_rsem *s)
 {
-    if (!s) return -EINVAL;
-    long long held = 0;
-    long long ok = sem_op(s, "held", 0, "0", &held);
-    return ok < 0 ? ok : held;
+    return held_reply(s, 1);
+}
+
+int64_t lfp_rsem_waiting(lfp_rsem *s)
+{
+    return held_reply(s, 2);
 }

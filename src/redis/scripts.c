@@ -41,46 +41,95 @@ static const char gcra[] =
     "redis.call('PEXPIRE', KEYS[1], math.floor((tat - now) / 1000000) + 1)\n"
     "return {g, avail - g, 0, tat - now}\n";
 
-/* Weighted semaphore with leases. KEYS[1] = zset holder -> expiry (server
- * ms), KEYS[2] = hash holder -> weight. ARGV = op, capacity, weight,
- * holder, lease_ms (unused ones "0"):
- *   acq   -> {1, held} or {0, held, ms until the first lease expires}
+/* Weighted semaphore with leases and a FIFO ticket queue.
+ * KEYS: [1] zset holder -> lease expiry (server ms), [2] hash holder ->
+ * weight, [3] zset ticket -> queue position, [4] zset ticket -> ticket
+ * expiry (server ms), [5] hash ticket -> weight. A ticket id is the id its
+ * lease will have. ARGV = op, capacity, weight, id, lease_ms, ticket_ms
+ * (unused ones "0"):
+ *   acq   -> {1, held} or {0, held}: take the weight if it fits behind every
+ *            queued ticket; never queues (try_acquire)
+ *   wait  -> like acq, but a waiter that does not fit queues its ticket (or
+ *            refreshes it); a ticket is admitted when it, every ticket ahead
+ *            of it and the held weight fit together. {1, ...} also when id
+ *            already holds (a retry after a lost reply: the lease is renewed)
+ *   leave -> {1}: withdraw ticket id, and its lease if it was granted
  *   renew -> {1} or {0} (holder expired)
  *   rel   -> {1} or {0} (holder expired)
- *   held  -> {1, held}
- * Every op first drops expired holders. Both keys expire with the last
- * lease. */
+ *   held  -> {1, held, queued tickets}
+ * Every op first drops expired holders and tickets. Each key expires with
+ * its last lease or ticket. */
 static const char sem[] =
     "local tm = redis.call('TIME')\n"
     "local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)\n"
-    "local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)\n"
-    "for _, h in ipairs(dead) do redis.call('HDEL', KEYS[2], h) end\n"
-    "if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end\n"
+    "local function drop_expired(z, a, b)\n"
+    "  local dead = redis.call('ZRANGEBYSCORE', z, '-inf', now)\n"
+    "  for _, h in ipairs(dead) do\n"
+    "    redis.call('HDEL', a, h)\n"
+    "    if b then redis.call('ZREM', b, h) end\n"
+    "  end\n"
+    "  if #dead > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end\n"
+    "end\n"
+    /* Set the TTL of z and its companions to z's last expiry. */
+    "local function expire_with_last(z, a, b)\n"
+    "  local last = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')\n"
+    "  if #last == 2 then\n"
+    "    local ms = tonumber(last[2]) - now + 1\n"
+    "    redis.call('PEXPIRE', z, ms)\n"
+    "    redis.call('PEXPIRE', a, ms)\n"
+    "    if b then redis.call('PEXPIRE', b, ms) end\n"
+    "  end\n"
+    "end\n"
+    "drop_expired(KEYS[1], KEYS[2])\n"
+    "drop_expired(KEYS[4], KEYS[5], KEYS[3])\n"
     "local held = 0\n"
     "for _, w in ipairs(redis.call('HVALS', KEYS[2])) do held = held + tonumber(w) end\n"
     "local op = ARGV[1]\n"
-    "local function expire_with_last()\n"
-    "  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')\n"
-    "  if #last == 2 then\n"
-    "    local ms = tonumber(last[2]) - now + 1\n"
-    "    redis.call('PEXPIRE', KEYS[1], ms)\n"
-    "    redis.call('PEXPIRE', KEYS[2], ms)\n"
-    "  end\n"
-    "end\n"
-    "if op == 'held' then return {1, held} end\n"
     "local id = ARGV[4]\n"
-    "if op == 'acq' then\n"
-    "  local w = tonumber(ARGV[3])\n"
-    "  if held + w > tonumber(ARGV[2]) then\n"
-    "    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-    "    local wait = 1\n"
-    "    if #first == 2 then wait = tonumber(first[2]) - now end\n"
-    "    return {0, held, wait}\n"
+    "if op == 'held' then return {1, held, redis.call('ZCARD', KEYS[3])} end\n"
+    "local function unqueue()\n"
+    "  redis.call('ZREM', KEYS[3], id)\n"
+    "  redis.call('ZREM', KEYS[4], id)\n"
+    "  redis.call('HDEL', KEYS[5], id)\n"
+    "end\n"
+    "if op == 'acq' or op == 'wait' then\n"
+    "  if redis.call('ZSCORE', KEYS[1], id) then\n"
+    "    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), id)\n"
+    "    expire_with_last(KEYS[1], KEYS[2])\n"
+    "    return {1, held}\n"
     "  end\n"
-    "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), id)\n"
-    "  redis.call('HSET', KEYS[2], id, w)\n"
-    "  expire_with_last()\n"
-    "  return {1, held + w}\n"
+    "  local w = tonumber(ARGV[3])\n"
+    "  local ahead = 0\n"
+    "  local queued = false\n"
+    "  for _, h in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do\n"
+    "    if h == id then queued = true; break end\n"
+    "    ahead = ahead + (tonumber(redis.call('HGET', KEYS[5], h)) or 0)\n"
+    "  end\n"
+    "  if held + ahead + w <= tonumber(ARGV[2]) then\n"
+    "    unqueue()\n"
+    "    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), id)\n"
+    "    redis.call('HSET', KEYS[2], id, w)\n"
+    "    expire_with_last(KEYS[1], KEYS[2])\n"
+    "    return {1, held + w}\n"
+    "  end\n"
+    "  if op == 'wait' then\n"
+    "    if not queued then\n"
+    "      local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')\n"
+    "      local pos = 1\n"
+    "      if #last == 2 then pos = tonumber(last[2]) + 1 end\n"
+    "      redis.call('ZADD', KEYS[3], pos, id)\n"
+    "      redis.call('HSET', KEYS[5], id, w)\n"
+    "    end\n"
+    "    redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), id)\n"
+    "    expire_with_last(KEYS[4], KEYS[5], KEYS[3])\n"
+    "  end\n"
+    "  return {0, held}\n"
+    "end\n"
+    "if op == 'leave' then\n"
+    "  unqueue()\n"
+    "  redis.call('ZREM', KEYS[1], id)\n"
+    "  redis.call('HDEL', KEYS[2], id)\n"
+    "  return {1}\n"
     "end\n"
     "if not redis.call('ZSCORE', KEYS[1], id) then return {0} end\n"
     "if op == 'renew' then\n"
@@ -89,7 +138,7 @@ static const char sem[] =
     "  redis.call('ZREM', KEYS[1], id)\n"
     "  redis.call('HDEL', KEYS[2], id)\n"
     "end\n"
-    "expire_with_last()\n"
+    "expire_with_last(KEYS[1], KEYS[2])\n"
     "return {1}\n";
 
 const char *const lfp_rscript_text[LFP_RS_COUNT] = { gcra, sem };

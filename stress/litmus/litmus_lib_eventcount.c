@@ -11,13 +11,21 @@
  *
  * Control: the notifier without its fence (a copy of lfp_ec_notify_ with the
  * fence removed) loses wake-ups on x86 — the fence is load-bearing.
+ *
+ * Asymmetric mode (lfp_ec_init_asym, used by lfp_spsc): the waiter's prepare
+ * issues membarrier and the notifier (lfp_ec_notify_asym_) has only a
+ * compiler barrier. Same forbidden outcome. Its control is the waiter
+ * without the membarrier (its locked increment alone is a full barrier on
+ * x86, yet one-sided): the notifier's store-buffered condition is missed.
  */
 #include <stdatomic.h>
 
 #include "litmus.h"
 #include "lfpat/eventcount.h"
 
-static lfp_ec ec;
+static lfp_ec sym_ec, asym_ec;
+static lfp_ec *cur = &sym_ec;   /* the eventcount of the running test */
+#define ec (*cur)
 static _Atomic int cond;
 static uint32_t key;
 static int r0;
@@ -42,6 +50,23 @@ static void notifier(void)
     lfp_ec_notify_one(&ec);
 }
 
+static void notifier_asym(void)
+{
+    /* relaxed: as above; the waiter's membarrier orders it. */
+    atomic_store_explicit(&cond, 1, memory_order_relaxed);
+    lfp_ec_notify_asym_(&ec, 1);
+}
+
+/* lfp_ec_prepare of an asymmetric ec minus its membarrier (the control). */
+static void waiter_nobarrier(void)
+{
+    atomic_fetch_add_explicit(&ec.waiters, 1, memory_order_seq_cst);
+    /* acquire: as lfp_ec_prepare. */
+    key = atomic_load_explicit(&ec.epoch, memory_order_acquire);
+    /* relaxed: the bug under test. */
+    r0 = atomic_load_explicit(&cond, memory_order_relaxed);
+}
+
 /* lfp_ec_notify_ minus its fence (the control); the bump without a futex
  * wake, as nobody is parked. */
 static void notifier_nofence(void)
@@ -58,11 +83,11 @@ static int outcome(void)
     return r0 * 2 + moved;
 }
 
-#define EC_TEST(label, notify_fn, is_control)                                 \
+#define EC_TEST(label, wait_fn, notify_fn, is_control)                        \
     {                                                                         \
         .name = label,                                                        \
         .shape = "prepare; r0=cond || cond=1; notify  (epoch moved?)",        \
-        .nthreads = 2, .thread = { waiter, notify_fn }, .reset = reset,       \
+        .nthreads = 2, .thread = { wait_fn, notify_fn }, .reset = reset,      \
         .outcome = outcome, .noutcomes = 4,                                   \
         .outcome_names = { "missed cond, no wake", "missed cond, woken",      \
                            "saw cond, no wake", "saw cond, woken" },          \
@@ -71,15 +96,22 @@ static int outcome(void)
     }
 
 static const litmus_test tests[] = {
-    EC_TEST("eventcount SB (lfp_ec_*)", notifier, false),
-    EC_TEST("eventcount SB no fence (control)", notifier_nofence, true),
+    EC_TEST("eventcount SB (lfp_ec_*)", waiter, notifier, false),
+    EC_TEST("eventcount SB no fence (control)", waiter, notifier_nofence, true),
+    EC_TEST("eventcount asymmetric SB (lfp_ec_init_asym)", waiter, notifier_asym, false),
+    EC_TEST("eventcount asymmetric SB no membarrier (control)", waiter_nobarrier, notifier_asym,
+            true),
 };
+static lfp_ec *const test_ec[] = { &sym_ec, &sym_ec, &asym_ec, &asym_ec };
 
 int main(void)
 {
     lfps_init("litmus_lib_eventcount");
-    lfp_ec_init(&ec);
+    lfp_ec_init(&sym_ec);
+    if (!lfp_ec_init_asym(&asym_ec))
+        printf("litmus_lib_eventcount: no membarrier: the asymmetric ec runs symmetric\n");
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        cur = test_ec[i];
         lfp_ec_prepare(&ec);   /* litmus_run's first reset() withdraws it */
         litmus_run(&tests[i]);
         /* relaxed: single-threaded here. Every round's prepare was withdrawn. */

@@ -1,7 +1,7 @@
 /* mpmc_cell.pml — the bounded MPMC cell protocol (Vyukov): no item lost or
  * duplicated, none read before it was written.
  *
- * Abstracts lfp_mpmc_try_push / lfp_mpmc_try_pop (mpmc branch), the
+ * Abstracts lfp_mpmc_try_push / lfp_mpmc_try_pop (include/lfpat/mpmc.h), the
  * per-cell sequence-number design: cell i starts with seq = i;
  *   try_push: pos = tail; loop { c = cell[pos % CAP]; d = c.seq - pos;
  *             d == 0: CAS(tail, pos, pos+1) won -> c.val = v; c.seq = pos+1
@@ -11,8 +11,10 @@
  *             d == 0: CAS(head, pos, pos+1) won -> v = c.val; c.seq = pos+CAP
  *             d < 0: empty (EAGAIN);  d > 0: pos = head }
  * Each load, store and CAS is one step (sequential consistency; in C the seq
- * store is release and the seq load acquire, which orders the value — the
- * litmus suite's MP shape). Positions are small integers: the model runs
+ * store is seq_cst — its release half orders the value — and the seq load
+ * acquire: the MP shape of stress/litmus/litmus_lib_mpmc.c). The C code
+ * re-reads tail/head before answering EAGAIN (and retries if they moved);
+ * answering EAGAIN at once, as here, only adds failed tries. Positions are small integers: the model runs
  * NP producers x NI items through CAP = 2 cells, so they wrap the ring twice.
  *
  * Checked: every popped value is one that was pushed and not popped before

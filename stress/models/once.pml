@@ -1,103 +1,180 @@
-/* once.pml — the once state machine: exactly-once, and no waiter left parked.
+/* once.pml — the lfp_once state machine: exactly-once, one runner at a time,
+ * no caller returns before completion, and no waiter left parked.
  *
- * Abstracts the natural futex design of lfp_once_call / lfp_once_call_retry
- * (include/lfpat/once.h on the once branch; the model is of the design, the
- * lead checks the C matches): one 32-bit state word,
- *     0 idle, 1 running, 2 running with waiters, 3 done.
- *   call():  if (load(state) == 3) return;               fast path (acquire)
- *            loop: CAS(state, 0 -> 1) won -> run fn:
- *                    success: old = exchange(state, 3); if (old == 2) wake_all
- *                    failure (retry variant): old = exchange(state, 0);
- *                             if (old == 2) wake_all; return the error
- *                  else s == 3 -> return
- *                       s == 1 -> CAS(state, 1 -> 2) (on failure re-read, loop)
- *                       futex_wait(state, 2); loop
- * futex_wait is "atomically: if state == 2, park"; wake_all unparks all.
- * Each step is one atomic operation (sequential consistency; the C code
- * uses acq_rel/seq_cst RMWs on the one word, which are totally ordered).
+ * Abstracts lfp_once_call / lfp_once_call_retry (include/lfpat/once.h, the
+ * inline fast path) and lfp_once_call_slow_ / run() (src/once.c), step for
+ * step. One state word: UNSET 0, RUNNING 1, WAITED 2, DONE 3, RETRY 4.
+ *   fast path:  if (load(state) == DONE) return result
+ *   loop:       s = load(state)
+ *               DONE            -> return result
+ *               UNSET or RETRY  -> CAS(state, s -> s == RETRY ? WAITED : RUNNING)
+ *                                  won: run;  lost: loop
+ *               RUNNING         -> CAS(state, RUNNING -> WAITED); lost: loop
+ *               (RUNNING marked, or WAITED) -> park(state, WAITED); loop
+ *   run:        r = fn()
+ *               failed, retry variant: CAS loop WAITED -> RETRY, RUNNING -> UNSET
+ *                   (one atomic step here: only markers change the word
+ *                   meanwhile, and a failed CAS just re-reads); if it wrote
+ *                   RETRY, wake ONE; return r
+ *               otherwise: result = r; old = exchange(state, DONE);
+ *                   if (old == WAITED) wake ALL; return r
+ * park(w, v) is futex_wait: atomically "if w == v, sleep" (lfp_park_wait);
+ * wake one / all unparks one / every sleeper (lfp_park_wake; the portable
+ * fallback broadcasts, which only adds re-checks). Each atomic
+ * operation is one step, sequentially consistent: all of them act on the one
+ * word, whose RMWs are totally ordered in C too; the release/acquire edge
+ * that publishes fn's effects is the litmus suite's job
+ * (stress/litmus/litmus_lib_once.c).
  *
- * Checked with NC callers, fn failing nondeterministically (retry variant):
- * fn succeeds at most once; a caller returns success only after fn's success
- * and with state == 3; when all callers returned, no one is parked (invalid
- * end state otherwise) and, if fn never failed, it ran exactly once.
+ * Checked with NC callers, each independently lfp_once_call or
+ * lfp_once_call_retry, and fn failing nondeterministically (at most MAXFAIL
+ * times): at most one caller runs fn at a time; nobody runs fn after it
+ * completed; a caller that returns the stored result finds DONE and one
+ * completion; when every caller returned, nobody is parked (a parked caller
+ * left behind is an invalid end state), fn completed at most once, and it
+ * did complete if any caller used the sticky lfp_once_call.
  *
- * -DSTOREDONE (negative control): the finisher publishes done with a plain
- * store after checking for waiters (load, then store 3) instead of one
- * exchange: a waiter that registers in between is never woken. spin must
- * find the parked waiter.
+ * Negative controls (spin must find the parked waiter):
+ *   -DSTOREDONE    the finisher checks for waiters, then stores DONE (two
+ *                  steps instead of one exchange): a waiter that marks
+ *                  WAITED in between is never woken.
+ *   -DRETRYRUNNING a claimant of RETRY claims it as RUNNING instead of
+ *                  WAITED: when it succeeds, its exchange sees RUNNING and
+ *                  wakes nobody, though earlier waiters are still parked.
  */
 #define NC 3
+#define MAXFAIL 2
 
-byte state = 0;
-byte runs = 0;        /* successful fn runs */
-byte fails = 0;       /* failed fn runs (retry variant) */
+#define UNSET 0
+#define RUNNING 1
+#define WAITED 2
+#define DONE 3
+#define RETRY 4
+
+byte state = UNSET;
+byte running = 0;      /* callers inside fn */
+byte completions = 0;  /* runs that published DONE */
+byte fails = 0;        /* failed fn runs */
+bool sticky_used = false;
 bool parked[NC];
+
+inline wake_one() {
+    atomic {
+        if
+        :: parked[0] -> parked[0] = false
+        :: parked[1] -> parked[1] = false
+        :: parked[2] -> parked[2] = false
+        :: else -> skip
+        fi
+    }
+}
 
 inline wake_all() {
     atomic { parked[0] = false; parked[1] = false; parked[2] = false }
 }
 
-inline finish(newstate) {
-    byte old;
-#ifdef STOREDONE
-    old = state;
-    state = newstate;
-#else
-    atomic { old = state; state = newstate }
-#endif
+proctype caller(byte id; bool retry) {
+    byte s, old;
+    bool won, failed;
     if
-    :: old == 2 -> wake_all()
-    :: else -> skip
-    fi
-}
-
-proctype caller(byte id) {
-    byte s;
-    if
-    :: state == 3 -> goto success          /* fast path */
+    :: state == DONE -> goto done          /* the inline fast path */
     :: else -> skip
     fi;
 loop:
-    atomic {
-        s = state;
+    s = state;
+    if
+    :: s == DONE -> goto done
+    :: s == UNSET || s == RETRY ->
+        atomic {
+            won = (state == s);
+            if
+#ifdef RETRYRUNNING
+            :: won -> state = RUNNING
+#else
+            :: won && s == RETRY -> state = WAITED
+            :: won && s == UNSET -> state = RUNNING
+#endif
+            :: else -> skip
+            fi
+        };
         if
-        :: s == 0 -> state = 1
+        :: won -> goto claimed
+        :: else -> goto loop
+        fi
+    :: s == RUNNING ->
+        atomic {
+            won = (state == RUNNING);
+            if
+            :: won -> state = WAITED
+            :: else -> skip
+            fi
+        };
+        if
+        :: won -> goto sleep
+        :: else -> goto loop
+        fi
+    :: s == WAITED -> goto sleep
+    fi;
+sleep:
+    atomic {                               /* lfp_park_wait(&state, WAITED) */
+        if
+        :: state == WAITED -> parked[id] = true
         :: else -> skip
         fi
-    }
+    };
+    !parked[id];
+    goto loop;
+claimed:
+    atomic { running++; assert(running == 1 && completions == 0) };
     if
-    :: s == 0 ->                           /* won: run fn */
-        if
-        :: fails < 1 -> fails++; finish(0); goto failed
-        :: true -> runs++; finish(3); goto success
-        fi
-    :: s == 3 -> goto success
-    :: s == 1 || s == 2 ->
-        atomic {
-            if
-            :: state == 1 -> state = 2
-            :: else -> skip
-            fi
-        }
-        atomic {                           /* futex_wait(&state, 2) */
-            if
-            :: state == 2 -> parked[id] = true
-            :: else -> skip
-            fi
-        }
-        !parked[id];
-        goto loop
+    :: fails < MAXFAIL -> failed = true; fails++
+    :: true -> failed = false
     fi;
-success:
-    assert(state == 3 && runs == 1);
-failed:
+    running--;
+    if
+    :: failed && retry ->
+        atomic {
+            assert(state == RUNNING || state == WAITED);
+            if
+            :: state == WAITED -> state = RETRY; won = true
+            :: else -> state = UNSET; won = false
+            fi
+        };
+        if
+        :: won -> wake_one()
+        :: else -> skip
+        fi;
+        goto out                           /* returns its own error */
+    :: else ->
+        completions++;                     /* result = r, before the exchange */
+#ifdef STOREDONE
+        old = state;
+        state = DONE;
+#else
+        atomic { old = state; state = DONE }
+#endif
+        if
+        :: old == WAITED -> wake_all()
+        :: else -> skip
+        fi;
+        goto out                           /* returns its own result, now stored */
+    fi;
+done:
+    assert(state == DONE && completions == 1);
+out:
     skip
 }
 
 init {
-    atomic { run caller(0); run caller(1); run caller(2) }
+    bool r0, r1, r2;
+    if :: r0 = true :: r0 = false fi;
+    if :: r1 = true :: r1 = false fi;
+    if :: r2 = true :: r2 = false fi;
+    sticky_used = !r0 || !r1 || !r2;
+    atomic { run caller(0, r0); run caller(1, r1); run caller(2, r2) }
     (_nr_pr == 1);
-    assert(runs <= 1);
-    assert(runs == 1 || fails == 1);
-    assert(!parked[0] && !parked[1] && !parked[2])
+    assert(!parked[0] && !parked[1] && !parked[2]);
+    assert(completions <= 1);
+    assert((completions == 1) == (state == DONE));
+    assert(!sticky_used || state == DONE)
 }

@@ -69,9 +69,14 @@ check eventcount safety   ok
 check eventcount safety   error -DNOFENCE
 check once       safety   ok
 check once       safety   error -DSTOREDONE
+check once       safety   error -DRETRYRUNNING
 check sem_cancel safety   ok
-check sem_cancel safety   ok    -DGIVEBACK
 check sem_cancel safety   error -DLEAK
+check sem_cancel safety   error -DNOHEADGRANT
+check sem_signal safety   ok
+check sem_signal safety   ok    -DGMAX=2
+check sem_signal safety   error -DNOCHAIN
+check sem_signal safety   error -DLEAKSIGNAL -DGMAX=2
 check mpmc_cell  safety   ok
 check mpmc_cell  progress ok
 check mpmc_cell  safety   error -DNOSEQ

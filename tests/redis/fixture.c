@@ -178,3 +178,52 @@ int64_t rfix_time_us(struct rfix *f)
     redisFree(c);
     return us;
 }
+
+lfp_redis *rfix_open(struct rfix *f, const struct lfp_redis_opts *o)
+{
+    lfp_redis *r = NULL;
+    int e = lfp_redis_open(&r, f->url, o);
+    if (e) {
+        fprintf(stderr, "redis fixture: lfp_redis_open(%s): %s\n", f->url, strerror(e));
+        exit(1);
+    }
+    return r;
+}
+
+bool rfix_await(bool (*done)(void *arg), void *arg, int64_t timeout_ns)
+{
+    int64_t deadline = lfp_after(timeout_ns);
+    while (!done(arg) && lfp_now() < deadline) pause_ms(2);
+    return done(arg);
+}
+
+pid_t rfix_fork(int (*fn)(void *arg), void *arg)
+{
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("rfix_fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan outlives a failed test */
+        if (getppid() != parent) _exit(126);
+        _exit(fn(arg));
+    }
+    return pid;
+}
+
+bool rfix_join(pid_t pid)
+{
+    int st;
+    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+int rfix_failures;
+
+int rfix_report(const char *prog)
+{
+    printf("%s: %d failures\n", prog, rfix_failures);
+    return rfix_failures ? 1 : 0;
+}

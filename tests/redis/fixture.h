@@ -1,13 +1,19 @@
-/* Test fixture: a real redis-server on a free 127.0.0.1 port, temp dir, no
- * persistence. A missing or failing redis-server is a loud failure (exit 1),
- * never a silent skip: scripts/deps installs it. */
+/* Test fixture shared by tests/redis and bench/bench_redis.c: a real
+ * redis-server on a free 127.0.0.1 port, temp dir, no persistence, and the
+ * helpers every redis test needs (a pool on it, waiting on outside state,
+ * child processes, checks for the non-cmocka programs). A missing or
+ * failing redis-server is a loud failure (exit 1), never a silent skip:
+ * scripts/deps installs it. */
 #ifndef LFPAT_REDIS_FIXTURE_H
 #define LFPAT_REDIS_FIXTURE_H
 
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include "lfpat/redis.h"
 
 struct rfix {
     pid_t pid;
@@ -36,5 +42,31 @@ redisContext *rfix_connect(struct rfix *f);
 int64_t rfix_time_us(struct rfix *f);
 /* A free loopback port (nothing listening). */
 int rfix_free_port(void);
+
+/* lfp_redis_open(f->url, o); exits(1) with a message on failure. */
+lfp_redis *rfix_open(struct rfix *f, const struct lfp_redis_opts *o);
+
+/* Wait until done(arg) holds, at most timeout_ns; returns done(arg). For
+ * state that another process or the server changes, which offers nothing
+ * to block on: re-checks every 2 ms. */
+bool rfix_await(bool (*done)(void *arg), void *arg, int64_t timeout_ns);
+
+/* Run fn(arg) in a child process that exits with fn's result (the parent's
+ * stdio is flushed first; the child is killed if the parent dies). rfix_join reaps it: true iff it exited with 0. */
+pid_t rfix_fork(int (*fn)(void *arg), void *arg);
+bool rfix_join(pid_t pid);
+
+/* Checks for the plain (non-cmocka) test programs: a failed check is
+ * counted and printed, the program goes on; rfix_report prints
+ * "<prog>: N failures" and returns the exit status. */
+extern int rfix_failures;
+#define RFIX_CHECK(cond)                                                                             \
+    do {                                                                                             \
+        if (!(cond)) {                                                                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                 \
+            rfix_failures++;                                                                         \
+        }                                                                                            \
+    } while (0)
+int rfix_report(const char *prog);
 
 #endif

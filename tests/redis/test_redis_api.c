@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +24,8 @@ static int setup(void **state)
 {
     (void)state;
     rfix_start(&srv, NULL);
-    return lfp_redis_open(&R, srv.url, NULL);
+    R = rfix_open(&srv, NULL);
+    return 0;
 }
 
 static int teardown(void **state)
@@ -211,6 +211,48 @@ static void rbucket_leasing_counts_every_token(void **state)
     lfp_rbucket_destroy(&plain);
 }
 
+/* LFP_RFAIL_LOCAL decides with this process's lfp_bucket at the share of
+ * rate and burst; set_local_share rescales it. Exact counts: the rate is so
+ * low (one token per 1000 s) that nothing refills during the test. */
+static void rbucket_local_fallback_share(void **state)
+{
+    (void)state;
+    struct rfix dead;
+    rfix_start(&dead, NULL);
+    struct lfp_redis_opts ro = { .connect_timeout_ns = 100000000, .command_timeout_ns = 100000000 };
+    lfp_redis *r = rfix_open(&dead, &ro);
+    struct lfp_rbucket_opts o = { .on_failure = LFP_RFAIL_LOCAL, .local_share = 0.25 };
+    lfp_rbucket quarter, rescaled, closed;
+    assert_int_equal(lfp_rbucket_init(&quarter, r, "q", 0.001, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&rescaled, r, "r", 0.001, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&closed, r, "c", 0.001, 8, NULL), 0);
+    assert_int_equal(lfp_rbucket_set_local_share(&closed, 0.5), EINVAL); /* not LOCAL */
+    const double bad[] = { 0, -0.5, 1.01, NAN };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(lfp_rbucket_set_local_share(&rescaled, bad[i]), EINVAL);
+    assert_int_equal(lfp_rbucket_set_local_share(NULL, 0.5), EINVAL);
+    assert_int_equal(lfp_rbucket_set_local_share(&rescaled, 1), 0);
+    rfix_kill(&dead);
+
+    struct lfp_rbucket_result res;
+    for (int i = 0; i < 2; i++) { /* a quarter of burst 8 */
+        assert_int_equal(lfp_rbucket_take(&quarter, 1, &res), 0);
+        assert_true(res.degraded && res.error == EIO);
+    }
+    assert_int_equal(lfp_rbucket_take(&quarter, 1, &res), EAGAIN);
+    assert_true(res.degraded);
+    assert_int_equal(lfp_rbucket_take(&rescaled, 3, &res), 0); /* above the quarter's burst */
+    assert_int_equal(lfp_rbucket_take(&rescaled, 5, &res), 0);
+    assert_int_equal(lfp_rbucket_take(&rescaled, 1, &res), EAGAIN);
+    assert_int_equal(lfp_rbucket_take(&closed, 1, &res), EAGAIN);
+    assert_true(res.degraded);
+    lfp_rbucket_destroy(&quarter);
+    lfp_rbucket_destroy(&rescaled);
+    lfp_rbucket_destroy(&closed);
+    lfp_redis_close(r);
+    rfix_stop(&dead);
+}
+
 static void rsem_weights_and_bad_input(void **state)
 {
     (void)state;
@@ -230,7 +272,7 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_try_acquire(&s, 4, &a), EINVAL);
     assert_int_equal(lfp_rsem_try_acquire(&s, 2, &a), 0);
     assert_int_equal(lfp_rsem_try_acquire(&s, 2, &b), EAGAIN);
-    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(20000000)), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(20000000), NULL), ETIMEDOUT);
     assert_int_equal(lfp_rsem_try_acquire(&s, 1, &c), 0);
     assert_int_equal(lfp_rsem_held(&s), 3);
     assert_int_equal(lfp_rsem_renew(&s, &a), 0);
@@ -238,7 +280,7 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_release(&s, &a), ETIMEDOUT); /* not held any more */
     assert_int_equal(lfp_rsem_renew(&s, &a), ETIMEDOUT);
     assert_int_equal(lfp_rsem_held(&s), 1);
-    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000)), 0);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000), NULL), 0);
     assert_int_equal(lfp_rsem_release(&s, &b), 0);
     assert_int_equal(lfp_rsem_release(&s, &c), 0);
     assert_int_equal(lfp_rsem_held(&s), 0);
@@ -247,15 +289,18 @@ static void rsem_weights_and_bad_input(void **state)
     lfp_rsem_destroy(&s);
 }
 
-/* Wait (bounded) until the semaphore holds `want`: waits on server state. */
-static void await_held(lfp_rsem *s, int64_t want)
+static bool nothing_held(void *s)
 {
-    int64_t deadline = lfp_after(5000000000);
-    while (lfp_rsem_held(s) != want && lfp_now() < deadline) {
-        struct timespec ts = { 0, 10000000 };
-        nanosleep(&ts, NULL);
-    }
-    assert_int_equal(lfp_rsem_held(s), want);
+    return lfp_rsem_held(s) == 0;
+}
+
+/* A holder that exits without releasing (its 300 ms lease runs on). */
+static int dying_holder(void *name)
+{
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    lfp_redis *r = rfix_open(&srv, NULL);
+    return lfp_rsem_init(&s, r, name, 3, 300000000) == 0 && lfp_rsem_try_acquire(&s, 3, &l) == 0 ? 0 : 1;
 }
 
 static void rsem_dead_holder_expires(void **state)
@@ -263,27 +308,7 @@ static void rsem_dead_holder_expires(void **state)
     (void)state;
     char name[64];
     unique(name, sizeof name, "dead");
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) { /* a holder that dies without releasing */
-        lfp_redis *r;
-        lfp_rsem s;
-        lfp_rsem_lease l;
-        int ok = lfp_redis_open(&r, srv.url, NULL) == 0 && lfp_rsem_init(&s, r, name, 3, 300000000) == 0 &&
-                 lfp_rsem_try_acquire(&s, 3, &l) == 0;
-        char c = ok ? 'y' : 'n';
-        ssize_t w = write(pipefd[1], &c, 1);
-        _exit(w == 1 ? 0 : 1);
-    }
-    char c = 0;
-    assert_int_equal(read(pipefd[0], &c, 1), 1);
-    assert_int_equal(c, 'y');
-    int st;
-    waitpid(pid, &st, 0);
-    close(pipefd[0]);
-    close(pipefd[1]);
+    assert_true(rfix_join(rfix_fork(dying_holder, name)));
 
     lfp_rsem s;
     assert_int_equal(lfp_rsem_init(&s, R, name, 3, 300000000), 0);
@@ -293,7 +318,7 @@ static void rsem_dead_holder_expires(void **state)
      * passed on a very slow machine), free after it. */
     if (e == 0) assert_int_equal(lfp_rsem_release(&s, &l), 0);
     else assert_int_equal(e, EAGAIN);
-    await_held(&s, 0);
+    assert_true(rfix_await(nothing_held, &s, 5000000000));
     assert_int_equal(lfp_rsem_try_acquire(&s, 3, &l), 0);
     /* A live holder renews and keeps its weight past its first lease. */
     int64_t end = lfp_after(700000000);
@@ -317,6 +342,7 @@ int main(void)
         cmocka_unit_test(rbucket_throttle_results_and_ttl),
         cmocka_unit_test(rbucket_pipelined_is_exact),
         cmocka_unit_test(rbucket_leasing_counts_every_token),
+        cmocka_unit_test(rbucket_local_fallback_share),
         cmocka_unit_test(rsem_weights_and_bad_input),
         cmocka_unit_test(rsem_dead_holder_expires),
     };

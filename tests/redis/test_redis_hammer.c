@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -27,15 +26,6 @@ enum { PROCS = 3, THREADS = 3 };
  * under TSan do not cost the 1% the lower bound allows. */
 #define BURST 100u
 #define RUN_NS 2000000000
-
-static int failures;
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                 \
-            failures++;                                                                              \
-        }                                                                                            \
-    } while (0)
 
 struct worker {
     lfp_rbucket *b, *warm;
@@ -65,16 +55,23 @@ static void *hammer(void *arg)
     return NULL;
 }
 
+struct job {
+    struct rfix *srv;
+    char key[64];
+    uint32_t lease;
+    int ready, go, out; /* pipes: child -> parent, parent -> child, sums */
+};
+
 /* One client process: THREADS threads on one pool, released by the parent. */
-static void child(const char *url, const char *key, uint32_t lease, int ready, int go, int out)
+static int child(void *arg)
 {
-    lfp_redis *r;
+    struct job *j = arg;
     lfp_rbucket b, warm;
-    struct lfp_rbucket_opts o = { .on_failure = LFP_RFAIL_ERROR, .lease_batch = lease };
+    struct lfp_rbucket_opts o = { .on_failure = LFP_RFAIL_ERROR, .lease_batch = j->lease };
     struct lfp_redis_opts ro = { .pool_size = THREADS, .command_timeout_ns = 2000000000 };
-    if (lfp_redis_open(&r, url, &ro) || lfp_rbucket_init(&b, r, key, RATE, BURST, &o) ||
-        lfp_rbucket_init(&warm, r, "warm-up", 1e6, 1000, NULL))
-        _exit(2);
+    lfp_redis *r = rfix_open(j->srv, &ro);
+    if (lfp_rbucket_init(&b, r, j->key, RATE, BURST, &o) || lfp_rbucket_init(&warm, r, "warm-up", 1e6, 1000, NULL))
+        return 2;
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, THREADS + 1);
     struct worker w[THREADS];
@@ -84,7 +81,7 @@ static void child(const char *url, const char *key, uint32_t lease, int ready, i
         pthread_create(&t[i], NULL, hammer, &w[i]);
     }
     char c = 'r';
-    if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1) _exit(3);
+    if (write(j->ready, &c, 1) != 1 || read(j->go, &c, 1) != 1) return 3;
     pthread_barrier_wait(&bar);
     long sums[4] = { 0, 0, 0, INT64_MAX }; /* admitted, errors, max first, min last */
     for (int i = 0; i < THREADS; i++) {
@@ -94,44 +91,37 @@ static void child(const char *url, const char *key, uint32_t lease, int ready, i
         sums[2] = w[i].first > sums[2] ? w[i].first : sums[2];
         sums[3] = w[i].last < sums[3] ? w[i].last : sums[3];
     }
-    if (write(out, sums, sizeof sums) != sizeof sums) _exit(4);
+    if (write(j->out, sums, sizeof sums) != sizeof sums) return 4;
     pthread_barrier_destroy(&bar);
     lfp_rbucket_destroy(&b);
     lfp_rbucket_destroy(&warm);
     lfp_redis_close(r);
-    _exit(0);
+    return 0;
 }
 
 static void run(struct rfix *srv, uint32_t lease)
 {
-    char key[64];
-    snprintf(key, sizeof key, "hammer-%d-%u", (int)getpid(), lease);
     int ready[2], go[2], out[2];
     if (pipe(ready) || pipe(go) || pipe(out)) exit(1);
+    struct job j = { .srv = srv, .lease = lease, .ready = ready[1], .go = go[0], .out = out[1] };
+    snprintf(j.key, sizeof j.key, "hammer-%d-%u", (int)getpid(), lease);
     pid_t pids[PROCS];
-    fflush(stdout);
-    for (int p = 0; p < PROCS; p++) {
-        pids[p] = fork();
-        if (pids[p] == 0) child(srv->url, key, lease, ready[1], go[0], out[1]);
-    }
+    for (int p = 0; p < PROCS; p++) pids[p] = rfix_fork(child, &j);
     char c;
-    for (int p = 0; p < PROCS; p++) CHECK(read(ready[0], &c, 1) == 1);
+    for (int p = 0; p < PROCS; p++) RFIX_CHECK(read(ready[0], &c, 1) == 1);
     int64_t t0 = rfix_time_us(srv);
-    for (int p = 0; p < PROCS; p++) CHECK(write(go[1], "g", 1) == 1);
+    for (int p = 0; p < PROCS; p++) RFIX_CHECK(write(go[1], "g", 1) == 1);
     long admitted = 0, errors = 0, first = 0, last = INT64_MAX;
     for (int p = 0; p < PROCS; p++) {
         long sums[4];
-        CHECK(read(out[0], sums, sizeof sums) == sizeof sums);
+        RFIX_CHECK(read(out[0], sums, sizeof sums) == sizeof sums);
         admitted += sums[0];
         errors += sums[1];
         first = sums[2] > first ? sums[2] : first;
         last = sums[3] < last ? sums[3] : last;
     }
     int64_t t1 = rfix_time_us(srv);
-    for (int p = 0; p < PROCS; p++) {
-        int st;
-        CHECK(waitpid(pids[p], &st, 0) == pids[p] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
+    for (int p = 0; p < PROCS; p++) RFIX_CHECK(rfix_join(pids[p]));
     for (int i = 0; i < 2; i++) {
         close(ready[i]);
         close(go[i]);
@@ -144,10 +134,10 @@ static void run(struct rfix *srv, uint32_t lease)
            lease, PROCS, THREADS, (double)(t1 - t0) / 1e6, (double)(last - first) / 1e9, admitted,
            bound + 1, lower, errors);
     fflush(stdout);
-    CHECK(errors == 0);
-    CHECK(last > first);
-    CHECK(admitted <= bound + 1);
-    CHECK(admitted >= lower);
+    RFIX_CHECK(errors == 0);
+    RFIX_CHECK(last > first);
+    RFIX_CHECK(admitted <= bound + 1);
+    RFIX_CHECK(admitted >= lower);
 }
 
 int main(void)
@@ -157,6 +147,5 @@ int main(void)
     run(&srv, 0);
     run(&srv, 8);
     rfix_stop(&srv);
-    printf("test_redis_hammer: %d failures\n", failures);
-    return failures ? 1 : 0;
+    return rfix_report("test_redis_hammer");
 }

@@ -14,20 +14,13 @@
 #include "lfpat/redis.h"
 
 enum { THREADS = 2 };
-#define TIMEOUT_NS 100000000           /* connect and command timeout */
-#define MARGIN_NS 1000000000           /* scheduling margin under sanitizers */
+#define TIMEOUT_NS INT64_C(100000000)          /* connect and command timeout */
+#define MARGIN_NS INT64_C(1000000000)          /* scheduling margin under sanitizers */
+/* The bound on a call that ends in a round trip to a dead or hung server. */
+#define ROUND_TRIP_NS (2 * TIMEOUT_NS + MARGIN_NS)
 #define RATE 100.0
 #define BURST 10u
 #define SHARE 0.5
-
-static int failures;
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                 \
-            failures++;                                                                              \
-        }                                                                                            \
-    } while (0)
 
 struct shared {
     lfp_rbucket *b;
@@ -67,15 +60,21 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Wait (bounded) until *v >= want: waits on the workers' counters. */
+struct count_at_least {
+    _Atomic long *v;
+    long want;
+};
+
+static bool reached(void *arg)
+{
+    struct count_at_least *c = arg;
+    return atomic_load(c->v) >= c->want;
+}
+
+/* Wait (bounded) until the workers' counter *v reaches want. */
 static bool await(_Atomic long *v, long want)
 {
-    int64_t deadline = lfp_after(10000000000);
-    while (atomic_load(v) < want && lfp_now() < deadline) {
-        struct timespec ts = { 0, 2000000 };
-        nanosleep(&ts, NULL);
-    }
-    return atomic_load(v) >= want;
+    return rfix_await(reached, &(struct count_at_least){ v, want }, 10000000000);
 }
 
 static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32_t lease)
@@ -84,24 +83,27 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32
     snprintf(name, sizeof name, "outage-%d-%u", (int)policy, lease);
     lfp_rbucket b;
     struct lfp_rbucket_opts o = { .on_failure = policy, .local_share = SHARE, .lease_batch = lease };
-    CHECK(lfp_rbucket_init(&b, r, name, RATE, BURST, &o) == 0);
+    RFIX_CHECK(lfp_rbucket_init(&b, r, name, RATE, BURST, &o) == 0);
     struct shared s = { .b = &b, .policy = policy };
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, worker, &s);
 
-    CHECK(await(&s.live, 20));
+    RFIX_CHECK(await(&s.live, 20));
     int64_t down_at = lfp_now();
     rfix_kill(srv);
-    CHECK(await(&s.degraded, 200));
+    RFIX_CHECK(await(&s.degraded, 200));
     lfp_rsem sem;
     lfp_rsem_lease l;
-    CHECK(lfp_rsem_init(&sem, r, "outage-sem", 2, 1000000000) == 0);
+    RFIX_CHECK(lfp_rsem_init(&sem, r, "outage-sem", 2, 1000000000) == 0);
     int64_t t0 = lfp_now();
-    CHECK(lfp_rsem_try_acquire(&sem, 1, &l) == EIO);
-    CHECK(lfp_now() - t0 <= 2 * TIMEOUT_NS + MARGIN_NS);
+    RFIX_CHECK(lfp_rsem_try_acquire(&sem, 1, &l) == EIO);
+    RFIX_CHECK(lfp_now() - t0 <= ROUND_TRIP_NS);
+    t0 = lfp_now();
+    RFIX_CHECK(lfp_rsem_acquire(&sem, 1, &l, lfp_after(TIMEOUT_NS), NULL) == EIO);
+    RFIX_CHECK(lfp_now() - t0 <= TIMEOUT_NS + 2 * ROUND_TRIP_NS);
     long live_before = atomic_load(&s.live);
     rfix_restart(srv);
-    CHECK(await(&s.live, live_before + 20)); /* service resumed */
+    RFIX_CHECK(await(&s.live, live_before + 20)); /* service resumed */
     int64_t up_at = lfp_now(); /* degraded decisions end before this */
     atomic_store(&s.stop, true);
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
@@ -111,43 +113,98 @@ static void outage(struct rfix *srv, lfp_redis *r, enum lfp_rfail policy, uint32
     printf("policy %d lease %u: live %ld, degraded %ld (allowed %ld) over %.3f s down, wrong %ld, slowest %.1f ms\n",
            (int)policy, lease, atomic_load(&s.live), atomic_load(&s.degraded), allowed, down_s,
            atomic_load(&s.wrong), atomic_load(&s.slowest_ns) / 1e6);
-    CHECK(atomic_load(&s.wrong) == 0);
-    CHECK(atomic_load(&s.slowest_ns) <= 2 * TIMEOUT_NS + MARGIN_NS);
-    if (policy == LFP_RFAIL_OPEN) CHECK(allowed == atomic_load(&s.degraded));
-    if (policy == LFP_RFAIL_CLOSED || policy == LFP_RFAIL_ERROR) CHECK(allowed == 0);
+    RFIX_CHECK(atomic_load(&s.wrong) == 0);
+    RFIX_CHECK(atomic_load(&s.slowest_ns) <= ROUND_TRIP_NS);
+    if (policy == LFP_RFAIL_OPEN) RFIX_CHECK(allowed == atomic_load(&s.degraded));
+    if (policy == LFP_RFAIL_CLOSED || policy == LFP_RFAIL_ERROR) RFIX_CHECK(allowed == 0);
     if (policy == LFP_RFAIL_LOCAL) {
         /* local bucket: share of burst and rate while down */
-        CHECK(allowed >= 1);
-        CHECK(allowed <= (long)(BURST * SHARE + RATE * SHARE * down_s) + 1);
+        RFIX_CHECK(allowed >= 1);
+        RFIX_CHECK(allowed <= (long)(BURST * SHARE + RATE * SHARE * down_s) + 1);
     }
     lfp_rsem_destroy(&sem);
     lfp_rbucket_destroy(&b);
 }
 
-/* A hung (frozen, not dead) server: the command timeout bounds the call,
- * the policy answers, and service resumes when it thaws. */
+/* Redis decided a take of b (the server answers again). */
+static bool answered(void *b)
+{
+    struct lfp_rbucket_result res;
+    lfp_rbucket_take(b, 1, &res);
+    return !res.degraded;
+}
+
+struct rsem_waiter {
+    lfp_rsem *s;
+    lfp_cancel cancel;
+    pthread_t thread;
+    int rc;
+};
+
+static void *rsem_wait(void *arg)
+{
+    struct rsem_waiter *w = arg;
+    lfp_rsem_lease l;
+    w->rc = lfp_rsem_acquire(w->s, 1, &l, LFP_FOREVER, &w->cancel);
+    return NULL;
+}
+
+static bool queued(void *s)
+{
+    return lfp_rsem_waiting(s) == 1;
+}
+
+/* A hung (frozen, not dead) server: the command timeout bounds every call,
+ * the policy answers, a blocking lfp_rsem_acquire ends by its deadline
+ * (EIO) or its cancel token (ECANCELED) within a round trip or two, and
+ * service resumes when it thaws. */
 static void hung_server(struct rfix *srv, lfp_redis *r)
 {
     lfp_rbucket b;
-    CHECK(lfp_rbucket_init(&b, r, "hung", RATE, BURST, NULL) == 0); /* fail closed */
+    RFIX_CHECK(lfp_rbucket_init(&b, r, "hung", RATE, BURST, NULL) == 0); /* fail closed */
     struct lfp_rbucket_result res;
-    CHECK(lfp_rbucket_take(&b, 1, &res) == 0 && !res.degraded);
+    RFIX_CHECK(lfp_rbucket_take(&b, 1, &res) == 0 && !res.degraded);
+    lfp_rsem sem;
+    lfp_rsem_lease held, l;
+    RFIX_CHECK(lfp_rsem_init(&sem, r, "hung-sem", 1, 10000000000) == 0);
+    RFIX_CHECK(lfp_rsem_try_acquire(&sem, 1, &held) == 0);
+    struct rsem_waiter w = { .s = &sem };
+    lfp_cancel_init(&w.cancel, NULL);
+    pthread_create(&w.thread, NULL, rsem_wait, &w);
+    RFIX_CHECK(rfix_await(queued, &sem, 10000000000));
+
     rfix_freeze(srv, true);
     int64_t t0 = lfp_now();
-    CHECK(lfp_rbucket_take(&b, 1, &res) == EAGAIN);
+    RFIX_CHECK(lfp_rbucket_take(&b, 1, &res) == EAGAIN);
     int64_t took = lfp_now() - t0;
-    CHECK(res.degraded && res.error == EIO);
-    CHECK(took >= TIMEOUT_NS / 2 && took <= 2 * TIMEOUT_NS + MARGIN_NS);
+    RFIX_CHECK(res.degraded && res.error == EIO);
+    RFIX_CHECK(took >= TIMEOUT_NS / 2 && took <= ROUND_TRIP_NS);
+
+    t0 = lfp_now();
+    RFIX_CHECK(lfp_rsem_acquire(&sem, 1, &l, lfp_after(TIMEOUT_NS), NULL) == EIO);
+    int64_t sem_took = lfp_now() - t0;
+    RFIX_CHECK(sem_took <= TIMEOUT_NS + 2 * ROUND_TRIP_NS);
+    lfp_redis *r2 = NULL;
+    t0 = lfp_now();
+    struct lfp_redis_opts ro = { .connect_timeout_ns = TIMEOUT_NS, .command_timeout_ns = TIMEOUT_NS };
+    RFIX_CHECK(lfp_redis_open(&r2, srv->url, &ro) == EIO && r2 == NULL);
+    int64_t open_took = lfp_now() - t0;
+    RFIX_CHECK(open_took <= ROUND_TRIP_NS);
+    t0 = lfp_now();
+    lfp_cancel_fire(&w.cancel, ECANCELED);
+    pthread_join(w.thread, NULL);
+    int64_t cancel_took = lfp_now() - t0;
+    RFIX_CHECK(w.rc == ECANCELED);
+    RFIX_CHECK(cancel_took <= 2 * ROUND_TRIP_NS);
+
     rfix_freeze(srv, false);
-    int64_t deadline = lfp_after(10000000000);
-    do {
-        struct timespec ts = { 0, 10000000 };
-        nanosleep(&ts, NULL);
-        lfp_rbucket_take(&b, 1, &res);
-    } while (res.degraded && lfp_now() < deadline);
-    CHECK(!res.degraded);
-    printf("hung server: the take returned after %.1f ms (command timeout %.0f ms), then resumed\n",
-           took / 1e6, TIMEOUT_NS / 1e6);
+    RFIX_CHECK(rfix_await(answered, &b, 10000000000));
+    RFIX_CHECK(lfp_rsem_release(&sem, &held) == 0);
+    printf("hung server: take %.1f ms, rsem acquire (deadline %.0f ms) %.1f ms, open %.1f ms, "
+           "cancel of a waiter %.1f ms (timeouts %.0f ms); then resumed\n",
+           took / 1e6, TIMEOUT_NS / 1e6, sem_took / 1e6, open_took / 1e6, cancel_took / 1e6, TIMEOUT_NS / 1e6);
+    lfp_cancel_destroy(&w.cancel);
+    lfp_rsem_destroy(&sem);
     lfp_rbucket_destroy(&b);
 }
 
@@ -155,20 +212,15 @@ int main(void)
 {
     struct rfix srv;
     rfix_start(&srv, NULL);
-    lfp_redis *r;
     struct lfp_redis_opts ro = { .connect_timeout_ns = TIMEOUT_NS, .command_timeout_ns = TIMEOUT_NS,
                                  .pool_size = 2 };
-    if (lfp_redis_open(&r, srv.url, &ro) != 0) {
-        fprintf(stderr, "cannot open %s\n", srv.url);
-        return 1;
-    }
+    lfp_redis *r = rfix_open(&srv, &ro);
     const enum lfp_rfail policies[] = { LFP_RFAIL_CLOSED, LFP_RFAIL_OPEN, LFP_RFAIL_LOCAL, LFP_RFAIL_ERROR };
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) outage(&srv, r, policies[i], 0);
     outage(&srv, r, LFP_RFAIL_LOCAL, 4); /* leasing: the lease drains, then the policy */
     hung_server(&srv, r);
-    CHECK(lfp_redis_connects(r) > 4); /* reconnected after every restart */
+    RFIX_CHECK(lfp_redis_connects(r) > 4); /* reconnected after every restart */
     lfp_redis_close(r);
     rfix_stop(&srv);
-    printf("test_redis_outage: %d failures\n", failures);
-    return failures ? 1 : 0;
+    return rfix_report("test_redis_outage");
 }

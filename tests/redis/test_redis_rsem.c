@@ -1,0 +1,291 @@
+/* lfp_rsem waiting against a real redis-server: the cancel token, FIFO
+ * order of waiters across processes and among threads of one process,
+ * no overtaking of a large weight by small ones, withdrawal of the ticket
+ * on timeout and cancel, and expiry of a dead waiter's ticket.
+ *
+ * Grant order is observed through mutual exclusion: with capacity 1 each
+ * waiter takes a rank (an INCR on the server, or an atomic counter in one
+ * process) while it holds the semaphore, so ranks are in grant order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "lfpat/redis.h"
+
+enum { WAITERS = 4 };
+#define LEASE_NS 10000000000 /* 10 s: no lease expires during a test */
+#define WAIT_MAX_NS 30000000000 /* a waiter process gives up (test failed) */
+
+static struct rfix srv;
+static lfp_redis *R;
+
+static int setup(void **state)
+{
+    (void)state;
+    rfix_start(&srv, NULL);
+    R = rfix_open(&srv, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lfp_redis_close(R);
+    rfix_stop(&srv);
+    return 0;
+}
+
+/* A semaphore with a fresh name (stored in name[64]). */
+static void init_sem(lfp_rsem *s, char *name, const char *what, int64_t capacity)
+{
+    static int seq;
+    snprintf(name, 64, "%s-%d-%d", what, (int)getpid(), ++seq);
+    assert_int_equal(lfp_rsem_init(s, R, name, capacity, LEASE_NS), 0);
+}
+
+struct queued {
+    lfp_rsem *s;
+    int64_t n;
+};
+
+static bool has_queued(void *arg)
+{
+    struct queued *q = arg;
+    return lfp_rsem_waiting(q->s) == q->n;
+}
+
+/* Wait until exactly n tickets are queued on the server. */
+static void await_queued(lfp_rsem *s, int64_t n)
+{
+    assert_true(rfix_await(has_queued, &(struct queued){ s, n }, 10000000000));
+}
+
+/* ------------------------------------------------------------ a waiter */
+
+struct waiter {
+    lfp_rsem *s;          /* in-process waiters share the test's handle */
+    const char *name;     /* cross-process waiters open their own */
+    int64_t weight;
+    lfp_cancel *cancel;
+    _Atomic int *next_rank; /* in-process rank source; NULL = INCR on the server */
+    bool hold;            /* keep the lease (return it in `lease`) */
+    pthread_t thread;
+    int rc, rank, release_rc;
+    lfp_rsem_lease lease;
+};
+
+/* The grant rank, taken while holding: an INCR of "<name>:rank". */
+static int server_rank(const char *name)
+{
+    redisContext *c = rfix_connect(&srv);
+    redisReply *rep = redisCommand(c, "INCR %s:rank", name);
+    int rank = rep && rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : -1;
+    if (rep) freeReplyObject(rep);
+    redisFree(c);
+    return rank;
+}
+
+static void *wait_thread(void *arg)
+{
+    struct waiter *w = arg;
+    w->rc = lfp_rsem_acquire(w->s, w->weight, &w->lease, LFP_FOREVER, w->cancel);
+    if (w->rc == 0 && w->next_rank) w->rank = atomic_fetch_add(w->next_rank, 1) + 1;
+    if (w->rc == 0 && !w->hold) w->release_rc = lfp_rsem_release(w->s, &w->lease);
+    return NULL;
+}
+
+static void start(struct waiter *w)
+{
+    assert_int_equal(pthread_create(&w->thread, NULL, wait_thread, w), 0);
+}
+
+static void join(struct waiter *w)
+{
+    assert_int_equal(pthread_join(w->thread, NULL), 0);
+}
+
+/* A waiter in its own process with its own pool: exits with its rank. */
+static int wait_process(void *arg)
+{
+    struct waiter *w = arg;
+    lfp_redis *r = rfix_open(&srv, NULL);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    if (lfp_rsem_init(&s, r, w->name, 1, LEASE_NS) || lfp_rsem_acquire(&s, 1, &l, lfp_after(WAIT_MAX_NS), NULL))
+        return 100;
+    int rank = server_rank(w->name);
+    return lfp_rsem_release(&s, &l) == 0 ? rank : 101;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void cancel_ends_a_wait_and_withdraws_the_ticket(void **state)
+{
+    (void)state;
+    lfp_rsem s;
+    char name[64];
+    init_sem(&s, name, "cancel", 1);
+    lfp_rsem_lease held, l;
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
+
+    lfp_cancel c;
+    lfp_cancel_init(&c, NULL);
+    struct waiter w = { .s = &s, .weight = 1, .cancel = &c };
+    start(&w);
+    await_queued(&s, 1);
+    lfp_cancel_fire(&c, 42);
+    join(&w); /* no deadline: only the token can end it */
+    assert_int_equal(w.rc, ECANCELED);
+    assert_int_equal(lfp_cancel_reason(&c), 42);
+    assert_int_equal(lfp_rsem_waiting(&s), 0); /* withdrawn before returning */
+    assert_int_equal(lfp_rsem_held(&s), 1);
+
+    /* A fired token still takes weight that is free at once; else it
+     * returns without queueing. */
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, &c), ECANCELED);
+    assert_int_equal(lfp_rsem_waiting(&s), 0);
+    assert_int_equal(lfp_rsem_release(&s, &held), 0);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, &c), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    /* The same for a deadline in the past. */
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, 0, NULL), 0);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &held, 0, NULL), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_waiting(&s), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    assert_int_equal(lfp_rsem_acquire(&s, 2, &l, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_rsem_acquire(&s, 0, &l, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_rsem_acquire(NULL, 1, &l, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, NULL, LFP_FOREVER, NULL), EINVAL);
+    lfp_cancel_destroy(&c);
+    lfp_rsem_destroy(&s);
+}
+
+/* Waiters queued one after another are granted in that order, in other
+ * processes and among the threads of this one, also when they wait longer
+ * than a ticket lives (their polls keep the tickets alive). */
+static void waiters_are_granted_in_fifo_order(void **state)
+{
+    (void)state;
+    lfp_rsem s;
+    lfp_rsem_lease held;
+    pid_t pids[WAITERS];
+    char name[64];
+    init_sem(&s, name, "fifo-procs", 1);
+    struct waiter w = { .name = name };
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
+    for (int i = 0; i < WAITERS; i++) {
+        pids[i] = rfix_fork(wait_process, &w);
+        await_queued(&s, i + 1);
+    }
+    /* Wait longer than a ticket lives (the duration is what is tested):
+     * the waiters' polls must keep their places. */
+    int64_t ns = LFP_RSEM_TICKET_NS + LFP_RSEM_TICKET_NS / 4;
+    nanosleep(&(struct timespec){ ns / 1000000000, ns % 1000000000 }, NULL);
+    assert_int_equal(lfp_rsem_waiting(&s), WAITERS);
+    assert_int_equal(lfp_rsem_release(&s, &held), 0);
+    for (int i = 0; i < WAITERS; i++) {
+        int st;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), i + 1); /* its grant rank */
+    }
+
+    _Atomic int next = 0;
+    struct waiter t[WAITERS];
+    lfp_rsem local;
+    init_sem(&local, name, "fifo-threads", 1);
+    assert_int_equal(lfp_rsem_try_acquire(&local, 1, &held), 0);
+    for (int i = 0; i < WAITERS; i++) {
+        t[i] = (struct waiter){ .s = &local, .weight = 1, .next_rank = &next };
+        start(&t[i]);
+        await_queued(&local, i + 1);
+    }
+    assert_int_equal(lfp_rsem_release(&local, &held), 0);
+    for (int i = 0; i < WAITERS; i++) {
+        join(&t[i]);
+        assert_int_equal(t[i].rc, 0);
+        assert_int_equal(t[i].rank, i + 1);
+        assert_int_equal(t[i].release_rc, 0);
+    }
+    assert_int_equal(lfp_rsem_held(&local), 0);
+    lfp_rsem_destroy(&local);
+    lfp_rsem_destroy(&s);
+}
+
+/* A large weight that does not fit blocks smaller ones behind it, even
+ * though they would fit (no starvation of the large one). */
+static void a_large_waiter_is_not_overtaken(void **state)
+{
+    (void)state;
+    lfp_rsem s;
+    char name[64];
+    init_sem(&s, name, "large", 3);
+    lfp_rsem_lease two, one;
+    assert_int_equal(lfp_rsem_try_acquire(&s, 2, &two), 0);
+    struct waiter big = { .s = &s, .weight = 3, .hold = true };
+    start(&big);
+    await_queued(&s, 1);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &one), EAGAIN); /* 1 is free, but big is ahead */
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &one, lfp_after(30000000), NULL), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_waiting(&s), 1); /* the timed-out ticket is withdrawn */
+    assert_int_equal(lfp_rsem_held(&s), 2);
+    assert_int_equal(lfp_rsem_release(&s, &two), 0);
+    join(&big);
+    assert_int_equal(big.rc, 0);
+    assert_int_equal(lfp_rsem_held(&s), 3);
+    assert_int_equal(lfp_rsem_release(&s, &big.lease), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &one), 0);
+    assert_int_equal(lfp_rsem_release(&s, &one), 0);
+    lfp_rsem_destroy(&s);
+}
+
+/* A waiter process killed while queued stops blocking the queue once its
+ * ticket expires (LFP_RSEM_TICKET_NS after its last poll). */
+static void a_dead_waiters_ticket_expires(void **state)
+{
+    (void)state;
+    lfp_rsem s;
+    char name[64];
+    init_sem(&s, name, "dead-waiter", 1);
+    lfp_rsem_lease held, l;
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
+    struct waiter w = { .name = name };
+    pid_t pid = rfix_fork(wait_process, &w);
+    await_queued(&s, 1);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_false(rfix_join(pid));
+    assert_int_equal(lfp_rsem_release(&s, &held), 0);
+    int64_t released = lfp_now();
+    int e = lfp_rsem_try_acquire(&s, 1, &l);
+    /* The dead ticket is ahead (unless a very slow machine took a whole
+     * ticket lifetime since the kill)... */
+    if (lfp_now() - released < LFP_RSEM_TICKET_NS / 2) assert_int_equal(e, EAGAIN);
+    if (e == 0) assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    /* ...and expires: a waiter behind it gets the weight. */
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, lfp_after(10 * LFP_RSEM_TICKET_NS), NULL), 0);
+    assert_int_equal(lfp_rsem_waiting(&s), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    lfp_rsem_destroy(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cancel_ends_a_wait_and_withdraws_the_ticket),
+        cmocka_unit_test(waiters_are_granted_in_fifo_order),
+        cmocka_unit_test(a_large_waiter_is_not_overtaken),
+        cmocka_unit_test(a_dead_waiters_ticket_expires),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
