@@ -25,7 +25,7 @@
  * OPEN -> CLOSING; pushes that see CLOSING fail with EPIPE. A push brackets
  * its closed check and its publish with pushing = 1 ... pushing = 0
  * (lfp_spsc_enter_ / exit): the asymmetric SB shape again, with the heavy
- * barrier on the closing side (lfp_spsc_settle_): after the barrier,
+ * barrier on the closing side (settle() in src/spsc.c): after the barrier,
  * pushing == 0 means every push either saw CLOSING or has published, so
  * settle moves CLOSING -> CLOSED. A pop reports EPIPE only in CLOSED and
  * empty: nothing accepted is lost, and a push that returns EPIPE never
@@ -100,12 +100,12 @@ LFP_API int lfp_spsc_init(lfp_spsc *q, size_t capacity);
 LFP_API void lfp_spsc_destroy(lfp_spsc *q);
 
 /* internal: a push's entry. Announces the push, then reads the closed
- * state: the light side of the SB shape with lfp_spsc_settle_. */
+ * state: the light side of the SB shape with settle() in src/spsc.c. */
 static inline uint32_t lfp_spsc_enter_(lfp_spsc *q)
 {
     if (LFP_LIKELY(q->asym)) {
         /* relaxed + compiler barrier: the light half of the asymmetric SB
-         * shape; pairs with the membarrier in lfp_spsc_settle_. */
+         * shape; pairs with the membarrier in settle() in src/spsc.c. */
         atomic_store_explicit(&q->pushing, 1, memory_order_relaxed);
         atomic_signal_fence(memory_order_seq_cst);
     } else {
@@ -118,7 +118,7 @@ static inline uint32_t lfp_spsc_enter_(lfp_spsc *q)
 }
 
 /* internal: a push's exit. release: pairs with the acquire half of the
- * seq_cst load of pushing in lfp_spsc_settle_: a published push
+ * seq_cst load of pushing in settle() in src/spsc.c: a published push
  * happens-before CLOSED, hence before every EPIPE from pop. */
 static inline void lfp_spsc_exit_(lfp_spsc *q)
 {
@@ -138,7 +138,7 @@ static inline int lfp_spsc_refill_(lfp_spsc *q, size_t h)
     q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
     if (LFP_LIKELY(h != q->tail_cache))
         return 0;
-    /* acquire: pairs with the seq_cst CAS to CLOSED in lfp_spsc_settle_. */
+    /* acquire: pairs with the seq_cst CAS to CLOSED in settle() in src/spsc.c. */
     if (LFP_LIKELY(atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_OPEN_))
         return EAGAIN;
     return lfp_spsc_empty_closing_(q, h);
