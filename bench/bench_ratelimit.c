@@ -5,7 +5,10 @@
  *
  *   ratelimit/take_at/<impl>    caller's timestamp (read once per batch of
  *                               256, as a server that already has one)
- *   ratelimit/take/<impl>       the plain call: reads CLOCK_MONOTONIC per take
+ *   ratelimit/take/<impl>       the plain call of each: lfpat's takes use
+ *                               their clock (an lfp_now() reading reused
+ *                               for < 256 TSC ticks), the mutex versions
+ *                               read lfp_now() per take, as most code does
  *   ratelimit/take_at_refused/<impl>  every take refused (an empty bucket):
  *                               lfp_bucket refuses with loads only
  *
@@ -18,11 +21,23 @@
  *                                             floor of a mutex take
  *   ratelimit/clock_and_rmw/atomic_fetch_add  a clock read then one RMW on
  *                                             the shared word: the floor of
- *                                             a lock-free plain take
+ *                                             a lock-free take on lfp_now()
+ *   ratelimit/clock_read/lfp_rl_now           the plain takes' clock alone
+ *                                             (lfp_now() readings reused for
+ *                                             < 256 TSC ticks; see
+ *                                             src/ratelimit_internal.h)
+ *   ratelimit/takes_clock_and_rmw/atomic_fetch_add  the same floor on the
+ *                                             takes' clock
+ *   ratelimit/take_same_clock/<impl>          lfp_bucket_take vs the mutex
+ *                                             twin given the same clock
+ *                                             (lfp_locked_bucket_take_at at
+ *                                             lfp_rl_now_()): how much of the
+ *                                             take ratio the clock accounts for
  *
- * Like with like: every limiter and its mutex version get the same n (1),
- * the same clock (lfp_now) and the same configuration, so they admit and
- * refuse the same mix. Admitting cases are configured so that every take is
+ * Like with like: every limiter and its mutex version get the same n (1)
+ * and the same configuration, and in every case but take/ the same
+ * timestamps, so they admit and refuse the same mix (take/ compares each
+ * plain call as shipped; take_same_clock/ removes the clock difference). Admitting cases are configured so that every take is
  * admitted (the CAS path is what is measured): bucket 1e9/s with a burst of
  * 1e6, windows of 1 ms with limits far above the rate reached, sliding logs
  * of 1 ns windows with 64 Ki entries. The counter "refused" reports the
@@ -43,6 +58,7 @@
 #include <stdio.h>
 
 #include "lfpat.h"
+#include "ratelimit_internal.h"   /* lfp_rl_now_, the plain takes' clock */
 #include "shim/shim.h"
 
 #define BATCH 256
@@ -162,6 +178,7 @@ TAKE_BATCH(plain_swindow, lfp_swindow_take(&swindow, 1))
 TAKE_BATCH(plain_msliding, mutex_swindow_take_at(&msliding, 1, lfp_now()))
 TAKE_BATCH(plain_slog, lfp_slog_take(&slog, 1))
 TAKE_BATCH(plain_lslog, lfp_locked_slog_take(&lslog, 1))
+TAKE_BATCH(same_clock_lbucket, lfp_locked_bucket_take_at(&lbucket, 1, lfp_rl_now_()))
 TAKE_AT_BATCH(at_refused_bucket, lfp_bucket_take_at(&empty_bucket, 1, now))
 TAKE_AT_BATCH(at_refused_lbucket, lfp_locked_bucket_take_at(&empty_lbucket, 1, now))
 
@@ -169,6 +186,9 @@ TAKE_BATCH(clock_only, lfp_now() < 0)
 TAKE_BATCH(one_rmw, (atomic_fetch_add_explicit(&rmw_word, 1, memory_order_relaxed), 0))
 /* The RMW adds the clock's low bit: it depends on the read, as a take's CAS. */
 TAKE_BATCH(clock_and_rmw, (atomic_fetch_add_explicit(&rmw_word, lfp_now() & 1, memory_order_relaxed), 0))
+TAKE_BATCH(takes_clock_only, lfp_rl_now_() < 0)
+TAKE_BATCH(takes_clock_and_rmw,
+           (atomic_fetch_add_explicit(&rmw_word, lfp_rl_now_() & 1, memory_order_relaxed), 0))
 TAKE_BATCH(lock_unlock, (pthread_mutex_lock(&empty_lock), pthread_mutex_unlock(&empty_lock)))
 
 static void report(lfpb_state *st, int64_t items, int64_t refused)
@@ -269,12 +289,16 @@ LFPB_REGISTER(ratelimit)
         { "ratelimit/take_swindow/pthread_mutex_swindow", plain_msliding },
         { "ratelimit/take_slog/lfp_slog", plain_slog },
         { "ratelimit/take_slog/lfp_locked_slog", plain_lslog },
+        { "ratelimit/take_same_clock/lfp_bucket", plain_bucket },
+        { "ratelimit/take_same_clock/lfp_locked_bucket", same_clock_lbucket },
         { "ratelimit/take_at_refused/lfp_bucket", at_refused_bucket },
         { "ratelimit/take_at_refused/lfp_locked_bucket", at_refused_lbucket },
         { "ratelimit/clock_read/lfp_now", clock_only },
         { "ratelimit/one_rmw/atomic_fetch_add", one_rmw },
         { "ratelimit/lock_unlock/pthread_mutex", lock_unlock },
         { "ratelimit/clock_and_rmw/atomic_fetch_add", clock_and_rmw },
+        { "ratelimit/clock_read/lfp_rl_now", takes_clock_only },
+        { "ratelimit/takes_clock_and_rmw/atomic_fetch_add", takes_clock_and_rmw },
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     for (int t = 1; t <= 2; t++)

@@ -29,7 +29,7 @@ int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
 
 int lfp_bucket_take(lfp_bucket *b, uint32_t n)
 {
-    return lfp_bucket_take_at(b, n, lfp_now());
+    return lfp_bucket_take_at(b, n, lfp_rl_now_());
 }
 
 int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
@@ -78,14 +78,16 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
 
 /* One reservation attempt loop shared by reserve and wait: consume n tokens
  * at `now` unless the ready time would be after `latest` (then EAGAIN and
- * nothing consumed). Stores the ready time and the span consumed. */
+ * nothing consumed). Stores the ready time. */
 static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
 {
     lfp_bucket *b = bucket;
+    if (!b || !ready_at)
+        return EINVAL;
     /* relaxed: parameters order nothing (header comment). */
     int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    if (n == 0 || n > burst || !ready_at)
+    if (n == 0 || n > burst)
         return EINVAL;
     int64_t cost = lfp_rl_span(n, t), full = lfp_rl_span(burst, t);
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
@@ -111,13 +113,12 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
 
 int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready_at)
 {
-    if (!b)
-        return EINVAL;
     return reserve(b, n, now, LFP_FOREVER, ready_at);
 }
 
-int lfp_bucket_give_back(lfp_bucket *b, uint32_t n)
+static int give_back(void *bucket, uint32_t n)
 {
+    lfp_bucket *b = bucket;
     if (!b || n == 0)
         return EINVAL;
     /* relaxed: a parameter read. */
@@ -130,23 +131,22 @@ int lfp_bucket_give_back(lfp_bucket *b, uint32_t n)
     return 0;
 }
 
-/* lfp_bucket_give_back's shape for lfp_rl_wait_. */
-static int give_back(void *b, uint32_t n)
+int lfp_bucket_give_back(lfp_bucket *b, uint32_t n)
 {
-    return lfp_bucket_give_back(b, n);
+    return give_back(b, n);
 }
+
+static const lfp_rl_waiter_ waiter = { reserve, give_back };
 
 int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                        lfp_cancel *cancel)
 {
-    if (!b)
-        return EINVAL;
-    return lfp_rl_wait_(b, reserve, give_back, n, now, deadline, cancel);
+    return lfp_rl_wait_(&waiter, b, n, now, deadline, cancel);
 }
 
 int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel)
 {
-    return lfp_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+    return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
 }
 
 /* ------------------------------------------------------------ waiting (shared) */
@@ -167,22 +167,22 @@ static int sleep_until(int64_t until, lfp_cancel *cancel)
     }
 }
 
-int lfp_rl_wait_(void *b, lfp_rl_reserve_fn reserve_n, lfp_rl_give_back_fn give_back_n,
-                 uint32_t n, int64_t now, int64_t deadline, lfp_cancel *cancel)
+int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
+                 lfp_cancel *cancel)
 {
     int64_t ready;
-    int rc = reserve_n(b, n, now, now, &ready);
+    int rc = w->reserve(b, n, now, now, &ready);
     if (rc != EAGAIN)
-        return rc;
+        return rc;                 /* taken at once, or EINVAL (NULL b too) */
     if (lfp_cancel_fired(cancel))
         return ECANCELED;
-    rc = reserve_n(b, n, now, deadline, &ready);
+    rc = w->reserve(b, n, now, deadline, &ready);
     if (rc == EAGAIN)
         return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
     if (rc != 0 || ready <= now)
         return rc;
     rc = sleep_until(ready, cancel);
     if (rc == ECANCELED)
-        give_back_n(b, n);         /* do not slow the callers queued behind */
+        w->give_back(b, n);        /* do not slow the callers queued behind */
     return rc;
 }

@@ -71,5 +71,5 @@ int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t no
 
 int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n)
 {
-    return lfp_limit_all_at(ls, count, n, lfp_now());
+    return lfp_limit_all_at(ls, count, n, lfp_rl_now_());
 }

@@ -108,7 +108,7 @@ int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
 
 int lfp_slog_take(lfp_slog *w, uint32_t n)
 {
-    return lfp_slog_take_at(w, n, lfp_now());
+    return lfp_slog_take_at(w, n, lfp_rl_now_());
 }
 
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)

@@ -16,7 +16,7 @@ int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
 
 int lfp_fwindow_take(lfp_fwindow *w, uint32_t n)
 {
-    return lfp_fwindow_take_at(w, n, lfp_now());
+    return lfp_fwindow_take_at(w, n, lfp_rl_now_());
 }
 
 void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged)
@@ -50,7 +50,7 @@ int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns)
 
 int lfp_swindow_take(lfp_swindow *w, uint32_t n)
 {
-    return lfp_swindow_take_at(w, n, lfp_now());
+    return lfp_swindow_take_at(w, n, lfp_rl_now_());
 }
 
 double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lfpat.h"
+#include "ratelimit_internal.h"
 
 #define MS INT64_C(1000000)
 #define SEC INT64_C(1000000000)
@@ -603,8 +604,8 @@ static void rolling_sums(void **state)
     lfp_rolling_destroy(NULL);
 }
 
-/* The plain forms read lfp_now(): with hour-long windows two takes in a
- * row fall in the same window. */
+/* The plain forms use the current time: with hour-long windows two takes
+ * in a row fall in the same window. */
 static void plain_forms_use_the_clock(void **state)
 {
     (void)state;
@@ -707,6 +708,42 @@ static size_t random_stream(uint64_t seed, void *lim, take_fn take, int64_t w, b
     }
     qsort(adm, count, sizeof *adm, cmp64);
     return count;
+}
+
+/* The plain takes' clock (src/ratelimit_internal.h): every value is an
+ * lfp_now() reading made earlier by this thread, so it is never ahead of a
+ * reading made after it, never decreases, and does advance. Returns the
+ * number of violations (cmocka asserts only on the main thread). */
+static void *takes_clock_checks(void *arg)
+{
+    (void)arg;
+    intptr_t bad = 0;
+    int64_t prev = INT64_MIN;
+    for (int i = 0; i < 200000; i++) {
+        int64_t t = lfp_rl_now_();
+        bad += t > lfp_now() || t < prev;
+        prev = t;
+    }
+    int64_t later = lfp_now();
+    int64_t give_up = later + 10 * SEC;   /* a broken clock fails instead of hanging */
+    while (lfp_rl_now_() <= later && lfp_now() < give_up)
+        ;
+    bad += lfp_rl_now_() <= later;
+    return (void *)bad;
+}
+
+static void takes_clock_is_a_past_reading(void **state)
+{
+    (void)state;
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, takes_clock_checks, NULL), 0);
+    assert_int_equal((intptr_t)takes_clock_checks(NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        void *bad;
+        assert_int_equal(pthread_join(th[i], &bad), 0);
+        assert_int_equal((intptr_t)bad, 0);
+    }
 }
 
 static void slog_never_over_limit(void **state)
@@ -892,6 +929,7 @@ int main(void)
         cmocka_unit_test(windows_first_take_at_any_time),
         cmocka_unit_test(rolling_sums),
         cmocka_unit_test(plain_forms_use_the_clock),
+        cmocka_unit_test(takes_clock_is_a_past_reading),
         cmocka_unit_test(slog_never_over_limit),
         cmocka_unit_test(swindow_within_documented_error),
         cmocka_unit_test(fwindow_at_most_twice_at_boundary),

@@ -12,10 +12,20 @@
  *   lfp_limit_all  take from several limiters all-or-nothing
  *
  * Time: every time-based call has an `_at(..., now)` form taking the caller's
- * CLOCK_MONOTONIC nanoseconds (tests drive a fake clock); the plain form reads
- * lfp_now(). Time going backwards (a caller passing an older `now` than an
- * earlier call, e.g. threads whose clock reads raced) never mints capacity:
- * an older timestamp is charged as if it were the newest one seen.
+ * CLOCK_MONOTONIC nanoseconds (tests drive a fake clock). The plain takes
+ * (lfp_bucket_take, lfp_fwindow_take, lfp_swindow_take, lfp_slog_take,
+ * lfp_limit_all) use an lfp_now() reading that the calling thread made less
+ * than 256 TSC ticks earlier (<= 256 ns for any TSC of 1 GHz or more),
+ * reading the clock anew only when its last reading is older: on x86-64
+ * with an invariant TSC this halves the clock's cost in a busy thread
+ * (src/ratelimit_internal.h has the argument); elsewhere they read lfp_now().
+ * Such a take is exactly the `_at` take with a reading made a moment
+ * earlier, as a thread interrupted between its clock read and its take
+ * would make, so it is bound by everything below. The other plain calls
+ * (wait, rolling add/sum) read lfp_now(). Time going backwards (a caller
+ * passing an older `now` than an earlier call, e.g. threads whose clock reads
+ * raced) never mints capacity: an older timestamp is charged as if it were
+ * the newest one seen.
  *
  * Return codes of every take: 0 admitted; EAGAIN refused (rate exceeded,
  * nothing consumed); EINVAL for n == 0 or n above the burst/limit (nothing
@@ -166,7 +176,7 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
     }
 }
 
-/* lfp_bucket_take_at at lfp_now(). */
+/* lfp_bucket_take_at at the current time (see "Time" above). */
 LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
 
 /* Reserve n tokens at `now` unconditionally and store in *ready_at the time

@@ -75,7 +75,7 @@ static int64_t ns_ceil(double ns)
 static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
 {
     lfp_locked_bucket *b = bucket;
-    if (n == 0 || !ready_at)
+    if (!b || n == 0 || !ready_at)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
@@ -96,13 +96,12 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
 int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                  int64_t *ready_at)
 {
-    if (!b)
-        return EINVAL;
     return reserve(b, n, now, LFP_FOREVER, ready_at);
 }
 
-int lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n)
+static int give_back(void *bucket, uint32_t n)
 {
+    lfp_locked_bucket *b = bucket;
     if (!b || n == 0)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
@@ -113,24 +112,23 @@ int lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n)
     return 0;
 }
 
-/* lfp_locked_bucket_give_back's shape for lfp_rl_wait_. */
-static int give_back(void *b, uint32_t n)
+int lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n)
 {
-    return lfp_locked_bucket_give_back(b, n);
+    return give_back(b, n);
 }
+
+static const lfp_rl_waiter_ waiter = { reserve, give_back };
 
 int lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                               lfp_cancel *cancel)
 {
-    if (!b)
-        return EINVAL;
-    return lfp_rl_wait_(b, reserve, give_back, n, now, deadline, cancel);
+    return lfp_rl_wait_(&waiter, b, n, now, deadline, cancel);
 }
 
 int lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t deadline,
                            lfp_cancel *cancel)
 {
-    return lfp_locked_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+    return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
 }
 
 double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
