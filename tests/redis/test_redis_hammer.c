@@ -196,8 +196,8 @@ static void run(struct rfix *srv, uint32_t lease)
     } else {
         printf("lease %u: lower bound NOT CHECKED, the run was starved: no thread had consecutive "
                "denials within the %.1f ms an empty bucket needs to fill up often enough to bound it "
-               "(largest gap %.1f ms); the bucket may have sat full and lost tokens legitimately (the "
-               "upper bound was checked)\n",
+               "(largest gap between two denials %.1f ms, 0 = no thread had two); the bucket may have "
+               "sat full and lost tokens legitimately (the upper bound was checked)\n",
                lease, REFILL_NS / 1e6, all.max_gap / 1e6);
     }
     fflush(stdout);
