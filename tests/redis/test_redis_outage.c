@@ -85,7 +85,8 @@ static int64_t watch_wall(struct watch w)
 
 static int64_t watch_sched(struct watch w)
 {
-    return watch_wall(w) - (process_run_delay_ns() - w.d0);
+    int64_t t = watch_wall(w) - (process_run_delay_ns() - w.d0);
+    return t > 0 ? t : 0; /* threads that waited together count more than once */
 }
 
 /* --------------------------------------------------------------- outages */
