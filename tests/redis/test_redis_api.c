@@ -206,8 +206,8 @@ static void rbucket_leasing_counts_every_token(void **state)
 }
 
 /* LFP_RFAIL_LOCAL decides with this process's lfp_bucket at the share of
- * rate and burst; set_local_share rescales it. Exact counts: the rate is so
- * low (one token per 1000 s) that nothing refills during the test. */
+ * rate and burst; set_local_share rescales it. Exact counts: at SLOW_RATE
+ * nothing refills during the test. */
 static void rbucket_local_fallback_share(void **state)
 {
     (void)state;
@@ -218,9 +218,9 @@ static void rbucket_local_fallback_share(void **state)
     lfp_redis *r = rfix_own.pool = rfix_open(dead, NULL);
     struct lfp_rbucket_opts o = { .on_failure = LFP_RFAIL_LOCAL, .local_share = 0.25 };
     lfp_rbucket quarter, rescaled, closed;
-    assert_int_equal(lfp_rbucket_init(&quarter, r, "q", 0.001, 8, &o), 0);
-    assert_int_equal(lfp_rbucket_init(&rescaled, r, "r", 0.001, 8, &o), 0);
-    assert_int_equal(lfp_rbucket_init(&closed, r, "c", 0.001, 8, NULL), 0);
+    assert_int_equal(lfp_rbucket_init(&quarter, r, "q", SLOW_RATE, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&rescaled, r, "r", SLOW_RATE, 8, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&closed, r, "c", SLOW_RATE, 8, NULL), 0);
     assert_int_equal(lfp_rbucket_set_local_share(&closed, 0.5), EINVAL); /* not LOCAL */
     const double bad[] = { 0, -0.5, 1.01, NAN };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
