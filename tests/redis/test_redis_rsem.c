@@ -103,7 +103,8 @@ static bool a_ticket_expired(void)
 
 struct waiter {
     lfp_rsem *s;          /* in-process waiters share the test's handle */
-    const char *name;     /* cross-process waiters open their own */
+    const char *name;     /* cross-process waiters open their own... */
+    int64_t lease_ns;     /* ...with leases this long */
     int64_t weight;
     lfp_cancel *cancel;
     _Atomic int *next_rank; /* in-process rank source; NULL = INCR on the server */
@@ -152,7 +153,7 @@ static int wait_process(void *arg)
     lfp_redis *r = rfix_open(&rfix_srv, NULL);
     lfp_rsem s;
     lfp_rsem_lease l;
-    if (lfp_rsem_init(&s, r, w->name, 1, LEASE_NS) || lfp_rsem_acquire(&s, 1, &l, lfp_after(RFIX_PATIENT_NS), NULL))
+    if (lfp_rsem_init(&s, r, w->name, 1, w->lease_ns) || lfp_rsem_acquire(&s, 1, &l, lfp_after(RFIX_PATIENT_NS), NULL))
         return 100;
     int rank = server_rank(w->name);
     return lfp_rsem_release(&s, &l) == 0 ? rank : 101;
@@ -221,7 +222,7 @@ static void waiters_are_granted_in_fifo_order_across_processes(void **state)
     char name[64];
     init_held(&s, name, "fifo-procs", 1, 1, &held);
     watch_tickets(name);
-    struct waiter w = { .name = name };
+    struct waiter w = { .name = name, .lease_ns = LEASE_NS };
     for (int i = 0; i < WAITERS; i++)
         pids[i] = fork_queued(&s, &w, i + 1);
     /* Wait longer than a ticket lives (the duration is what is tested):
@@ -307,7 +308,9 @@ static void a_large_waiter_is_not_overtaken(void **state)
 }
 
 /* A waiter process killed while queued stops blocking the queue once its
- * ticket expires (LFP_RSEM_TICKET_NS after its last poll). */
+ * ticket expires (LFP_RSEM_TICKET_NS after its last poll), or, when its last
+ * poll reached a slow server only after its death and was granted, once
+ * that lease ends (short here). */
 static void a_dead_waiters_ticket_expires(void **state)
 {
     (void)state;
@@ -315,7 +318,7 @@ static void a_dead_waiters_ticket_expires(void **state)
     char name[64];
     lfp_rsem_lease held, l;
     init_held(&s, name, "dead-waiter", 1, 1, &held);
-    struct waiter w = { .name = name };
+    struct waiter w = { .name = name, .lease_ns = LFP_RSEM_TICKET_NS };
     int64_t forked = lfp_now(); /* before the ticket's first and last refresh */
     pid_t pid = fork_queued(&s, &w, 1);
     assert_int_equal(kill(pid, SIGKILL), 0);
@@ -327,7 +330,8 @@ static void a_dead_waiters_ticket_expires(void **state)
      * kill: count from the fork)... */
     if (lfp_now() - forked < LFP_RSEM_TICKET_NS / 2) assert_int_equal(e, EAGAIN);
     if (e == 0) assert_int_equal(lfp_rsem_release(&s, &l), 0);
-    /* ...and expires: a waiter behind it gets the weight. */
+    /* ...and expires (or its posthumous lease ends): a waiter behind it
+     * gets the weight. */
     assert_int_equal(lfp_rsem_acquire(&s, 1, &l, lfp_after(RFIX_PATIENT_NS), NULL), 0);
     assert_int_equal(lfp_rsem_waiting(&s), 0);
     assert_int_equal(lfp_rsem_release(&s, &l), 0);
