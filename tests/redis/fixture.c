@@ -74,7 +74,7 @@ static bool spawn(struct rfix *f)
     }
     /* Wait (bounded) until it answers PING: an external process's
      * readiness has no state to wait on but the socket. */
-    for (int i = 0; i < 500; i++) {
+    for (int64_t deadline = lfp_after(RFIX_PATIENT_NS); lfp_now() < deadline;) {
         int st;
         if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
             f->pid = 0;
@@ -93,7 +93,7 @@ static bool spawn(struct rfix *f)
         }
         pause_ms(10);
     }
-    return die(f, "redis-server did not answer within 5 s");
+    return die(f, "redis-server did not answer within RFIX_PATIENT_NS (60 s)");
 }
 
 static bool start(struct rfix *f, const char *password)
@@ -156,10 +156,12 @@ void rfix_stop(struct rfix *f)
     rmdir(f->dir);
 }
 
+static const struct timeval patient_tv = { RFIX_PATIENT_NS / 1000000000, 0 };
+
 redisContext *rfix_connect(struct rfix *f)
 {
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 2, 0 });
-    if (!c || c->err) die(f, "cannot connect");
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, patient_tv);
+    if (!c || c->err || redisSetTimeout(c, patient_tv) != REDIS_OK) die(f, "cannot connect");
     if (f->password[0]) {
         redisReply *r = redisCommand(c, "AUTH %s", f->password);
         if (!r || r->type == REDIS_REPLY_ERROR) die(f, "AUTH failed");
@@ -179,8 +181,12 @@ int64_t rfix_time_us(struct rfix *f)
     return us;
 }
 
+const struct lfp_redis_opts rfix_patient = { .connect_timeout_ns = RFIX_PATIENT_NS,
+                                              .command_timeout_ns = RFIX_PATIENT_NS };
+
 lfp_redis *rfix_open(struct rfix *f, const struct lfp_redis_opts *o)
 {
+    if (!o) o = &rfix_patient;
     lfp_redis *r = NULL;
     int e = lfp_redis_open(&r, f->url, o);
     if (e) {
@@ -197,7 +203,7 @@ int rfix_group_setup(void **state)
 {
     (void)state;
     rfix_start(&rfix_srv, NULL);
-    rfix_pool = rfix_open(&rfix_srv, NULL);
+    rfix_pool = rfix_open(&rfix_srv, NULL); /* rfix_patient */
     return 0;
 }
 
@@ -206,6 +212,18 @@ int rfix_group_teardown(void **state)
     (void)state;
     lfp_redis_close(rfix_pool);
     rfix_stop(&rfix_srv);
+    return 0;
+}
+
+struct rfix_own rfix_own;
+
+int rfix_own_teardown(void **state)
+{
+    (void)state;
+    lfp_redis_close(rfix_own.pool);
+    if (rfix_own.raw) redisFree(rfix_own.raw);
+    if (rfix_own.srv.dir[0]) rfix_stop(&rfix_own.srv); /* also when killed */
+    rfix_own = (struct rfix_own){ 0 };
     return 0;
 }
 
