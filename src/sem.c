@@ -6,11 +6,13 @@
 #include "park.h"
 #include "wsem_queue.h"
 
-/* The unregistered spin before parking: looks at the word at doubling
- * intervals (1, 2, 4, ... SPIN_GAP_MAX CPU pauses), SPIN_PAUSES pauses in
- * all: about 10 microseconds at ~20 ns per pause (AMD Zen 3). */
-#define SPIN_PAUSES 512
+/* The unregistered spin before parking: the first SPIN_QUICK looks at the
+ * word one CPU pause apart, then at doubling intervals (2, 4, ...
+ * SPIN_GAP_MAX pauses), SPIN_PAUSES pauses in all: about 10 microseconds at
+ * ~20 ns per pause (AMD Zen 3). */
+#define SPIN_QUICK 8
 #define SPIN_GAP_MAX 128
+#define SPIN_PAUSES 512
 
 /* ------------------------------------------------------------ lfp_sem */
 
@@ -112,18 +114,22 @@ static bool take_or_register(lfp_sem *s)
  * another taker ends the spin: others are taking permits as fast as they
  * come (a contended semaphore), where spinning only trades the permit and
  * its cache line back and forth between cores; parking leaves the holder
- * running alone until a release wakes this thread. The looks come at
- * doubling intervals: each one pulls the word's line out of the cache of a
- * thread that is busy taking and releasing (its next CAS must fetch it
- * back), so a spinner that looked every pause slowed that thread down
- * (25-35% more contended throughput this way, docs/sem-performance.md; a
- * handoff still sees the permit within a few pauses). Pause only, no
- * sched_yield: a yield may hand the CPU to another process for a whole time
- * slice, while a parked thread is woken as soon as a permit comes. */
+ * running alone until a release wakes this thread. After the first few
+ * looks (they cover a handoff: the other thread's release comes within a
+ * few hundred nanoseconds) the looks come at doubling intervals: each one
+ * pulls the word's line out of the cache of a thread that is busy taking
+ * and releasing (its next CAS must fetch it back), so a spinner that
+ * looked every pause for 10 microseconds slowed that thread down (sparse
+ * looks give 25-45% more contended throughput, docs/sem-performance.md).
+ * Pause only, no sched_yield: a yield may hand the CPU to another process
+ * for a whole time slice, while a parked thread is woken as soon as a
+ * permit comes. */
 static bool spin_take(lfp_sem *s)
 {
     unsigned gap = 1;
-    for (unsigned spent = 0; spent < SPIN_PAUSES; spent += gap) {
+    for (unsigned look = 0, spent = 0; spent < SPIN_PAUSES; look++, spent += gap) {
+        if (look >= SPIN_QUICK && gap < SPIN_GAP_MAX)
+            gap *= 2;
         for (unsigned i = 0; i < gap; i++)
             lfp_spin_pause(0);   /* round 0: a CPU pause, never a yield */
         /* relaxed: only the CAS's first guess. */
@@ -133,8 +139,6 @@ static bool spin_take(lfp_sem *s)
             return atomic_compare_exchange_strong_explicit(&s->state, &v, v - 1,
                                                            memory_order_acquire,
                                                            memory_order_relaxed);
-        if (gap < SPIN_GAP_MAX)
-            gap *= 2;
     }
     return false;
 }
