@@ -114,13 +114,15 @@ static bool take_or_register(lfp_sem *s)
  * another taker ends the spin: others are taking permits as fast as they
  * come (a contended semaphore), where spinning only trades the permit and
  * its cache line back and forth between cores; parking leaves the holder
- * running alone until a release wakes this thread. After the first few
- * looks (they cover a handoff: the other thread's release comes within a
- * few hundred nanoseconds) the looks come at doubling intervals: each one
- * pulls the word's line out of the cache of a thread that is busy taking
- * and releasing (its next CAS must fetch it back), so a spinner that
- * looked every pause for 10 microseconds slowed that thread down (sparse
- * looks give 25-45% more contended throughput, docs/sem-performance.md).
+ * running alone until a release wakes this thread. After SPIN_QUICK quick
+ * looks (about the wait of a handoff between two running threads: the
+ * other thread's release comes within a few hundred nanoseconds; each
+ * later look is at most one gap late) the looks come at doubling
+ * intervals: each one pulls the word's line out of the cache of a thread
+ * that is busy taking and releasing (its next CAS must fetch it back), so a
+ * spinner that looked every pause for 10 microseconds slowed that thread
+ * down (sparse looks give 30-50% more contended throughput,
+ * docs/sem-performance.md).
  * Pause only, no sched_yield: a yield may hand the CPU to another process
  * for a whole time slice, while a parked thread is woken as soon as a
  * permit comes. */
