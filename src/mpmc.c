@@ -18,8 +18,10 @@ int lfp_mpmc_init(lfp_mpmc *q, size_t capacity)
     atomic_init(&q->head, 0);
     q->cells = cells;
     q->mask = cap - 1;
-    lfp_ec_init(&q->not_empty);
-    lfp_ec_init(&q->not_full);
+    /* asymmetric: the fast paths notify with a compiler barrier and a load
+     * (mpmc.h); each eventcount falls back to symmetric on its own. */
+    (void)lfp_ec_init_asym(&q->not_empty);
+    (void)lfp_ec_init_asym(&q->not_full);
     return 0;
 }
 
@@ -84,11 +86,12 @@ size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
     for (size_t i = 0; i < m; i++) {
         lfp_mpmc_cell *c = &q->cells[(pos + i) & q->mask];
         c->value = v[i];
-        /* release: pairs with the acquire loads of seq by poppers. */
+        /* release: pairs with the acquire loads of seq by poppers; the
+         * condition store of the asymmetric SB shape (as in publish). */
         atomic_store_explicit(&c->seq, pos + i + 1, memory_order_release);
     }
     if (m)
-        lfp_ec_notify_all(&q->not_empty);   /* one fence per batch */
+        lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);   /* once per batch */
     return m;
 }
 
@@ -101,16 +104,17 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
     for (size_t i = 0; i < m; i++) {
         lfp_mpmc_cell *c = &q->cells[(pos + i) & q->mask];
         v[i] = c->value;
-        /* release: pairs with the acquire loads of seq by pushers. */
+        /* release: pairs with the acquire loads of seq by pushers; the
+         * condition store of the asymmetric SB shape (as in release_). */
         atomic_store_explicit(&c->seq, pos + i + q->mask + 1, memory_order_release);
     }
     if (m)
-        lfp_ec_notify_all(&q->not_full);   /* one fence per batch */
+        lfp_ec_notify_asym_(&q->not_full, 0x7fffffff);   /* once per batch */
     return m;
 }
 
 /* The blocking calls' try functions. A cell held by an operation in progress
- * is EAGAIN (spin, then park: its holder's seq_cst store + notify wakes us),
+ * is EAGAIN (spin, then park: its holder's store of seq + notify wakes us),
  * except after close: then the wake-one of that holder may go to another
  * parked popper, and close's wake-all is spent, so yield until it publishes
  * (it is past all its checks and never waits). */
@@ -155,10 +159,11 @@ void lfp_mpmc_close(lfp_mpmc *q)
 {
     if (!q)
         return;
-    /* seq_cst: later claim CASes fail; the SB barrier for the notifies. */
+    /* seq_cst: later claim CASes fail; the condition store of the SB shape
+     * with parked waiters (light half in lfp_ec_notify_asym_). */
     atomic_fetch_or_explicit(&q->tail, LFP_Q_CLOSED, memory_order_seq_cst);
-    lfp_q_notify_after_sc_(&q->not_empty, 0x7fffffff);
-    lfp_q_notify_after_sc_(&q->not_full, 0x7fffffff);
+    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
+    lfp_ec_notify_asym_(&q->not_full, 0x7fffffff);
 }
 
 size_t lfp_mpmc_size(const lfp_mpmc *q)

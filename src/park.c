@@ -1,5 +1,6 @@
 #include "park.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -114,9 +115,26 @@ int lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
      * respect to FUTEX_WAKE on the same word. */
     long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
                      expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
-    if (r == -1 && errno == ETIMEDOUT)
+    if (r == 0)
+        return 0;  /* woken (or spuriously): the caller re-checks */
+    /* Every caller re-checks its condition (and its deadline) in a loop
+     * around this call, so returning 0 is always safe: at worst one more
+     * trip round the caller's loop, never a lost wake-up. */
+    switch (errno) {
+    case ETIMEDOUT:
         return ETIMEDOUT;
-    return 0;  /* woken, EAGAIN (word changed) or EINTR: caller re-checks */
+    case EAGAIN:  /* *word != expected on entry: the condition may hold now */
+    case EINTR:   /* a signal handler ran: not a wake-up, but harmless */
+        return 0;
+    default:
+        /* EINVAL (misaligned word), EFAULT (bad address), ENOSYS or EPERM
+         * (futex blocked by a sandbox): a bug or a hostile environment,
+         * not a state of the word. Returning keeps the contract (the
+         * caller re-checks); yielding first keeps a persistent failure
+         * from turning the caller's park into a hot spin. */
+        sched_yield();
+        return 0;
+    }
 }
 
 void lfp_park_wake(_Atomic uint32_t *word, int n)

@@ -1,8 +1,10 @@
 /* park.h — internal: block a thread on a 32-bit word (futex semantics).
  *
  * lfp_park_wait returns 0 when woken or when *word != expected on entry (the
- * caller re-checks its condition; spurious returns are allowed), ETIMEDOUT
- * when the absolute CLOCK_MONOTONIC deadline passes. lfp_park_wake wakes up
+ * caller re-checks its condition; spurious returns are allowed: after a
+ * signal, and after a futex error that is a bug, see park.c), ETIMEDOUT
+ * when the absolute CLOCK_MONOTONIC deadline passes. Callers therefore
+ * always wait in a loop that re-checks their condition. lfp_park_wake wakes up
  * to n threads parked on word. On Linux this is FUTEX_WAIT_BITSET (absolute
  * monotonic timeout) / FUTEX_WAKE, private to the process. The portable
  * fallback, compiled everywhere so the tests exercise it, is a hashed table of

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "park.h"
 #include "queue_util.h"
 
 int lfp_spsc_init(lfp_spsc *q, size_t capacity)
@@ -93,9 +94,46 @@ static int try_pop_op(void *arg)
     return lfp_spsc_try_pop(op->q, op->out);
 }
 
+/* How much room a push that found the ring full waits for (while the
+ * consumer is visibly draining): 64 slots, 8 cache lines, or half a small
+ * ring. */
+#define ROOM_BATCH 64
+
+/* A push found the ring full. Refilling it one slot at a time keeps the
+ * producer writing the cache line the consumer is reading (and reloading
+ * head, the consumer's line, per item): both cores then miss on every item.
+ * So, while the consumer is visibly making progress, wait (a few pauses,
+ * at most LFP_Q_SPIN_PAUSES) until ROOM_BATCH slots are free; the next
+ * ROOM_BATCH pushes then touch neither head nor the consumer's lines. If
+ * head stops moving (the consumer is not running, e.g. it shares our CPU)
+ * stop at once: waiting for it would only delay the yield that lets it run.
+ * This delays nothing but a push that could not complete anyway, by about
+ * a microsecond at most; pushes are still accepted one by one, in order. */
+static void await_room_batch(lfp_spsc *q)
+{
+    size_t cap = q->mask + 1;
+    size_t want = cap / 2 < ROOM_BATCH ? cap / 2 : ROOM_BATCH;
+    /* relaxed: only the producer (this thread) writes tail. */
+    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    size_t last = q->head_cache;
+    unsigned still = 0;
+    for (unsigned i = 0; i < LFP_Q_SPIN_PAUSES && still < 2; i++) {
+        lfp_spin_pause(0);
+        /* acquire: pairs with the consumer's release store of head (as in
+         * try_push): its reads of the freed slots happen-before our reuse. */
+        size_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+        q->head_cache = h;
+        if (cap - (t - h) >= want)
+            return;
+        still = h == last ? still + 1 : 0;
+        last = h;
+    }
+}
+
 int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
+    await_room_batch(q);
     return lfp_q_await_(&q->not_full, try_push_op, &op);
 }
 

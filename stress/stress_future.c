@@ -13,10 +13,10 @@
  * it to a responder, waits, and overwrites the future with plain stores the
  * moment get returns — TSan reports a race if set still touched the future
  * after the getter could return. */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff.h"
 #include "harness.h"
 #include "lfpat.h"
 
@@ -79,39 +79,21 @@ static void worker(lfps_thread *t)
         getter(t, t->arg);
 }
 
-/* Phase 2. */
-struct handoff {
-    _Atomic(lfp_future *) slot;
-    _Atomic bool done;
-    int rounds;
-};
-
-static void lifetime_worker(lfps_thread *t)
+/* Phase 2: the lifetime hand-off (handoff.h) of a reply future. */
+static void request(lfps_handoff *h, int round)
 {
-    struct handoff *h = t->arg;
-    if (t->id == 0) {   /* requester */
-        for (int r = 0; r < h->rounds; r++) {
-            lfp_future f;
-            lfp_future_init(&f);
-            atomic_store(&h->slot, &f);
-            void *v = NULL;
-            LFPS_CHECK(lfp_future_get(&f, &v, NULL, LFP_FOREVER, NULL) == 0, "get");
-            LFPS_CHECK(v == (void *)(uintptr_t)(r + 1), "round %d: reply %p", r, v);
-            memset(&f, 0xa5, sizeof f);   /* the slot is ours again at once */
-        }
-        atomic_store(&h->done, true);
-        lfps_ops((uint64_t)h->rounds);
-        return;
-    }
-    for (int r = 0; !atomic_load(&h->done);) {   /* responder */
-        lfp_future *f = atomic_exchange(&h->slot, NULL);
-        if (!f) {
-            sched_yield();
-            continue;
-        }
-        lfps_delay(&t->rng);
-        LFPS_CHECK(lfp_future_set(f, (void *)(uintptr_t)++r, 0) == 0, "set");
-    }
+    lfp_future f;
+    lfp_future_init(&f);
+    lfps_handoff_post(h, &f);
+    void *v = NULL;
+    LFPS_CHECK(lfp_future_get(&f, &v, NULL, LFP_FOREVER, NULL) == 0, "get");
+    LFPS_CHECK(v == (void *)(uintptr_t)(round + 1), "round %d: reply %p", round, v);
+    memset(&f, 0xa5, sizeof f);   /* the slot is ours again at once */
+}
+
+static void respond(void *f, int n)
+{
+    LFPS_CHECK(lfp_future_set(f, (void *)(uintptr_t)n, 0) == 0, "set");
 }
 
 int main(void)
@@ -131,7 +113,6 @@ int main(void)
         lfp_future_destroy(&s->fut[r]);
     }
     free(s);
-    struct handoff h = { .rounds = lfps_cfg.delay_level ? 2000 : 10000 };
-    lfps_run(2, lifetime_worker, &h);
+    lfps_handoff_run(request, respond);
     return lfps_finish();
 }

@@ -24,23 +24,23 @@ static void reset_locked(void *obj, void *init)
     ((lfpl_counter_state *)init)->value = 0;
 }
 
-static void op_lfp(void *obj, lfpl_log *log, int tid, lfps_rng *rng)
+/* One random op, logged: add (2 in 3) or get, on the lock-free counter or
+ * the twin. */
+static void random_op(void *obj, lfpl_log *log, int tid, lfps_rng *rng, bool twin)
 {
     bool add = lfps_below(rng, 3) != 0;
     int64_t d = 1 + (int64_t)lfps_below(rng, 4);
     lfpl_op *op = lfpl_begin(log, tid, add ? LFPL_ADD : LFPL_GET, d);
-    int64_t v = add ? lfp_counter_add(obj, d) : lfp_counter_get(obj);
+    int64_t v;
+    if (twin)
+        v = add ? lfp_locked_counter_add(obj, d) : lfp_locked_counter_get(obj);
+    else
+        v = add ? lfp_counter_add(obj, d) : lfp_counter_get(obj);
     lfpl_end(op, 0, v);
 }
 
-static void op_locked(void *obj, lfpl_log *log, int tid, lfps_rng *rng)
-{
-    bool add = lfps_below(rng, 3) != 0;
-    int64_t d = 1 + (int64_t)lfps_below(rng, 4);
-    lfpl_op *op = lfpl_begin(log, tid, add ? LFPL_ADD : LFPL_GET, d);
-    int64_t v = add ? lfp_locked_counter_add(obj, d) : lfp_locked_counter_get(obj);
-    lfpl_end(op, 0, v);
-}
+static void op_lfp(void *obj, lfpl_log *log, int tid, lfps_rng *rng) { random_op(obj, log, tid, rng, false); }
+static void op_locked(void *obj, lfpl_log *log, int tid, lfps_rng *rng) { random_op(obj, log, tid, rng, true); }
 
 int main(void)
 {

@@ -11,9 +11,9 @@
  * Phase 3, lifetime: the waiter keeps the wait group on its stack, hands it
  * to a worker, waits, and overwrites it with plain stores as soon as wait
  * returns — TSan reports a race if done still touched it after that. */
-#include <sched.h>
 #include <string.h>
 
+#include "handoff.h"
 #include "harness.h"
 #include "lfpat.h"
 
@@ -136,38 +136,22 @@ static void rounds(int threads)
     lfp_waitgroup_destroy(&wg);
 }
 
-/* Phase 3. */
-struct handoff {
-    _Atomic(lfp_waitgroup *) slot;
-    _Atomic bool done;
-    int rounds;
-};
-
-static void lifetime_worker(lfps_thread *t)
+/* Phase 3: the lifetime hand-off (handoff.h) of a wait group. */
+static void request(lfps_handoff *h, int round)
 {
-    struct handoff *h = t->arg;
-    if (t->id == 0) {
-        for (int r = 0; r < h->rounds; r++) {
-            lfp_waitgroup wg;
-            lfp_waitgroup_init(&wg);
-            lfp_waitgroup_add(&wg, 1);
-            atomic_store(&h->slot, &wg);
-            LFPS_CHECK(lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL) == 0, "wait");
-            memset(&wg, 0xa5, sizeof wg);   /* ours again at once */
-        }
-        atomic_store(&h->done, true);
-        lfps_ops((uint64_t)h->rounds);
-        return;
-    }
-    while (!atomic_load(&h->done)) {
-        lfp_waitgroup *wg = atomic_exchange(&h->slot, NULL);
-        if (!wg) {
-            sched_yield();
-            continue;
-        }
-        lfps_delay(&t->rng);
-        LFPS_CHECK(lfp_waitgroup_done(wg) == 0, "done");
-    }
+    (void)round;
+    lfp_waitgroup wg;
+    lfp_waitgroup_init(&wg);
+    lfp_waitgroup_add(&wg, 1);
+    lfps_handoff_post(h, &wg);
+    LFPS_CHECK(lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL) == 0, "wait");
+    memset(&wg, 0xa5, sizeof wg);   /* ours again at once */
+}
+
+static void respond(void *wg, int n)
+{
+    (void)n;
+    LFPS_CHECK(lfp_waitgroup_done(wg) == 0, "done");
 }
 
 int main(void)
@@ -190,7 +174,6 @@ int main(void)
     LFPS_CHECK(lfp_locked_waitgroup_count(&lwg) == 0, "final count (twin)");
     lfp_locked_waitgroup_destroy(&lwg);
     rounds(n);
-    struct handoff h = { .rounds = lfps_cfg.delay_level ? 2000 : 10000 };
-    lfps_run(2, lifetime_worker, &h);
+    lfps_handoff_run(request, respond);
     return lfps_finish();
 }

@@ -65,6 +65,23 @@ static struct lfp_breaker_config base_cfg(void)
                                         .on_change = on_change };
 }
 
+/* For cycling fast: no callback, no pause, the first probe's success closes. */
+static struct lfp_breaker_config cycle_cfg(void)
+{
+    struct lfp_breaker_config c = base_cfg();
+    c.on_change = NULL;
+    c.open_ns = 0;
+    c.close_after = 1;
+    return c;
+}
+
+/* Initialise b with c and an empty change log. */
+static void init_logged(const brk_ops *o, any_breaker *b, const struct lfp_breaker_config *c)
+{
+    logged = 0;
+    assert_int_equal(o->init(b, c), 0);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -121,8 +138,7 @@ static void full_cycle(void **state)
         struct lfp_breaker_config c = base_cfg();
         lfp_breaker_ticket t, old, p1, p2, p3;
         uint32_t gen;
-        logged = 0;
-        assert_int_equal(o->init(&b, &c), 0);
+        init_logged(o, &b, &c);
         /* CLOSED: failures in the window; successes do not reset a window */
         assert_int_equal(o->allow(&b, 0, &old), 0);
         assert_false(old.probe);
@@ -172,8 +188,7 @@ static void failures_age_out_of_window(void **state)
         any_breaker b;
         struct lfp_breaker_config c = base_cfg();
         lfp_breaker_ticket t;
-        logged = 0;
-        assert_int_equal(o->init(&b, &c), 0);
+        init_logged(o, &b, &c);
         assert_int_equal(o->allow(&b, 0, &t), 0);
         assert_int_equal(o->record(&b, t, false, 50 * MS), 0);
         assert_int_equal(o->record(&b, t, false, 900 * MS), 0);
@@ -195,8 +210,7 @@ static void failed_probe_reopens_and_strands_others(void **state)
         c.open_ns = 0;
         lfp_breaker_ticket t, p1, p2;
         uint32_t gen;
-        logged = 0;
-        assert_int_equal(o->init(&b, &c), 0);
+        init_logged(o, &b, &c);
         assert_int_equal(o->allow(&b, 0, &t), 0);
         assert_int_equal(o->record(&b, t, false, 0), 0);          /* open, gen 1 */
         assert_int_equal(o->allow(&b, 0, &p1), 0);                /* open_ns 0: probe at once */
@@ -241,10 +255,7 @@ static void many_cycles_within_one_window(void **state)
     (void)state;
     FOR_EACH_IMPL {
         any_breaker b;
-        struct lfp_breaker_config c = base_cfg();
-        c.on_change = NULL;
-        c.open_ns = 0;
-        c.close_after = 1;
+        struct lfp_breaker_config c = cycle_cfg();
         uint32_t gen;
         assert_int_equal(o->init(&b, &c), 0);
         int64_t now = 200 * MS;
@@ -265,10 +276,7 @@ static void extreme_clocks(void **state)
     const int64_t at[] = { 0, 100 * day, 101 * day + 7, INT64_MAX - 2000 * MS };
     FOR_EACH_IMPL {
         any_breaker b;
-        struct lfp_breaker_config c = base_cfg();
-        c.on_change = NULL;
-        c.open_ns = 0;
-        c.close_after = 1;
+        struct lfp_breaker_config c = cycle_cfg();
         assert_int_equal(o->init(&b, &c), 0);
         for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
             one_cycle(o, &b, c.failure_threshold, at[i]);
@@ -282,10 +290,7 @@ static void generation_wrap(void **state)
 {
     (void)state;
     lfp_breaker b;
-    struct lfp_breaker_config c = base_cfg();
-    c.on_change = NULL;
-    c.open_ns = 0;
-    c.close_after = 1;
+    struct lfp_breaker_config c = cycle_cfg();
     assert_int_equal(lfp_breaker_init(&b, &c), 0);
     atomic_store(&b.state, lfp_brk_word_(LFP_BREAKER_CLOSED, LFP_BRK_GEN_MASK_ - 4, 0));
     int64_t now = 300 * MS;

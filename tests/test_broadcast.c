@@ -23,47 +23,50 @@ typedef struct bc_ops {
     uint32_t (*parked)(void *);   /* receivers parked with a token */
 } bc_ops;
 
-static int lf_init(void *b, size_t n) { return lfp_broadcast_init(b, n); }
-static void lf_destroy(void *b) { lfp_broadcast_destroy(b); }
-static size_t lf_cap(void *b) { return lfp_broadcast_capacity(b); }
-static int lf_pub(void *b, void *v) { return lfp_broadcast_publish(b, v); }
-static void lf_close(void *b) { lfp_broadcast_close(b); }
-static int lf_sub(void *b, void *s) { return lfp_broadcast_subscribe(b, s); }
-static void lf_unsub(void *s) { lfp_broadcast_unsubscribe(s); }
-static int lf_try(void *s, void **v, uint64_t *m) { return lfp_broadcast_try_recv(s, v, m); }
-static int lf_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
-{
-    return lfp_broadcast_recv(s, v, m, d, c);
-}
-static uint32_t lf_parked(void *b) { return atomic_load(&((lfp_broadcast *)b)->arrived.waiters); }
+/* The table's adapters for the implementation whose functions are named
+ * P_init, P_publish, ... (tag_parked is written out: it reads each type's
+ * own waiter count). */
+#define BC_ADAPTERS(tag, P)                                                                    \
+    static int tag##_init(void *b, size_t n) { return P##_init(b, n); }                        \
+    static void tag##_destroy(void *b) { P##_destroy(b); }                                     \
+    static size_t tag##_cap(void *b) { return P##_capacity(b); }                               \
+    static int tag##_pub(void *b, void *v) { return P##_publish(b, v); }                       \
+    static void tag##_close(void *b) { P##_close(b); }                                         \
+    static int tag##_sub(void *b, void *s) { return P##_subscribe(b, s); }                     \
+    static void tag##_unsub(void *s) { P##_unsubscribe(s); }                                   \
+    static int tag##_try(void *s, void **v, uint64_t *m) { return P##_try_recv(s, v, m); }     \
+    static int tag##_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)            \
+    {                                                                                          \
+        return P##_recv(s, v, m, d, c);                                                        \
+    }
+#define BC_OPS(tag)                                                                            \
+    {                                                                                          \
+        tag##_init, tag##_destroy, tag##_cap, tag##_pub, tag##_close, tag##_sub, tag##_unsub,  \
+            tag##_try, tag##_recv, tag##_parked                                                \
+    }
 
-static int lk_init(void *b, size_t n) { return lfp_locked_broadcast_init(b, n); }
-static void lk_destroy(void *b) { lfp_locked_broadcast_destroy(b); }
-static size_t lk_cap(void *b) { return lfp_locked_broadcast_capacity(b); }
-static int lk_pub(void *b, void *v) { return lfp_locked_broadcast_publish(b, v); }
-static void lk_close(void *b) { lfp_locked_broadcast_close(b); }
-static int lk_sub(void *b, void *s) { return lfp_locked_broadcast_subscribe(b, s); }
-static void lk_unsub(void *s) { lfp_locked_broadcast_unsubscribe(s); }
-static int lk_try(void *s, void **v, uint64_t *m) { return lfp_locked_broadcast_try_recv(s, v, m); }
-static int lk_recv(void *s, void **v, uint64_t *m, int64_t d, lfp_cancel *c)
-{
-    return lfp_locked_broadcast_recv(s, v, m, d, c);
-}
+BC_ADAPTERS(lf, lfp_broadcast)
+BC_ADAPTERS(lk, lfp_locked_broadcast)
+static uint32_t lf_parked(void *b) { return atomic_load(&((lfp_broadcast *)b)->arrived.waiters); }
 static uint32_t lk_parked(void *b)
 {
     return atomic_load(&((lfp_locked_broadcast *)b)->sync.cancel_ec.waiters);
 }
 
-static const bc_ops impls[] = {
-    { lf_init, lf_destroy, lf_cap, lf_pub, lf_close, lf_sub, lf_unsub, lf_try, lf_recv, lf_parked },
-    { lk_init, lk_destroy, lk_cap, lk_pub, lk_close, lk_sub, lk_unsub, lk_try, lk_recv, lk_parked },
-};
+static const bc_ops impls[] = { BC_OPS(lf), BC_OPS(lk) };
 #define FOR_EACH_IMPL for (const bc_ops *o = impls; o < impls + 2; o++)
 
 typedef union { lfp_broadcast a; lfp_locked_broadcast b; } any_bc;
 typedef union { lfp_broadcast_sub a; lfp_locked_broadcast_sub b; } any_sub;
 
 #define MSG(i) ((void *)(uintptr_t)(i))
+
+/* Initialise b with capacity n and subscribe s to it. */
+static void init_subscribed(const bc_ops *o, any_bc *b, size_t n, any_sub *s)
+{
+    assert_int_equal(o->init(b, n), 0);
+    assert_int_equal(o->subscribe(b, s), 0);
+}
 
 static void bad_input(void **state)
 {
@@ -120,8 +123,7 @@ static void every_subscriber_in_order(void **state)
         any_sub s1, s2, late;
         void *v;
         uint64_t m = 99;
-        assert_int_equal(o->init(&b, 8), 0);
-        assert_int_equal(o->subscribe(&b, &s1), 0);
+        init_subscribed(o, &b, 8, &s1);
         assert_int_equal(o->subscribe(&b, &s2), 0);
         assert_int_equal(o->try_recv(&s1, &v, &m), EAGAIN);
         assert_int_equal(m, 0);
@@ -154,8 +156,7 @@ static void lag_is_reported_exactly(void **state)
         any_sub s;
         void *v;
         uint64_t m;
-        assert_int_equal(o->init(&b, 4), 0);
-        assert_int_equal(o->subscribe(&b, &s), 0);
+        init_subscribed(o, &b, 4, &s);
         for (uintptr_t i = 0; i < 10; i++)
             assert_int_equal(o->publish(&b, MSG(i)), 0);
         /* positions 6..9 are kept; 0..5 were overwritten */
@@ -192,8 +193,7 @@ static void close_semantics(void **state)
         uint64_t m;
         lfp_cancel fired = LFP_CANCEL_INIT;
         lfp_cancel_fire(&fired, 1);
-        assert_int_equal(o->init(&b, 4), 0);
-        assert_int_equal(o->subscribe(&b, &s), 0);
+        init_subscribed(o, &b, 4, &s);
         assert_int_equal(o->publish(&b, MSG(1)), 0);
         o->close(&b);
         o->close(&b);   /* idempotent */
@@ -213,8 +213,9 @@ struct receiver {
     const bc_ops *o;
     void *sub;
     lfp_cancel *cancel;
-    void *v;
-    int rc;
+    pthread_t th;
+    void *v;      /* the message received, once th is joined */
+    int rc;       /* the recv's result, once th is joined */
 };
 
 static void *recv_thread(void *arg)
@@ -225,6 +226,13 @@ static void *recv_thread(void *arg)
     return NULL;
 }
 
+/* Start a thread receiving on sub with token c (no deadline). */
+static void start_receiver(struct receiver *r, const bc_ops *o, any_sub *sub, lfp_cancel *c)
+{
+    *r = (struct receiver){ .o = o, .sub = sub, .cancel = c, .rc = -1 };
+    pthread_create(&r->th, NULL, recv_thread, r);
+}
+
 static void parked_receivers_wake(void **state)
 {
     (void)state;
@@ -233,32 +241,29 @@ static void parked_receivers_wake(void **state)
         any_sub s[3];
         lfp_cancel c[3];
         struct receiver r[3];
-        pthread_t th[3];
         assert_int_equal(o->init(&b, 4), 0);
         for (int i = 0; i < 3; i++) {
             lfp_cancel_init(&c[i], NULL);
             assert_int_equal(o->subscribe(&b, &s[i]), 0);
-            r[i] = (struct receiver){ o, &s[i], &c[i], NULL, -1 };
-            pthread_create(&th[i], NULL, recv_thread, &r[i]);
+            start_receiver(&r[i], o, &s[i], &c[i]);
         }
         while (o->parked(&b) < 3)
             sched_yield();
         lfp_cancel_fire(&c[0], 1);                       /* token */
-        pthread_join(th[0], NULL);
+        pthread_join(r[0].th, NULL);
         assert_int_equal(r[0].rc, ECANCELED);
         assert_int_equal(o->publish(&b, MSG(7)), 0);     /* message */
-        pthread_join(th[1], NULL);
+        pthread_join(r[1].th, NULL);
         assert_int_equal(r[1].rc, 0);
         assert_ptr_equal(r[1].v, MSG(7));
-        pthread_join(th[2], NULL);
+        pthread_join(r[2].th, NULL);
         assert_int_equal(r[2].rc, 0);
         /* close wakes a parked receiver with EPIPE */
-        r[2] = (struct receiver){ o, &s[2], &c[2], NULL, -1 };
-        pthread_create(&th[2], NULL, recv_thread, &r[2]);
+        start_receiver(&r[2], o, &s[2], &c[2]);
         while (o->parked(&b) < 1)
             sched_yield();
         o->close(&b);
-        pthread_join(th[2], NULL);
+        pthread_join(r[2].th, NULL);
         assert_int_equal(r[2].rc, EPIPE);
         for (int i = 0; i < 3; i++)
             lfp_cancel_destroy(&c[i]);

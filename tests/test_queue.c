@@ -402,6 +402,29 @@ static void wake_by_cancel(const struct impl *im, void *q, lfp_cancel *c)
     lfp_cancel_fire(c, 1);
 }
 
+static void fill(const struct impl *im, void *q)
+{
+    while (im->try_push(q, V(1)) == 0)
+        ;
+}
+
+/* A push blocked on a full ring completes when a single slot frees, however
+ * large the ring (lfp_spsc's push waits, while the consumer drains, for a
+ * batch of free slots: it must give up on that when the consumer stops). */
+static void blocked_push_takes_one_free_slot(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL(im) {
+        if (!im->bounded)
+            continue;
+        void *q = make(im, 256);
+        fill(im, q);
+        assert_int_equal(run_blocked(im, q, true, NULL, wake_by_pop, NULL), 0);
+        assert_int_equal(im->try_push(q, V(1)), EAGAIN);   /* full again */
+        drop(im, q);
+    }
+}
+
 static void blocking_wakeups(void **state)
 {
     (void)state;
@@ -414,8 +437,7 @@ static void blocking_wakeups(void **state)
             assert_ptr_equal(out, V(77));
             assert_int_equal(run_blocked(im, q, false, &c, wake_by_cancel, NULL), ECANCELED);
             if (im->bounded) {
-                while (im->try_push(q, V(1)) == 0)
-                    ;
+                fill(im, q);
                 assert_int_equal(run_blocked(im, q, true, NULL, wake_by_pop, NULL), 0);
                 assert_int_equal(run_blocked(im, q, true, NULL, wake_by_close, NULL), EPIPE);
             } else {
@@ -627,6 +649,8 @@ static void spsc_layout(void **state)
 {
     (void)state;
     assert_true(offsetof(lfp_spsc, head) - offsetof(lfp_spsc, tail) >= LFP_CACHELINE);
+    /* a push's flag stores stay off the line the consumer reads (tail) */
+    assert_true(offsetof(lfp_spsc, pushing) - offsetof(lfp_spsc, tail) >= LFP_CACHELINE);
     assert_true(offsetof(lfp_mpmc, head) - offsetof(lfp_mpmc, tail) >= LFP_CACHELINE);
     assert_true(offsetof(lfp_mpsc, head) - offsetof(lfp_mpsc, tail) >= LFP_CACHELINE);
 }
@@ -641,6 +665,7 @@ int main(void)
         cmocka_unit_test(close_semantics),
         cmocka_unit_test(batches),
         cmocka_unit_test(blocking_wakeups),
+        cmocka_unit_test(blocked_push_takes_one_free_slot),
         cmocka_unit_test(mpmc_try_pop_eagain_while_push_in_progress),
         cmocka_unit_test(mpmc_try_push_eagain_while_pop_in_progress),
         cmocka_unit_test(mpsc_try_pop_eagain_while_push_in_progress),

@@ -21,29 +21,28 @@ typedef struct wg_ops {
     uint32_t (*parked)(void *);   /* threads parked with a token */
 } wg_ops;
 
-static int lf_init(void *w) { return lfp_waitgroup_init(w); }
-static void lf_destroy(void *w) { lfp_waitgroup_destroy(w); }
-static int lf_add(void *w, int64_t d) { return lfp_waitgroup_add(w, d); }
-static int lf_done(void *w) { return lfp_waitgroup_done(w); }
-static int64_t lf_count(void *w) { return lfp_waitgroup_count(w); }
-static int lf_wait(void *w, int64_t d, lfp_cancel *c) { return lfp_waitgroup_wait(w, d, c); }
-static uint32_t lf_parked(void *w) { return atomic_load(&((lfp_waitgroup *)w)->zero.waiters); }
+/* The table's adapters for the implementation whose functions are named
+ * P_init, P_add, ... (tag_parked is written out: it reads each type's own
+ * waiter count). */
+#define WG_ADAPTERS(tag, P)                                                                    \
+    static int tag##_init(void *w) { return P##_init(w); }                                     \
+    static void tag##_destroy(void *w) { P##_destroy(w); }                                     \
+    static int tag##_add(void *w, int64_t d) { return P##_add(w, d); }                         \
+    static int tag##_done(void *w) { return P##_done(w); }                                     \
+    static int64_t tag##_count(void *w) { return P##_count(w); }                               \
+    static int tag##_wait(void *w, int64_t d, lfp_cancel *c) { return P##_wait(w, d, c); }
+#define WG_OPS(tag, P)                                                                         \
+    { #P, tag##_init, tag##_destroy, tag##_add, tag##_done, tag##_count, tag##_wait, tag##_parked }
 
-static int lk_init(void *w) { return lfp_locked_waitgroup_init(w); }
-static void lk_destroy(void *w) { lfp_locked_waitgroup_destroy(w); }
-static int lk_add(void *w, int64_t d) { return lfp_locked_waitgroup_add(w, d); }
-static int lk_done(void *w) { return lfp_locked_waitgroup_done(w); }
-static int64_t lk_count(void *w) { return lfp_locked_waitgroup_count(w); }
-static int lk_wait(void *w, int64_t d, lfp_cancel *c) { return lfp_locked_waitgroup_wait(w, d, c); }
+WG_ADAPTERS(lf, lfp_waitgroup)
+WG_ADAPTERS(lk, lfp_locked_waitgroup)
+static uint32_t lf_parked(void *w) { return atomic_load(&((lfp_waitgroup *)w)->zero.waiters); }
 static uint32_t lk_parked(void *w)
 {
     return atomic_load(&((lfp_locked_waitgroup *)w)->sync.cancel_ec.waiters);
 }
 
-static const wg_ops impls[] = {
-    { "lfp_waitgroup", lf_init, lf_destroy, lf_add, lf_done, lf_count, lf_wait, lf_parked },
-    { "lfp_locked_waitgroup", lk_init, lk_destroy, lk_add, lk_done, lk_count, lk_wait, lk_parked },
-};
+static const wg_ops impls[] = { WG_OPS(lf, lfp_waitgroup), WG_OPS(lk, lfp_locked_waitgroup) };
 #define FOR_EACH_IMPL for (const wg_ops *o = impls; o < impls + 2; o++)
 
 /* Storage big enough for either type. */
@@ -52,16 +51,13 @@ typedef union { lfp_waitgroup a; lfp_locked_waitgroup b; } any_wg;
 static void bad_input(void **state)
 {
     (void)state;
-    assert_int_equal(lfp_waitgroup_init(NULL), EINVAL);
-    assert_int_equal(lfp_waitgroup_add(NULL, 1), EINVAL);
-    assert_int_equal(lfp_waitgroup_done(NULL), EINVAL);
-    assert_int_equal(lfp_waitgroup_wait(NULL, LFP_FOREVER, NULL), EINVAL);
-    lfp_waitgroup_destroy(NULL);
-    assert_int_equal(lfp_locked_waitgroup_init(NULL), EINVAL);
-    assert_int_equal(lfp_locked_waitgroup_add(NULL, 1), EINVAL);
-    assert_int_equal(lfp_locked_waitgroup_done(NULL), EINVAL);
-    assert_int_equal(lfp_locked_waitgroup_wait(NULL, LFP_FOREVER, NULL), EINVAL);
-    lfp_locked_waitgroup_destroy(NULL);
+    FOR_EACH_IMPL {
+        assert_int_equal(o->init(NULL), EINVAL);
+        assert_int_equal(o->add(NULL, 1), EINVAL);
+        assert_int_equal(o->done(NULL), EINVAL);
+        assert_int_equal(o->wait(NULL, LFP_FOREVER, NULL), EINVAL);
+        o->destroy(NULL);
+    }
 }
 
 static void static_init(void **state)
@@ -133,25 +129,31 @@ static void timeout_and_cancel_when_outstanding(void **state)
     }
 }
 
-struct waiter {
+/* A group with one outstanding task and a thread waiting on it with a
+ * token. */
+struct parked {
     const wg_ops *o;
-    void *w;
-    lfp_cancel *cancel;
-    int rc;
+    any_wg w;
+    lfp_cancel cancel;
+    pthread_t th;
+    int rc;       /* the wait's result, once th is joined */
 };
 
 static void *wait_thread(void *arg)
 {
-    struct waiter *t = arg;
-    t->rc = t->o->wait(t->w, LFP_FOREVER, t->cancel);
+    struct parked *p = arg;
+    p->rc = p->o->wait(&p->w, LFP_FOREVER, &p->cancel);
     return NULL;
 }
 
-/* Start a waiter with a token and return once it is parked. */
-static void start_parked_waiter(pthread_t *th, struct waiter *t)
+/* Set up *p and return once its waiter is parked. */
+static void start_parked_waiter(struct parked *p, const wg_ops *o)
 {
-    pthread_create(th, NULL, wait_thread, t);
-    while (t->o->parked(t->w) == 0)
+    *p = (struct parked){ .o = o, .cancel = LFP_CANCEL_INIT, .rc = -1 };
+    assert_int_equal(o->init(&p->w), 0);
+    assert_int_equal(o->add(&p->w, 1), 0);
+    pthread_create(&p->th, NULL, wait_thread, p);
+    while (o->parked(&p->w) == 0)
         sched_yield();
 }
 
@@ -159,18 +161,13 @@ static void cancel_wakes_parked_waiter(void **state)
 {
     (void)state;
     FOR_EACH_IMPL {
-        any_wg w;
-        lfp_cancel c = LFP_CANCEL_INIT;
-        assert_int_equal(o->init(&w), 0);
-        assert_int_equal(o->add(&w, 1), 0);
-        struct waiter t = { o, &w, &c, -1 };
-        pthread_t th;
-        start_parked_waiter(&th, &t);
-        lfp_cancel_fire(&c, 9);
-        pthread_join(th, NULL);
-        assert_int_equal(t.rc, ECANCELED);
-        assert_int_equal(o->count(&w), 1);
-        o->destroy(&w);
+        struct parked p;
+        start_parked_waiter(&p, o);
+        lfp_cancel_fire(&p.cancel, 9);
+        pthread_join(p.th, NULL);
+        assert_int_equal(p.rc, ECANCELED);
+        assert_int_equal(o->count(&p.w), 1);
+        o->destroy(&p.w);
     }
 }
 
@@ -180,22 +177,17 @@ static void reuse_does_not_strand_old_waiter(void **state)
 {
     (void)state;
     FOR_EACH_IMPL {
-        any_wg w;
-        lfp_cancel c = LFP_CANCEL_INIT;
-        assert_int_equal(o->init(&w), 0);
-        assert_int_equal(o->add(&w, 1), 0);
-        struct waiter t = { o, &w, &c, -1 };
-        pthread_t th;
-        start_parked_waiter(&th, &t);
-        assert_int_equal(o->done(&w), 0);
-        assert_int_equal(o->add(&w, 1), 0);   /* next phase at once */
-        pthread_join(th, NULL);
-        assert_int_equal(t.rc, 0);
-        assert_int_equal(o->count(&w), 1);
+        struct parked p;
+        start_parked_waiter(&p, o);
+        assert_int_equal(o->done(&p.w), 0);
+        assert_int_equal(o->add(&p.w, 1), 0);   /* next phase at once */
+        pthread_join(p.th, NULL);
+        assert_int_equal(p.rc, 0);
+        assert_int_equal(o->count(&p.w), 1);
         /* a wait that starts now waits for the new phase */
-        assert_int_equal(o->wait(&w, 0, NULL), ETIMEDOUT);
-        assert_int_equal(o->done(&w), 0);
-        o->destroy(&w);
+        assert_int_equal(o->wait(&p.w, 0, NULL), ETIMEDOUT);
+        assert_int_equal(o->done(&p.w), 0);
+        o->destroy(&p.w);
     }
 }
 

@@ -34,10 +34,13 @@
  * Blocking and wake-ups: a blocking call that finds its cell empty/full or
  * held by an operation in progress spins briefly (pause, then yield) and
  * then parks on the eventcount; it never spins for long behind a preempted
- * thread, so oversubscription does not collapse throughput. The publish and
- * release stores of seq are seq_cst, which makes them the SB write of the
- * notify (qcommon.h): no separate fence, two locked instructions per push
- * or pop (the claim CAS and that store). After close, a blocking pop that
+ * thread, so oversubscription does not collapse throughput. Both
+ * eventcounts are asymmetric (eventcount.h, lfp_ec_init_asym): a thread about
+ * to park pays a membarrier, so the publish and release stores of seq are
+ * plain release stores and the notify after them is a compiler barrier and
+ * one load — one locked instruction per push or pop (the claim CAS). Without
+ * kernel membarrier the eventcounts stay symmetric and the notify issues the
+ * fence (lfp_ec_notify_asym_). After close, a blocking pop that
  * finds a push still in progress yields until it publishes instead of
  * parking (so close's wake-up is never needed twice).
  *
@@ -122,7 +125,7 @@ static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
             size_t now = atomic_load_explicit(&q->tail, memory_order_relaxed);
             if (dif < 0 && now == pos) {
                 /* cell[pos] still holds the value of pos - capacity. relaxed:
-                 * a snapshot; for a waiter, ordered by lfp_ec_prepare's fence. */
+                 * a snapshot; for a waiter, ordered by lfp_ec_prepare's barrier. */
                 size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
                 return pos - h > q->mask ? EAGAIN : LFP_Q_BUSY_;
             }
@@ -136,12 +139,12 @@ static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
 {
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     c->value = v;
-    /* seq_cst: its release half pairs with the acquire load of seq in
-     * lfp_mpmc_claim_pop_ and publishes value; seq_cst makes it the SB write
-     * of lfp_q_notify_after_sc_ (a parked popper re-read this seq after its
-     * lfp_ec_prepare fence), so no separate fence is needed. */
-    atomic_store_explicit(&c->seq, pos + 1, memory_order_seq_cst);
-    lfp_q_notify_after_sc_(&q->not_empty, 1);
+    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_ and
+     * publishes value. It is also the condition store of the asymmetric SB
+     * shape with a parking popper (its membarrier in lfp_ec_prepare, then
+     * its re-read of this seq); the light half is in lfp_ec_notify_asym_. */
+    atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+    lfp_ec_notify_asym_(&q->not_empty, 1);
 }
 
 /* internal: claim the next pop position. Returns 0 and *pos; EAGAIN if
@@ -170,7 +173,7 @@ static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
             if (dif < 0 && now == pos) {
                 /* relaxed: only the value matters; pos | CLOSED exists in
                  * tail's modification order only if no push ever claims pos.
-                 * For a waiter, ordered by lfp_ec_prepare's fence. */
+                 * For a waiter, ordered by lfp_ec_prepare's barrier. */
                 size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
                 if ((t & ~LFP_Q_CLOSED) != pos)
                     return LFP_Q_BUSY_;
@@ -186,11 +189,11 @@ static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
 {
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     void *v = c->value;
-    /* seq_cst: its release half pairs with the acquire load of seq in
-     * lfp_mpmc_claim_push_ (our read of value happens-before the next lap's
-     * write); seq_cst makes it the SB write of lfp_q_notify_after_sc_. */
-    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_seq_cst);
-    lfp_q_notify_after_sc_(&q->not_full, 1);
+    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_
+     * (our read of value happens-before the next lap's write); the condition
+     * store of the asymmetric SB shape with a parking pusher, as in publish. */
+    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
+    lfp_ec_notify_asym_(&q->not_full, 1);
     return v;
 }
 

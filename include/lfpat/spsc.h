@@ -4,12 +4,14 @@
  * may move between threads if the hand-over itself synchronises). NULL is a
  * valid value. The capacity is rounded up to a power of two.
  *
- * Layout: the producer's line holds tail (next push position), the
- * `pushing` flag and its private cache of head; the consumer's line holds
- * head and its private cache of tail; a read-mostly line holds the slots
- * pointer, the mask and the closed state. Each side reads the other's index
- * only when its cache says full/empty, so the common case touches one shared
- * line per item (the slot) plus its own line.
+ * Layout: tail (next push position) has a line of its own, which the
+ * consumer reads; the producer's private line holds the `pushing` flag
+ * (read only by close) and its cache of head, so that the two flag stores
+ * of a push never take the line the consumer is reading; the consumer's
+ * line holds head and its private cache of tail; a read-mostly line holds
+ * the slots pointer, the mask and the closed state. Each side reads the
+ * other's index only when its cache says full/empty, so the common case
+ * touches one shared line per item (the slot) plus the index it publishes.
  *
  * Algorithm: the classic Lamport ring with cached indices (as in rigtorp's
  * SPSCQueue). The producer writes slot[tail] and publishes it with a release
@@ -78,7 +80,7 @@ extern "C" {
 
 typedef struct lfp_spsc {
     alignas(LFP_CACHELINE) _Atomic size_t tail;  /* next push position */
-    _Atomic uint32_t pushing;                    /* 1 from a push's enter to its exit */
+    alignas(LFP_CACHELINE) _Atomic uint32_t pushing; /* 1 from a push's enter to its exit */
     size_t head_cache;                           /* producer-private: a past head */
     alignas(LFP_CACHELINE) _Atomic size_t head;  /* next pop position; consumer writes */
     size_t tail_cache;                           /* consumer-private: a past tail */

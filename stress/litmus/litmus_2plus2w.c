@@ -4,17 +4,7 @@
  * store last in the modification order would need a cycle in the single
  * total order of seq_cst operations).
  */
-#include <stdatomic.h>
-
-#include "litmus.h"
-
-static _Atomic int x, y;
-
-static void reset(void)
-{
-    atomic_store_explicit(&x, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-    atomic_store_explicit(&y, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-}
+#include "litmus_xy.h"
 
 static int outcome(void)
 {
@@ -29,7 +19,7 @@ static void t1(void) { atomic_store(&y, 1); atomic_store(&x, 2); }
 
 static const litmus_test test = {
     .name = "2+2W seq_cst", .shape = "x=1; y=2 || y=1; x=2  (final x,y)", .nthreads = 2,
-    .thread = { t0, t1 }, .reset = reset, .outcome = outcome, .noutcomes = 4,
+    .thread = { t0, t1 }, .reset = reset_xy, .outcome = outcome, .noutcomes = 4,
     .outcome_names = { "x=1 y=1", "x=1 y=2", "x=2 y=1", "x=2 y=2" },
     .forbidden_mask = LITMUS_BIT(0),
 };

@@ -6,18 +6,9 @@
  * x86 is multi-copy atomic and never shows it, so there is no control.)
  * Four threads on two cores: fewer rounds, most of them not overlapping.
  */
-#include <stdatomic.h>
+#include "litmus_xy.h"
 
-#include "litmus.h"
-
-static _Atomic int x, y;
 static int r[4];
-
-static void reset(void)
-{
-    atomic_store_explicit(&x, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-    atomic_store_explicit(&y, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-}
 
 static int outcome(void) { return r[0] * 8 + r[1] * 4 + r[2] * 2 + r[3]; }
 
@@ -28,7 +19,7 @@ static void t3(void) { r[2] = atomic_load(&y); r[3] = atomic_load(&x); }
 
 static const litmus_test test = {
     .name = "IRIW seq_cst", .shape = "x=1 || y=1 || r0=x; r1=y || r2=y; r3=x",
-    .nthreads = 4, .thread = { t0, t1, t2, t3 }, .reset = reset, .outcome = outcome,
+    .nthreads = 4, .thread = { t0, t1, t2, t3 }, .reset = reset_xy, .outcome = outcome,
     .noutcomes = 16, .regs = "r0r1r2r3", .forbidden_mask = LITMUS_BIT(10),
     .rounds = 40000,
 };

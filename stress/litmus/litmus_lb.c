@@ -5,18 +5,9 @@
  * other thread's load. (Relaxed LB is allowed by C11 but cannot show on x86,
  * whose loads are never reordered with later stores, so there is no control.)
  */
-#include <stdatomic.h>
+#include "litmus_xy.h"
 
-#include "litmus.h"
-
-static _Atomic int x, y;
 static int r[2];
-
-static void reset(void)
-{
-    atomic_store_explicit(&x, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-    atomic_store_explicit(&y, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-}
 
 static int outcome(void) { return r[0] * 2 + r[1]; }
 
@@ -34,7 +25,7 @@ static void t1(void)
 
 static const litmus_test test = {
     .name = "LB release/acquire", .shape = "r0=x; y=1 || r1=y; x=1", .nthreads = 2,
-    .thread = { t0, t1 }, .reset = reset, .outcome = outcome, .noutcomes = 4,
+    .thread = { t0, t1 }, .reset = reset_xy, .outcome = outcome, .noutcomes = 4,
     .outcome_names = { "r0=0 r1=0", "r0=0 r1=1", "r0=1 r1=0", "r0=1 r1=1" },
     .forbidden_mask = LITMUS_BIT(3),
 };

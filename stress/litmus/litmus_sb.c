@@ -9,18 +9,9 @@
  * pass an earlier store): relaxed, release/acquire, and a fence on only one
  * side — which is what the eventcount would be without its notifier fence.
  */
-#include <stdatomic.h>
+#include "litmus_xy.h"
 
-#include "litmus.h"
-
-static _Atomic int x, y;
 static int r[2];
-
-static void reset(void)
-{
-    atomic_store_explicit(&x, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-    atomic_store_explicit(&y, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-}
 
 static int outcome(void) { return r[0] * 2 + r[1]; }
 
@@ -51,7 +42,7 @@ SB_THREADS(onefence, memory_order_relaxed, memory_order_relaxed, 1, 0)
 #define SB_TEST(tag, label, is_control)                                       \
     {                                                                         \
         .name = label, .shape = "x=1; r0=y || y=1; r1=x", .nthreads = 2,     \
-        .thread = { tag##_t0, tag##_t1 }, .reset = reset, .outcome = outcome, \
+        .thread = { tag##_t0, tag##_t1 }, .reset = reset_xy, .outcome = outcome, \
         .noutcomes = 4,                                                       \
         .outcome_names = { "r0=0 r1=0", "r0=0 r1=1", "r0=1 r1=0", "r0=1 r1=1" }, \
         .forbidden_mask = LITMUS_BIT(0), .control = is_control,              \

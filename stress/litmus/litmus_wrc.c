@@ -4,18 +4,9 @@
  * release); T2 acquired y, so happens-before is transitive and T2 must see
  * x=1 too.
  */
-#include <stdatomic.h>
+#include "litmus_xy.h"
 
-#include "litmus.h"
-
-static _Atomic int x, y;
 static int r[3];
-
-static void reset(void)
-{
-    atomic_store_explicit(&x, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-    atomic_store_explicit(&y, 0, memory_order_relaxed);  /* relaxed: published by the round barrier */
-}
 
 static int outcome(void) { return r[0] * 4 + r[1] * 2 + r[2]; }
 
@@ -39,7 +30,7 @@ static void t2(void)
 
 static const litmus_test test = {
     .name = "WRC release/acquire", .shape = "x=1 || r0=x; if(r0) y=1 || r1=y; r2=x",
-    .nthreads = 3, .thread = { t0, t1, t2 }, .reset = reset, .outcome = outcome,
+    .nthreads = 3, .thread = { t0, t1, t2 }, .reset = reset_xy, .outcome = outcome,
     .noutcomes = 8, .regs = "r0r1r2", .forbidden_mask = LITMUS_BIT(6) | LITMUS_BIT(2) | LITMUS_BIT(3),
     .rounds = 100000,
 };

@@ -190,6 +190,31 @@ lfp_redis *rfix_open(struct rfix *f, const struct lfp_redis_opts *o)
     return r;
 }
 
+struct rfix rfix_srv;
+lfp_redis *rfix_pool;
+
+int rfix_group_setup(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_srv, NULL);
+    rfix_pool = rfix_open(&rfix_srv, NULL);
+    return 0;
+}
+
+int rfix_group_teardown(void **state)
+{
+    (void)state;
+    lfp_redis_close(rfix_pool);
+    rfix_stop(&rfix_srv);
+    return 0;
+}
+
+void rfix_unique(char *buf, size_t n, const char *what)
+{
+    static int seq;
+    snprintf(buf, n, "%s-%d-%d", what, (int)getpid(), ++seq);
+}
+
 bool rfix_await(bool (*done)(void *arg), void *arg, int64_t timeout_ns)
 {
     int64_t deadline = lfp_after(timeout_ns);

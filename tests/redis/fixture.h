@@ -46,6 +46,18 @@ int rfix_free_port(void);
 /* lfp_redis_open(f->url, o); exits(1) with a message on failure. */
 lfp_redis *rfix_open(struct rfix *f, const struct lfp_redis_opts *o);
 
+/* For the cmocka programs, as cmocka_run_group_tests(tests,
+ * rfix_group_setup, rfix_group_teardown): the setup starts rfix_srv (no
+ * password) and opens rfix_pool on it (default options); the teardown
+ * closes the pool and stops the server. */
+extern struct rfix rfix_srv;
+extern lfp_redis *rfix_pool;
+int rfix_group_setup(void **state);
+int rfix_group_teardown(void **state);
+
+/* A key name no other test of this run uses: "<what>-<pid>-<seq>". */
+void rfix_unique(char *buf, size_t n, const char *what);
+
 /* Wait until done(arg) holds, at most timeout_ns; returns done(arg). For
  * state that another process or the server changes, which offers nothing
  * to block on: re-checks every 2 ms. */

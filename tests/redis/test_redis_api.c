@@ -12,35 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fixture.h"
 #include "lfpat/redis.h"
-
-static struct rfix srv;
-static lfp_redis *R;
-
-static int setup(void **state)
-{
-    (void)state;
-    rfix_start(&srv, NULL);
-    R = rfix_open(&srv, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    lfp_redis_close(R);
-    rfix_stop(&srv);
-    return 0;
-}
-
-static void unique(char *buf, size_t n, const char *what)
-{
-    static int seq;
-    snprintf(buf, n, "%s-%d-%d", what, (int)getpid(), ++seq);
-}
 
 static void malformed_urls_are_einval(void **state)
 {
@@ -50,15 +24,15 @@ static void malformed_urls_are_einval(void **state)
         "redis://h:12x", "redis://h/abc", "redis://user@h", "redis://:@h", "redis://h:1/2?x=1",
         "redis://h h", "redis://[::1]:6379",
     };
-    lfp_redis *r = (lfp_redis *)&srv; /* must stay untouched */
+    lfp_redis *r = (lfp_redis *)&rfix_srv; /* must stay untouched */
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(lfp_redis_open(&r, bad[i], NULL), EINVAL);
-        assert_ptr_equal(r, (lfp_redis *)&srv);
+        assert_ptr_equal(r, (lfp_redis *)&rfix_srv);
     }
-    assert_int_equal(lfp_redis_open(NULL, srv.url, NULL), EINVAL);
+    assert_int_equal(lfp_redis_open(NULL, rfix_srv.url, NULL), EINVAL);
     assert_int_equal(lfp_redis_open(&r, NULL, NULL), EINVAL);
     struct lfp_redis_opts o = { .connect_timeout_ns = -1 };
-    assert_int_equal(lfp_redis_open(&r, srv.url, &o), EINVAL);
+    assert_int_equal(lfp_redis_open(&r, rfix_srv.url, &o), EINVAL);
 }
 
 static void unreachable_is_eio_and_bad_db_is_eproto(void **state)
@@ -68,9 +42,9 @@ static void unreachable_is_eio_and_bad_db_is_eproto(void **state)
     char url[64];
     snprintf(url, sizeof url, "redis://127.0.0.1:%d", rfix_free_port());
     assert_int_equal(lfp_redis_open(&r, url, NULL), EIO);
-    snprintf(url, sizeof url, "redis://127.0.0.1:%d/99999", srv.port);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/99999", rfix_srv.port);
     assert_int_equal(lfp_redis_open(&r, url, NULL), EPROTO);
-    snprintf(url, sizeof url, "redis://localhost:%d/3", srv.port);
+    snprintf(url, sizeof url, "redis://localhost:%d/3", rfix_srv.port);
     assert_int_equal(lfp_redis_open(&r, url, NULL), 0);
     lfp_redis_close(r);
 }
@@ -96,7 +70,7 @@ static void passwords(void **state)
     lfp_redis_close(r);
     rfix_stop(&p);
     /* A password the server does not want. */
-    snprintf(url, sizeof url, "redis://:x@127.0.0.1:%d", srv.port);
+    snprintf(url, sizeof url, "redis://:x@127.0.0.1:%d", rfix_srv.port);
     assert_int_equal(lfp_redis_open(&r, url, NULL), EACCES);
 }
 
@@ -107,25 +81,26 @@ static void rbucket_bad_input(void **state)
     char longname[LFP_REDIS_NAME_MAX + 2];
     memset(longname, 'k', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    assert_int_equal(lfp_rbucket_init(&b, R, longname, 10, 1, NULL), ENAMETOOLONG);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, longname, 10, 1, NULL), ENAMETOOLONG);
     longname[LFP_REDIS_NAME_MAX] = '\0'; /* exactly the maximum is fine */
-    assert_int_equal(lfp_rbucket_init(&b, R, longname, 10, 1, NULL), 0);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, longname, 10, 1, NULL), 0);
     lfp_rbucket_destroy(&b);
     const double rates[] = { 0, -1, NAN, INFINITY, 2e9 };
     for (size_t i = 0; i < sizeof rates / sizeof *rates; i++)
-        assert_int_equal(lfp_rbucket_init(&b, R, "x", rates[i], 1, NULL), EINVAL);
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 0, NULL), EINVAL);
-    assert_int_equal(lfp_rbucket_init(&b, R, "", 10, 1, NULL), EINVAL);
-    assert_int_equal(lfp_rbucket_init(&b, R, NULL, 10, 1, NULL), EINVAL);
+        assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", rates[i], 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 10, 0, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "", 10, 1, NULL), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, NULL, 10, 1, NULL), EINVAL);
     assert_int_equal(lfp_rbucket_init(&b, NULL, "x", 10, 1, NULL), EINVAL);
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 1e-9, UINT32_MAX, NULL), EINVAL); /* burst*T too long */
+    /* burst * T too long */
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 1e-9, UINT32_MAX, NULL), EINVAL);
     struct lfp_rbucket_opts o = { .lease_batch = 5 };
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 10, 4, &o), EINVAL);
     o = (struct lfp_rbucket_opts){ .on_failure = LFP_RFAIL_LOCAL, .local_share = 0 };
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 10, 4, &o), EINVAL);
     o = (struct lfp_rbucket_opts){ .on_failure = (enum lfp_rfail)7 };
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, &o), EINVAL);
-    assert_int_equal(lfp_rbucket_init(&b, R, "x", 10, 4, NULL), 0);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 10, 4, &o), EINVAL);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, "x", 10, 4, NULL), 0);
     assert_int_equal(lfp_rbucket_take(&b, 0, NULL), EINVAL);
     assert_int_equal(lfp_rbucket_take(&b, 5, NULL), EINVAL);
     assert_int_equal(lfp_rbucket_take(NULL, 1, NULL), EINVAL);
@@ -139,9 +114,9 @@ static void rbucket_throttle_results_and_ttl(void **state)
 {
     (void)state;
     char name[64];
-    unique(name, sizeof name, "gcra");
+    rfix_unique(name, sizeof name, "gcra");
     lfp_rbucket b;
-    assert_int_equal(lfp_rbucket_init(&b, R, name, 2, 5, NULL), 0); /* T = 500 ms */
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, name, 2, 5, NULL), 0); /* T = 500 ms */
     struct lfp_rbucket_result res;
     /* A burst of 5 passes at once (the test runs far faster than 500 ms per
      * token, and refills only add to what is allowed here). */
@@ -155,7 +130,7 @@ static void rbucket_throttle_results_and_ttl(void **state)
     assert_true(res.retry_after_ns > 0 && res.retry_after_ns <= 1000000000);
 
     /* The key has a TTL no longer than the time to refill the bucket. */
-    redisContext *c = rfix_connect(&srv);
+    redisContext *c = rfix_connect(&rfix_srv);
     redisReply *rep = redisCommand(c, "PTTL lfp:rb:{%s}", name);
     assert_non_null(rep);
     assert_true(rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 && rep->integer <= 2501);
@@ -174,12 +149,12 @@ static void rbucket_pipelined_is_exact(void **state)
 {
     (void)state;
     char name[64];
-    unique(name, sizeof name, "pipe");
+    rfix_unique(name, sizeof name, "pipe");
     lfp_rbucket b;
-    assert_int_equal(lfp_rbucket_init(&b, R, name, 0.5, 7, NULL), 0);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, name, 0.5, 7, NULL), 0);
     /* Flushed script cache: the pipeline reloads and reruns only the
      * commands that did not run (all of them here). */
-    redisContext *c = rfix_connect(&srv);
+    redisContext *c = rfix_connect(&rfix_srv);
     freeReplyObject(redisCommand(c, "SCRIPT FLUSH"));
     redisFree(c);
     int d[20];
@@ -192,11 +167,11 @@ static void rbucket_leasing_counts_every_token(void **state)
 {
     (void)state;
     char name[64];
-    unique(name, sizeof name, "lease");
+    rfix_unique(name, sizeof name, "lease");
     struct lfp_rbucket_opts o = { .lease_batch = 4 };
     lfp_rbucket b, plain;
-    assert_int_equal(lfp_rbucket_init(&b, R, name, 0.5, 10, &o), 0);
-    assert_int_equal(lfp_rbucket_init(&plain, R, name, 0.5, 10, NULL), 0);
+    assert_int_equal(lfp_rbucket_init(&b, rfix_pool, name, 0.5, 10, &o), 0);
+    assert_int_equal(lfp_rbucket_init(&plain, rfix_pool, name, 0.5, 10, NULL), 0);
     struct lfp_rbucket_result res;
     assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0); /* leases 4 */
     assert_false(res.leased);
@@ -257,16 +232,16 @@ static void rsem_weights_and_bad_input(void **state)
 {
     (void)state;
     char name[64];
-    unique(name, sizeof name, "sem");
+    rfix_unique(name, sizeof name, "sem");
     lfp_rsem s;
-    assert_int_equal(lfp_rsem_init(&s, R, name, 0, 1000000000), EINVAL);
-    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 0), EINVAL);
-    assert_int_equal(lfp_rsem_init(&s, R, "", 3, 1), EINVAL);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, name, 0, 1000000000), EINVAL);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, name, 3, 0), EINVAL);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, "", 3, 1), EINVAL);
     char longname[LFP_REDIS_NAME_MAX + 2];
     memset(longname, 's', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    assert_int_equal(lfp_rsem_init(&s, R, longname, 3, 1), ENAMETOOLONG);
-    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 10000000000), 0);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, longname, 3, 1), ENAMETOOLONG);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, name, 3, 10000000000), 0);
     lfp_rsem_lease a, b, c;
     assert_int_equal(lfp_rsem_try_acquire(&s, 0, &a), EINVAL);
     assert_int_equal(lfp_rsem_try_acquire(&s, 4, &a), EINVAL);
@@ -299,7 +274,7 @@ static int dying_holder(void *name)
 {
     lfp_rsem s;
     lfp_rsem_lease l;
-    lfp_redis *r = rfix_open(&srv, NULL);
+    lfp_redis *r = rfix_open(&rfix_srv, NULL);
     return lfp_rsem_init(&s, r, name, 3, 300000000) == 0 && lfp_rsem_try_acquire(&s, 3, &l) == 0 ? 0 : 1;
 }
 
@@ -307,11 +282,11 @@ static void rsem_dead_holder_expires(void **state)
 {
     (void)state;
     char name[64];
-    unique(name, sizeof name, "dead");
+    rfix_unique(name, sizeof name, "dead");
     assert_true(rfix_join(rfix_fork(dying_holder, name)));
 
     lfp_rsem s;
-    assert_int_equal(lfp_rsem_init(&s, R, name, 3, 300000000), 0);
+    assert_int_equal(lfp_rsem_init(&s, rfix_pool, name, 3, 300000000), 0);
     lfp_rsem_lease l;
     int e = lfp_rsem_try_acquire(&s, 1, &l);
     /* Full while the dead holder's lease runs (unless 300 ms already
@@ -346,5 +321,5 @@ int main(void)
         cmocka_unit_test(rsem_weights_and_bad_input),
         cmocka_unit_test(rsem_dead_holder_expires),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rfix_group_setup, rfix_group_teardown);
 }

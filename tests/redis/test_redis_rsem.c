@@ -27,31 +27,14 @@ enum { WAITERS = 4 };
 #define LEASE_NS 10000000000 /* 10 s: no lease expires during a test */
 #define WAIT_MAX_NS 30000000000 /* a waiter process gives up (test failed) */
 
-static struct rfix srv;
-static lfp_redis *R;
-
-static int setup(void **state)
+/* A semaphore with a fresh name (stored in name[64]), of which the test
+ * holds `weight` (in *held) before any waiter comes. */
+static void init_held(lfp_rsem *s, char *name, const char *what, int64_t capacity, int64_t weight,
+                      lfp_rsem_lease *held)
 {
-    (void)state;
-    rfix_start(&srv, NULL);
-    R = rfix_open(&srv, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    lfp_redis_close(R);
-    rfix_stop(&srv);
-    return 0;
-}
-
-/* A semaphore with a fresh name (stored in name[64]). */
-static void init_sem(lfp_rsem *s, char *name, const char *what, int64_t capacity)
-{
-    static int seq;
-    snprintf(name, 64, "%s-%d-%d", what, (int)getpid(), ++seq);
-    assert_int_equal(lfp_rsem_init(s, R, name, capacity, LEASE_NS), 0);
+    rfix_unique(name, 64, what);
+    assert_int_equal(lfp_rsem_init(s, rfix_pool, name, capacity, LEASE_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(s, weight, held), 0);
 }
 
 struct queued {
@@ -88,7 +71,7 @@ struct waiter {
 /* The grant rank, taken while holding: an INCR of "<name>:rank". */
 static int server_rank(const char *name)
 {
-    redisContext *c = rfix_connect(&srv);
+    redisContext *c = rfix_connect(&rfix_srv);
     redisReply *rep = redisCommand(c, "INCR %s:rank", name);
     int rank = rep && rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : -1;
     if (rep) freeReplyObject(rep);
@@ -105,9 +88,11 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
-static void start(struct waiter *w)
+/* Start w in a thread; return once its ticket is the n-th queued. */
+static void start_queued(struct waiter *w, int64_t n)
 {
     assert_int_equal(pthread_create(&w->thread, NULL, wait_thread, w), 0);
+    await_queued(w->s, n);
 }
 
 static void join(struct waiter *w)
@@ -119,13 +104,22 @@ static void join(struct waiter *w)
 static int wait_process(void *arg)
 {
     struct waiter *w = arg;
-    lfp_redis *r = rfix_open(&srv, NULL);
+    lfp_redis *r = rfix_open(&rfix_srv, NULL);
     lfp_rsem s;
     lfp_rsem_lease l;
     if (lfp_rsem_init(&s, r, w->name, 1, LEASE_NS) || lfp_rsem_acquire(&s, 1, &l, lfp_after(WAIT_MAX_NS), NULL))
         return 100;
     int rank = server_rank(w->name);
     return lfp_rsem_release(&s, &l) == 0 ? rank : 101;
+}
+
+/* Start w in its own process (wait_process) on the semaphore the test
+ * knows as s; return its pid once its ticket is the n-th queued. */
+static pid_t fork_queued(lfp_rsem *s, struct waiter *w, int64_t n)
+{
+    pid_t pid = rfix_fork(wait_process, w);
+    await_queued(s, n);
+    return pid;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -135,15 +129,13 @@ static void cancel_ends_a_wait_and_withdraws_the_ticket(void **state)
     (void)state;
     lfp_rsem s;
     char name[64];
-    init_sem(&s, name, "cancel", 1);
     lfp_rsem_lease held, l;
-    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
+    init_held(&s, name, "cancel", 1, 1, &held);
 
     lfp_cancel c;
     lfp_cancel_init(&c, NULL);
     struct waiter w = { .s = &s, .weight = 1, .cancel = &c };
-    start(&w);
-    await_queued(&s, 1);
+    start_queued(&w, 1);
     lfp_cancel_fire(&c, 42);
     join(&w); /* no deadline: only the token can end it */
     assert_int_equal(w.rc, ECANCELED);
@@ -181,13 +173,10 @@ static void waiters_are_granted_in_fifo_order(void **state)
     lfp_rsem_lease held;
     pid_t pids[WAITERS];
     char name[64];
-    init_sem(&s, name, "fifo-procs", 1);
+    init_held(&s, name, "fifo-procs", 1, 1, &held);
     struct waiter w = { .name = name };
-    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
-    for (int i = 0; i < WAITERS; i++) {
-        pids[i] = rfix_fork(wait_process, &w);
-        await_queued(&s, i + 1);
-    }
+    for (int i = 0; i < WAITERS; i++)
+        pids[i] = fork_queued(&s, &w, i + 1);
     /* Wait longer than a ticket lives (the duration is what is tested):
      * the waiters' polls must keep their places. */
     int64_t ns = LFP_RSEM_TICKET_NS + LFP_RSEM_TICKET_NS / 4;
@@ -204,12 +193,10 @@ static void waiters_are_granted_in_fifo_order(void **state)
     _Atomic int next = 0;
     struct waiter t[WAITERS];
     lfp_rsem local;
-    init_sem(&local, name, "fifo-threads", 1);
-    assert_int_equal(lfp_rsem_try_acquire(&local, 1, &held), 0);
+    init_held(&local, name, "fifo-threads", 1, 1, &held);
     for (int i = 0; i < WAITERS; i++) {
         t[i] = (struct waiter){ .s = &local, .weight = 1, .next_rank = &next };
-        start(&t[i]);
-        await_queued(&local, i + 1);
+        start_queued(&t[i], i + 1);
     }
     assert_int_equal(lfp_rsem_release(&local, &held), 0);
     for (int i = 0; i < WAITERS; i++) {
@@ -230,12 +217,10 @@ static void a_large_waiter_is_not_overtaken(void **state)
     (void)state;
     lfp_rsem s;
     char name[64];
-    init_sem(&s, name, "large", 3);
     lfp_rsem_lease two, one;
-    assert_int_equal(lfp_rsem_try_acquire(&s, 2, &two), 0);
+    init_held(&s, name, "large", 3, 2, &two);
     struct waiter big = { .s = &s, .weight = 3, .hold = true };
-    start(&big);
-    await_queued(&s, 1);
+    start_queued(&big, 1);
     assert_int_equal(lfp_rsem_try_acquire(&s, 1, &one), EAGAIN); /* 1 is free, but big is ahead */
     assert_int_equal(lfp_rsem_acquire(&s, 1, &one, lfp_after(30000000), NULL), ETIMEDOUT);
     assert_int_equal(lfp_rsem_waiting(&s), 1); /* the timed-out ticket is withdrawn */
@@ -257,12 +242,10 @@ static void a_dead_waiters_ticket_expires(void **state)
     (void)state;
     lfp_rsem s;
     char name[64];
-    init_sem(&s, name, "dead-waiter", 1);
     lfp_rsem_lease held, l;
-    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &held), 0);
+    init_held(&s, name, "dead-waiter", 1, 1, &held);
     struct waiter w = { .name = name };
-    pid_t pid = rfix_fork(wait_process, &w);
-    await_queued(&s, 1);
+    pid_t pid = fork_queued(&s, &w, 1);
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_false(rfix_join(pid));
     assert_int_equal(lfp_rsem_release(&s, &held), 0);
@@ -287,5 +270,5 @@ int main(void)
         cmocka_unit_test(a_large_waiter_is_not_overtaken),
         cmocka_unit_test(a_dead_waiters_ticket_expires),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rfix_group_setup, rfix_group_teardown);
 }

@@ -69,11 +69,16 @@ static void *contend(void *arg)
     return NULL;
 }
 
-/* One process: THREADS threads sharing one handle. */
+/* One process: THREADS threads sharing one handle. Generous timeouts: the
+ * checks are exclusion and liveness, not latency, and on a loaded machine
+ * the default 200 ms can pass before a starved server answers (a release is
+ * not retried, so it would count as an error). */
 static int child(void *arg)
 {
     struct job *j = arg;
-    lfp_redis *r = rfix_open(j->srv, &(struct lfp_redis_opts){ .pool_size = THREADS });
+    const struct lfp_redis_opts o = { .connect_timeout_ns = 5000000000, .command_timeout_ns = 5000000000,
+                                      .pool_size = THREADS };
+    lfp_redis *r = rfix_open(j->srv, &o);
     lfp_rsem s;
     if (lfp_rsem_init(&s, r, j->name, CAPACITY, LEASE_NS)) return 2;
     struct worker w[THREADS];
