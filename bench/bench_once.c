@@ -15,9 +15,10 @@
 static int nop(void *arg) { (void)arg; return 0; }
 static void pthread_nop(void) {}
 
-static lfp_once once = LFP_ONCE_INIT;
-static lfp_locked_once locked = LFP_LOCKED_ONCE_INIT;
-static pthread_once_t ponce = PTHREAD_ONCE_INIT;
+/* Each on its own cache line (none shares a line with another's writes). */
+static alignas(LFP_CACHELINE) lfp_once once = LFP_ONCE_INIT;
+static alignas(LFP_CACHELINE) lfp_locked_once locked = LFP_LOCKED_ONCE_INIT;
+static alignas(LFP_CACHELINE) pthread_once_t ponce = PTHREAD_ONCE_INIT;
 
 #define DONE_BENCH(fname, expr)                                          \
     static void fname(lfpb_state *st, void *arg)                         \

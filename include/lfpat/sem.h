@@ -15,12 +15,14 @@
  *   release:     P+1 if P < capacity, then the wake rule.  (one CAS, inline)
  *   wake rule:   if min(P, W) > G (and G < 255), G+1 in the same CAS, and
  *                after it notify ONE thread parked on the eventcount.
- *   acquire:     try, then spin a few microseconds unregistered (the
- *                cheap handoff between two running threads: the releases
- *                see W == 0), ending the spin early when a CAS is lost to
+ *   acquire:     try, then spin ~10 microseconds unregistered, looking
+ *                at the word often at first, then at doubling intervals
+ *                (the cheap handoff between two running threads: the
+ *                releases see W == 0; sparse looks leave a busy holder's
+ *                line alone), ending the spin early when a CAS is lost to
  *                another taker (a contended semaphore: parking leaves the
- *                holder running alone instead of trading the permit and its
- *                cache line between cores); then take a permit or register
+ *                holder running alone instead of trading the permit and
+ *                its cache line between cores); then take a permit or register
  *                (W+1) in one CAS, and park on the eventcount, retrying:
  *   take as a waiter: P > 0: P-1, W-1, G-1 if G > 0, then the wake rule;
  *                P == 0: G-1 if G > 0 (a look at the word consumes a signal);
