@@ -53,6 +53,24 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The server answering on f->port is the one we forked: another test
+ * process may have picked the same free port at the same moment, and then
+ * our server exits (address in use) while theirs answers our PING. */
+static bool is_our_server(struct rfix *f, redisContext *c)
+{
+    if (f->password[0]) {
+        redisReply *a = redisCommand(c, "AUTH %s", f->password);
+        if (!a) return false;
+        freeReplyObject(a);
+    }
+    redisReply *r = redisCommand(c, "INFO server");
+    if (!r) return false;
+    const char *p = r->type == REDIS_REPLY_STRING ? strstr(r->str, "process_id:") : NULL;
+    bool ours = p && atol(p + strlen("process_id:")) == (long)f->pid;
+    freeReplyObject(r);
+    return ours;
+}
+
 static bool spawn(struct rfix *f)
 {
     char port[16], log[128];
@@ -83,11 +101,9 @@ static bool spawn(struct rfix *f)
         }
         redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 0, 100000 });
         if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            bool up = r != NULL; /* NOAUTH also proves it is up */
-            if (r) freeReplyObject(r);
+            bool ours = is_our_server(f, c);
             redisFree(c);
-            if (up) return true;
+            if (ours) return true;
         } else if (c) {
             redisFree(c);
         }
