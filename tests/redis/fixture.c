@@ -109,7 +109,7 @@ static bool spawn(struct rfix *f)
         }
         pause_ms(10);
     }
-    return die(f, "redis-server did not answer within RFIX_PATIENT_NS (60 s)");
+    return die(f, "redis-server did not answer within RFIX_PATIENT_NS (240 s)");
 }
 
 static bool start(struct rfix *f, const char *password)

@@ -17,7 +17,7 @@
 #include "fixture.h"
 #include "lfpat/redis.h"
 
-/* Longer than any run of this program (ctest stops it after 120 s): no
+/* Longer than any run of this program (ctest stops it after 600 s): no
  * token refills and no lease expires within a test, however loaded the
  * machine, so the counts below are exact. */
 #define LONG_NS INT64_C(1000000000000) /* 1000 s */
