@@ -67,15 +67,18 @@ static int64_t process_run_delay_ns(void)
 
 /* A stopwatch for a call: wall time, and wall time less this process's
  * waits for a CPU in it (what the call slept on the network or ran; only
- * that is bounded by the timeouts). Threads must not exit before the stop,
- * or must add their waits (see rsem_wait). */
+ * that is bounded by the timeouts). The waits are read outside the clock
+ * readings, so a wait while reading them is never in the wall time alone.
+ * Threads must not exit before the stop, or must add their waits (see
+ * rsem_wait). */
 struct watch {
     int64_t t0, d0;
 };
 
 static struct watch watch_start(void)
 {
-    return (struct watch){ lfp_now(), process_run_delay_ns() };
+    int64_t d0 = process_run_delay_ns();
+    return (struct watch){ lfp_now(), d0 };
 }
 
 static int64_t watch_wall(struct watch w)
@@ -85,7 +88,8 @@ static int64_t watch_wall(struct watch w)
 
 static int64_t watch_sched(struct watch w)
 {
-    int64_t t = watch_wall(w) - (process_run_delay_ns() - w.d0);
+    int64_t wall = watch_wall(w);
+    int64_t t = wall - (process_run_delay_ns() - w.d0);
     return t > 0 ? t : 0; /* threads that waited together count more than once */
 }
 
