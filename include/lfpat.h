@@ -3,6 +3,7 @@
 #define LFPAT_H
 
 #include "lfpat/common.h"
+#include "lfpat/version.h"
 #include "lfpat/cancel.h"
 #include "lfpat/eventcount.h"
 #include "lfpat/counter.h"

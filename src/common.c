@@ -1,4 +1,5 @@
 #include "lfpat/common.h"
+#include "lfpat/version.h"
 
 #include <time.h>
 
@@ -12,4 +13,14 @@ int64_t lfp_now(void)
 int64_t lfp_after(int64_t ns)
 {
     return lfp_time_add(lfp_now(), ns);
+}
+
+const char *lfp_version(void)
+{
+    return LFP_VERSION_STRING;
+}
+
+int lfp_version_number(void)
+{
+    return LFP_VERSION_NUMBER;
 }

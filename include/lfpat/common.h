@@ -27,6 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Supported targets: 64-bit (LP64) Linux on x86-64 and arm64, with gcc or
+ * clang. The rate limiters' exact arithmetic uses unsigned __int128 and the
+ * queues keep their closed flag in the top bit of a 64-bit size_t, so a
+ * 32-bit target cannot work: say so here rather than with a later error. */
+#if !defined(__LP64__) && !defined(_LP64)
+#error "lfpat supports 64-bit (LP64) targets only: it needs unsigned __int128 and a 64-bit size_t"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
