@@ -25,4 +25,14 @@ cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILE
 cmake --build "$tmp/cm" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cm/consumer_shared"
 "$tmp/cm/consumer_static"
-echo "install_consumer: pkg-config and find_package consumers built and ran"
+echo "== add_subdirectory(lfpat) from a parent project"
+cmake -S "$src/../subproject" -B "$tmp/sub" -DLFPAT_SOURCE_DIR="$src/../.." \
+      -DCMAKE_C_COMPILER="$cc" >/dev/null
+cmake --build "$tmp/sub" >/dev/null
+"$tmp/sub/test_queue"
+# The parent's tests are its own: lfpat added none.
+tests=$(cd "$tmp/sub" && ctest -N | sed -n 's/^Total Tests: //p')
+[ "$tests" = 1 ] || { echo "lfpat added tests to its parent: $tests" >&2; exit 1; }
+grep -q 'cmocka' "$tmp/sub/CMakeCache.txt" && { echo "subproject looked up cmocka" >&2; exit 1; }
+
+echo "install_consumer: pkg-config, find_package and add_subdirectory consumers built and ran"
