@@ -15,16 +15,41 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
       $(pkg-config --cflags --libs lfpat)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc_shared"
 
-echo "== pkg-config (static)"
+echo "== pkg-config (static: lfpat-static)"
 "$cc" -std=c11 -Wall -Werror "$src/consumer.c" -o "$tmp/pc_static" \
-      $(pkg-config --cflags lfpat) "$libdir/liblfpat.a" $(pkg-config --libs --static lfpat | sed 's/-llfpat//')
+      $(pkg-config --cflags --libs lfpat-static)
 "$tmp/pc_static"
+# Linked without the shared library: it must not be needed at run time.
+if readelf -d "$tmp/pc_static" | grep -q 'liblfpat\.so'; then
+  echo "lfpat-static.pc linked the shared library" >&2; exit 1
+fi
 
-echo "== find_package(lfpat) (shared and static)"
-cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" >/dev/null
+redis=OFF
+if [ -f "$libdir/pkgconfig/lfpat-redis.pc" ]; then
+  redis=ON
+  echo "== pkg-config (lfpat-redis)"
+  "$cc" -std=c11 -Wall -Werror "$src/redis_consumer.c" -o "$tmp/pc_redis" \
+        $(pkg-config --cflags --libs lfpat-redis)
+  "$tmp/pc_redis"
+fi
+
+echo "== find_package(lfpat [COMPONENTS redis]) (shared, static, redis=$redis)"
+cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" \
+      -DWITH_REDIS=$redis >/dev/null
 cmake --build "$tmp/cm" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cm/consumer_shared"
 "$tmp/cm/consumer_static"
+[ $redis = OFF ] || "$tmp/cm/consumer_redis"
+
+echo "== pkg-config with a Debian multiarch libdir (lib/x86_64-linux-gnu)"
+cmake -S "$src/../.." -B "$tmp/mab" -DBUILD_TESTING=OFF -DLFP_BUILD_EXAMPLES=OFF \
+      -DCMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu -DCMAKE_C_COMPILER="$cc" >/dev/null
+cmake --build "$tmp/mab" >/dev/null
+cmake --install "$tmp/mab" --prefix "$tmp/ma" >/dev/null
+PKG_CONFIG_PATH="$tmp/ma/lib/x86_64-linux-gnu/pkgconfig" \
+  "$cc" -std=c11 -Wall -Werror "$src/consumer.c" -o "$tmp/ma_static" \
+        $(PKG_CONFIG_PATH="$tmp/ma/lib/x86_64-linux-gnu/pkgconfig" pkg-config --cflags --libs lfpat-static)
+"$tmp/ma_static"
 echo "== add_subdirectory(lfpat) from a parent project"
 cmake -S "$src/../subproject" -B "$tmp/sub" -DLFPAT_SOURCE_DIR="$src/../.." \
       -DCMAKE_C_COMPILER="$cc" >/dev/null
