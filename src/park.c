@@ -24,6 +24,13 @@ void lfp_spin_pause(unsigned round)
     if (round < 32) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        /* ISB, not YIELD: YIELD is a no-op on most arm64 cores, ISB stalls
+         * for a few tens of cycles, like x86's PAUSE (as Rust's spin_loop
+         * and MySQL's ut_delay on arm64). */
+        __asm__ __volatile__("isb" ::: "memory");
+#else
+        atomic_signal_fence(memory_order_seq_cst);
 #endif
     } else {
         sched_yield();
