@@ -1,4 +1,5 @@
 #include "cancel_watch.h"
+#include "fork.h"
 #include "park.h"
 
 #include <pthread.h>
@@ -6,6 +7,17 @@
 /* One process-wide lock guards every token's links and watch list (see
  * cancel.h for why one lock). reason is atomic so readers need no lock. */
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Every taker of tree_lock goes through here: the first registers the
+ * atfork handlers that keep the lock usable in a child (fork.h). */
+static void tree_lock_take(void)
+{
+    lfp_fork_register();
+    pthread_mutex_lock(&tree_lock);
+}
+
+void lfp_cancel_fork_lock(void) { pthread_mutex_lock(&tree_lock); }
+void lfp_cancel_fork_unlock(void) { pthread_mutex_unlock(&tree_lock); }
 
 static void link_child(lfp_cancel *parent, lfp_cancel *c)
 {
@@ -76,7 +88,7 @@ int lfp_cancel_init(lfp_cancel *c, lfp_cancel *parent)
     c->watches = NULL;
     if (!parent)
         return 0;
-    pthread_mutex_lock(&tree_lock);
+    tree_lock_take();
     link_child(parent, c);
     /* relaxed: written only under the tree lock, which we hold. */
     int r = atomic_load_explicit(&parent->reason, memory_order_relaxed);
@@ -90,7 +102,7 @@ void lfp_cancel_destroy(lfp_cancel *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&tree_lock);
+    tree_lock_take();
     while (c->first_child)
         unlink_child(c->first_child);
     unlink_child(c);
@@ -103,7 +115,7 @@ bool lfp_cancel_fire(lfp_cancel *c, int reason)
         return false;
     if (reason == 0)
         reason = ECANCELED;
-    pthread_mutex_lock(&tree_lock);
+    tree_lock_take();
     /* relaxed: written only under the tree lock, which we hold. */
     bool first = atomic_load_explicit(&c->reason, memory_order_relaxed) == 0;
     if (first)
@@ -115,7 +127,7 @@ bool lfp_cancel_fire(lfp_cancel *c, int reason)
 int lfp_cancel_watch(lfp_cancel *c, struct lfp_cancel_watch *w, _Atomic uint32_t *word)
 {
     int rc = ECANCELED;
-    pthread_mutex_lock(&tree_lock);
+    tree_lock_take();
     /* relaxed: written only under the tree lock, which we hold. */
     if (atomic_load_explicit(&c->reason, memory_order_relaxed) == 0) {
         w->word = word;
@@ -132,7 +144,7 @@ int lfp_cancel_watch(lfp_cancel *c, struct lfp_cancel_watch *w, _Atomic uint32_t
 
 void lfp_cancel_unwatch(lfp_cancel *c, struct lfp_cancel_watch *w)
 {
-    pthread_mutex_lock(&tree_lock);
+    tree_lock_take();
     if (w->prev)
         w->prev->next = w->next;
     else

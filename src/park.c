@@ -1,4 +1,5 @@
 #include "park.h"
+#include "fork.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,7 +49,7 @@ static struct park_bucket {
 
 static pthread_once_t park_table_once = PTHREAD_ONCE_INIT;
 
-static void park_table_init(void)
+static void park_table_make(void)
 {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -56,6 +57,46 @@ static void park_table_init(void)
     for (int i = 0; i < PARK_BUCKETS; i++) {
         pthread_mutex_init(&park_table[i].lock, NULL);
         pthread_cond_init(&park_table[i].cond, &attr);
+    }
+    pthread_condattr_destroy(&attr);
+}
+
+/* Set once the table is made; read by the fork handlers. relaxed: a
+ * handler that reads 0 locks nothing and records that (locked_for_fork), so
+ * a table made while a fork is under way is never unlocked unlocked. */
+static _Atomic int park_table_ready;
+static int locked_for_fork;            /* touched only by the forking thread */
+
+static void park_table_init(void)
+{
+    park_table_make();
+    atomic_store_explicit(&park_table_ready, 1, memory_order_relaxed);
+    lfp_fork_register();
+}
+
+void lfp_park_fork_lock(void)
+{
+    locked_for_fork = atomic_load_explicit(&park_table_ready, memory_order_relaxed);
+    if (!locked_for_fork)
+        return;
+    for (int i = 0; i < PARK_BUCKETS; i++)
+        pthread_mutex_lock(&park_table[i].lock);
+}
+
+/* In the child no thread waits on the condition variables (their waiters
+ * were the parent's other threads, and glibc's condvar would count them):
+ * each is made anew, with its mutex held by this thread, then released. */
+void lfp_park_fork_unlock(int in_child)
+{
+    if (!locked_for_fork)
+        return;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    for (int i = 0; i < PARK_BUCKETS; i++) {
+        if (in_child)
+            pthread_cond_init(&park_table[i].cond, &attr);
+        pthread_mutex_unlock(&park_table[i].lock);
     }
     pthread_condattr_destroy(&attr);
 }

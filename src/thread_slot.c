@@ -1,5 +1,7 @@
 #include "lfpat/common.h"
 
+#include "fork.h"
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,7 +39,11 @@ static void release_slot(void *p)
 static void make_key(void)
 {
     pthread_key_create(&slot_key, release_slot);
+    lfp_fork_register();
 }
+
+void lfp_slot_fork_lock(void) { pthread_mutex_lock(&slot_lock); }
+void lfp_slot_fork_unlock(void) { pthread_mutex_unlock(&slot_lock); }
 
 unsigned lfp_thread_slot_assign_(void)
 {

@@ -49,6 +49,18 @@
  * callers block (park) until the runner finishes. fn must not call lfp_once_call* on the same object (it would wait
  * for itself forever, as with pthread_once).
  *
+ * Fork: in the child of a process that forked while one of its threads ran
+ * fn, the object is not left RUNNING forever (the runner does not exist in
+ * the child): RUNNING and WAITED carry the process's fork generation, and a
+ * call in a child that finds an older generation starts over and runs fn
+ * itself, as glibc's pthread_once does. A state the parent completed stays
+ * complete. fn must not itself fork and then call the object in the child.
+ *
+ * Free after use: once any call has returned fn's result, o may be destroyed
+ * and freed by any thread; the runner touches o only up to the exchange that
+ * publishes DONE or FAILED, and after it only the futex address it wakes,
+ * without dereferencing it.
+ *
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
  * concurrent) resets it to UNSET. Resetting under concurrent calls is
  * undefined, as the Go seed's ResettableOnce notes.
