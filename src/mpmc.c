@@ -124,7 +124,15 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    return lfp_mpmc_try_push(op->q, op->value);
+    int rc = lfp_mpmc_try_push(op->q, op->value);
+    /* Slow path only: a waiter that succeeds passes a wake on to another
+     * parked pusher (a no-op load when none waits). A pusher woken by a
+     * release whose cell[tail] was still held by a pop in progress parks
+     * again having consumed that wake; the chain of passed-on wakes reaches
+     * it (issue 14 item 1). Not yet modelled or proven, see report. */
+    if (rc == 0)
+        lfp_ec_notify_asym_(&((lfp_mpmc *)op->q)->not_full, 1);
+    return rc;
 }
 
 static int try_pop_op(void *arg)
@@ -138,8 +146,13 @@ static int try_pop_op(void *arg)
         if ((rc = lfp_q_busy_yield_(op)) != 0)
             return rc;
     }
-    if (rc == 0)
+    if (rc == 0) {
         *op->out = lfp_mpmc_release_(op->q, pos);
+        /* Slow path only: pass a wake on to another parked popper, which may
+         * have consumed the publish wake of the item we just took while it
+         * found the head cell busy (issue 14 item 1). */
+        lfp_ec_notify_asym_(&((lfp_mpmc *)op->q)->not_empty, 1);
+    }
     return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
 }
 

@@ -42,7 +42,7 @@
  * each notifier's instruction stream is cut at one point P; a condition
  * store before P is visible to the waiter's re-check, and a waiters load
  * after P sees the waiter's increment. Litmus:
- * stress/litmus/litmus_lib_asym.c. When the kernel lacks membarrier,
+ * stress/litmus/litmus_lib_eventcount.c. When the kernel lacks membarrier,
  * lfp_ec_init_asym returns false and the eventcount stays symmetric
  * (notify_asym_ then uses the fence). Process-private: like the futex, it
  * does not work for an eventcount shared between processes.

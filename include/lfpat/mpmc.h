@@ -250,6 +250,15 @@ LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
  * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
  * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
  * Ordering: the push that stored the value happens-before this pop returns it. */
+/* Wake-ups (issue 14 item 1, partial): publish/release wake one parked
+ * waiter. A woken popper that finds cell[head] claimed but not yet published
+ * parks again, having consumed that wake; the publish of the head cell then
+ * wakes one waiter, which may be another one. So a blocking pop or push that
+ * succeeds on the slow path (src/mpmc.c try_pop_op / try_push_op) passes one
+ * wake on (a load of `waiters` when nobody waits; the fast path is
+ * unchanged). tests/test_mpmc_lostwake.c reproduces the A/B/P1/P2 case.
+ * NOT YET DONE: a written proof for every interleaving and a spin model with
+ * the head-only condition; treat this as a mitigation until then. */
 /* Both defined here, inline (see qcommon.h): */
 LFP_Q_BLOCKING_CALLS_(lfp_mpmc)
 

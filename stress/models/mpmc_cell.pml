@@ -11,8 +11,8 @@
  *             d == 0: CAS(head, pos, pos+1) won -> v = c.val; c.seq = pos+CAP
  *             d < 0: empty (EAGAIN);  d > 0: pos = head }
  * Each load, store and CAS is one step (sequential consistency; in C the seq
- * store is seq_cst — its release half orders the value — and the seq load
- * acquire: the MP shape of stress/litmus/litmus_lib_mpmc.c). The C code
+ * store is a release store — it orders the value before the seq — and the
+ * seq load acquire: the MP shape of stress/litmus/litmus_lib_mpmc.c). The C code
  * re-reads tail/head before answering EAGAIN (and retries if they moved);
  * answering EAGAIN at once, as here, only adds failed tries. Positions are small integers: the model runs
  * NP producers x NI items through CAP = 2 cells, so they wrap the ring twice.
