@@ -84,25 +84,48 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * redis-cell's and nginx's limit_req model).
  *
  * State: one atomic word, TAT (the theoretical arrival time): the instant at
- * which the bucket is full again. With emission interval T = 1e9/rate ns
- * (rounded to the nearest integer ns once, at init/set_rate) the tokens
+ * which the bucket is full again. With emission interval T ns per token
+ * (T = ceil(1e9 / rate), computed exactly once, at init/set_rate) the tokens
  * available at `now` are burst - (max(TAT, now) - now) / T. Taking n tokens
  * at `now` is admitted iff  max(TAT, now) - now <= (burst - n) * T  and then
  * sets TAT = max(TAT, now) + n * T, in one CAS.
  *
- * Exactness: every quantity is an integer number of nanoseconds; there is no
- * per-refill rounding, so no fractional token is ever lost (the seed's bucket
- * dropped them: polled every 0.7 s a 2/s bucket admitted 1.43/s). Over any
- * horizon the admissions never exceed burst + elapsed / T, and a caller that
- * polls often enough gets exactly that (tests/test_ratelimit.c checks it over
- * simulated hours). The only approximation is T itself: the effective rate
- * is exactly 1e9 / T per second (lfp_bucket_rate); T = round(1e9 / rate)
- * differs from the requested rate by at most 0.5 ns per token, a relative
- * error of at most rate * 5e-10 (exact for every rate dividing 1e9, e.g. 1,
- * 2, 1000, 1e6 per second; under 0.05% up to 1e6 per second, up to 5% at
- * 1e8). A finer fixed-point TAT would shrink that error but not fit: TAT
- * and `now` need the whole int64 range of nanoseconds (fake clocks use its
- * ends), and a separate remainder would need a second word in the CAS.
+ * The bound (checked by tests/test_ratelimit_issue15.c over every pair of
+ * admission times of random runs with takes, reservations and give-backs):
+ * no interval of length L holds more than  burst + L / T  admissions, where
+ * an admission is a token of a take at its `now` or of a reservation (not
+ * given back) at its ready time. Exactness: every quantity is an integer
+ * number of nanoseconds; there is no per-refill rounding, so no fractional
+ * token is ever lost (the seed's bucket dropped them: polled every 0.7 s a
+ * 2/s bucket admitted 1.43/s); a caller that polls often enough gets exactly
+ * burst + elapsed / T.
+ *
+ * Rate rounding: T is rounded UP (exact integer arithmetic on the double
+ * rate: T is the smallest integer with T * rate >= 1e9 * (1 - 2^-53)), so
+ * the bucket is never faster than requested, beyond a relative 2^-53 =
+ * 1.1e-16 that forgives the rounding of the double rate itself (1.0 / 3600
+ * is one hour, not one hour and 1 ns). The effective rate is exactly 1e9 / T
+ * per second (lfp_bucket_rate): requested / (1 + rate * 1e-9) < effective
+ * <= requested * (1 + 2^-52), i.e. it is slower than requested by a
+ * fraction below rate * 1e-9 / (1 + rate * 1e-9): exact for every rate
+ * dividing 1e9 (1, 2, 1000, 1e6, 1e9 per second), under 0.1% up to 1e6 per
+ * second, under 9.1% up to 1e8, and up to 50% between 5e8 and 1e9 (7e8/s
+ * runs at 5e8/s: T = 2 ns). A finer fixed-point TAT would shrink that but
+ * not fit: TAT and `now` need the whole int64 range of nanoseconds (fake
+ * clocks use its ends), and a remainder would need a second word in the CAS.
+ *
+ * Accepted range (init, set_rate, set_burst return EINVAL outside it):
+ * rate in [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second and
+ * burst * T <= LFP_BUCKET_MAX_SPAN (2^62 ns, about 146 years), so no span
+ * a take computes ever saturates (the old code let burst * T saturate and
+ * then admitted without limit: 1e-9/s burst 11 admitted 10^6 at once).
+ * End of the time line: a take or reservation whose new TAT would pass
+ * INT64_MAX is refused (EAGAIN, nothing consumed) instead of saturating, so
+ * within burst * T of INT64_MAX the bucket admits less than it could, never
+ * more. Concurrent set_rate/set_burst calls are serialised (a small spin
+ * lock, configuration only); a take racing them may combine the old value
+ * of one with the new value of the other, and its spans then saturate,
+ * which only refuses (never over-admits).
  *
  * Time going backwards mints nothing: max(TAT, now) never moves TAT back.
  *
@@ -124,15 +147,10 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * uses the old or the new value of each parameter. A change keeps TAT, so
  * the time at which the bucket is full again is unchanged (as in redis-cell,
  * where the parameters come with each call).
- *
- * Saturation: spans and times saturate at the int64 range instead of
- * overflowing (defined behaviour; answers at the very ends of the int64
- * time line are then approximate). Rates are limited to
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second (T between 1 ns and
- * 2^62 ns).
  */
 #define LFP_BUCKET_MAX_RATE 1e9
 #define LFP_BUCKET_MIN_RATE 2.2e-10
+#define LFP_BUCKET_MAX_SPAN (INT64_C(1) << 62)   /* largest burst * T, ns */
 
 typedef struct lfp_bucket {
     /* TAT and the parameters share a line: every take reads all three and
@@ -140,17 +158,30 @@ typedef struct lfp_bucket {
     alignas(LFP_CACHELINE) _Atomic int64_t tat;
     _Atomic int64_t interval;   /* T, ns per token */
     _Atomic uint32_t burst;
+    _Atomic uint32_t cfg_lock_; /* serialises set_rate / set_burst */
 } lfp_bucket;
+
+/* A receipt for tokens a reservation (or an undoable take) consumed: when
+ * its holder may act, and what lfp_bucket_give_back needs to undo exactly
+ * that consumption. Caller-owned; the fields ending in _ are private. */
+typedef struct lfp_bucket_reservation {
+    int64_t ready;    /* the caller may act from this time on */
+    int64_t end_;     /* lfp_bucket: TAT this reservation produced; twin: its number */
+    int64_t start_;   /* lfp_bucket: TAT it started from; twin: the previous newest */
+    uint32_t n_;      /* tokens; 0 once given back */
+} lfp_bucket_reservation;
 
 /* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
  * Returns 0; EINVAL if b is NULL, rate is NaN, infinite, <= 0 or outside
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], or burst is 0. */
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], burst is 0, or burst * T >
+ * LFP_BUCKET_MAX_SPAN. */
 LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
 
 static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
- * Returns 0; EAGAIN (nothing taken); EINVAL if n == 0 or n > burst.
+ * Returns 0; EAGAIN (nothing taken; also when the new TAT would pass
+ * INT64_MAX); EINVAL if n == 0 or n > burst.
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
@@ -160,17 +191,20 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
     uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
     if (LFP_UNLIKELY(n == 0 || n > burst))
         return EINVAL;
+    /* Both <= LFP_BUCKET_MAX_SPAN unless a set_* race mixed old and new
+     * parameters; then they saturate: a larger slack is capped (refuses
+     * more) and a saturated cost makes the TAT check below refuse. */
     uint64_t slack = (uint64_t)lfp_rl_span(burst - n, t);
     int64_t cost = lfp_rl_span(n, t);
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
     int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
     for (;;) {
         int64_t base = old > now ? old : now;
-        if ((uint64_t)base - (uint64_t)now > slack)
+        if ((uint64_t)base - (uint64_t)now > slack || base > INT64_MAX - cost)
             return EAGAIN;
         /* relaxed: limiters publish nothing (header comment); the RMW is
          * atomic on this one word, which is all admission needs. */
-        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, lfp_rl_sat_add(base, cost),
+        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, base + cost,
                                                   memory_order_relaxed, memory_order_relaxed))
             return 0;
     }
@@ -179,30 +213,54 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 /* lfp_bucket_take_at at the current time (see "Time" above). */
 LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
 
-/* Reserve n tokens at `now` unconditionally and store in *ready_at the time
- * from which the caller may act (<= now when the tokens were available at
- * once). The tokens are consumed now: later callers queue behind this one.
- * Give them back with lfp_bucket_give_back if the caller does not act.
- * Returns 0; EINVAL if n == 0, n > burst or ready_at is NULL.
- * Progress: lock-free. */
+/* lfp_bucket_take_at that also fills *r, so that the take can be undone
+ * with lfp_bucket_give_back (r->ready = now). Same codes; EINVAL also for
+ * a NULL r. Progress: lock-free. */
+LFP_API int lfp_bucket_take_ex_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                  lfp_bucket_reservation *r);
+
+/* Reserve n tokens at `now` and store in *ready_at the time from which the
+ * caller may act (<= now when the tokens were available at once). The
+ * tokens are consumed now: later callers queue behind this one. This form
+ * gives no receipt, so it cannot be given back: use lfp_bucket_reserve_ex_at
+ * for that.
+ * Returns 0; EAGAIN (nothing consumed) if the reservation would end past
+ * INT64_MAX (see "Accepted range"); EINVAL if n == 0, n > burst or ready_at
+ * is NULL. Progress: lock-free. */
 LFP_API int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready_at);
 
-/* Return n tokens taken earlier (by take, reserve or wait) that were not
- * used: TAT moves back by n * T, so callers queued behind are served sooner.
- * The bucket never holds more than burst tokens, so giving back after the
- * tokens would have refilled anyway has no effect. Giving back tokens that
- * were never taken mints them: pair every give_back with a take.
- * Returns 0; EINVAL if n == 0. Progress: lock-free. */
-LFP_API int lfp_bucket_give_back(lfp_bucket *b, uint32_t n);
+/* lfp_bucket_reserve_at with a receipt: r->ready is the ready time. Same
+ * codes; EINVAL also for a NULL r. Progress: lock-free. */
+LFP_API int lfp_bucket_reserve_ex_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                     lfp_bucket_reservation *r);
+
+/* Give back the tokens of reservation *r (from reserve_ex, take_ex or a
+ * cancelled wait) that its holder will not use. Only what no later
+ * reservation counts on is restored: if r is still the newest consumption
+ * (TAT is still the value r produced), TAT moves back to where r found it;
+ * otherwise a later take or reservation was stacked on r's tokens (its
+ * ready time was computed with them consumed), or re-based TAT after them,
+ * and nothing is restored — moving TAT back then would let a newcomer act
+ * at the same time as the later reservation (rate 1/s burst 1: A, B
+ * reserved, A given back, C would get B's time). So a give-back never
+ * admits more than the bound above; it may return less than it could (a
+ * later reservation also given back does not make r's tokens reusable
+ * unless the later one was given back first: give back newest first).
+ * r is marked given back; a second give_back of it returns EINVAL.
+ * Returns 0 if the tokens were restored; EAGAIN if nothing could be;
+ * EINVAL if b or r is NULL or r was already given back.
+ * Progress: lock-free (one CAS). */
+LFP_API int lfp_bucket_give_back(lfp_bucket *b, lfp_bucket_reservation *r);
 
 /* Take n tokens, waiting if needed: computes the exact time at which they
  * are available and, if that is not after `deadline`, reserves them and
  * sleeps once until then (parks with that deadline; no polling).
  * Returns 0 once the tokens are the caller's; ETIMEDOUT at once, consuming
  * nothing, if the ready time is after the deadline; ECANCELED if `cancel`
- * fires first (then the reservation is given back so that callers queued
- * behind are not slowed); EINVAL if n == 0 or n > burst. Tokens available at
- * once are taken even if the deadline passed or cancel fired.
+ * fires first (then the reservation is given back as lfp_bucket_give_back
+ * does: restored only if no later reservation was stacked on it); EINVAL if
+ * n == 0 or n > burst. Tokens available at once are taken even if the
+ * deadline passed or cancel fired.
  * Progress: blocking (sleeps until the ready time). */
 LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel);
 
@@ -219,8 +277,9 @@ LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
 LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
 
-/* Change the rate / burst at run time (validated as in init; EINVAL leaves
- * the bucket unchanged). TAT is kept (see the header comment). */
+/* Change the rate / burst at run time (validated as in init, with the
+ * other parameter's current value; EINVAL leaves the bucket unchanged).
+ * TAT is kept (see the header comment). */
 LFP_API int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s);
 LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 
@@ -575,7 +634,10 @@ typedef struct lfp_limiter {
  * order; if one refuses, gives back what the earlier ones took and returns
  * its code. So no limiter ever admits past its own limit (each take is that
  * limiter's own all-or-nothing take), and a refused call returns the
- * capacity it took: bucket TAT moved back by n*T; fixed and sliding window
+ * capacity it took, exactly or not at all: a bucket take is undone as
+ * lfp_bucket_give_back does (TAT back to where this take found it if no
+ * other take moved TAT since, else nothing: an undo never creates tokens
+ * for a TAT another take re-based); fixed and sliding window
  * counts decremented while the charged window still counts; sliding-log
  * slots released (set to now - W, so they are free again for any later
  * time). Concurrent callers may see the transient consumption and be
