@@ -82,12 +82,12 @@ static inline int64_t lfp_rl_now_(void)
 
 /* Undo a take charged to window id `charged` (from
  * lfp_fwindow_take_charged_): only while that window is still stored. */
-void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged);
+void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint64_t charged);
 
 /* Undo a take charged to window id `charged` (from
  * lfp_swindow_take_charged_): from cur while that window is current, from
  * prev one window later. */
-void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint32_t charged);
+void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged);
 
 /* lfp_slog_take_at with the first slot index claimed; and its undo: each
  * claimed slot still holding this take's time is released (set to now - W). */

@@ -5,7 +5,7 @@
 typedef struct receipt {
     lfp_bucket_reservation rsv;   /* bucket: what its CAS did */
     uint64_t first;     /* slog: first admission number */
-    uint32_t charged;   /* windows: the window id charged */
+    uint64_t charged;   /* windows: the window id charged */
 } receipt;
 
 static bool valid(const lfp_limiter *l, uint32_t n)

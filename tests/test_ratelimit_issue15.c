@@ -365,6 +365,64 @@ static void bucket_random_give_backs_within_spec(void **state)
     }
 }
 
+/* ------------------------------------------------------------ 6: idle gaps */
+
+#define DAY (86400 * SEC)
+#define YEAR (365 * DAY)
+
+/* Fill the limiter at t0 (stale counts at their limit), stay idle for
+ * `gap`, then poll every W/4: an admission must come within two windows. */
+static void check_idle_gap(bool sliding, uint32_t limit, int64_t w, int64_t t0, int64_t gap)
+{
+    lfp_fwindow f;
+    lfp_swindow s;
+    if (sliding)
+        assert_int_equal(lfp_swindow_init(&s, limit, w), 0);
+    else
+        assert_int_equal(lfp_fwindow_init(&f, limit, w), 0);
+    for (uint32_t i = 0; i < limit; i++)
+        assert_int_equal(sliding ? lfp_swindow_take_at(&s, 1, t0) : lfp_fwindow_take_at(&f, 1, t0), 0);
+    int64_t t1 = t0 + gap;
+    for (int64_t t = t1; t <= t1 + 2 * w; t += w / 4 > 0 ? w / 4 : 1)
+        if ((sliding ? lfp_swindow_take_at(&s, 1, t) : lfp_fwindow_take_at(&f, 1, t)) == 0)
+            return;
+    fail_msg("%s limit %u window %lld ns: after an idle gap of %lld ns (%.2f days) from t0 %lld "
+             "nothing admitted within two windows", sliding ? "lfp_swindow" : "lfp_fwindow",
+             limit, (long long)w, (long long)gap, (double)gap / (double)DAY, (long long)t0);
+}
+
+static void windows_admit_after_any_idle_gap(void **state)
+{
+    (void)state;
+    const int64_t gaps[] = { SEC, 60 * SEC, 3600 * SEC, DAY, 40 * DAY, 50 * DAY, 100 * DAY,
+                             150 * DAY, 194 * DAY, 200 * DAY, YEAR, 3 * YEAR, 10 * YEAR };
+    const int64_t windows[] = { 1000, MS, 10 * MS, SEC, 60 * SEC };
+    const int64_t t0s[] = { 0, 12345 * SEC + 678, -5 * YEAR, INT64_MIN / 2 };
+    for (int sl = 0; sl < 2; sl++)
+        for (size_t wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
+            for (size_t ti = 0; ti < sizeof t0s / sizeof t0s[0]; ti++) {
+                for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++)
+                    if (gaps[g] >= windows[wi])
+                        check_idle_gap(sl, 10, windows[wi], t0s[ti], gaps[g]);
+                /* every gap near the old aliasing points: multiples of 2^32
+                 * (fixed) and 2^24 (sliding) windows, minus a few windows
+                 * up to a quarter period */
+                int64_t per = windows[wi] << (sl ? 24 : 32);
+                if (per / windows[wi] != (INT64_C(1) << (sl ? 24 : 32)) || per > 10 * YEAR)
+                    continue;
+                for (int64_t m = 1; m * per <= 10 * YEAR; m++)
+                    for (int64_t back = 1; back <= (INT64_C(1) << (sl ? 22 : 30)); back *= 7)
+                        check_idle_gap(sl, 10, windows[wi], t0s[ti], m * per - back * windows[wi]);
+            }
+    /* random gaps from 1 s to 10 years */
+    srand(6);
+    for (int i = 0; i < 4000; i++) {
+        int64_t w = windows[rand() % 5];
+        int64_t gap = SEC + (int64_t)((double)rand() / RAND_MAX * (double)(10 * YEAR));
+        check_idle_gap(i % 2, 1 + (uint32_t)rand() % 100, w, (int64_t)rand() * MS, gap);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +432,7 @@ int main(void)
         cmocka_unit_test(bucket_undo_after_rebase),
         cmocka_unit_test(limit_all_undo_exact),
         cmocka_unit_test(bucket_random_give_backs_within_spec),
+        cmocka_unit_test(windows_admit_after_any_idle_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

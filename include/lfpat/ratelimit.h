@@ -285,12 +285,43 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 
 /* ------------------------------------------------------------ fixed window */
 
+/* Window ids of the fixed and sliding windows (internal). A limiter whose
+ * counts need c bits each keeps its window id in the other bits of its one
+ * word. When those bits hold the id of every window of the int64 time line
+ * (`exact_`: ids are k - floor(INT64_MIN / W), compared as integers), ids
+ * never alias: any idle gap and any straggler is read exactly. Otherwise
+ * (only for limits that are huge for their window, see each type) ids are
+ * k modulo 2^bits and an id up to a quarter period behind the stored one is
+ * read as time going backwards. */
+typedef struct lfp_rl_ids_ {
+    int64_t base;     /* floor(INT64_MIN / W) when exact, else 0 */
+    uint64_t mask;    /* 2^bits - 1 */
+    bool exact;
+} lfp_rl_ids_;
+
+static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_t window)
+{
+    /* unsigned: exact ids are k - base in [0, mask]; modular ids wrap. */
+    return ((uint64_t)lfp_rl_floor_div(now, window) - (uint64_t)ids->base) & ids->mask;
+}
+
+/* How many windows id a is after stored id b: negative when a is before b
+ * (time going backwards). */
+static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint64_t b)
+{
+    if (LFP_LIKELY(ids->exact))
+        return (int64_t)(a - b);            /* both in [0, 2^62] */
+    uint64_t d = (a - b) & ids->mask;
+    return d != 0 && d >= ids->mask - (ids->mask >> 2) ? (int64_t)d - (int64_t)ids->mask - 1
+                                                        : (int64_t)d;
+}
+
 /* lfp_fwindow — at most `limit` admissions per window [k*W, (k+1)*W)
  * (windows aligned to multiples of W since time 0).
  *
- * State: one atomic word, window id (high 32 bits, modulo 2^32) and count
- * (low 32 bits); a take is one CAS that either adds to the count of the
- * current window or starts a new one.
+ * State: one atomic word, window id (high bits) and count (the low c bits,
+ * c = the bits of limit + 1); a take is one CAS that either adds to the
+ * count of the current window or starts a new one.
  *
  * Boundary burst (kept, documented, not hidden): `limit` admissions at the
  * end of one window and `limit` more at the start of the next are both
@@ -298,10 +329,18 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
  * admissions. Use lfp_swindow (bounded by the weighted estimate) or lfp_slog
  * (exact) when that matters; examples/ratelimit_accuracy.c shows the burst.
  *
- * Id wrap: ids are compared modulo 2^32. An older window (time going
- * backwards by up to 2^30 windows) is charged to the stored window; after
- * an idle gap of exactly a multiple of 2^32 windows a stale count may be
- * seen for the rest of one window (only ever refusing more, never less).
+ * Idle gaps and ids: when window_ns >= 2^c (the smallest power of two above
+ * limit + 1; always when window_ns >= 2 * (limit + 1)) the word holds the
+ * exact id of every window of the int64 time line: after an idle gap of any
+ * length the limiter starts a fresh window at once, and a take with an older
+ * timestamp (time going backwards by any amount) is charged to the stored
+ * window. (The old 32-bit ids aliased: a 1 ms window idle 40 days refused
+ * everything for 9.75 days.) Larger limits (more than one admission per
+ * 2 ns on average) keep 64 - c >= 32 id bits modulo 2^(64-c): time going
+ * backwards by up to a quarter of that period is charged to the stored
+ * window, and an idle gap within a quarter period below a multiple of the
+ * period may then refuse (never admit more) for up to that many windows;
+ * a gap of exactly a multiple may show the stale count for one window.
  *
  * Progress: lock-free; a refusal makes no write.
  */
@@ -309,9 +348,11 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << 32 | count */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << cbits | count */
     uint32_t limit;
+    unsigned cbits;     /* count bits */
     int64_t window;
+    lfp_rl_ids_ ids;
 } lfp_fwindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
@@ -319,36 +360,27 @@ typedef struct lfp_fwindow {
 LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
 static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
 
-/* true if window id a (of `bits` bits) is after stored id b: b is not
- * ahead of a by at most 2^(bits-2) windows (time going backwards). */
-static inline bool lfp_rl_id_after(uint32_t a, uint32_t b, unsigned bits)
-{
-    uint32_t mask = bits >= 32 ? UINT32_MAX : (1u << bits) - 1;
-    uint32_t ahead = (b - a) & mask;   /* how far b is ahead of a; 0 = same */
-    return ahead > (1u << (bits - 2));
-}
-
 /* lfp_fwindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
 static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
-                                            uint32_t *charged)
+                                            uint64_t *charged)
 {
     if (LFP_UNLIKELY(n == 0 || n > w->limit))
         return EINVAL;
-    uint32_t id = (uint32_t)lfp_rl_floor_div(now, w->window);
+    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
-        uint32_t wid = (uint32_t)(old >> 32), count = (uint32_t)old;
-        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_after(id, wid, 32)) {
+        uint64_t wid = old >> w->cbits, count = old & cmask;
+        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_delta_(&w->ids, id, wid) > 0) {
             wid = id;
             count = 0;
         }
-        if ((uint64_t)count + n > w->limit)
+        if (count + n > w->limit)
             return EAGAIN;
         /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old,
-                                                  (uint64_t)wid << 32 | (count + n),
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, wid << w->cbits | (count + n),
                                                   memory_order_relaxed, memory_order_relaxed)) {
             *charged = wid;
             return 0;
@@ -361,7 +393,7 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 {
-    uint32_t charged;
+    uint64_t charged;
     return lfp_fwindow_take_charged_(w, n, now, &charged);
 }
 
@@ -376,9 +408,9 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  * which assumes the previous window's admissions were spread evenly. A take
  * of n is admitted iff est + n <= limit.
  *
- * State: one atomic word: window id (24 bits, modulo 2^24), cur and prev
- * counts (20 bits each, so limit <= LFP_SWINDOW_MAX_LIMIT = 2^20 - 2; the
- * all-ones word marks "no take yet").
+ * State: one atomic word: window id (64 - 2c bits), prev and cur counts (c
+ * bits each, c = the bits of limit + 1; limit <= LFP_SWINDOW_MAX_LIMIT =
+ * 2^20 - 2, so at least 24 id bits; the all-ones word marks "no take yet").
  *
  * Error bound (checked by the property test): in any interval (t - W, t]
  * the admissions number at most
@@ -390,18 +422,26 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  * of requests wrongly allowed). Compare: lfp_fwindow's excess is up to limit
  * at any offset, lfp_slog's is 0.
  *
- * Id wrap as for lfp_fwindow, with 24-bit ids (time going backwards by up to
- * 2^22 windows is charged to the stored window); an aliasing idle gap shows
- * stale counts for at most two windows (only ever refusing more).
+ * Idle gaps and ids: when window_ns >= 2^(2c) (always when window_ns >=
+ * 4 * (limit + 1)^2: e.g. limit <= 16382 for a 1 s window, any limit from an
+ * 18.3-minute window on) the word holds the exact id of every window of the
+ * int64 time line: after an idle gap of any length an empty window is seen at
+ * once (and the previous window's count only for a gap of one window), and
+ * time going backwards by any amount is charged to the stored window (the
+ * old 24-bit ids aliased: a 1 s window idle 150 days refused for 44 days).
+ * Larger limits keep 64 - 2c >= 24 id bits modulo 2^(64-2c), with the
+ * aliasing described for lfp_fwindow (a quarter period of tolerance).
  *
  * Progress: lock-free; a refusal makes no write.
  */
 #define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
 
 typedef struct lfp_swindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id:24 | prev:20 | cur:20 */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id | prev | cur */
     uint32_t limit;
+    unsigned cbits;     /* bits of each count */
     int64_t window;
+    lfp_rl_ids_ ids;
 } lfp_swindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
@@ -411,26 +451,25 @@ static inline void lfp_swindow_destroy(lfp_swindow *w) { (void)w; }
 
 /* Internal, for the inline take: the word's fields, the state as seen at
  * `now`, and the admission test. */
-#define LFP_SW_ID_BITS_ 24
-#define LFP_SW_ID_MASK_ ((1u << LFP_SW_ID_BITS_) - 1)
-#define LFP_SW_CNT_MASK_ ((1u << 20) - 1)
 #define LFP_SW_EMPTY_ UINT64_MAX   /* before the first take (cur above every limit) */
 
 __extension__ typedef unsigned __int128 lfp_u128_;
 
 typedef struct lfp_sw_state_ {
-    uint32_t id, prev, cur;
+    uint64_t id;
+    uint32_t prev, cur;
 } lfp_sw_state_;
 
-static inline lfp_sw_state_ lfp_sw_unpack_(uint64_t v)
+static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
 {
-    return (lfp_sw_state_){ (uint32_t)(v >> 40), (uint32_t)(v >> 20) & LFP_SW_CNT_MASK_,
-                            (uint32_t)v & LFP_SW_CNT_MASK_ };
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    return (lfp_sw_state_){ v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
+                            (uint32_t)(v & cmask) };
 }
 
-static inline uint64_t lfp_sw_pack_(lfp_sw_state_ s)
+static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
 {
-    return (uint64_t)s.id << 40 | (uint64_t)s.prev << 20 | s.cur;
+    return s.id << (2 * w->cbits) | (uint64_t)s.prev << w->cbits | s.cur;
 }
 
 /* The state as seen at `now` (window k, offset e): rolled forward when k is
@@ -439,15 +478,16 @@ static inline uint64_t lfp_sw_pack_(lfp_sw_state_ s)
 static inline lfp_sw_state_ lfp_sw_at_(const lfp_swindow *w, uint64_t word, int64_t now,
                                        int64_t *e)
 {
-    lfp_sw_state_ s = lfp_sw_unpack_(word);
+    lfp_sw_state_ s = lfp_sw_unpack_(w, word);
     int64_t k = lfp_rl_floor_div(now, w->window);
-    uint32_t id = (uint32_t)k & LFP_SW_ID_MASK_;
+    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
-    if (word == LFP_SW_EMPTY_ || lfp_rl_id_after(id, s.id, LFP_SW_ID_BITS_)) {
-        s.prev = word != LFP_SW_EMPTY_ && ((id - s.id) & LFP_SW_ID_MASK_) == 1 ? s.cur : 0;
+    int64_t d = word == LFP_SW_EMPTY_ ? 2 : lfp_rl_id_delta_(&w->ids, id, s.id);
+    if (d > 0) {
+        s.prev = d == 1 ? s.cur : 0;
         s.cur = 0;
         s.id = id;
-    } else if (id != s.id) {
+    } else if (d < 0) {
         *e = 0;
     }
     return s;
@@ -469,7 +509,7 @@ static inline bool lfp_sw_admits_(const lfp_swindow *w, lfp_sw_state_ s, int64_t
 /* lfp_swindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
 static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t now,
-                                            uint32_t *charged)
+                                            uint64_t *charged)
 {
     if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
@@ -482,7 +522,7 @@ static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t 
             return EAGAIN;
         s.cur += n;   /* <= limit: est >= cur */
         /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(s),
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(w, s),
                                                   memory_order_relaxed, memory_order_relaxed)) {
             *charged = s.id;
             return 0;
@@ -494,7 +534,7 @@ static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t 
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 {
-    uint32_t charged;
+    uint64_t charged;
     return lfp_swindow_take_charged_(w, n, now, &charged);
 }
 
