@@ -423,6 +423,35 @@ static void windows_admit_after_any_idle_gap(void **state)
     }
 }
 
+/* ------------------------------------------------------------ 8: rolling sum at INT64_MIN */
+
+/* sum_at covers the bucket holding `now` and the buckets - 1 before it that
+ * exist: near INT64_MIN there are fewer, and none may be counted twice. */
+static void rolling_sum_near_int64_min(void **state)
+{
+    (void)state;
+    const int64_t widths[] = { 1, 3, 100, SEC, INT64_MAX / 2, INT64_MAX };
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        int64_t bw = widths[i];
+        lfp_rolling r;
+        assert_int_equal(lfp_rolling_init(&r, 5, bw), 0);
+        assert_int_equal(lfp_rolling_add_at(&r, 7, INT64_MIN), 0);
+        int64_t got = lfp_rolling_sum_at(&r, INT64_MIN);
+        if (got != 7)
+            fail_msg("bucket_ns %lld: sum_at(INT64_MIN) = %lld after adding 7 once", (long long)bw,
+                     (long long)got);
+        /* one bucket later both are in range, each once */
+        int64_t k0 = lfp_rl_floor_div(INT64_MIN, bw);
+        if (k0 < lfp_rl_floor_div(INT64_MAX, bw)) {
+            int64_t next = (k0 + 1) * bw;   /* start of the next bucket (representable) */
+            assert_int_equal(lfp_rolling_add_at(&r, 1, next), 0);
+            assert_true(lfp_rolling_sum_at(&r, next) == 8);
+            assert_true(lfp_rolling_sum_at(&r, INT64_MIN) == 7);
+        }
+        lfp_rolling_destroy(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +462,7 @@ int main(void)
         cmocka_unit_test(limit_all_undo_exact),
         cmocka_unit_test(bucket_random_give_backs_within_spec),
         cmocka_unit_test(windows_admit_after_any_idle_gap),
+        cmocka_unit_test(rolling_sum_near_int64_min),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

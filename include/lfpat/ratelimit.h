@@ -602,7 +602,8 @@ LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
 
 /* lfp_rolling — a rolling sum over the last N buckets of bucket_ns each,
  * aligned to multiples of bucket_ns since time 0: sum_at(now) covers the
- * bucket holding `now` and the N - 1 before it.
+ * bucket holding `now` and the N - 1 before it (those of them that exist:
+ * near INT64_MIN fewer, each counted once).
  *
  * State: N atomic words, one per bucket, each packing the bucket's lap
  * (k / N modulo 2^24, k = now / bucket_ns) and its 40-bit signed value. An
