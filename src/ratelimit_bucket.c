@@ -51,6 +51,7 @@ int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
     atomic_init(&b->interval, t);
     atomic_init(&b->burst, burst);
     atomic_init(&b->cfg_lock_, 0);
+    atomic_init(&b->gen_, 0);
     return 0;
 }
 
@@ -79,34 +80,80 @@ static void cfg_unlock(lfp_bucket *b)
     atomic_store_explicit(&b->cfg_lock_, 0, memory_order_release);
 }
 
-int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
+/* A change at `now` (under the configuration lock): mark TAT as changing,
+ * compute the TAT that keeps the token count for the new parameters,
+ * publish the parameters, then the new TAT with release. `nb`/`nt` are the
+ * new burst and interval (one of them unchanged). */
+static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
+{
+    /* relaxed: ordered by the configuration lock. */
+    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    /* relaxed: the exchange is an RMW on TAT, so it sees every earlier
+     * take's CAS; nothing is published by it (the release store below is). */
+    int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_relaxed);
+    /* The debt in ns, D = max(TAT, now) - now; tokens = burst - D / t. */
+    lfp_u128_ d = old > now ? (uint64_t)old - (uint64_t)now : 0;
+    /* Keep the tokens: new debt D' with nb - D'/nt = min(burst - D/t, nb),
+     * i.e. D' = max(0, D + (nb - burst) * t) * nt / t, rounded up (never
+     * fewer ns of debt than the exact value: never early). */
+    __extension__ __int128 x = (__int128)d + ((__int128)nb - (__int128)burst) * t;
+    lfp_u128_ nd = x <= 0 ? 0 : ((lfp_u128_)x * (uint64_t)nt + (uint64_t)t - 1) / (uint64_t)t;
+    lfp_u128_ room = (lfp_u128_)((uint64_t)(INT64_MAX - 1) - (uint64_t)now);  /* now < MAX */
+    int64_t tat = nd >= room ? INT64_MAX - 1 : (int64_t)((uint64_t)now + (uint64_t)nd);
+    /* relaxed: published by the release store of TAT below. */
+    atomic_store_explicit(&b->interval, nt, memory_order_relaxed);
+    atomic_store_explicit(&b->burst, nb, memory_order_relaxed);
+    /* relaxed: published by the release store of TAT below (give_back
+     * reads it after an acquire load of TAT). */
+    atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    /* release: pairs with the acquire loads of TAT in the takes, reserve and
+     * give_back: whoever reads this TAT (or a later one) reads the new
+     * parameters and generation. */
+    atomic_store_explicit(&b->tat, tat, memory_order_release);
+}
+
+int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
 {
     int64_t t = lfp_rl_interval_(rate_per_s);
     if (!b || t == 0)
         return EINVAL;
+    if (now == INT64_MAX)
+        now = INT64_MAX - 1;
     cfg_lock(b);
     /* relaxed: ordered by the configuration lock. */
-    int rc = lfp_rl_span_ok_(atomic_load_explicit(&b->burst, memory_order_relaxed), t) ? 0 : EINVAL;
+    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
     if (rc == 0)
-        /* relaxed: takes read parameters relaxed (header: old or new value). */
-        atomic_store_explicit(&b->interval, t, memory_order_relaxed);
+        change(b, burst, t, now);
     cfg_unlock(b);
     return rc;
 }
 
-int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst)
+int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now)
 {
     if (!b || burst == 0)
         return EINVAL;
+    if (now == INT64_MAX)
+        now = INT64_MAX - 1;
     cfg_lock(b);
     /* relaxed: ordered by the configuration lock. */
-    int rc = lfp_rl_span_ok_(burst, atomic_load_explicit(&b->interval, memory_order_relaxed))
-                 ? 0 : EINVAL;
+    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
     if (rc == 0)
-        /* relaxed: as in lfp_bucket_set_rate. */
-        atomic_store_explicit(&b->burst, burst, memory_order_relaxed);
+        change(b, burst, t, now);
     cfg_unlock(b);
     return rc;
+}
+
+int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
+{
+    return lfp_bucket_set_rate_at(b, rate_per_s, lfp_now());
+}
+
+int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst)
+{
+    return lfp_bucket_set_burst_at(b, burst, lfp_now());
 }
 
 double lfp_bucket_rate(const lfp_bucket *b)
@@ -125,7 +172,9 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
 {
     lfp_bucket *m = (lfp_bucket *)b;
     /* relaxed: a snapshot of one word and the parameters; orders nothing. */
-    int64_t tat = atomic_load_explicit(&m->tat, memory_order_relaxed);
+    /* acquire: pairs with the release in change(): TAT and parameters
+     * consistent; during a change, the bucket reads as empty. */
+    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
     if (tat <= now)
@@ -143,19 +192,25 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
     lfp_bucket *b = bucket;
     if (!b || !r)
         return EINVAL;
-    /* relaxed: parameters order nothing (header comment). */
-    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    if (n == 0 || n > burst)
-        return EINVAL;
-    /* <= LFP_BUCKET_MAX_SPAN unless a set_* race mixed parameters; then a
-     * saturated cost is refused below and a saturated `full` only delays. */
-    int64_t cost = lfp_rl_span(n, t), full = lfp_rl_span(burst, t);
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    /* acquire: as in lfp_bucket_take_at (pairs with the release in change()). */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
     for (;;) {
+        if (old == LFP_BUCKET_CHANGING_) {   /* a change in progress: wait it out */
+            sched_yield();
+            /* acquire: as above. */
+            old = atomic_load_explicit(&b->tat, memory_order_acquire);
+            continue;
+        }
+        /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
+        int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+        uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+        /* relaxed: read after TAT's acquire; a later value makes the CAS fail. */
+        uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
+        if (n == 0 || n > burst)
+            return EINVAL;
+        int64_t cost = (int64_t)n * t, full = (int64_t)burst * t;   /* <= 2^62 */
         int64_t base = old > now ? old : now;
-        if (base > INT64_MAX - cost)
+        if (base >= INT64_MAX - cost)
             return EAGAIN;               /* would end past the time line */
         int64_t next = base + cost;
         /* Ready when the bucket's depth after this take fits the burst:
@@ -165,13 +220,15 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
             ready = now;
         if (ready > latest)
             return EAGAIN;
-        /* relaxed: limiters publish nothing; atomicity suffices. */
+        /* acquire on failure: as the load above; on success only because
+         * C11 wants it no weaker than the failure order (publishes nothing). */
         if (atomic_compare_exchange_weak_explicit(&b->tat, &old, next,
-                                                  memory_order_relaxed, memory_order_relaxed)) {
+                                                  memory_order_acquire, memory_order_acquire)) {
             r->ready = ready;
             r->end_ = next;
             r->start_ = base;
             r->n_ = n;
+            r->gen_ = gen;
             return 0;
         }
     }
@@ -221,7 +278,18 @@ static int give_back(void *bucket, lfp_bucket_reservation *r)
     if (!b || !r || r->n_ == 0)
         return EINVAL;
     r->n_ = 0;
-    int64_t expect = r->end_;
+    /* acquire: pairs with the release store of TAT in change(): if TAT is
+     * (or follows) a value a change wrote, the gen_ load below sees that
+     * change's increment. */
+    int64_t expect = atomic_load_explicit(&b->tat, memory_order_acquire);
+    if (expect != r->end_)
+        return EAGAIN;
+    /* A change since the receipt rescaled TAT: its values mean nothing now.
+     * relaxed: ordered after the acquire above. (A change between here and
+     * the CAS leaves TAT at CHANGING or a new value: the CAS then fails
+     * unless the new TAT equals r's end to the ns; see the header.) */
+    if (atomic_load_explicit(&b->gen_, memory_order_relaxed) != r->gen_)
+        return EAGAIN;
     /* relaxed: limiters publish nothing; the CAS is atomic on the word. */
     return atomic_compare_exchange_strong_explicit(&b->tat, &expect, r->start_,
                                                    memory_order_relaxed, memory_order_relaxed)

@@ -105,8 +105,9 @@ static void bucket_tiny_and_huge_rates(void **state)
     assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MIN + SEC), 0);
     /* at the end of the time line a TAT past INT64_MAX is refused */
     assert_int_equal(lfp_bucket_init(&b, 1e9, 1), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), EAGAIN);   /* TAT would be MAX */
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 2), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 2), EAGAIN);
     assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX), EAGAIN);
     assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MIN), EAGAIN);
 }
@@ -346,25 +347,30 @@ static void bucket_set_rate_and_burst(void **state)
     lfp_bucket b;
     assert_int_equal(lfp_bucket_init(&b, 1, 1), 0);
     assert_int_equal(lfp_bucket_take_at(&b, 1, 0), 0);            /* TAT = 1 s */
-    assert_int_equal(lfp_bucket_set_burst(&b, 4), 0);
+    /* a change keeps the token count (0 here), capped by the burst */
+    assert_int_equal(lfp_bucket_set_burst_at(&b, 4, 0), 0);
     assert_int_equal(lfp_bucket_burst(&b), 4);
-    assert_true(lfp_bucket_tokens_at(&b, 0) == 3);
-    assert_int_equal(lfp_bucket_take_at(&b, 3, 0), 0);            /* TAT = 4 s */
-    assert_int_equal(lfp_bucket_set_rate(&b, 1000), 0);
-    /* TAT kept: full again at 4 s */
-    assert_int_equal(lfp_bucket_take_at(&b, 4, 4 * SEC - 1), EAGAIN);
-    assert_int_equal(lfp_bucket_take_at(&b, 4, 4 * SEC), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, 4 * SEC + MS), 0);
+    assert_true(lfp_bucket_tokens_at(&b, 0) == 0);
+    assert_true(lfp_bucket_tokens_at(&b, 3 * SEC) == 3);
+    assert_int_equal(lfp_bucket_take_at(&b, 3, 3 * SEC), 0);     /* TAT = 7 s */
+    assert_int_equal(lfp_bucket_set_rate_at(&b, 1000, 3 * SEC), 0);
+    /* 0 tokens kept at 3 s, now refilled at 1000/s: full (4) at 3.004 s */
+    assert_int_equal(lfp_bucket_take_at(&b, 4, 3 * SEC + 4 * MS - 1), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 4, 3 * SEC + 4 * MS), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 3 * SEC + 5 * MS), 0);
     assert_true(lfp_bucket_rate(&b) == 1000);
-    /* The twin keeps the debt the same way. */
+    assert_int_equal(lfp_bucket_set_burst(&b, 0), EINVAL);
+    assert_int_equal(lfp_bucket_set_rate(&b, -1), EINVAL);
+    /* The twin keeps the token count the same way. */
     lfp_locked_bucket l;
     assert_int_equal(lfp_locked_bucket_init(&l, 1, 1), 0);
     assert_int_equal(lfp_locked_bucket_take_at(&l, 1, 0), 0);
-    assert_int_equal(lfp_locked_bucket_set_burst(&l, 4), 0);
+    assert_int_equal(lfp_locked_bucket_set_burst_at(&l, 4, 0), 0);
     assert_int_equal(lfp_locked_bucket_burst(&l), 4);
-    assert_true(lfp_locked_bucket_tokens_at(&l, 0) == 3);
+    assert_true(lfp_locked_bucket_tokens_at(&l, 0) == 0);
+    assert_true(fabs(lfp_locked_bucket_tokens_at(&l, 3 * SEC) - 3) < 1e-9);
     assert_int_equal(lfp_locked_bucket_set_burst(&l, 0), EINVAL);
-    assert_int_equal(lfp_locked_bucket_set_rate(&l, 1000), 0);
+    assert_int_equal(lfp_locked_bucket_set_rate_at(&l, 1000, 3 * SEC), 0);
     assert_true(lfp_locked_bucket_rate(&l) == 1000);
     lfp_locked_bucket_destroy(&l);
 }

@@ -28,6 +28,12 @@ typedef struct { int64_t ready; uint32_t n; } lfp_bucket_reservation;
 #define lfp_bucket_give_back(b, r) lfp_bucket_give_back(b, (r)->n)
 #define lfp_locked_bucket_give_back(b, r) lfp_locked_bucket_give_back(b, (r)->n)
 #endif
+#if defined(ISSUE15_OLD_API) || defined(ISSUE15_OLD_SET)
+#define lfp_bucket_set_rate_at(b, r, now) lfp_bucket_set_rate(b, r)
+#define lfp_bucket_set_burst_at(b, n, now) lfp_bucket_set_burst(b, n)
+#define lfp_locked_bucket_set_rate_at(b, r, now) lfp_locked_bucket_set_rate(b, r)
+#define lfp_locked_bucket_set_burst_at(b, n, now) lfp_locked_bucket_set_burst(b, n)
+#endif
 
 __extension__ typedef __int128 i128;
 
@@ -452,6 +458,133 @@ static void rolling_sum_near_int64_min(void **state)
     }
 }
 
+/* ------------------------------------------------------------ 5: set_rate / set_burst */
+
+static int a_set_rate(any_ *a, double r, int64_t now)
+{
+    return a->locked ? lfp_locked_bucket_set_rate_at(&a->l, r, now) : lfp_bucket_set_rate_at(&a->b, r, now);
+}
+static int a_set_burst(any_ *a, uint32_t n, int64_t now)
+{
+    return a->locked ? lfp_locked_bucket_set_burst_at(&a->l, n, now)
+                     : lfp_bucket_set_burst_at(&a->b, n, now);
+}
+static double a_tokens(any_ *a, int64_t now)
+{
+    return a->locked ? lfp_locked_bucket_tokens_at(&a->l, now) : lfp_bucket_tokens_at(&a->b, now);
+}
+
+/* How many single tokens are admitted at `now` (consumes them). */
+static unsigned drain(any_ *a, int64_t now)
+{
+    unsigned k = 0;
+    while (k < 100000 && a_take(a, 1, now) == 0)
+        k++;
+    return k;
+}
+
+#define NEAR(x, y) (fabs((x) - (y)) < 1e-6)
+
+/* The ideal (Go's SetLimitAt / SetBurstAt): a change keeps the token count
+ * at that instant (debt included), capped by the new burst. */
+static void bucket_set_keeps_tokens(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? "lfp_locked_bucket" : "lfp_bucket";
+        any_ a;
+        /* raising the burst of an empty bucket mints nothing */
+        assert_int_equal(a_init(&a, k, 1, 10), 0);
+        assert_int_equal(drain(&a, 0), 10);
+        assert_int_equal(a_set_burst(&a, 20, 0), 0);
+        if (!NEAR(a_tokens(&a, 0), 0))
+            fail_msg("%s: empty, burst 10 -> 20: %f tokens", name, a_tokens(&a, 0));
+        assert_int_equal(drain(&a, 0), 0);
+        assert_true(NEAR(a_tokens(&a, 5 * SEC), 5));     /* refills at the rate */
+        a_destroy(&a);
+        /* lowering the burst caps the tokens; raising it again mints nothing */
+        assert_int_equal(a_init(&a, k, 1, 10), 0);
+        assert_int_equal(a_take(&a, 4, 0), 0);           /* 6 left */
+        assert_int_equal(a_set_burst(&a, 3, 0), 0);
+        assert_true(NEAR(a_tokens(&a, 0), 3));
+        assert_int_equal(a_set_burst(&a, 10, 0), 0);
+        if (!NEAR(a_tokens(&a, 0), 3))
+            fail_msg("%s: 3 tokens, burst 3 -> 10: %f tokens", name, a_tokens(&a, 0));
+        assert_int_equal(drain(&a, 0), 3);
+        a_destroy(&a);
+        /* debt is kept in tokens: the time to repay it rescales */
+        assert_int_equal(a_init(&a, k, 1, 1), 0);
+        rsv_ r;
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(a_reserve(&a, 1, 0, &r), 0);   /* tokens 1 - 5 = -4 */
+        assert_true(NEAR(a_tokens(&a, 0), -4));
+        assert_int_equal(a_set_rate(&a, 2, 0), 0);
+        if (!NEAR(a_tokens(&a, 0), -4))
+            fail_msg("%s: debt -4 at 1/s -> 2/s: %f tokens", name, a_tokens(&a, 0));
+        assert_int_equal(a_take(&a, 1, 2500 * MS - 1), EAGAIN);
+        assert_int_equal(a_take(&a, 1, 2500 * MS), 0);
+        assert_int_equal(a_take(&a, 1, 2500 * MS), EAGAIN);
+        a_destroy(&a);
+        /* slowing down keeps the tokens accrued so far (no mint) */
+        assert_int_equal(a_init(&a, k, 1, 5), 0);
+        assert_int_equal(drain(&a, 0), 5);
+        assert_true(NEAR(a_tokens(&a, 2 * SEC), 2));
+        assert_int_equal(a_set_rate(&a, 0.001, 2 * SEC), 0);
+        if (!NEAR(a_tokens(&a, 2 * SEC), 2))
+            fail_msg("%s: 2 tokens at 1/s -> 0.001/s: %f tokens", name, a_tokens(&a, 2 * SEC));
+        assert_int_equal(drain(&a, 2 * SEC), 2);
+        /* speeding up keeps them too, then refills at the new rate */
+        assert_int_equal(a_set_rate(&a, 1000, 3 * SEC), 0);
+        assert_true(a_tokens(&a, 3 * SEC) < 0.01);
+        assert_int_equal(drain(&a, 3 * SEC), 0);
+        assert_int_equal(drain(&a, 3 * SEC + 5 * MS), 5);
+        a_destroy(&a);
+    }
+}
+
+/* Random changes: at the instant of a change, the admissions afterwards
+ * never exceed the tokens held before (measured on a copy of the bucket)
+ * nor the new burst. */
+static void bucket_set_never_mints_random(void **state)
+{
+    (void)state;
+    srand(5);
+    const double rates[] = { 0.5, 1, 3, 10, 1000, 7e8 };
+    for (int run = 0; run < 3000; run++) {
+        lfp_bucket b;
+        assert_int_equal(lfp_bucket_init(&b, rates[rand() % 6], 1 + (uint32_t)rand() % 20), 0);
+        int64_t now = 0;
+        for (int step = 0; step < 20; step++) {
+            now += (rand() % 5) * 100 * MS;
+            int64_t ready;
+            if (rand() % 3 == 0)
+                lfp_bucket_reserve_at(&b, 1, now, &ready);
+            else
+                lfp_bucket_take_at(&b, 1 + (uint32_t)rand() % lfp_bucket_burst(&b), now);
+            lfp_bucket copy;
+            memcpy(&copy, &b, sizeof copy);   /* single-threaded: a plain snapshot */
+            any_ ca = { .locked = false };
+            ca.b = copy;
+            unsigned before = drain(&ca, now);
+            int rc;
+            uint32_t nb = lfp_bucket_burst(&b);
+            if (rand() % 2) {
+                nb = 1 + (uint32_t)rand() % 20;
+                rc = lfp_bucket_set_burst_at(&b, nb, now);
+            } else {
+                rc = lfp_bucket_set_rate_at(&b, rates[rand() % 6], now);
+            }
+            assert_int_equal(rc, 0);
+            memcpy(&copy, &b, sizeof copy);
+            ca.b = copy;
+            unsigned after = drain(&ca, now);
+            if (after > before || after > nb)
+                fail_msg("run %d step %d: %u admitted after a change, %u before (burst %u)", run,
+                         step, after, before, nb);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +596,8 @@ int main(void)
         cmocka_unit_test(bucket_random_give_backs_within_spec),
         cmocka_unit_test(windows_admit_after_any_idle_gap),
         cmocka_unit_test(rolling_sum_near_int64_min),
+        cmocka_unit_test(bucket_set_keeps_tokens),
+        cmocka_unit_test(bucket_set_never_mints_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,9 +148,13 @@ LFP_API void   lfp_locked_bucket_destroy(lfp_locked_bucket *b);
 LFP_API int    lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now);
 LFP_API int    lfp_locked_bucket_take(lfp_locked_bucket *b, uint32_t n);
 LFP_API double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now);
+/* set_rate_at / set_burst_at refill up to `now` at the old rate, then keep
+ * the token count (capped by a lower burst; a debt stays a debt in tokens),
+ * as lfp_bucket's (and Go's SetLimitAt / SetBurstAt); earlier receipts no
+ * longer restore anything. The plain forms use lfp_now(). */
+LFP_API int    lfp_locked_bucket_set_rate_at(lfp_locked_bucket *b, double rate_per_s, int64_t now);
+LFP_API int    lfp_locked_bucket_set_burst_at(lfp_locked_bucket *b, uint32_t burst, int64_t now);
 LFP_API int    lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s);
-/* set_burst keeps the debt (burst - tokens), so the time at which the bucket
- * is full again is unchanged, as lfp_bucket_set_burst keeps TAT. */
 LFP_API int    lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst);
 LFP_API double lfp_locked_bucket_rate(lfp_locked_bucket *b);
 LFP_API uint32_t lfp_locked_bucket_burst(lfp_locked_bucket *b);

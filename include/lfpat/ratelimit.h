@@ -122,10 +122,8 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * End of the time line: a take or reservation whose new TAT would pass
  * INT64_MAX is refused (EAGAIN, nothing consumed) instead of saturating, so
  * within burst * T of INT64_MAX the bucket admits less than it could, never
- * more. Concurrent set_rate/set_burst calls are serialised (a small spin
- * lock, configuration only); a take racing them may combine the old value
- * of one with the new value of the other, and its spans then saturate,
- * which only refuses (never over-admits).
+ * more (TAT itself stays below INT64_MAX, the value set_* uses as a brief
+ * "changing" mark).
  *
  * Time going backwards mints nothing: max(TAT, now) never moves TAT back.
  *
@@ -141,12 +139,28 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * an admission that is linearizable across threads. A refused take is loads
  * only, so refusals do not move TAT's line between cores.
  *
- * Progress: take/reserve/give_back are lock-free (one CAS loop on one word;
- * a refused take makes no write at all). Configuration (set_rate,
- * set_burst) is stored in separate atomics: a take concurrent with a change
- * uses the old or the new value of each parameter. A change keeps TAT, so
- * the time at which the bucket is full again is unchanged (as in redis-cell,
- * where the parameters come with each call).
+ * Configuration changes (set_rate_at, set_burst_at) keep the token count
+ * at the instant of the change, as Go's SetLimitAt / SetBurstAt do: tokens
+ * after = min(tokens before, new burst), so a change never admits more at
+ * that instant than was held before; a debt (reservations queued beyond the
+ * bucket) is kept in tokens, so the time to repay it rescales with the new
+ * rate (rounded up to the ns: never repaid early). Receipts from before a
+ * change no longer restore anything (their TAT values meant the old
+ * parameters). Changes are serialised by a small spin lock (configuration
+ * only); during one (a few instructions) TAT holds INT64_MAX: takes are
+ * refused, reservations wait for it. The parameters are published with a
+ * release store of the new TAT that every take reads with acquire, so a take
+ * sees the new TAT only with the new parameters. One race remains: a take
+ * that read TAT and the parameters before a change and whose CAS lands after
+ * it (TAT back at the value it read: the change kept it, or later takes
+ * brought it there) is judged and charged by the old parameters. Against a
+ * burst change that is never more generous than the new rule; against a
+ * slower rate (T' > T) it is charged n * T instead of n * T', i.e. it may be
+ * under-charged by less than its own n tokens, once per such racing take.
+ *
+ * Progress: take/give_back are lock-free (one CAS loop on one word; a refused
+ * take makes no write at all); reserve is lock-free except that it waits
+ * for a configuration change in progress.
  */
 #define LFP_BUCKET_MAX_RATE 1e9
 #define LFP_BUCKET_MIN_RATE 2.2e-10
@@ -159,7 +173,10 @@ typedef struct lfp_bucket {
     _Atomic int64_t interval;   /* T, ns per token */
     _Atomic uint32_t burst;
     _Atomic uint32_t cfg_lock_; /* serialises set_rate / set_burst */
+    _Atomic uint32_t gen_;      /* configuration changes so far (receipts check it) */
 } lfp_bucket;
+
+#define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
 
 /* A receipt for tokens a reservation (or an undoable take) consumed: when
  * its holder may act, and what lfp_bucket_give_back needs to undo exactly
@@ -169,6 +186,7 @@ typedef struct lfp_bucket_reservation {
     int64_t end_;     /* lfp_bucket: TAT this reservation produced; twin: its number */
     int64_t start_;   /* lfp_bucket: TAT it started from; twin: the previous newest */
     uint32_t n_;      /* tokens; 0 once given back */
+    uint32_t gen_;    /* lfp_bucket: configuration generation it was made in */
 } lfp_bucket_reservation;
 
 /* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
@@ -185,27 +203,32 @@ static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
-    /* relaxed: parameters order nothing; a concurrent set_rate/set_burst
-     * may be seen old or new (documented above). */
-    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    if (LFP_UNLIKELY(n == 0 || n > burst))
-        return EINVAL;
-    /* Both <= LFP_BUCKET_MAX_SPAN unless a set_* race mixed old and new
-     * parameters; then they saturate: a larger slack is capped (refuses
-     * more) and a saturated cost makes the TAT check below refuse. */
-    uint64_t slack = (uint64_t)lfp_rl_span(burst - n, t);
-    int64_t cost = lfp_rl_span(n, t);
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    /* acquire: pairs with the release store of TAT in set_rate_at /
+     * set_burst_at: a TAT value written by a change is read with the
+     * parameters it was computed for (loaded below, after it). */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
     for (;;) {
+        /* relaxed: ordered after the acquire load of TAT above (or the
+         * acquire failure of the CAS below). A value older than that TAT is
+         * impossible; a newer one (a change racing this take) makes the CAS
+         * fail, as the change moved TAT, unless the new TAT equals the old
+         * one, and then the new parameters are the right ones for it. */
+        int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+        uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+        if (LFP_UNLIKELY(n == 0 || n > burst))
+            return EINVAL;
+        uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62: no overflow */
+        int64_t cost = (int64_t)n * t;
         int64_t base = old > now ? old : now;
-        if ((uint64_t)base - (uint64_t)now > slack || base > INT64_MAX - cost)
+        /* TAT stays below INT64_MAX (the "changing" mark, refused here) */
+        if ((uint64_t)base - (uint64_t)now > slack || base >= INT64_MAX - cost)
             return EAGAIN;
-        /* relaxed: limiters publish nothing (header comment); the RMW is
-         * atomic on this one word, which is all admission needs. */
+        /* acquire on failure: as the load above (the reloaded TAT is read
+         * with its parameters); on success only because C11 wants it no
+         * weaker than the failure order: limiters publish nothing, and the
+         * RMW is atomic on this one word, which is all admission needs. */
         if (atomic_compare_exchange_weak_explicit(&b->tat, &old, base + cost,
-                                                  memory_order_relaxed, memory_order_relaxed))
+                                                  memory_order_acquire, memory_order_acquire))
             return 0;
     }
 }
@@ -240,6 +263,7 @@ LFP_API int lfp_bucket_reserve_ex_at(lfp_bucket *b, uint32_t n, int64_t now,
  * (TAT is still the value r produced), TAT moves back to where r found it;
  * otherwise a later take or reservation was stacked on r's tokens (its
  * ready time was computed with them consumed), or re-based TAT after them,
+ * or a set_rate/set_burst happened since (it rescaled TAT),
  * and nothing is restored — moving TAT back then would let a newcomer act
  * at the same time as the later reservation (rate 1/s burst 1: A, B
  * reserved, A given back, C would get B's time). So a give-back never
@@ -277,9 +301,15 @@ LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
 LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
 
-/* Change the rate / burst at run time (validated as in init, with the
- * other parameter's current value; EINVAL leaves the bucket unchanged).
- * TAT is kept (see the header comment). */
+/* Change the rate / burst at `now` (validated as in init, with the other
+ * parameter's current value; EINVAL leaves the bucket unchanged). The
+ * tokens held at `now` are kept (capped by a lower burst; a debt is kept in
+ * tokens and its repayment time rescales): see "Configuration changes"
+ * above. Progress: blocking against other changes (spin lock), lock-free
+ * against takes. */
+LFP_API int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now);
+LFP_API int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now);
+/* The same at lfp_now(). */
 LFP_API int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s);
 LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 

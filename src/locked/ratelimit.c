@@ -176,34 +176,49 @@ double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
     return t;
 }
 
-int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
+int lfp_locked_bucket_set_rate_at(lfp_locked_bucket *b, double rate_per_s, int64_t now)
 {
     if (!b || !lfp_rl_interval_(rate_per_s))
         return EINVAL;
     pthread_mutex_lock(&b->lock);
-    if (!settings_ok(rate_per_s, b->burst)) {
-        pthread_mutex_unlock(&b->lock);
-        return EINVAL;
+    int rc = EINVAL;
+    if (settings_ok(rate_per_s, b->burst)) {
+        refill(b, now);          /* the time so far at the old rate */
+        b->rate = rate_per_s / 1e9;
+        b->rate_per_s = rate_per_s;
+        b->top = 0;              /* earlier receipts restore nothing */
+        rc = 0;
     }
-    b->rate = rate_per_s / 1e9;
-    b->rate_per_s = rate_per_s;
     pthread_mutex_unlock(&b->lock);
-    return 0;
+    return rc;
 }
 
-int lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst)
+int lfp_locked_bucket_set_burst_at(lfp_locked_bucket *b, uint32_t burst, int64_t now)
 {
     if (!b || burst == 0)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
-    if (!settings_ok(b->rate_per_s, burst)) {
-        pthread_mutex_unlock(&b->lock);
-        return EINVAL;
+    int rc = EINVAL;
+    if (settings_ok(b->rate_per_s, burst)) {
+        refill(b, now);
+        if (b->tokens > burst)
+            b->tokens = burst;   /* keep the count, capped: never more than before */
+        b->burst = burst;
+        b->top = 0;
+        rc = 0;
     }
-    b->tokens += (double)burst - b->burst;   /* keep the debt, as lfp_bucket keeps TAT */
-    b->burst = burst;
     pthread_mutex_unlock(&b->lock);
-    return 0;
+    return rc;
+}
+
+int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
+{
+    return lfp_locked_bucket_set_rate_at(b, rate_per_s, lfp_now());
+}
+
+int lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst)
+{
+    return lfp_locked_bucket_set_burst_at(b, burst, lfp_now());
 }
 
 double lfp_locked_bucket_rate(lfp_locked_bucket *b)
