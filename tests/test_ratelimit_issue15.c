@@ -4,6 +4,8 @@
  *   no interval of length L admits more than burst + L/T,
  * over EVERY pair of admission times of a run. */
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -585,6 +587,109 @@ static void bucket_set_never_mints_random(void **state)
     }
 }
 
+/* ------------------------------------------------------------ concurrent give-backs */
+
+/* Threads take, reserve and give back on one bucket under a shared fake
+ * clock that moves only while no operation is in flight (a rwlock, as in
+ * stress_ratelimit), so operations linearize in timestamp order; every
+ * admission is checked against the spec afterwards. Under TSan this also
+ * checks the memory orders (a set_burst_at thread changes the burst and
+ * back, which must not mint either: checked only for the run without it). */
+enum { CT_THREADS = 3, CT_OPS = 1500 };
+static lfp_bucket ct_bucket;
+static pthread_rwlock_t ct_lock = PTHREAD_RWLOCK_INITIALIZER;
+static _Atomic int64_t ct_clock;
+static _Atomic int ct_done;
+static bool ct_change;
+typedef struct ct_log {
+    int64_t adm[CT_OPS * 2];
+    size_t n;
+    unsigned seed;
+} ct_log;
+static ct_log ct_logs[CT_THREADS];
+
+static void *ct_worker(void *arg)
+{
+    ct_log *lg = arg;
+    lfp_bucket_reservation pend[8];
+    size_t np = 0;
+    for (int i = 0; i < CT_OPS; i++) {
+        int r = rand_r(&lg->seed) % 10;
+        pthread_rwlock_rdlock(&ct_lock);
+        int64_t now = atomic_load(&ct_clock);
+        if (r < 4) {
+            if (lfp_bucket_take_at(&ct_bucket, 1, now) == 0)
+                lg->adm[lg->n++] = now;
+        } else if (r < 7 && np < 8) {
+            if (lfp_bucket_reserve_ex_at(&ct_bucket, 1, now, &pend[np]) == 0)
+                np++;
+        } else if (np > 0) {
+            size_t k = (size_t)rand_r(&lg->seed) % np;
+            if (pend[k].ready > now) {
+                lfp_bucket_give_back(&ct_bucket, &pend[k]);
+                pend[k] = pend[--np];
+            }
+        }
+        pthread_rwlock_unlock(&ct_lock);
+    }
+    for (size_t k = 0; k < np; k++)
+        lg->adm[lg->n++] = pend[k].ready;
+    return NULL;
+}
+
+static void *ct_ticker(void *arg)
+{
+    unsigned seed = 77;
+    (void)arg;
+    while (!atomic_load(&ct_done)) {
+        pthread_rwlock_wrlock(&ct_lock);
+        atomic_fetch_add(&ct_clock, (rand_r(&seed) % 3) * 50 * MS);
+        pthread_rwlock_unlock(&ct_lock);
+        if (ct_change) {
+            /* outside the lock: races the takes (memory orders under TSan) */
+            int64_t now = atomic_load(&ct_clock);
+            lfp_bucket_set_burst_at(&ct_bucket, 1 + (uint32_t)rand_r(&seed) % 3, now);
+            lfp_bucket_set_rate_at(&ct_bucket, rand_r(&seed) % 2 ? 10 : 20, now);
+        }
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void concurrent_run(bool change)
+{
+    assert_int_equal(lfp_bucket_init(&ct_bucket, 10, 3), 0);
+    atomic_store(&ct_clock, 0);
+    atomic_store(&ct_done, 0);
+    ct_change = change;
+    pthread_t th[CT_THREADS], tk;
+    for (int i = 0; i < CT_THREADS; i++) {
+        ct_logs[i].n = 0;
+        ct_logs[i].seed = 1234u + (unsigned)i;
+        assert_int_equal(pthread_create(&th[i], NULL, ct_worker, &ct_logs[i]), 0);
+    }
+    assert_int_equal(pthread_create(&tk, NULL, ct_ticker, NULL), 0);
+    for (int i = 0; i < CT_THREADS; i++)
+        pthread_join(th[i], NULL);
+    atomic_store(&ct_done, 1);
+    pthread_join(tk, NULL);
+    if (change)
+        return;   /* the bound mixes parameters then; this run is for TSan */
+    static int64_t all[CT_THREADS * CT_OPS * 2];
+    size_t n = 0;
+    for (int i = 0; i < CT_THREADS; i++)
+        for (size_t j = 0; j < ct_logs[i].n; j++)
+            all[n++] = ct_logs[i].adm[j];
+    assert_spec(all, n, 100 * MS, 3, "concurrent lfp_bucket");
+}
+
+static void bucket_concurrent_give_backs_within_spec(void **state)
+{
+    (void)state;
+    concurrent_run(false);
+    concurrent_run(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +703,7 @@ int main(void)
         cmocka_unit_test(rolling_sum_near_int64_min),
         cmocka_unit_test(bucket_set_keeps_tokens),
         cmocka_unit_test(bucket_set_never_mints_random),
+        cmocka_unit_test(bucket_concurrent_give_backs_within_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
