@@ -171,9 +171,9 @@ uint32_t lfp_bucket_burst(const lfp_bucket *b)
 double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
 {
     lfp_bucket *m = (lfp_bucket *)b;
-    /* relaxed: a snapshot of one word and the parameters; orders nothing. */
-    /* acquire: pairs with the release in change(): TAT and parameters
-     * consistent; during a change, the bucket reads as empty. */
+    /* acquire: pairs with the release in change(), so the parameters read
+     * below (relaxed, after it) belong to this TAT or a later change; during
+     * a change (TAT = CHANGING) the bucket reads as deeply in debt. */
     int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
