@@ -415,9 +415,10 @@ static void windows_admit_after_any_idle_gap(void **state)
                 /* every gap near the old aliasing points: multiples of 2^32
                  * (fixed) and 2^24 (sliding) windows, minus a few windows
                  * up to a quarter period */
-                int64_t per = windows[wi] << (sl ? 24 : 32);
-                if (per / windows[wi] != (INT64_C(1) << (sl ? 24 : 32)) || per > 10 * YEAR)
-                    continue;
+                int shift = sl ? 24 : 32;
+                if (windows[wi] > (10 * YEAR) >> shift)
+                    continue;                      /* first aliasing point past 10 years */
+                int64_t per = windows[wi] << shift;
                 for (int64_t m = 1; m * per <= 10 * YEAR; m = m < 4 ? m + 1 : m * 3)
                     for (int64_t back = 1; back <= (INT64_C(1) << (sl ? 22 : 30)); back *= 7)
                         check_idle_gap(sl, 10, windows[wi], t0s[ti], m * per - back * windows[wi]);
