@@ -5,25 +5,53 @@
 
 #include "lfpat/eventcount.h"
 
-/* Emission interval for a rate, or 0 if the rate is out of range. */
-static int64_t interval_for(double rate)
+#include <sched.h>
+#include <string.h>
+
+/* The emission interval for a rate: the smallest integer T (ns) with
+ * T * rate >= 1e9 * (1 - 2^-53), computed exactly (the double rate is m / 2^s with an
+ * integer m < 2^53; T = ceil(1e9 * 2^s / m) in 128-bit integers). Returns
+ * 0 if the rate is out of range or T > LFP_BUCKET_MAX_SPAN. */
+int64_t lfp_rl_interval_(double rate)
 {
     if (!(rate >= LFP_BUCKET_MIN_RATE && rate <= LFP_BUCKET_MAX_RATE))  /* NaN fails too */
         return 0;
-    double t = 1e9 / rate + 0.5;              /* round to nearest (t > 0) */
-    if (t < 1.0 || t > 4611686018427387904.0)   /* 2^62 ns */
+    /* rate = m / 2^s from the IEEE-754 bits (a normal double here: the
+     * range check excludes 0, subnormals, infinities and NaN). */
+    uint64_t bits;
+    memcpy(&bits, &rate, sizeof bits);
+    uint64_t m = (bits & ((UINT64_C(1) << 52) - 1)) | UINT64_C(1) << 52;
+    int s = 1075 - (int)(bits >> 52 & 0x7ff);    /* 23 <= s <= 85 in range */
+    if (s <= 0 || s > 90)
+        return 0;
+    lfp_u128_ num = (lfp_u128_)1000000000u << s;   /* < 2^120 */
+    /* The double itself carries a relative rounding error up to 2^-53:
+     * forgive that much, so 1.0 / 3600 (a hair below 1/3600) is one hour,
+     * not one hour and a nanosecond. */
+    num -= num >> 53;
+    lfp_u128_ t = (num + m - 1) / m;
+    if (t < 1 || t > (lfp_u128_)LFP_BUCKET_MAX_SPAN)
         return 0;
     return (int64_t)t;
 }
 
+/* burst * t within LFP_BUCKET_MAX_SPAN (t <= 2^62, burst < 2^32: no overflow
+ * in 128 bits). */
+bool lfp_rl_span_ok_(uint32_t burst, int64_t t)
+{
+    return burst != 0 && t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN;
+}
+
 int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
 {
-    int64_t t = interval_for(rate_per_s);
-    if (!b || t == 0 || burst == 0)
+    int64_t t = lfp_rl_interval_(rate_per_s);
+    if (!b || t == 0 || !lfp_rl_span_ok_(burst, t))
         return EINVAL;
     atomic_init(&b->tat, INT64_MIN);   /* full: max(TAT, now) == now */
     atomic_init(&b->interval, t);
     atomic_init(&b->burst, burst);
+    atomic_init(&b->cfg_lock_, 0);
+    atomic_init(&b->gen_, 0);
     return 0;
 }
 
@@ -32,23 +60,100 @@ int lfp_bucket_take(lfp_bucket *b, uint32_t n)
     return lfp_bucket_take_at(b, n, lfp_rl_now_());
 }
 
-int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
+/* The configuration lock: set_rate and set_burst validate the pair, so they
+ * must not interleave (configuration only; takes never touch it). */
+static void cfg_lock(lfp_bucket *b)
 {
-    int64_t t = interval_for(rate_per_s);
+    uint32_t z = 0;
+    /* acquire: pairs with the release in cfg_unlock; orders this setter's
+     * reads of the parameters after the previous setter's writes. */
+    while (!atomic_compare_exchange_weak_explicit(&b->cfg_lock_, &z, 1, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+        z = 0;
+        sched_yield();
+    }
+}
+
+static void cfg_unlock(lfp_bucket *b)
+{
+    /* release: pairs with the acquire in cfg_lock. */
+    atomic_store_explicit(&b->cfg_lock_, 0, memory_order_release);
+}
+
+/* A change at `now` (under the configuration lock): mark TAT as changing,
+ * compute the TAT that keeps the token count for the new parameters,
+ * publish the parameters, then the new TAT with release. `nb`/`nt` are the
+ * new burst and interval (one of them unchanged). */
+static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
+{
+    /* relaxed: ordered by the configuration lock. */
+    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    /* relaxed: the exchange is an RMW on TAT, so it sees every earlier
+     * take's CAS; nothing is published by it (the release store below is). */
+    int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_relaxed);
+    /* The debt in ns, D = max(TAT, now) - now; tokens = burst - D / t. */
+    lfp_u128_ d = old > now ? (uint64_t)old - (uint64_t)now : 0;
+    /* Keep the tokens: new debt D' with nb - D'/nt = min(burst - D/t, nb),
+     * i.e. D' = max(0, D + (nb - burst) * t) * nt / t, rounded up (never
+     * fewer ns of debt than the exact value: never early). */
+    __extension__ __int128 x = (__int128)d + ((__int128)nb - (__int128)burst) * t;
+    lfp_u128_ nd = x <= 0 ? 0 : ((lfp_u128_)x * (uint64_t)nt + (uint64_t)t - 1) / (uint64_t)t;
+    lfp_u128_ room = (lfp_u128_)((uint64_t)(INT64_MAX - 1) - (uint64_t)now);  /* now < MAX */
+    int64_t tat = nd >= room ? INT64_MAX - 1 : (int64_t)((uint64_t)now + (uint64_t)nd);
+    /* relaxed: published by the release store of TAT below. */
+    atomic_store_explicit(&b->interval, nt, memory_order_relaxed);
+    atomic_store_explicit(&b->burst, nb, memory_order_relaxed);
+    /* relaxed: published by the release store of TAT below (give_back
+     * reads it after an acquire load of TAT). */
+    atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    /* release: pairs with the acquire loads of TAT in the takes, reserve and
+     * give_back: whoever reads this TAT (or a later one) reads the new
+     * parameters and generation. */
+    atomic_store_explicit(&b->tat, tat, memory_order_release);
+}
+
+int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
+{
+    int64_t t = lfp_rl_interval_(rate_per_s);
     if (!b || t == 0)
         return EINVAL;
-    /* relaxed: takes read parameters relaxed (header: old or new value). */
-    atomic_store_explicit(&b->interval, t, memory_order_relaxed);
-    return 0;
+    if (now == INT64_MAX)
+        now = INT64_MAX - 1;
+    cfg_lock(b);
+    /* relaxed: ordered by the configuration lock. */
+    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
+    if (rc == 0)
+        change(b, burst, t, now);
+    cfg_unlock(b);
+    return rc;
+}
+
+int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now)
+{
+    if (!b || burst == 0)
+        return EINVAL;
+    if (now == INT64_MAX)
+        now = INT64_MAX - 1;
+    cfg_lock(b);
+    /* relaxed: ordered by the configuration lock. */
+    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
+    if (rc == 0)
+        change(b, burst, t, now);
+    cfg_unlock(b);
+    return rc;
+}
+
+int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
+{
+    return lfp_bucket_set_rate_at(b, rate_per_s, lfp_now());
 }
 
 int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst)
 {
-    if (!b || burst == 0)
-        return EINVAL;
-    /* relaxed: as in lfp_bucket_set_rate. */
-    atomic_store_explicit(&b->burst, burst, memory_order_relaxed);
-    return 0;
+    return lfp_bucket_set_burst_at(b, burst, lfp_now());
 }
 
 double lfp_bucket_rate(const lfp_bucket *b)
@@ -66,8 +171,10 @@ uint32_t lfp_bucket_burst(const lfp_bucket *b)
 double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
 {
     lfp_bucket *m = (lfp_bucket *)b;
-    /* relaxed: a snapshot of one word and the parameters; orders nothing. */
-    int64_t tat = atomic_load_explicit(&m->tat, memory_order_relaxed);
+    /* acquire: pairs with the release in change(), so the parameters read
+     * below (relaxed, after it) belong to this TAT or a later change; during
+     * a change (TAT = CHANGING) the bucket reads as deeply in debt. */
+    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
     if (tat <= now)
@@ -76,25 +183,36 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
     return (double)burst - debt / (double)t;
 }
 
-/* One reservation attempt loop shared by reserve and wait: consume n tokens
- * at `now` unless the ready time would be after `latest` (then EAGAIN and
- * nothing consumed). Stores the ready time. */
-static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
+/* One reservation attempt loop shared by reserve, take_ex and wait: consume
+ * n tokens at `now` unless the ready time would be after `latest` or the
+ * new TAT past INT64_MAX (then EAGAIN and nothing consumed). Fills *r. */
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                   lfp_bucket_reservation *r)
 {
     lfp_bucket *b = bucket;
-    if (!b || !ready_at)
+    if (!b || !r)
         return EINVAL;
-    /* relaxed: parameters order nothing (header comment). */
-    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    if (n == 0 || n > burst)
-        return EINVAL;
-    int64_t cost = lfp_rl_span(n, t), full = lfp_rl_span(burst, t);
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    /* acquire: as in lfp_bucket_take_at (pairs with the release in change()). */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
     for (;;) {
+        if (old == LFP_BUCKET_CHANGING_) {   /* a change in progress: wait it out */
+            sched_yield();
+            /* acquire: as above. */
+            old = atomic_load_explicit(&b->tat, memory_order_acquire);
+            continue;
+        }
+        /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
+        int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+        uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+        /* relaxed: read after TAT's acquire; a later value makes the CAS fail. */
+        uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
+        if (n == 0 || n > burst)
+            return EINVAL;
+        int64_t cost = (int64_t)n * t, full = (int64_t)burst * t;   /* <= 2^62 */
         int64_t base = old > now ? old : now;
-        int64_t next = lfp_rl_sat_add(base, cost);
+        if (base >= INT64_MAX - cost)
+            return EAGAIN;               /* would end past the time line */
+        int64_t next = base + cost;
         /* Ready when the bucket's depth after this take fits the burst:
          * next - ready <= burst * T. */
         int64_t ready = lfp_rl_sat_add(next, -full);
@@ -102,10 +220,15 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
             ready = now;
         if (ready > latest)
             return EAGAIN;
-        /* relaxed: limiters publish nothing; atomicity suffices. */
+        /* acquire on failure: as the load above; on success only because
+         * C11 wants it no weaker than the failure order (publishes nothing). */
         if (atomic_compare_exchange_weak_explicit(&b->tat, &old, next,
-                                                  memory_order_relaxed, memory_order_relaxed)) {
-            *ready_at = ready;
+                                                  memory_order_acquire, memory_order_acquire)) {
+            r->ready = ready;
+            r->end_ = next;
+            r->start_ = base;
+            r->n_ = n;
+            r->gen_ = gen;
             return 0;
         }
     }
@@ -113,27 +236,69 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
 
 int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready_at)
 {
-    return reserve(b, n, now, LFP_FOREVER, ready_at);
+    lfp_bucket_reservation r;
+    if (!ready_at)
+        return EINVAL;
+    int rc = reserve(b, n, now, LFP_FOREVER, &r);
+    if (rc == 0)
+        *ready_at = r.ready;
+    return rc;
 }
 
-static int give_back(void *bucket, uint32_t n)
+int lfp_bucket_reserve_ex_at(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r)
+{
+    return reserve(b, n, now, LFP_FOREVER, r);
+}
+
+int lfp_bucket_take_ex_at(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r)
+{
+    return reserve(b, n, now, now, r);
+}
+
+/* The give-back rule and why it never over-admits. Give every consumed
+ * token the slot (end - T, end] of the TAT line that its CAS claimed. Slots
+ * are disjoint (each CAS claims [base, base + n*T) with base >= TAT), and a
+ * token that acts at time a has its slot within [a, a + burst*T] (a =
+ * max(now, end - burst*T) and base >= now). So the tokens acting in an
+ * interval [t1, t2] have disjoint slots of length T inside [t1, t2 +
+ * burst*T]: at most burst + (t2 - t1)/T of them — the bound. Invariant
+ * kept: TAT >= the end of every live (not given back) slot. Giving back r
+ * with TAT == r.end moves TAT to r.start: every other live slot ends at or
+ * before r.start (none can lie above r.end since TAT bounds them, and none
+ * overlaps r's), so the invariant holds and newcomers' slots, which start at
+ * >= TAT, stay disjoint from every live one. With TAT != r.end some later
+ * CAS moved TAT (a stacked take or reservation, possibly a re-base at a
+ * later `now`): restoring would overlap a live slot (the A/B/C case), so
+ * nothing is restored. TAT == r.end can recur (a later reservation given
+ * back moves TAT back to exactly r.end); the rule is still right then, since
+ * it depends only on the invariant, not on history (no ABA hazard). */
+static int give_back(void *bucket, lfp_bucket_reservation *r)
 {
     lfp_bucket *b = bucket;
-    if (!b || n == 0)
+    if (!b || !r || r->n_ == 0)
         return EINVAL;
-    /* relaxed: a parameter read. */
-    int64_t cost = lfp_rl_span(n, atomic_load_explicit(&b->interval, memory_order_relaxed));
-    /* relaxed: atomic on the one word; orders nothing. */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&b->tat, &old, lfp_rl_sat_add(old, -cost),
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
-    return 0;
+    r->n_ = 0;
+    /* acquire: pairs with the release store of TAT in change(): if TAT is
+     * (or follows) a value a change wrote, the gen_ load below sees that
+     * change's increment. */
+    int64_t expect = atomic_load_explicit(&b->tat, memory_order_acquire);
+    if (expect != r->end_)
+        return EAGAIN;
+    /* A change since the receipt rescaled TAT: its values mean nothing now.
+     * relaxed: ordered after the acquire above. (A change between here and
+     * the CAS leaves TAT at CHANGING or a new value: the CAS then fails
+     * unless the new TAT equals r's end to the ns; see the header.) */
+    if (atomic_load_explicit(&b->gen_, memory_order_relaxed) != r->gen_)
+        return EAGAIN;
+    /* relaxed: limiters publish nothing; the CAS is atomic on the word. */
+    return atomic_compare_exchange_strong_explicit(&b->tat, &expect, r->start_,
+                                                   memory_order_relaxed, memory_order_relaxed)
+               ? 0 : EAGAIN;
 }
 
-int lfp_bucket_give_back(lfp_bucket *b, uint32_t n)
+int lfp_bucket_give_back(lfp_bucket *b, lfp_bucket_reservation *r)
 {
-    return give_back(b, n);
+    return give_back(b, r);
 }
 
 static const lfp_rl_waiter_ waiter = { reserve, give_back };
@@ -170,19 +335,19 @@ static int sleep_until(int64_t until, lfp_cancel *cancel)
 int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
                  lfp_cancel *cancel)
 {
-    int64_t ready;
-    int rc = w->reserve(b, n, now, now, &ready);
+    lfp_bucket_reservation r;
+    int rc = w->reserve(b, n, now, now, &r);
     if (rc != EAGAIN)
         return rc;                 /* taken at once, or EINVAL (NULL b too) */
     if (lfp_cancel_fired(cancel))
         return ECANCELED;
-    rc = w->reserve(b, n, now, deadline, &ready);
+    rc = w->reserve(b, n, now, deadline, &r);
     if (rc == EAGAIN)
         return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
-    if (rc != 0 || ready <= now)
+    if (rc != 0 || r.ready <= now)
         return rc;
-    rc = sleep_until(ready, cancel);
+    rc = sleep_until(r.ready, cancel);
     if (rc == ECANCELED)
-        w->give_back(b, n);        /* do not slow the callers queued behind */
+        w->give_back(b, &r);       /* restored unless later reservations count on it */
     return rc;
 }

@@ -82,12 +82,12 @@ static inline int64_t lfp_rl_now_(void)
 
 /* Undo a take charged to window id `charged` (from
  * lfp_fwindow_take_charged_): only while that window is still stored. */
-void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged);
+void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint64_t charged);
 
 /* Undo a take charged to window id `charged` (from
  * lfp_swindow_take_charged_): from cur while that window is current, from
  * prev one window later. */
-void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint32_t charged);
+void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged);
 
 /* lfp_slog_take_at with the first slot index claimed; and its undo: each
  * claimed slot still holding this take's time is released (set to now - W). */
@@ -97,11 +97,19 @@ void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first);
 /* The waiting protocol of lfp_bucket_wait_at, shared with its mutex twin
  * lfp_locked_bucket_wait_at. `reserve` consumes n tokens at `now` unless
  * they would be ready only after `latest` (then EAGAIN, nothing consumed)
- * and stores the ready time; `give_back` returns n tokens. */
+ * and fills the receipt; `give_back` undoes a receipt as
+ * lfp_bucket_give_back does. */
 typedef struct lfp_rl_waiter_ {
-    int (*reserve)(void *b, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at);
-    int (*give_back)(void *b, uint32_t n);
+    int (*reserve)(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bucket_reservation *r);
+    int (*give_back)(void *b, lfp_bucket_reservation *r);
 } lfp_rl_waiter_;
+
+/* The emission interval for a rate: the smallest T (ns) with T * rate >=
+ * 1e9, exactly; 0 if the rate is outside [LFP_BUCKET_MIN_RATE,
+ * LFP_BUCKET_MAX_RATE]. And whether burst * T fits LFP_BUCKET_MAX_SPAN.
+ * Shared by lfp_bucket and its twin (same accepted range). */
+int64_t lfp_rl_interval_(double rate);
+bool lfp_rl_span_ok_(uint32_t burst, int64_t t);
 
 /* EINVAL if b is NULL. Take at once if available (whatever the deadline or
  * token); else ECANCELED if the token fired; else ETIMEDOUT, consuming

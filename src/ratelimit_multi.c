@@ -3,8 +3,9 @@
 
 /* What one take did, so that it can be undone exactly. */
 typedef struct receipt {
+    lfp_bucket_reservation rsv;   /* bucket: what its CAS did */
     uint64_t first;     /* slog: first admission number */
-    uint32_t charged;   /* windows: the window id charged */
+    uint64_t charged;   /* windows: the window id charged */
 } receipt;
 
 static bool valid(const lfp_limiter *l, uint32_t n)
@@ -23,7 +24,7 @@ static bool valid(const lfp_limiter *l, uint32_t n)
 static int take(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
 {
     switch (l->kind) {
-    case LFP_LIMITER_BUCKET:  return lfp_bucket_take_at(l->obj, n, now);
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_take_ex_at(l->obj, n, now, &r->rsv);
     case LFP_LIMITER_FWINDOW: return lfp_fwindow_take_charged_(l->obj, n, now, &r->charged);
     case LFP_LIMITER_SWINDOW: return lfp_swindow_take_charged_(l->obj, n, now, &r->charged);
     case LFP_LIMITER_SLOG:    return lfp_slog_take_claim_(l->obj, n, now, &r->first);
@@ -31,10 +32,13 @@ static int take(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
     return EINVAL;
 }
 
-static void give_back(const lfp_limiter *l, uint32_t n, int64_t now, const receipt *r)
+/* Undo exactly what take() did, or nothing (lfp_bucket_give_back restores
+ * a bucket take only while no later take was stacked on it or re-based
+ * TAT: an undo never creates tokens). */
+static void give_back(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
 {
     switch (l->kind) {
-    case LFP_LIMITER_BUCKET:  lfp_bucket_give_back(l->obj, n); break;
+    case LFP_LIMITER_BUCKET:  lfp_bucket_give_back(l->obj, &r->rsv); break;
     case LFP_LIMITER_FWINDOW: lfp_fwindow_give_back_(l->obj, n, r->charged); break;
     case LFP_LIMITER_SWINDOW: lfp_swindow_give_back_(l->obj, n, r->charged); break;
     case LFP_LIMITER_SLOG:    lfp_slog_give_back_(l->obj, n, now, r->first); break;

@@ -180,13 +180,18 @@ void lfp_rolling_destroy(lfp_rolling *r)
     r->slots = NULL;
 }
 
-/* Bucket number k of `now`, its slot and its lap. */
-static void rl_locate(const lfp_rolling *r, int64_t now, unsigned *slot, uint64_t *lap)
+/* Bucket number k's slot and lap. */
+static void rl_locate_k(const lfp_rolling *r, int64_t k, unsigned *slot, uint64_t *lap)
 {
-    int64_t k = lfp_rl_floor_div(now, r->bucket_ns);
     int64_t q = lfp_rl_floor_div(k, (int64_t)r->buckets);
     *slot = (unsigned)(k - q * (int64_t)r->buckets);
     *lap = (uint64_t)q & RL_LAP_MASK;
+}
+
+/* Bucket number k of `now`, its slot and its lap. */
+static void rl_locate(const lfp_rolling *r, int64_t now, unsigned *slot, uint64_t *lap)
+{
+    rl_locate_k(r, lfp_rl_floor_div(now, r->bucket_ns), slot, lap);
 }
 
 int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
@@ -226,10 +231,16 @@ int lfp_rolling_add(lfp_rolling *r, int64_t v)
 int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now)
 {
     int64_t sum = 0;
-    for (unsigned j = 0; j < r->buckets; j++) {
+    /* Step bucket numbers, not times: near INT64_MIN a time step would
+     * saturate and count the first bucket of the time line again. Buckets
+     * before that first one do not exist. */
+    int64_t k = lfp_rl_floor_div(now, r->bucket_ns);
+    int64_t first = lfp_rl_floor_div(INT64_MIN, r->bucket_ns);
+    uint64_t before = (uint64_t)k - (uint64_t)first;   /* buckets before k: no overflow */
+    for (unsigned j = 0; j < r->buckets && j <= before; j++) {
         unsigned i;
         uint64_t lap;
-        rl_locate(r, lfp_rl_sat_add(now, -lfp_rl_span(j, r->bucket_ns)), &i, &lap);
+        rl_locate_k(r, k - (int64_t)j, &i, &lap);
         /* relaxed: see "Sum consistency" in the header. */
         uint64_t word = atomic_load_explicit(&r->slots[i], memory_order_relaxed);
         if (word != RL_EMPTY && rl_lap(word) == lap)

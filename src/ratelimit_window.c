@@ -2,6 +2,28 @@
  * give-backs. The takes with a timestamp are inline in lfpat/ratelimit.h. */
 #include "ratelimit_internal.h"
 
+/* Bits to hold 0 .. limit with the all-ones value above limit (so the
+ * all-ones word is never a state): the bit width of limit + 1. */
+static unsigned count_bits(uint64_t limit)
+{
+    unsigned c = 0;
+    while ((limit + 1) >> c)
+        c++;
+    return c;
+}
+
+/* Id layout for `bits` id bits: exact when every window id of the int64
+ * time line, minus the lowest, fits in them. */
+static lfp_rl_ids_ ids_for(int64_t window, unsigned bits)
+{
+    lfp_rl_ids_ ids;
+    ids.mask = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    int64_t lo = lfp_rl_floor_div(INT64_MIN, window), hi = lfp_rl_floor_div(INT64_MAX, window);
+    ids.exact = (uint64_t)hi - (uint64_t)lo <= ids.mask && bits <= 62;
+    ids.base = ids.exact ? lo : 0;
+    return ids;
+}
+
 /* ------------------------------------------------------------ fixed window */
 
 int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
@@ -10,6 +32,8 @@ int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
         return EINVAL;
     w->limit = (uint32_t)limit;
     w->window = window_ns;
+    w->cbits = count_bits(limit);
+    w->ids = ids_for(window_ns, 64 - w->cbits);
     atomic_init(&w->state, LFP_FWINDOW_EMPTY_);   /* replaced by the first take */
     return 0;
 }
@@ -19,18 +43,18 @@ int lfp_fwindow_take(lfp_fwindow *w, uint32_t n)
     return lfp_fwindow_take_at(w, n, lfp_rl_now_());
 }
 
-void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint32_t charged)
+void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint64_t charged)
 {
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
     /* relaxed: atomic on the one word; orders nothing. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
-        uint32_t count = (uint32_t)old;
-        if ((uint32_t)(old >> 32) != charged)
+        uint64_t count = old & cmask;
+        if (old == LFP_FWINDOW_EMPTY_ || old >> w->cbits != charged)
             return;                    /* a later window started: nothing to undo */
         count -= n < count ? n : count;
         /* relaxed: as above. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old,
-                                                  (old & ~(uint64_t)UINT32_MAX) | count,
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, (old & ~cmask) | count,
                                                   memory_order_relaxed, memory_order_relaxed))
             return;
     }
@@ -44,6 +68,8 @@ int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns)
         return EINVAL;
     w->limit = (uint32_t)limit;
     w->window = window_ns;
+    w->cbits = count_bits(limit);
+    w->ids = ids_for(window_ns, 64 - 2 * w->cbits);
     atomic_init(&w->state, LFP_SW_EMPTY_);   /* replaced by the first take */
     return 0;
 }
@@ -62,19 +88,21 @@ double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now)
     return (double)s.prev * (double)(w->window - e) / (double)w->window + s.cur;
 }
 
-void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint32_t charged)
+void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged)
 {
     /* relaxed: atomic on the one word; orders nothing. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
-        lfp_sw_state_ s = lfp_sw_unpack_(old);
+        if (old == LFP_SW_EMPTY_)
+            return;
+        lfp_sw_state_ s = lfp_sw_unpack_(w, old);
         uint32_t *c = s.id == charged ? &s.cur
-                    : s.id == ((charged + 1) & LFP_SW_ID_MASK_) ? &s.prev : NULL;
+                    : s.id == ((charged + 1) & w->ids.mask) ? &s.prev : NULL;
         if (!c)
             return;                    /* the charged window no longer counts */
         *c -= n < *c ? n : *c;
         /* relaxed: as above. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(s),
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(w, s),
                                                   memory_order_relaxed, memory_order_relaxed))
             return;
     }

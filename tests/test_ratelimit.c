@@ -96,14 +96,19 @@ static void bucket_tiny_and_huge_rates(void **state)
     assert_int_equal(lfp_bucket_take_at(&b, 1, 1), 0);
     assert_int_equal(lfp_bucket_take_at(&b, 1, 1), EAGAIN);
     assert_int_equal(lfp_bucket_take_at(&b, 500, 501), 0);
-    /* huge bursts and far times saturate instead of overflowing */
-    assert_int_equal(lfp_bucket_init(&b, LFP_BUCKET_MIN_RATE, UINT32_MAX), 0);
+    /* burst * T past LFP_BUCKET_MAX_SPAN is refused; the largest accepted
+     * spans are exact at the start of the time line */
+    assert_int_equal(lfp_bucket_init(&b, LFP_BUCKET_MIN_RATE, UINT32_MAX), EINVAL);
+    assert_int_equal(lfp_bucket_init(&b, 1, UINT32_MAX), 0);
     assert_int_equal(lfp_bucket_take_at(&b, UINT32_MAX, INT64_MIN), 0);
-    int rc = lfp_bucket_take_at(&b, 1, 0);        /* saturated: defined, either answer */
-    assert_true(rc == 0 || rc == EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MIN), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MIN + SEC), 0);
+    /* at the end of the time line a TAT past INT64_MAX is refused */
     assert_int_equal(lfp_bucket_init(&b, 1e9, 1), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 1), EAGAIN);   /* TAT would be MAX */
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 2), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX - 2), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MAX), EAGAIN);
     assert_int_equal(lfp_bucket_take_at(&b, 1, INT64_MIN), EAGAIN);
 }
 
@@ -119,7 +124,7 @@ static void bucket_bad_input(void **state)
     assert_int_equal(lfp_bucket_init(&b, 10, 2), 0);
     assert_int_equal(lfp_bucket_set_rate(&b, NAN), EINVAL);
     assert_int_equal(lfp_bucket_set_burst(&b, 0), EINVAL);
-    assert_int_equal(lfp_bucket_give_back(&b, 0), EINVAL);
+    assert_int_equal(lfp_bucket_give_back(&b, NULL), EINVAL);
     int64_t ready;
     assert_int_equal(lfp_bucket_reserve_at(&b, 3, 0, &ready), EINVAL);
     assert_int_equal(lfp_bucket_reserve_at(&b, 1, 0, NULL), EINVAL);
@@ -160,14 +165,14 @@ static void bucket_exact_over_hours(void **state)
     /* The seed's bug: 2/s polled every 0.7 s admitted 1.43/s. */
     check_exact(2, 3, 700 * MS, 60 * SEC);
     check_exact(2, 2, 300 * MS, 60 * SEC);
-    check_exact(3, 5, 70 * MS, 3 * 3600 * SEC);        /* T not a divisor: 333333333 ns */
+    check_exact(3, 5, 70 * MS, 3 * 3600 * SEC);        /* T not a divisor: 333333334 ns (rounded up) */
     check_exact(1000, 10, 3700000, 3 * 3600 * SEC);    /* 3.7 ms polls, 3 h */
     check_exact(7.5, 2, 13 * MS, 3600 * SEC);
     check_exact(1e6, 1000, 777777, 10 * SEC);
     /* The effective rate is exactly 1e9 / T. */
     lfp_bucket b;
     assert_int_equal(lfp_bucket_init(&b, 3, 1), 0);
-    assert_true(lfp_bucket_rate(&b) == 1e9 / 333333333.0);
+    assert_true(lfp_bucket_rate(&b) == 1e9 / 333333334.0);   /* never faster than 3/s */
 }
 
 static void locked_bucket_exact_refill(void **state)
@@ -200,7 +205,8 @@ typedef struct bucket_ops {
     int (*take_at)(any_bucket *b, uint32_t n, int64_t now);
     int (*take)(any_bucket *b, uint32_t n);
     int (*reserve_at)(any_bucket *b, uint32_t n, int64_t now, int64_t *ready_at);
-    int (*give_back)(any_bucket *b, uint32_t n);
+    int (*reserve_ex_at)(any_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r);
+    int (*give_back)(any_bucket *b, lfp_bucket_reservation *r);
     int (*wait)(any_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *c);
     double (*tokens_at)(any_bucket *b, int64_t now);
 } bucket_ops;
@@ -213,7 +219,14 @@ static int l_reserve_at(any_bucket *b, uint32_t n, int64_t t, int64_t *r)
 {
     return lfp_bucket_reserve_at(b ? &b->lfp : NULL, n, t, r);
 }
-static int l_give_back(any_bucket *b, uint32_t n) { return lfp_bucket_give_back(&b->lfp, n); }
+static int l_reserve_ex_at(any_bucket *b, uint32_t n, int64_t t, lfp_bucket_reservation *r)
+{
+    return lfp_bucket_reserve_ex_at(&b->lfp, n, t, r);
+}
+static int l_give_back(any_bucket *b, lfp_bucket_reservation *r)
+{
+    return lfp_bucket_give_back(&b->lfp, r);
+}
 static int l_wait(any_bucket *b, uint32_t n, int64_t d, lfp_cancel *c)
 {
     return lfp_bucket_wait(&b->lfp, n, d, c);
@@ -234,7 +247,14 @@ static int m_reserve_at(any_bucket *b, uint32_t n, int64_t t, int64_t *r)
 {
     return lfp_locked_bucket_reserve_at(b ? &b->locked : NULL, n, t, r);
 }
-static int m_give_back(any_bucket *b, uint32_t n) { return lfp_locked_bucket_give_back(&b->locked, n); }
+static int m_reserve_ex_at(any_bucket *b, uint32_t n, int64_t t, lfp_bucket_reservation *r)
+{
+    return lfp_locked_bucket_reserve_ex_at(&b->locked, n, t, r);
+}
+static int m_give_back(any_bucket *b, lfp_bucket_reservation *r)
+{
+    return lfp_locked_bucket_give_back(&b->locked, r);
+}
 static int m_wait(any_bucket *b, uint32_t n, int64_t d, lfp_cancel *c)
 {
     return lfp_locked_bucket_wait(&b->locked, n, d, c);
@@ -242,9 +262,9 @@ static int m_wait(any_bucket *b, uint32_t n, int64_t d, lfp_cancel *c)
 static double m_tokens_at(any_bucket *b, int64_t t) { return lfp_locked_bucket_tokens_at(&b->locked, t); }
 
 static const bucket_ops both_buckets[] = {
-    { "lfp_bucket", l_init, l_destroy, l_take_at, l_take, l_reserve_at, l_give_back, l_wait,
+    { "lfp_bucket", l_init, l_destroy, l_take_at, l_take, l_reserve_at, l_reserve_ex_at, l_give_back, l_wait,
       l_tokens_at },
-    { "lfp_locked_bucket", m_init, m_destroy, m_take_at, m_take, m_reserve_at, m_give_back,
+    { "lfp_locked_bucket", m_init, m_destroy, m_take_at, m_take, m_reserve_at, m_reserve_ex_at, m_give_back,
       m_wait, m_tokens_at },
 };
 
@@ -258,25 +278,29 @@ static void bucket_reserve_and_give_back(void **state)
         any_bucket b;
         assert_int_equal(o->init(&b, 10, 1), 0);   /* T = 100 ms */
         int64_t ready;
-        assert_int_equal(o->reserve_at(&b, 1, 0, &ready), 0);
-        assert_true(ready == 0);
-        assert_int_equal(o->reserve_at(&b, 1, 0, &ready), 0);
-        assert_true(ready == 100 * MS);
-        assert_int_equal(o->reserve_at(&b, 1, 50 * MS, &ready), 0);
-        assert_true(ready == 200 * MS);
-        assert_int_equal(o->give_back(&b, 1), 0);
-        assert_int_equal(o->reserve_at(&b, 1, 50 * MS, &ready), 0);
-        assert_true(ready == 200 * MS);            /* the slot given back was reused */
+        lfp_bucket_reservation r1, r2, r3, r4, r5;
+        assert_int_equal(o->reserve_ex_at(&b, 1, 0, &r1), 0);
+        assert_true(r1.ready == 0);
+        assert_int_equal(o->reserve_ex_at(&b, 1, 0, &r2), 0);
+        assert_true(r2.ready == 100 * MS);
+        assert_int_equal(o->reserve_ex_at(&b, 1, 50 * MS, &r3), 0);
+        assert_true(r3.ready == 200 * MS);
+        assert_int_equal(o->give_back(&b, &r3), 0);     /* the newest: restored */
+        assert_int_equal(o->give_back(&b, &r3), EINVAL); /* only once */
+        assert_int_equal(o->reserve_ex_at(&b, 1, 50 * MS, &r4), 0);
+        assert_true(r4.ready == 200 * MS);          /* the slot given back was reused */
         assert_true(fabs(o->tokens_at(&b, 50 * MS) - (-1.5)) < 1e-9);
+        /* not the newest: r4 counts on r2's token, nothing is restored */
+        assert_int_equal(o->give_back(&b, &r2), EAGAIN);
         /* a take while reservations queue is refused until the debt is paid */
         assert_int_equal(o->take_at(&b, 1, 250 * MS), EAGAIN);
-        assert_int_equal(o->reserve_at(&b, 1, 250 * MS, &ready), 0);
-        assert_true(ready == 300 * MS);
-        /* Giving back after the tokens refilled anyway adds nothing. */
-        assert_int_equal(o->give_back(&b, 1), 0);
-        assert_int_equal(o->give_back(&b, 1), 0);
-        assert_int_equal(o->give_back(&b, 1), 0);
-        assert_int_equal(o->give_back(&b, 1), 0);
+        assert_int_equal(o->reserve_ex_at(&b, 1, 250 * MS, &r5), 0);
+        assert_true(r5.ready == 300 * MS);
+        /* Giving back newest first restores each; the bucket never holds
+         * more than burst. */
+        assert_int_equal(o->give_back(&b, &r5), 0);
+        assert_int_equal(o->give_back(&b, &r4), 0);
+        assert_int_equal(o->give_back(&b, &r1), EAGAIN);   /* r2 still counts on it */
         assert_true(o->tokens_at(&b, 10 * SEC) == 1);
         assert_int_equal(o->take_at(&b, 1, 10 * SEC), 0);
         assert_int_equal(o->take_at(&b, 1, 10 * SEC), EAGAIN);
@@ -288,7 +312,7 @@ static void bucket_reserve_and_give_back(void **state)
         assert_int_equal(o->reserve_at(&b, 2, 11 * SEC, &ready), EINVAL);
         assert_int_equal(o->reserve_at(&b, 1, 11 * SEC, NULL), EINVAL);
         assert_int_equal(o->reserve_at(NULL, 1, 11 * SEC, &ready), EINVAL);
-        assert_int_equal(o->give_back(&b, 0), EINVAL);
+        assert_int_equal(o->give_back(&b, NULL), EINVAL);
         assert_int_equal(o->wait(&b, 0, LFP_FOREVER, NULL), EINVAL);
         assert_int_equal(o->wait(&b, 2, LFP_FOREVER, NULL), EINVAL);
         assert_true(o->tokens_at(&b, 11 * SEC) == 1);
@@ -302,14 +326,17 @@ static void bucket_reserve_saturates(void **state)
     (void)state;
     FOR_BOTH_BUCKETS(o) {
         any_bucket b;
-        assert_int_equal(o->init(&b, LFP_BUCKET_MIN_RATE, UINT32_MAX), 0);
+        assert_int_equal(o->init(&b, LFP_BUCKET_MIN_RATE, UINT32_MAX), EINVAL);
+        assert_int_equal(o->init(&b, 1, UINT32_MAX), 0);   /* burst * T ~ 2^62 */
         int64_t ready;
         assert_int_equal(o->reserve_at(&b, UINT32_MAX, 0, &ready), 0);
         assert_true(ready == 0);
         assert_int_equal(o->reserve_at(&b, UINT32_MAX, 0, &ready), 0);
-        assert_true(ready >= 0);   /* saturated: defined, approximate */
-        assert_int_equal(o->reserve_at(&b, UINT32_MAX, INT64_MAX - 1, &ready), 0);
-        assert_true(ready >= INT64_MAX - 1);
+        assert_true(ready >= UINT32_MAX * SEC - SEC);
+        /* past the end of the time line: refused (lfp_bucket) or saturated
+         * (the twin's float arithmetic); never ready early */
+        int rc = o->reserve_at(&b, UINT32_MAX, INT64_MAX - 1, &ready);
+        assert_true(rc == EAGAIN || (rc == 0 && ready >= INT64_MAX - 1));
         o->destroy(&b);
     }
 }
@@ -320,25 +347,30 @@ static void bucket_set_rate_and_burst(void **state)
     lfp_bucket b;
     assert_int_equal(lfp_bucket_init(&b, 1, 1), 0);
     assert_int_equal(lfp_bucket_take_at(&b, 1, 0), 0);            /* TAT = 1 s */
-    assert_int_equal(lfp_bucket_set_burst(&b, 4), 0);
+    /* a change keeps the token count (0 here), capped by the burst */
+    assert_int_equal(lfp_bucket_set_burst_at(&b, 4, 0), 0);
     assert_int_equal(lfp_bucket_burst(&b), 4);
-    assert_true(lfp_bucket_tokens_at(&b, 0) == 3);
-    assert_int_equal(lfp_bucket_take_at(&b, 3, 0), 0);            /* TAT = 4 s */
-    assert_int_equal(lfp_bucket_set_rate(&b, 1000), 0);
-    /* TAT kept: full again at 4 s */
-    assert_int_equal(lfp_bucket_take_at(&b, 4, 4 * SEC - 1), EAGAIN);
-    assert_int_equal(lfp_bucket_take_at(&b, 4, 4 * SEC), 0);
-    assert_int_equal(lfp_bucket_take_at(&b, 1, 4 * SEC + MS), 0);
+    assert_true(lfp_bucket_tokens_at(&b, 0) == 0);
+    assert_true(lfp_bucket_tokens_at(&b, 3 * SEC) == 3);
+    assert_int_equal(lfp_bucket_take_at(&b, 3, 3 * SEC), 0);     /* TAT = 7 s */
+    assert_int_equal(lfp_bucket_set_rate_at(&b, 1000, 3 * SEC), 0);
+    /* 0 tokens kept at 3 s, now refilled at 1000/s: full (4) at 3.004 s */
+    assert_int_equal(lfp_bucket_take_at(&b, 4, 3 * SEC + 4 * MS - 1), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 4, 3 * SEC + 4 * MS), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 3 * SEC + 5 * MS), 0);
     assert_true(lfp_bucket_rate(&b) == 1000);
-    /* The twin keeps the debt the same way. */
+    assert_int_equal(lfp_bucket_set_burst(&b, 0), EINVAL);
+    assert_int_equal(lfp_bucket_set_rate(&b, -1), EINVAL);
+    /* The twin keeps the token count the same way. */
     lfp_locked_bucket l;
     assert_int_equal(lfp_locked_bucket_init(&l, 1, 1), 0);
     assert_int_equal(lfp_locked_bucket_take_at(&l, 1, 0), 0);
-    assert_int_equal(lfp_locked_bucket_set_burst(&l, 4), 0);
+    assert_int_equal(lfp_locked_bucket_set_burst_at(&l, 4, 0), 0);
     assert_int_equal(lfp_locked_bucket_burst(&l), 4);
-    assert_true(lfp_locked_bucket_tokens_at(&l, 0) == 3);
+    assert_true(lfp_locked_bucket_tokens_at(&l, 0) == 0);
+    assert_true(fabs(lfp_locked_bucket_tokens_at(&l, 3 * SEC) - 3) < 1e-9);
     assert_int_equal(lfp_locked_bucket_set_burst(&l, 0), EINVAL);
-    assert_int_equal(lfp_locked_bucket_set_rate(&l, 1000), 0);
+    assert_int_equal(lfp_locked_bucket_set_rate_at(&l, 1000, 3 * SEC), 0);
     assert_true(lfp_locked_bucket_rate(&l) == 1000);
     lfp_locked_bucket_destroy(&l);
 }

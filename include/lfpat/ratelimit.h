@@ -84,25 +84,46 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * redis-cell's and nginx's limit_req model).
  *
  * State: one atomic word, TAT (the theoretical arrival time): the instant at
- * which the bucket is full again. With emission interval T = 1e9/rate ns
- * (rounded to the nearest integer ns once, at init/set_rate) the tokens
+ * which the bucket is full again. With emission interval T ns per token
+ * (T = ceil(1e9 / rate), computed exactly once, at init/set_rate) the tokens
  * available at `now` are burst - (max(TAT, now) - now) / T. Taking n tokens
  * at `now` is admitted iff  max(TAT, now) - now <= (burst - n) * T  and then
  * sets TAT = max(TAT, now) + n * T, in one CAS.
  *
- * Exactness: every quantity is an integer number of nanoseconds; there is no
- * per-refill rounding, so no fractional token is ever lost (the seed's bucket
- * dropped them: polled every 0.7 s a 2/s bucket admitted 1.43/s). Over any
- * horizon the admissions never exceed burst + elapsed / T, and a caller that
- * polls often enough gets exactly that (tests/test_ratelimit.c checks it over
- * simulated hours). The only approximation is T itself: the effective rate
- * is exactly 1e9 / T per second (lfp_bucket_rate); T = round(1e9 / rate)
- * differs from the requested rate by at most 0.5 ns per token, a relative
- * error of at most rate * 5e-10 (exact for every rate dividing 1e9, e.g. 1,
- * 2, 1000, 1e6 per second; under 0.05% up to 1e6 per second, up to 5% at
- * 1e8). A finer fixed-point TAT would shrink that error but not fit: TAT
- * and `now` need the whole int64 range of nanoseconds (fake clocks use its
- * ends), and a separate remainder would need a second word in the CAS.
+ * The bound (checked by tests/test_ratelimit_issue15.c over every pair of
+ * admission times of random runs with takes, reservations and give-backs):
+ * no interval of length L holds more than  burst + L / T  admissions, where
+ * an admission is a token of a take at its `now` or of a reservation (not
+ * given back) at its ready time. Exactness: every quantity is an integer
+ * number of nanoseconds; there is no per-refill rounding, so no fractional
+ * token is ever lost (the seed's bucket dropped them: polled every 0.7 s a
+ * 2/s bucket admitted 1.43/s); a caller that polls often enough gets exactly
+ * burst + elapsed / T.
+ *
+ * Rate rounding: T is rounded UP (exact integer arithmetic on the double
+ * rate: T is the smallest integer with T * rate >= 1e9 * (1 - 2^-53)), so
+ * the bucket is never faster than requested, beyond a relative 2^-53 =
+ * 1.1e-16 that forgives the rounding of the double rate itself (1.0 / 3600
+ * is one hour, not one hour and 1 ns). The effective rate is exactly 1e9 / T
+ * per second (lfp_bucket_rate): requested / (1 + rate * 1e-9) < effective
+ * <= requested * (1 + 2^-52), i.e. it is slower than requested by a
+ * fraction below rate * 1e-9 / (1 + rate * 1e-9): exact for every rate
+ * dividing 1e9 (1, 2, 1000, 1e6, 1e9 per second), under 0.1% up to 1e6 per
+ * second, under 9.1% up to 1e8, and up to 50% between 5e8 and 1e9 (7e8/s
+ * runs at 5e8/s: T = 2 ns). A finer fixed-point TAT would shrink that but
+ * not fit: TAT and `now` need the whole int64 range of nanoseconds (fake
+ * clocks use its ends), and a remainder would need a second word in the CAS.
+ *
+ * Accepted range (init, set_rate, set_burst return EINVAL outside it):
+ * rate in [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second and
+ * burst * T <= LFP_BUCKET_MAX_SPAN (2^62 ns, about 146 years), so no span
+ * a take computes ever saturates (the old code let burst * T saturate and
+ * then admitted without limit: 1e-9/s burst 11 admitted 10^6 at once).
+ * End of the time line: a take or reservation whose new TAT would pass
+ * INT64_MAX is refused (EAGAIN, nothing consumed) instead of saturating, so
+ * within burst * T of INT64_MAX the bucket admits less than it could, never
+ * more (TAT itself stays below INT64_MAX, the value set_* uses as a brief
+ * "changing" mark).
  *
  * Time going backwards mints nothing: max(TAT, now) never moves TAT back.
  *
@@ -118,21 +139,32 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * an admission that is linearizable across threads. A refused take is loads
  * only, so refusals do not move TAT's line between cores.
  *
- * Progress: take/reserve/give_back are lock-free (one CAS loop on one word;
- * a refused take makes no write at all). Configuration (set_rate,
- * set_burst) is stored in separate atomics: a take concurrent with a change
- * uses the old or the new value of each parameter. A change keeps TAT, so
- * the time at which the bucket is full again is unchanged (as in redis-cell,
- * where the parameters come with each call).
+ * Configuration changes (set_rate_at, set_burst_at) keep the token count
+ * at the instant of the change, as Go's SetLimitAt / SetBurstAt do: tokens
+ * after = min(tokens before, new burst), so a change never admits more at
+ * that instant than was held before; a debt (reservations queued beyond the
+ * bucket) is kept in tokens, so the time to repay it rescales with the new
+ * rate (rounded up to the ns: never repaid early). Receipts from before a
+ * change no longer restore anything (their TAT values meant the old
+ * parameters). Changes are serialised by a small spin lock (configuration
+ * only); during one (a few instructions) TAT holds INT64_MAX: takes are
+ * refused, reservations wait for it. The parameters are published with a
+ * release store of the new TAT that every take reads with acquire, so a take
+ * sees the new TAT only with the new parameters. One race remains: a take
+ * that read TAT and the parameters before a change and whose CAS lands after
+ * it (TAT back at the value it read: the change kept it, or later takes
+ * brought it there) is judged and charged by the old parameters. Against a
+ * burst change that is never more generous than the new rule; against a
+ * slower rate (T' > T) it is charged n * T instead of n * T', i.e. it may be
+ * under-charged by less than its own n tokens, once per such racing take.
  *
- * Saturation: spans and times saturate at the int64 range instead of
- * overflowing (defined behaviour; answers at the very ends of the int64
- * time line are then approximate). Rates are limited to
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] per second (T between 1 ns and
- * 2^62 ns).
+ * Progress: take/give_back are lock-free (one CAS loop on one word; a refused
+ * take makes no write at all); reserve is lock-free except that it waits
+ * for a configuration change in progress.
  */
 #define LFP_BUCKET_MAX_RATE 1e9
 #define LFP_BUCKET_MIN_RATE 2.2e-10
+#define LFP_BUCKET_MAX_SPAN (INT64_C(1) << 62)   /* largest burst * T, ns */
 
 typedef struct lfp_bucket {
     /* TAT and the parameters share a line: every take reads all three and
@@ -140,38 +172,63 @@ typedef struct lfp_bucket {
     alignas(LFP_CACHELINE) _Atomic int64_t tat;
     _Atomic int64_t interval;   /* T, ns per token */
     _Atomic uint32_t burst;
+    _Atomic uint32_t cfg_lock_; /* serialises set_rate / set_burst */
+    _Atomic uint32_t gen_;      /* configuration changes so far (receipts check it) */
 } lfp_bucket;
+
+#define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
+
+/* A receipt for tokens a reservation (or an undoable take) consumed: when
+ * its holder may act, and what lfp_bucket_give_back needs to undo exactly
+ * that consumption. Caller-owned; the fields ending in _ are private. */
+typedef struct lfp_bucket_reservation {
+    int64_t ready;    /* the caller may act from this time on */
+    int64_t end_;     /* lfp_bucket: TAT this reservation produced; twin: its number */
+    int64_t start_;   /* lfp_bucket: TAT it started from; twin: the previous newest */
+    uint32_t n_;      /* tokens; 0 once given back */
+    uint32_t gen_;    /* lfp_bucket: configuration generation it was made in */
+} lfp_bucket_reservation;
 
 /* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
  * Returns 0; EINVAL if b is NULL, rate is NaN, infinite, <= 0 or outside
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], or burst is 0. */
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], burst is 0, or burst * T >
+ * LFP_BUCKET_MAX_SPAN. */
 LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
 
 static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
- * Returns 0; EAGAIN (nothing taken); EINVAL if n == 0 or n > burst.
+ * Returns 0; EAGAIN (nothing taken; also when the new TAT would pass
+ * INT64_MAX); EINVAL if n == 0 or n > burst.
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
-    /* relaxed: parameters order nothing; a concurrent set_rate/set_burst
-     * may be seen old or new (documented above). */
-    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    if (LFP_UNLIKELY(n == 0 || n > burst))
-        return EINVAL;
-    uint64_t slack = (uint64_t)lfp_rl_span(burst - n, t);
-    int64_t cost = lfp_rl_span(n, t);
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_relaxed);
+    /* acquire: pairs with the release store of TAT in set_rate_at /
+     * set_burst_at: a TAT value written by a change is read with the
+     * parameters it was computed for (loaded below, after it). */
+    int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
     for (;;) {
+        /* relaxed: ordered after the acquire load of TAT above (or the
+         * acquire failure of the CAS below). A value older than that TAT is
+         * impossible; a newer one (a change racing this take) makes the CAS
+         * fail, as the change moved TAT, unless the new TAT equals the old
+         * one, and then the new parameters are the right ones for it. */
+        int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
+        uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+        if (LFP_UNLIKELY(n == 0 || n > burst))
+            return EINVAL;
+        uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62: no overflow */
+        int64_t cost = (int64_t)n * t;
         int64_t base = old > now ? old : now;
-        if ((uint64_t)base - (uint64_t)now > slack)
+        /* TAT stays below INT64_MAX (the "changing" mark, refused here) */
+        if ((uint64_t)base - (uint64_t)now > slack || base >= INT64_MAX - cost)
             return EAGAIN;
-        /* relaxed: limiters publish nothing (header comment); the RMW is
-         * atomic on this one word, which is all admission needs. */
-        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, lfp_rl_sat_add(base, cost),
-                                                  memory_order_relaxed, memory_order_relaxed))
+        /* acquire on failure: as the load above (the reloaded TAT is read
+         * with its parameters); on success only because C11 wants it no
+         * weaker than the failure order: limiters publish nothing, and the
+         * RMW is atomic on this one word, which is all admission needs. */
+        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, base + cost,
+                                                  memory_order_acquire, memory_order_acquire))
             return 0;
     }
 }
@@ -179,30 +236,55 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 /* lfp_bucket_take_at at the current time (see "Time" above). */
 LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
 
-/* Reserve n tokens at `now` unconditionally and store in *ready_at the time
- * from which the caller may act (<= now when the tokens were available at
- * once). The tokens are consumed now: later callers queue behind this one.
- * Give them back with lfp_bucket_give_back if the caller does not act.
- * Returns 0; EINVAL if n == 0, n > burst or ready_at is NULL.
- * Progress: lock-free. */
+/* lfp_bucket_take_at that also fills *r, so that the take can be undone
+ * with lfp_bucket_give_back (r->ready = now). Same codes; EINVAL also for
+ * a NULL r. Progress: lock-free. */
+LFP_API int lfp_bucket_take_ex_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                  lfp_bucket_reservation *r);
+
+/* Reserve n tokens at `now` and store in *ready_at the time from which the
+ * caller may act (<= now when the tokens were available at once). The
+ * tokens are consumed now: later callers queue behind this one. This form
+ * gives no receipt, so it cannot be given back: use lfp_bucket_reserve_ex_at
+ * for that.
+ * Returns 0; EAGAIN (nothing consumed) if the reservation would end past
+ * INT64_MAX (see "Accepted range"); EINVAL if n == 0, n > burst or ready_at
+ * is NULL. Progress: lock-free. */
 LFP_API int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready_at);
 
-/* Return n tokens taken earlier (by take, reserve or wait) that were not
- * used: TAT moves back by n * T, so callers queued behind are served sooner.
- * The bucket never holds more than burst tokens, so giving back after the
- * tokens would have refilled anyway has no effect. Giving back tokens that
- * were never taken mints them: pair every give_back with a take.
- * Returns 0; EINVAL if n == 0. Progress: lock-free. */
-LFP_API int lfp_bucket_give_back(lfp_bucket *b, uint32_t n);
+/* lfp_bucket_reserve_at with a receipt: r->ready is the ready time. Same
+ * codes; EINVAL also for a NULL r. Progress: lock-free. */
+LFP_API int lfp_bucket_reserve_ex_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                     lfp_bucket_reservation *r);
+
+/* Give back the tokens of reservation *r (from reserve_ex, take_ex or a
+ * cancelled wait) that its holder will not use. Only what no later
+ * reservation counts on is restored: if r is still the newest consumption
+ * (TAT is still the value r produced), TAT moves back to where r found it;
+ * otherwise a later take or reservation was stacked on r's tokens (its
+ * ready time was computed with them consumed), or re-based TAT after them,
+ * or a set_rate/set_burst happened since (it rescaled TAT),
+ * and nothing is restored — moving TAT back then would let a newcomer act
+ * at the same time as the later reservation (rate 1/s burst 1: A, B
+ * reserved, A given back, C would get B's time). So a give-back never
+ * admits more than the bound above; it may return less than it could (a
+ * later reservation also given back does not make r's tokens reusable
+ * unless the later one was given back first: give back newest first).
+ * r is marked given back; a second give_back of it returns EINVAL.
+ * Returns 0 if the tokens were restored; EAGAIN if nothing could be;
+ * EINVAL if b or r is NULL or r was already given back.
+ * Progress: lock-free (one CAS). */
+LFP_API int lfp_bucket_give_back(lfp_bucket *b, lfp_bucket_reservation *r);
 
 /* Take n tokens, waiting if needed: computes the exact time at which they
  * are available and, if that is not after `deadline`, reserves them and
  * sleeps once until then (parks with that deadline; no polling).
  * Returns 0 once the tokens are the caller's; ETIMEDOUT at once, consuming
  * nothing, if the ready time is after the deadline; ECANCELED if `cancel`
- * fires first (then the reservation is given back so that callers queued
- * behind are not slowed); EINVAL if n == 0 or n > burst. Tokens available at
- * once are taken even if the deadline passed or cancel fired.
+ * fires first (then the reservation is given back as lfp_bucket_give_back
+ * does: restored only if no later reservation was stacked on it); EINVAL if
+ * n == 0 or n > burst. Tokens available at once are taken even if the
+ * deadline passed or cancel fired.
  * Progress: blocking (sleeps until the ready time). */
 LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel);
 
@@ -219,19 +301,57 @@ LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
 LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
 
-/* Change the rate / burst at run time (validated as in init; EINVAL leaves
- * the bucket unchanged). TAT is kept (see the header comment). */
+/* Change the rate / burst at `now` (validated as in init, with the other
+ * parameter's current value; EINVAL leaves the bucket unchanged). The
+ * tokens held at `now` are kept (capped by a lower burst; a debt is kept in
+ * tokens and its repayment time rescales): see "Configuration changes"
+ * above. Progress: blocking against other changes (spin lock), lock-free
+ * against takes. */
+LFP_API int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now);
+LFP_API int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now);
+/* The same at lfp_now(). */
 LFP_API int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s);
 LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 
 /* ------------------------------------------------------------ fixed window */
 
+/* Window ids of the fixed and sliding windows (internal). A limiter whose
+ * counts need c bits each keeps its window id in the other bits of its one
+ * word. When those bits hold the id of every window of the int64 time line
+ * (`exact_`: ids are k - floor(INT64_MIN / W), compared as integers), ids
+ * never alias: any idle gap and any straggler is read exactly. Otherwise
+ * (only for limits that are huge for their window, see each type) ids are
+ * k modulo 2^bits and an id up to a quarter period behind the stored one is
+ * read as time going backwards. */
+typedef struct lfp_rl_ids_ {
+    int64_t base;     /* floor(INT64_MIN / W) when exact, else 0 */
+    uint64_t mask;    /* 2^bits - 1 */
+    bool exact;
+} lfp_rl_ids_;
+
+static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_t window)
+{
+    /* unsigned: exact ids are k - base in [0, mask]; modular ids wrap. */
+    return ((uint64_t)lfp_rl_floor_div(now, window) - (uint64_t)ids->base) & ids->mask;
+}
+
+/* How many windows id a is after stored id b: negative when a is before b
+ * (time going backwards). */
+static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint64_t b)
+{
+    if (LFP_LIKELY(ids->exact))
+        return (int64_t)(a - b);            /* both in [0, 2^62] */
+    uint64_t d = (a - b) & ids->mask;
+    return d != 0 && d >= ids->mask - (ids->mask >> 2) ? (int64_t)d - (int64_t)ids->mask - 1
+                                                        : (int64_t)d;
+}
+
 /* lfp_fwindow — at most `limit` admissions per window [k*W, (k+1)*W)
  * (windows aligned to multiples of W since time 0).
  *
- * State: one atomic word, window id (high 32 bits, modulo 2^32) and count
- * (low 32 bits); a take is one CAS that either adds to the count of the
- * current window or starts a new one.
+ * State: one atomic word, window id (high bits) and count (the low c bits,
+ * c = the bits of limit + 1); a take is one CAS that either adds to the
+ * count of the current window or starts a new one.
  *
  * Boundary burst (kept, documented, not hidden): `limit` admissions at the
  * end of one window and `limit` more at the start of the next are both
@@ -239,10 +359,18 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
  * admissions. Use lfp_swindow (bounded by the weighted estimate) or lfp_slog
  * (exact) when that matters; examples/ratelimit_accuracy.c shows the burst.
  *
- * Id wrap: ids are compared modulo 2^32. An older window (time going
- * backwards by up to 2^30 windows) is charged to the stored window; after
- * an idle gap of exactly a multiple of 2^32 windows a stale count may be
- * seen for the rest of one window (only ever refusing more, never less).
+ * Idle gaps and ids: when window_ns >= 2^c (the smallest power of two above
+ * limit + 1; always when window_ns >= 2 * (limit + 1)) the word holds the
+ * exact id of every window of the int64 time line: after an idle gap of any
+ * length the limiter starts a fresh window at once, and a take with an older
+ * timestamp (time going backwards by any amount) is charged to the stored
+ * window. (The old 32-bit ids aliased: a 1 ms window idle 40 days refused
+ * everything for 9.75 days.) Larger limits (more than one admission per
+ * 2 ns on average) keep 64 - c >= 32 id bits modulo 2^(64-c): time going
+ * backwards by up to a quarter of that period is charged to the stored
+ * window, and an idle gap within a quarter period below a multiple of the
+ * period may then refuse (never admit more) for up to that many windows;
+ * a gap of exactly a multiple may show the stale count for one window.
  *
  * Progress: lock-free; a refusal makes no write.
  */
@@ -250,9 +378,11 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << 32 | count */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << cbits | count */
     uint32_t limit;
+    unsigned cbits;     /* count bits */
     int64_t window;
+    lfp_rl_ids_ ids;
 } lfp_fwindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
@@ -260,36 +390,27 @@ typedef struct lfp_fwindow {
 LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
 static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
 
-/* true if window id a (of `bits` bits) is after stored id b: b is not
- * ahead of a by at most 2^(bits-2) windows (time going backwards). */
-static inline bool lfp_rl_id_after(uint32_t a, uint32_t b, unsigned bits)
-{
-    uint32_t mask = bits >= 32 ? UINT32_MAX : (1u << bits) - 1;
-    uint32_t ahead = (b - a) & mask;   /* how far b is ahead of a; 0 = same */
-    return ahead > (1u << (bits - 2));
-}
-
 /* lfp_fwindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
 static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
-                                            uint32_t *charged)
+                                            uint64_t *charged)
 {
     if (LFP_UNLIKELY(n == 0 || n > w->limit))
         return EINVAL;
-    uint32_t id = (uint32_t)lfp_rl_floor_div(now, w->window);
+    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
-        uint32_t wid = (uint32_t)(old >> 32), count = (uint32_t)old;
-        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_after(id, wid, 32)) {
+        uint64_t wid = old >> w->cbits, count = old & cmask;
+        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_delta_(&w->ids, id, wid) > 0) {
             wid = id;
             count = 0;
         }
-        if ((uint64_t)count + n > w->limit)
+        if (count + n > w->limit)
             return EAGAIN;
         /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old,
-                                                  (uint64_t)wid << 32 | (count + n),
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, wid << w->cbits | (count + n),
                                                   memory_order_relaxed, memory_order_relaxed)) {
             *charged = wid;
             return 0;
@@ -302,7 +423,7 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 {
-    uint32_t charged;
+    uint64_t charged;
     return lfp_fwindow_take_charged_(w, n, now, &charged);
 }
 
@@ -317,9 +438,9 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  * which assumes the previous window's admissions were spread evenly. A take
  * of n is admitted iff est + n <= limit.
  *
- * State: one atomic word: window id (24 bits, modulo 2^24), cur and prev
- * counts (20 bits each, so limit <= LFP_SWINDOW_MAX_LIMIT = 2^20 - 2; the
- * all-ones word marks "no take yet").
+ * State: one atomic word: window id (64 - 2c bits), prev and cur counts (c
+ * bits each, c = the bits of limit + 1; limit <= LFP_SWINDOW_MAX_LIMIT =
+ * 2^20 - 2, so at least 24 id bits; the all-ones word marks "no take yet").
  *
  * Error bound (checked by the property test): in any interval (t - W, t]
  * the admissions number at most
@@ -331,18 +452,26 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
  * of requests wrongly allowed). Compare: lfp_fwindow's excess is up to limit
  * at any offset, lfp_slog's is 0.
  *
- * Id wrap as for lfp_fwindow, with 24-bit ids (time going backwards by up to
- * 2^22 windows is charged to the stored window); an aliasing idle gap shows
- * stale counts for at most two windows (only ever refusing more).
+ * Idle gaps and ids: when window_ns >= 2^(2c) (always when window_ns >=
+ * 4 * (limit + 1)^2: e.g. limit <= 16382 for a 1 s window, any limit from an
+ * 18.3-minute window on) the word holds the exact id of every window of the
+ * int64 time line: after an idle gap of any length an empty window is seen at
+ * once (and the previous window's count only for a gap of one window), and
+ * time going backwards by any amount is charged to the stored window (the
+ * old 24-bit ids aliased: a 1 s window idle 150 days refused for 44 days).
+ * Larger limits keep 64 - 2c >= 24 id bits modulo 2^(64-2c), with the
+ * aliasing described for lfp_fwindow (a quarter period of tolerance).
  *
  * Progress: lock-free; a refusal makes no write.
  */
 #define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
 
 typedef struct lfp_swindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id:24 | prev:20 | cur:20 */
+    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id | prev | cur */
     uint32_t limit;
+    unsigned cbits;     /* bits of each count */
     int64_t window;
+    lfp_rl_ids_ ids;
 } lfp_swindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
@@ -352,26 +481,25 @@ static inline void lfp_swindow_destroy(lfp_swindow *w) { (void)w; }
 
 /* Internal, for the inline take: the word's fields, the state as seen at
  * `now`, and the admission test. */
-#define LFP_SW_ID_BITS_ 24
-#define LFP_SW_ID_MASK_ ((1u << LFP_SW_ID_BITS_) - 1)
-#define LFP_SW_CNT_MASK_ ((1u << 20) - 1)
 #define LFP_SW_EMPTY_ UINT64_MAX   /* before the first take (cur above every limit) */
 
 __extension__ typedef unsigned __int128 lfp_u128_;
 
 typedef struct lfp_sw_state_ {
-    uint32_t id, prev, cur;
+    uint64_t id;
+    uint32_t prev, cur;
 } lfp_sw_state_;
 
-static inline lfp_sw_state_ lfp_sw_unpack_(uint64_t v)
+static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
 {
-    return (lfp_sw_state_){ (uint32_t)(v >> 40), (uint32_t)(v >> 20) & LFP_SW_CNT_MASK_,
-                            (uint32_t)v & LFP_SW_CNT_MASK_ };
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    return (lfp_sw_state_){ v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
+                            (uint32_t)(v & cmask) };
 }
 
-static inline uint64_t lfp_sw_pack_(lfp_sw_state_ s)
+static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
 {
-    return (uint64_t)s.id << 40 | (uint64_t)s.prev << 20 | s.cur;
+    return s.id << (2 * w->cbits) | (uint64_t)s.prev << w->cbits | s.cur;
 }
 
 /* The state as seen at `now` (window k, offset e): rolled forward when k is
@@ -380,15 +508,16 @@ static inline uint64_t lfp_sw_pack_(lfp_sw_state_ s)
 static inline lfp_sw_state_ lfp_sw_at_(const lfp_swindow *w, uint64_t word, int64_t now,
                                        int64_t *e)
 {
-    lfp_sw_state_ s = lfp_sw_unpack_(word);
+    lfp_sw_state_ s = lfp_sw_unpack_(w, word);
     int64_t k = lfp_rl_floor_div(now, w->window);
-    uint32_t id = (uint32_t)k & LFP_SW_ID_MASK_;
+    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
-    if (word == LFP_SW_EMPTY_ || lfp_rl_id_after(id, s.id, LFP_SW_ID_BITS_)) {
-        s.prev = word != LFP_SW_EMPTY_ && ((id - s.id) & LFP_SW_ID_MASK_) == 1 ? s.cur : 0;
+    int64_t d = word == LFP_SW_EMPTY_ ? 2 : lfp_rl_id_delta_(&w->ids, id, s.id);
+    if (d > 0) {
+        s.prev = d == 1 ? s.cur : 0;
         s.cur = 0;
         s.id = id;
-    } else if (id != s.id) {
+    } else if (d < 0) {
         *e = 0;
     }
     return s;
@@ -410,7 +539,7 @@ static inline bool lfp_sw_admits_(const lfp_swindow *w, lfp_sw_state_ s, int64_t
 /* lfp_swindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
 static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t now,
-                                            uint32_t *charged)
+                                            uint64_t *charged)
 {
     if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
@@ -423,7 +552,7 @@ static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t 
             return EAGAIN;
         s.cur += n;   /* <= limit: est >= cur */
         /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(s),
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(w, s),
                                                   memory_order_relaxed, memory_order_relaxed)) {
             *charged = s.id;
             return 0;
@@ -435,7 +564,7 @@ static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t 
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 {
-    uint32_t charged;
+    uint64_t charged;
     return lfp_swindow_take_charged_(w, n, now, &charged);
 }
 
@@ -503,7 +632,8 @@ LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
 
 /* lfp_rolling — a rolling sum over the last N buckets of bucket_ns each,
  * aligned to multiples of bucket_ns since time 0: sum_at(now) covers the
- * bucket holding `now` and the N - 1 before it.
+ * bucket holding `now` and the N - 1 before it (those of them that exist:
+ * near INT64_MIN fewer, each counted once).
  *
  * State: N atomic words, one per bucket, each packing the bucket's lap
  * (k / N modulo 2^24, k = now / bucket_ns) and its 40-bit signed value. An
@@ -575,7 +705,10 @@ typedef struct lfp_limiter {
  * order; if one refuses, gives back what the earlier ones took and returns
  * its code. So no limiter ever admits past its own limit (each take is that
  * limiter's own all-or-nothing take), and a refused call returns the
- * capacity it took: bucket TAT moved back by n*T; fixed and sliding window
+ * capacity it took, exactly or not at all: a bucket take is undone as
+ * lfp_bucket_give_back does (TAT back to where this take found it if no
+ * other take moved TAT since, else nothing: an undo never creates tokens
+ * for a TAT another take re-based); fixed and sliding window
  * counts decremented while the charged window still counts; sliding-log
  * slots released (set to now - W, so they are free again for any later
  * time). Concurrent callers may see the transient consumption and be

@@ -4,15 +4,18 @@
 
 #include "ratelimit_internal.h"
 
-static bool rate_ok(double r)
+/* The accepted range is lfp_bucket's (NaN and infinity fail). */
+static bool settings_ok(double rate, uint32_t burst)
 {
-    return r > 0 && r <= 1e300;   /* NaN and infinity fail */
+    return lfp_rl_span_ok_(burst, lfp_rl_interval_(rate));
 }
 
 int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst)
 {
-    if (!b || !rate_ok(rate_per_s) || burst == 0)
+    if (!b || !settings_ok(rate_per_s, burst))
         return EINVAL;
+    b->seq = 0;
+    b->top = 0;
     b->tokens = burst;
     b->rate = rate_per_s / 1e9;
     b->rate_per_s = rate_per_s;
@@ -46,8 +49,10 @@ int lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now)
     if (n != 0 && n <= b->burst) {
         refill(b, now);
         rc = b->tokens >= n ? 0 : EAGAIN;
-        if (rc == 0)
+        if (rc == 0) {
             b->tokens -= n;
+            b->top = ++b->seq;   /* stacked on every earlier consumption */
+        }
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
@@ -71,11 +76,13 @@ static int64_t ns_ceil(double ns)
 /* Consume n tokens at `now` unless they would be ready only after `latest`
  * (EAGAIN, nothing consumed). The tokens may go negative: a debt that the
  * refill pays back, after which the caller may act. The debt is counted
- * from the last refill (never earlier: time going back mints nothing). */
-static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_t *ready_at)
+ * from the last refill (never earlier: time going back mints nothing).
+ * The receipt numbers this consumption and remembers the newest before it. */
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                   lfp_bucket_reservation *r)
 {
     lfp_locked_bucket *b = bucket;
-    if (!b || n == 0 || !ready_at)
+    if (!b || n == 0 || !r)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
@@ -86,7 +93,10 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
         rc = ready <= latest ? 0 : EAGAIN;
         if (rc == 0) {
             b->tokens -= n;
-            *ready_at = ready > now ? ready : now;
+            r->ready = ready > now ? ready : now;
+            r->start_ = b->top;
+            r->end_ = b->top = ++b->seq;
+            r->n_ = n;
         }
     }
     pthread_mutex_unlock(&b->lock);
@@ -96,25 +106,51 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest, int64_
 int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                  int64_t *ready_at)
 {
-    return reserve(b, n, now, LFP_FOREVER, ready_at);
+    lfp_bucket_reservation r;
+    if (!ready_at)
+        return EINVAL;
+    int rc = reserve(b, n, now, LFP_FOREVER, &r);
+    if (rc == 0)
+        *ready_at = r.ready;
+    return rc;
 }
 
-static int give_back(void *bucket, uint32_t n)
+int lfp_locked_bucket_reserve_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
+                                    lfp_bucket_reservation *r)
+{
+    return reserve(b, n, now, LFP_FOREVER, r);
+}
+
+int lfp_locked_bucket_take_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
+                                 lfp_bucket_reservation *r)
+{
+    return reserve(b, n, now, now, r);
+}
+
+/* Restore only the newest live consumption (lfp_bucket's rule: a later
+ * reservation's ready time counted on these tokens). */
+static int give_back(void *bucket, lfp_bucket_reservation *r)
 {
     lfp_locked_bucket *b = bucket;
-    if (!b || n == 0)
+    if (!b || !r || r->n_ == 0)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
-    b->tokens += n;
-    if (b->tokens > b->burst)
-        b->tokens = b->burst;   /* never more than a full bucket */
+    int rc = EAGAIN;
+    if (b->top == r->end_) {
+        b->tokens += r->n_;
+        if (b->tokens > b->burst)
+            b->tokens = b->burst;   /* never more than a full bucket */
+        b->top = r->start_;
+        rc = 0;
+    }
+    r->n_ = 0;
     pthread_mutex_unlock(&b->lock);
-    return 0;
+    return rc;
 }
 
-int lfp_locked_bucket_give_back(lfp_locked_bucket *b, uint32_t n)
+int lfp_locked_bucket_give_back(lfp_locked_bucket *b, lfp_bucket_reservation *r)
 {
-    return give_back(b, n);
+    return give_back(b, r);
 }
 
 static const lfp_rl_waiter_ waiter = { reserve, give_back };
@@ -140,26 +176,49 @@ double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
     return t;
 }
 
-int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
+int lfp_locked_bucket_set_rate_at(lfp_locked_bucket *b, double rate_per_s, int64_t now)
 {
-    if (!b || !rate_ok(rate_per_s))
+    if (!b || !lfp_rl_interval_(rate_per_s))
         return EINVAL;
     pthread_mutex_lock(&b->lock);
-    b->rate = rate_per_s / 1e9;
-    b->rate_per_s = rate_per_s;
+    int rc = EINVAL;
+    if (settings_ok(rate_per_s, b->burst)) {
+        refill(b, now);          /* the time so far at the old rate */
+        b->rate = rate_per_s / 1e9;
+        b->rate_per_s = rate_per_s;
+        b->top = 0;              /* earlier receipts restore nothing */
+        rc = 0;
+    }
     pthread_mutex_unlock(&b->lock);
-    return 0;
+    return rc;
 }
 
-int lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst)
+int lfp_locked_bucket_set_burst_at(lfp_locked_bucket *b, uint32_t burst, int64_t now)
 {
     if (!b || burst == 0)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
-    b->tokens += (double)burst - b->burst;   /* keep the debt, as lfp_bucket keeps TAT */
-    b->burst = burst;
+    int rc = EINVAL;
+    if (settings_ok(b->rate_per_s, burst)) {
+        refill(b, now);
+        if (b->tokens > burst)
+            b->tokens = burst;   /* keep the count, capped: never more than before */
+        b->burst = burst;
+        b->top = 0;
+        rc = 0;
+    }
     pthread_mutex_unlock(&b->lock);
-    return 0;
+    return rc;
+}
+
+int lfp_locked_bucket_set_rate(lfp_locked_bucket *b, double rate_per_s)
+{
+    return lfp_locked_bucket_set_rate_at(b, rate_per_s, lfp_now());
+}
+
+int lfp_locked_bucket_set_burst(lfp_locked_bucket *b, uint32_t burst)
+{
+    return lfp_locked_bucket_set_burst_at(b, burst, lfp_now());
 }
 
 double lfp_locked_bucket_rate(lfp_locked_bucket *b)
