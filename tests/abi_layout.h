@@ -29,7 +29,7 @@
 { "lfp_locked_breaker", 1152, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },
-{ "lfp_locked_bucket", 80, 8 },
+{ "lfp_locked_bucket", 96, 8 },
 { "lfp_locked_counter", 48, 8 },
 { "lfp_locked_future", 120, 8 },
 { "lfp_locked_once", 96, 8 },
