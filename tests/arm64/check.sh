@@ -15,6 +15,8 @@ for f in "$root"/src/*.c "$root"/src/locked/*.c; do
 done
 echo '#include <lfpat.h>' | "$clang" "${flags[@]}" -fsyntax-only -x c -
 # The spin hint compiled for arm64 is ISB, not nothing.
-"$clang" "${flags[@]}" -S -O2 -o - "$root/src/park.c" | grep -qw isb ||
-  { echo "arm64_syntax: lfp_spin_pause has no ISB on aarch64"; exit 1; }
+# (The assembly is read whole first: grep -q closing the pipe early would
+# kill clang with SIGPIPE and fail the pipeline.)
+asm=$("$clang" "${flags[@]}" -S -O2 -o - "$root/src/park.c")
+grep -qw isb <<<"$asm" || { echo "arm64_syntax: lfp_spin_pause has no ISB on aarch64"; exit 1; }
 echo "arm64_syntax: $n sources and lfpat.h compile for aarch64; spin hint is ISB"
