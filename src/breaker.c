@@ -61,6 +61,7 @@ int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg)
     b->bucket_ns = cfg->window_ns / cfg->window_buckets;
     b->cb_delivered = 0;
     atomic_init(&b->state, lfp_brk_word_(LFP_BREAKER_CLOSED, 0, 0));
+    atomic_init(&b->open_end, 0);   /* tag 0: generation 0 is CLOSED */
     return 0;
 }
 
@@ -99,8 +100,9 @@ static void deliver(lfp_breaker *b, lfp_breaker_state from, lfp_breaker_state to
 }
 
 /* One transition attempt from exactly *w to next; delivers on success, else
- * reloads *w. */
-static bool transition(lfp_breaker *b, uint64_t *w, uint64_t next)
+ * reloads *w. end_tick: for a move to OPEN, the full tick the pause ends at
+ * (its high half goes to open_end before the callback is delivered). */
+static bool transition_to(lfp_breaker *b, uint64_t *w, uint64_t next, uint64_t end_tick)
 {
     uint64_t from = *w;
     /* acq_rel: release publishes the new word to allow()'s acquire load;
@@ -108,15 +110,49 @@ static bool transition(lfp_breaker *b, uint64_t *w, uint64_t next)
     if (!atomic_compare_exchange_strong_explicit(&b->state, w, next, memory_order_acq_rel,
                                                  memory_order_acquire))
         return false;
+    if (lfp_brk_state_(next) == LFP_BREAKER_OPEN)
+        /* relaxed: the word is self-describing (tagged with its OPEN
+         * generation, read in pause_over), so it pairs with nothing: a
+         * reader that sees an older tag uses the 32-bit fallback. Only the
+         * thread whose CAS made this generation writes its tag. */
+        atomic_store_explicit(&b->open_end,
+                              (uint64_t)lfp_brk_gen_(next) << 32 | (end_tick >> 32),
+                              memory_order_relaxed);
     deliver(b, lfp_brk_state_(from), lfp_brk_state_(next), lfp_brk_gen_(next));
     return true;
 }
 
-static uint64_t open_word(const lfp_breaker *b, uint32_t gen, int64_t now)
+static bool transition(lfp_breaker *b, uint64_t *w, uint64_t next)
 {
-    /* the pause ends at now + open_ns, rounded up to a tick */
-    int64_t end = lfp_time_add(now, b->cfg.open_ns + LFP_BREAKER_TICK_NS - 1);
-    return lfp_brk_word_(LFP_BREAKER_OPEN, gen + 1, lfp_brk_tick_(end));
+    return transition_to(b, w, next, 0);
+}
+
+/* The tick the pause of an OPEN period started at now ends at: now +
+ * open_ns, rounded up to a tick. */
+static uint64_t open_end_tick(const lfp_breaker *b, int64_t now)
+{
+    return lfp_brk_tick_(lfp_time_add(now, b->cfg.open_ns + LFP_BREAKER_TICK_NS - 1));
+}
+
+/* Move CLOSED/HALF_OPEN generation gen (exactly *w) to OPEN at now. */
+static bool transition_open(lfp_breaker *b, uint64_t *w, uint32_t gen, int64_t now)
+{
+    uint64_t end = open_end_tick(b, now);
+    return transition_to(b, w, lfp_brk_word_(LFP_BREAKER_OPEN, gen + 1, (uint32_t)end), end);
+}
+
+/* Has the pause of OPEN word w ended at now? See "The pause end beyond 32
+ * bits" in breaker.h. */
+static bool pause_over(lfp_breaker *b, uint64_t w, int64_t now)
+{
+    uint64_t tick = lfp_brk_tick_(now);
+    uint32_t lo = lfp_brk_payload_(w);
+    /* relaxed: see the store in transition_to (self-describing word). */
+    uint64_t e = atomic_load_explicit(&b->open_end, memory_order_relaxed);
+    if ((uint32_t)(e >> 32) == lfp_brk_gen_(w))
+        return tick >= ((e & 0xffffffffu) << 32 | lo);
+    /* the opener has not stored the high half yet: it opened just now */
+    return (int32_t)((uint32_t)tick - lo) >= 0;
 }
 
 #define PROBE_ONE ((uint64_t)1 << 32)        /* one probe in flight */
@@ -131,7 +167,7 @@ int lfp_breaker_allow_slow_(lfp_breaker *b, uint64_t w, int64_t now, lfp_breaker
             *t = (lfp_breaker_ticket){ gen, false };
             return 0;
         case LFP_BREAKER_OPEN:
-            if (!lfp_brk_pause_over_(payload, now))
+            if (!pause_over(b, w, now))
                 return EAGAIN;
             if (transition(b, &w, lfp_brk_word_(LFP_BREAKER_HALF_OPEN, gen + 1, 0) + PROBE_ONE)) {
                 *t = (lfp_breaker_ticket){ (gen + 1) & LFP_BRK_GEN_MASK_, true };
@@ -161,7 +197,7 @@ static int record_probe(lfp_breaker *b, uint64_t w, lfp_breaker_ticket t, bool s
         if (lfp_brk_gen_(w) != t.gen || lfp_brk_state_(w) != LFP_BREAKER_HALF_OPEN)
             return ESTALE;
         if (!success) {
-            if (transition(b, &w, open_word(b, t.gen, now)))
+            if (transition_open(b, &w, t.gen, now))
                 return 0;
             continue;
         }
@@ -195,6 +231,6 @@ int lfp_breaker_record_at(lfp_breaker *b, lfp_breaker_ticket t, bool success, in
     if (window_fail(b, t.gen, now) >= b->cfg.failure_threshold)
         /* One attempt: a CLOSED word changes only by a transition, so a
          * failed CAS means another thread already moved it on. */
-        transition(b, &w, open_word(b, t.gen, now));
+        transition_open(b, &w, t.gen, now);
     return 0;
 }

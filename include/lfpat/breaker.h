@@ -20,6 +20,19 @@
  * bits). Every transition is one CAS on this word from the exact word it
  * read, so transitions are totally ordered and each happens once.
  *
+ * The pause end beyond 32 bits: 2^32 ticks are only ~52 days, so the low
+ * half alone cannot tell "the pause ends soon" from "it ended weeks ago"
+ * (the first version compared it as a signed 32-bit difference and refused
+ * calls after ~26 idle days, for ~26 more). The thread whose CAS opened the
+ * breaker stores the high bits of the end tick in `open_end`, tagged with
+ * the OPEN generation, right after its CAS; allow() in OPEN compares the
+ * full 64-bit tick when the tag matches the state word's generation, so the
+ * pause ends correctly after any idle gap. Only while the opening thread is
+ * between its CAS and that store (a few instructions; the tag is still an
+ * older generation's) does allow() fall back to the 32-bit difference, which
+ * is exact unless that thread stalls there for 2^31 ticks (~26 days). A tag
+ * can only be mistaken for the current one after 2^30 generations.
+ *
  * Fixes of the seed's breaker: half-open bounds probes *in flight* (a probe
  * slot is returned when its result is recorded), not completed calls; a
  * result carries the generation of the allow() that admitted it (the ticket)
@@ -107,6 +120,7 @@ typedef struct lfp_breaker_ticket {
 
 typedef struct lfp_breaker {
     alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
+    _Atomic uint64_t open_end;     /* OPEN generation << 32 | end tick >> 32 */
     alignas(LFP_CACHELINE) lfp_rolling failures;  /* on the virtual clock, see above */
     struct lfp_breaker_config cfg;
     int64_t bucket_ns;
@@ -124,14 +138,10 @@ static inline uint64_t lfp_brk_word_(lfp_breaker_state s, uint32_t gen, uint32_t
 {
     return (uint64_t)payload << 32 | (uint64_t)(gen & LFP_BRK_GEN_MASK_) << 2 | (uint64_t)s;
 }
-/* internal: ticks (mod 2^32) and "now is at or past the end of the pause". */
-static inline uint32_t lfp_brk_tick_(int64_t now)
+/* internal: the full tick count of now (< 2^43; negative times count as 0). */
+static inline uint64_t lfp_brk_tick_(int64_t now)
 {
-    return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)LFP_BREAKER_TICK_NS);
-}
-static inline bool lfp_brk_pause_over_(uint32_t retry_tick, int64_t now)
-{
-    return (int32_t)(lfp_brk_tick_(now) - retry_tick) >= 0;
+    return (uint64_t)(now < 0 ? 0 : now) / (uint64_t)LFP_BREAKER_TICK_NS;
 }
 
 /* Initialise CLOSED, generation 0, with a copy of cfg.
