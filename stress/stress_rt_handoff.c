@@ -1,0 +1,282 @@
+/* stress_rt_handoff — notifier/waiter hand-offs under real-time priorities.
+ *
+ * No lfpat code may wait for another thread's progress by spinning or
+ * yielding without bound: with SCHED_FIFO, a waiter at a higher priority on
+ * the same CPU as the thread it waits for never lets that thread run (a
+ * sched_yield only yields to threads of the same or higher priority), so an
+ * unbounded spin is a livelock. Each case pins a waiter (SCHED_FIFO 2) and a
+ * notifier (SCHED_FIFO 1) to CPU 0 and runs a hand-off N times, arranged so
+ * that the waiter is running (it preempts the notifier) exactly when it has
+ * to wait for the notifier to finish: a woken waitgroup/future waiter while
+ * its notifier is still inside the notify; spsc close while a push is
+ * between its enter and exit; a broadcast publisher whose slot is still
+ * being written by the publisher one lap earlier; an mpsc pop while a push
+ * is between its tail CAS and its link. Correct code spins briefly, then
+ * parks, and the notifier runs and wakes it.
+ *
+ * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
+ * and joins each pair with a deadline (LFP_RT_TIMEOUT_MS, default 5000): a
+ * pair that has not finished is a failure (exit 1, the stuck threads die
+ * with the process); alarm() with the default action kills the process if
+ * even that fails. Priorities stay low (1..3) so that the kernel's own
+ * threads keep theirs. Exit 77 (ctest SKIP_RETURN_CODE) when real-time
+ * scheduling is not permitted (EPERM) or CPU 0 is not usable.
+ *
+ * Usage: stress_rt_handoff [case ...] (default: all); LFP_RT_ROUNDS sets N.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lfpat.h"
+
+#define WAITER_PRIO 2
+#define NOTIFIER_PRIO 1
+#define WATCHDOG_PRIO 3
+
+static int rounds = 2000;
+static sem_t go, back;             /* waiter -> notifier, notifier -> waiter */
+static _Atomic long progress;      /* hand-offs completed by the waiter */
+static _Atomic int failures;
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+            atomic_fetch_add(&failures, 1);                                 \
+        }                                                                   \
+    } while (0)
+
+static void sem_wait_all(sem_t *s)
+{
+    while (sem_wait(s) != 0 && errno == EINTR) {
+    }
+}
+
+/* ------------------------------------------------------------ waitgroup */
+
+static lfp_waitgroup wg;
+
+static void wg_setup(void) { lfp_waitgroup_init(&wg); }
+
+/* The waiter adds a task, lets the notifier run it and waits: it parks
+ * (the notifier cannot run while it spins), the notifier's done wakes it,
+ * and it preempts the notifier inside the notify. */
+static void *wg_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        CHECK(lfp_waitgroup_add(&wg, 1) == 0, "round %d", i);
+        sem_post(&go);
+        int rc = lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && lfp_waitgroup_count(&wg) == 0, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *wg_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_waitgroup_done(&wg) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void wg_teardown(void) { lfp_waitgroup_destroy(&wg); }
+
+/* ------------------------------------------------------------ future */
+
+static lfp_future *futs;
+
+static void fut_setup(void)
+{
+    futs = calloc((size_t)rounds, sizeof *futs);
+    for (int i = 0; i < rounds; i++)
+        lfp_future_init(&futs[i]);
+}
+
+static void *fut_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        void *v = NULL;
+        int err = -1;
+        int rc = lfp_future_get(&futs[i], &v, &err, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && v == (void *)(intptr_t)(i + 1) && err == i, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *fut_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_future_set(&futs[i], (void *)(intptr_t)(i + 1), i) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void fut_teardown(void)
+{
+    for (int i = 0; i < rounds; i++)
+        lfp_future_destroy(&futs[i]);
+    free(futs);
+}
+
+/* ------------------------------------------------------------ runner */
+
+struct rt_case {
+    const char *name;
+    void (*setup)(void);
+    void *(*waiter)(void *);
+    void *(*notifier)(void *);
+    void (*teardown)(void);
+};
+
+static const struct rt_case cases[] = {
+    { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
+    { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
+};
+
+static int start(pthread_t *t, void *(*fn)(void *), int prio)
+{
+    pthread_attr_t a;
+    cpu_set_t cpu0;
+    struct sched_param sp = { .sched_priority = prio };
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    pthread_attr_init(&a);
+    pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
+    pthread_attr_setschedpolicy(&a, SCHED_FIFO);
+    pthread_attr_setschedparam(&a, &sp);
+    pthread_attr_setaffinity_np(&a, sizeof cpu0, &cpu0);
+    int rc = pthread_create(t, &a, fn, NULL);
+    pthread_attr_destroy(&a);
+    return rc;
+}
+
+static int64_t timeout_ms(void)
+{
+    const char *e = getenv("LFP_RT_TIMEOUT_MS");
+    return e && atol(e) > 0 ? atol(e) : 5000;
+}
+
+/* Join t by deadline; on timeout report the case as livelocked and exit
+ * (the stuck real-time threads end with the process). */
+static void join_or_die(pthread_t t, const char *name, const char *role, int64_t deadline)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t left = deadline - lfp_now();
+    if (left < 0)
+        left = 0;
+    ts.tv_sec += left / 1000000000;
+    ts.tv_nsec += left % 1000000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    int rc = pthread_timedjoin_np(t, NULL, &ts);
+    if (rc == ETIMEDOUT) {
+        fprintf(stderr,
+                "FAIL %s: the %s did not finish within %lld ms (%ld of %d hand-offs done): "
+                "livelock under SCHED_FIFO\n",
+                name, role, (long long)timeout_ms(), atomic_load(&progress), rounds);
+        fflush(stderr);
+        _exit(1);
+    }
+}
+
+static int run_case(const struct rt_case *c)
+{
+    pthread_t w, n;
+    atomic_store(&progress, 0);
+    sem_init(&go, 0, 0);
+    sem_init(&back, 0, 0);
+    c->setup();
+    int64_t t0 = lfp_now();
+    int rc = start(&n, c->notifier, NOTIFIER_PRIO);
+    if (rc == 0 && (rc = start(&w, c->waiter, WAITER_PRIO)) != 0) {
+        fprintf(stderr, "%s: cannot start the waiter: %s\n", c->name, strerror(rc));
+        _exit(1);   /* the notifier is blocked on go */
+    }
+    if (rc == EPERM || rc == EINVAL) {
+        printf("stress_rt_handoff: SKIP: real-time threads on CPU 0 not permitted (%s)\n",
+               strerror(rc));
+        exit(77);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: pthread_create: %s\n", c->name, strerror(rc));
+        exit(1);
+    }
+    int64_t deadline = t0 + timeout_ms() * 1000000;
+    join_or_die(w, c->name, "waiter", deadline);
+    join_or_die(n, c->name, "notifier", deadline);
+    c->teardown();
+    sem_destroy(&go);
+    sem_destroy(&back);
+    printf("stress_rt_handoff: %-10s %d hand-offs in %.1f ms\n", c->name, rounds,
+           (double)(lfp_now() - t0) / 1e6);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *r = getenv("LFP_RT_ROUNDS");
+    if (r && atoi(r) > 0)
+        rounds = atoi(r);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (sched_setaffinity(0, sizeof cpu0, &cpu0) != 0) {
+        printf("stress_rt_handoff: SKIP: cannot use CPU 0 (%s)\n", strerror(errno));
+        return 77;
+    }
+    /* back to every CPU: the watchdog must not depend on CPU 0 */
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        CPU_SET(i, &all);
+    sched_setaffinity(0, sizeof all, &all);
+    struct sched_param sp = { .sched_priority = WATCHDOG_PRIO };
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+        printf("stress_rt_handoff: SKIP: sched_setscheduler(SCHED_FIFO): %s\n",
+               strerror(errno));
+        return errno == EPERM ? 77 : 1;
+    }
+    int ncases = (int)(sizeof cases / sizeof cases[0]);
+    /* last resort: the default SIGALRM action ends the process in the kernel */
+    alarm((unsigned)((timeout_ms() * (ncases + 1)) / 1000 + 30));
+    int ran = 0;
+    for (int i = 0; i < ncases; i++) {
+        bool want = argc < 2;
+        for (int a = 1; a < argc; a++)
+            want |= strcmp(argv[a], cases[i].name) == 0;
+        if (want) {
+            run_case(&cases[i]);
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no such case\n");
+        return 2;
+    }
+    int f = atomic_load(&failures);
+    printf("stress_rt_handoff: %d cases, %d failures\n", ran, f);
+    return f ? 1 : 0;
+}
