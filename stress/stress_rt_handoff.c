@@ -137,6 +137,45 @@ static void fut_teardown(void)
     free(futs);
 }
 
+/* A losing set under SCHED_FIFO: the notifier claims futs[i] as the
+ * winner's CAS does and hands the CPU to the waiter (a higher-priority
+ * loser) before it publishes; the loser must not return EALREADY until the
+ * value is published, and must let the winner run meanwhile. */
+static void *loser_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* the winner has claimed futs[i] */
+        int rc = lfp_future_set(&futs[i], NULL, -1);
+        int err = -1;
+        int tg = lfp_future_try_get(&futs[i], NULL, &err);
+        CHECK(rc == EALREADY && tg == 0 && err == i, "round %d: set %d, try_get %d", i, rc, tg);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *winner_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        lfp_future *f = &futs[i];
+        sem_wait_all(&go);
+        atomic_store(&f->state, LFP_FUTURE_SETTING_);   /* lfp_future_set's claim */
+        sem_post(&back);                                 /* the loser preempts us here */
+        f->value = (void *)(intptr_t)(i + 1);
+        f->error = i;
+        uint32_t s = atomic_load(&f->state);
+        while (!(s & LFP_FUTURE_WAITING_) &&
+               !atomic_compare_exchange_weak(&f->state, &s, LFP_FUTURE_READY_)) {
+        }
+        if (s & LFP_FUTURE_WAITING_)
+            lfp_future_wake_(f);
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------ runner */
 
 struct rt_case {
@@ -150,6 +189,7 @@ struct rt_case {
 static const struct rt_case cases[] = {
     { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
     { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
+    { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)
