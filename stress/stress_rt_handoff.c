@@ -10,8 +10,8 @@
  * to wait for the notifier to finish: a woken waitgroup/future waiter while
  * its notifier is still inside the notify; spsc close while a push is
  * between its enter and exit; a broadcast publisher whose slot is still
- * being written by the publisher one lap earlier; an mpsc pop while a push
- * is between its tail CAS and its link. Correct code spins briefly, then
+ * being written by the publisher one lap earlier; a losing future set while
+ * the winner has claimed but not yet published. Correct code spins briefly, then
  * parks, and the notifier runs and wakes it.
  *
  * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
@@ -176,6 +176,62 @@ static void *winner_notifier(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------------ broadcast */
+
+/* Capacity 1: position 2i is claimed by the notifier, which stalls (hands
+ * the CPU to the waiter) between taking the slot and writing it; the
+ * waiter's publish of 2i+1 needs the same slot and must wait for it. */
+static lfp_broadcast bc;
+static lfp_broadcast_sub bc_sub;
+
+static void bc_setup(void)
+{
+    lfp_broadcast_init(&bc, 1);
+    lfp_broadcast_subscribe(&bc, &bc_sub);
+}
+
+static void *bc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* position 2i is taken, not yet written */
+        int rc = lfp_broadcast_publish(&bc, (void *)(intptr_t)(2 * i + 1));
+        CHECK(rc == 0, "round %d: publish %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *bc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        /* lfp_broadcast_publish's first half: claim, take the slot */
+        uint64_t t = atomic_fetch_add(&bc.tail, 1);
+        lfp_broadcast_slot *sl = &bc.slots[t & bc.mask];
+        uint64_t seq = t > bc.mask ? 2 * (t - bc.mask - 1) + 2 : 0;
+        CHECK(atomic_compare_exchange_strong(&sl->seq, &seq, 2 * t + 1), "round %d", i);
+        sem_post(&back);   /* the waiter preempts us here */
+        lfp_broadcast_fill_(&bc, sl, t, (void *)(intptr_t)(2 * i));
+    }
+    return NULL;
+}
+
+static void bc_teardown(void)
+{
+    CHECK(lfp_broadcast_published(&bc) == 2 * (uint64_t)rounds, "published %llu",
+          (unsigned long long)lfp_broadcast_published(&bc));
+    void *v = NULL;
+    uint64_t missed = 0;
+    /* the ring holds the last message; everything before it was missed */
+    CHECK(lfp_broadcast_try_recv(&bc_sub, &v, &missed) == 0 &&
+              v == (void *)(intptr_t)(2 * rounds - 1) && missed == 2 * (uint64_t)rounds - 1,
+          "last message %p, missed %llu", v, (unsigned long long)missed);
+    lfp_broadcast_destroy(&bc);
+}
+
 /* ------------------------------------------------------------ runner */
 
 struct rt_case {
@@ -190,6 +246,7 @@ static const struct rt_case cases[] = {
     { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
     { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
     { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
+    { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)
