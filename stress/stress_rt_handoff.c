@@ -232,6 +232,59 @@ static void bc_teardown(void)
     lfp_broadcast_destroy(&bc);
 }
 
+/* ------------------------------------------------------------ spsc close */
+
+/* The notifier is a push stalled between its enter (it read OPEN) and its
+ * publish when the waiter (a higher-priority closer) runs: close must wait
+ * for the push, keep the value, and let the pusher run meanwhile. */
+static lfp_spsc *spsc_q;
+
+static void spsc_setup(void)
+{
+    spsc_q = aligned_alloc(LFP_CACHELINE, (sizeof *spsc_q + LFP_CACHELINE - 1) /
+                                              LFP_CACHELINE * LFP_CACHELINE);
+}
+
+static void *spsc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        CHECK(lfp_spsc_init(spsc_q, 4) == 0, "round %d", i);
+        sem_post(&go);
+        sem_wait_all(&back);   /* a push is between enter and exit */
+        lfp_spsc_close(spsc_q);
+        void *v = NULL;
+        int r1 = lfp_spsc_try_pop(spsc_q, &v), r2 = lfp_spsc_try_pop(spsc_q, &v);
+        CHECK(r1 == 0 && r2 == EPIPE, "round %d: pops %d %d", i, r1, r2);
+        sem_wait_all(&back);   /* the pusher has returned */
+        lfp_spsc_destroy(spsc_q);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *spsc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        lfp_spsc *q = spsc_q;
+        /* lfp_spsc_try_push, with the closer running after its enter */
+        uint32_t closed = lfp_spsc_enter_(q);
+        CHECK(closed == LFP_SPSC_OPEN_, "round %d", i);
+        sem_post(&back);   /* the closer preempts us here */
+        size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        q->slots[t & q->mask] = (void *)(intptr_t)(i + 1);
+        atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+        lfp_spsc_exit_(q);
+        lfp_ec_notify_asym_(&q->not_empty, 1);
+        sem_post(&back);
+    }
+    return NULL;
+}
+
+static void spsc_teardown(void) { free(spsc_q); }
+
 /* ------------------------------------------------------------ runner */
 
 struct rt_case {
@@ -247,6 +300,7 @@ static const struct rt_case cases[] = {
     { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
     { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
     { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
+    { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)
