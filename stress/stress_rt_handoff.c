@@ -11,7 +11,8 @@
  * its notifier is still inside the notify; spsc close while a push is
  * between its enter and exit; a broadcast publisher whose slot is still
  * being written by the publisher one lap earlier; a losing future set while
- * the winner has claimed but not yet published. Correct code spins briefly, then
+ * the winner has claimed but not yet published; an mpsc pop while a push is
+ * between its tail CAS and its link. Correct code spins briefly, then
  * parks, and the notifier runs and wakes it.
  *
  * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
@@ -285,6 +286,65 @@ static void *spsc_notifier(void *arg)
 
 static void spsc_teardown(void) { free(spsc_q); }
 
+/* ------------------------------------------------------------ mpsc link */
+
+/* The notifier is a push stalled between its tail CAS and its link store
+ * when the waiter (a higher-priority consumer in a blocking pop) runs: the
+ * pop must wait for the link and let the producer run meanwhile. */
+static lfp_mpsc *mpsc_q;
+static lfp_mpsc_node *mpsc_nodes;
+
+static void mpsc_setup(void)
+{
+    mpsc_q = aligned_alloc(LFP_CACHELINE, (sizeof *mpsc_q + LFP_CACHELINE - 1) /
+                                              LFP_CACHELINE * LFP_CACHELINE);
+    lfp_mpsc_init(mpsc_q);
+    mpsc_nodes = calloc((size_t)rounds, sizeof *mpsc_nodes);
+}
+
+static void *mpsc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* a push has swung tail, not linked yet */
+        lfp_mpsc_node *n = NULL;
+        int rc = lfp_mpsc_pop(mpsc_q, &n, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && n == &mpsc_nodes[i], "round %d: pop %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *mpsc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        lfp_mpsc *q = mpsc_q;
+        lfp_mpsc_node *n = &mpsc_nodes[i];
+        /* lfp_mpsc_push / lfp_mpsc_append_, with the consumer running
+         * between the CAS and the link */
+        atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+        uintptr_t t = atomic_load(&q->tail);
+        while (!atomic_compare_exchange_weak(&q->tail, &t, (uintptr_t)n)) {
+        }
+        sem_post(&back);   /* the consumer preempts us here */
+        atomic_store_explicit(&((lfp_mpsc_node *)t)->next, n, memory_order_release);
+        atomic_signal_fence(memory_order_seq_cst);
+        lfp_striped_add(&q->pushed, 1);
+        lfp_q_notify_after_sc_(&q->not_empty, 1);
+    }
+    return NULL;
+}
+
+static void mpsc_teardown(void)
+{
+    lfp_mpsc_destroy(mpsc_q);
+    free(mpsc_q);
+    free(mpsc_nodes);
+}
+
 /* ------------------------------------------------------------ runner */
 
 struct rt_case {
@@ -301,6 +361,7 @@ static const struct rt_case cases[] = {
     { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
     { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
     { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
+    { "mpsc_link", mpsc_setup, mpsc_waiter, mpsc_notifier, mpsc_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)
