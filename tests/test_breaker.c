@@ -391,26 +391,32 @@ static void open_pause_holds_until_it_ends(void **state)
 static void failure_window_after_idle_gaps(void **state)
 {
     (void)state;
+    const int64_t windows[] = { 100 * MS, 1000 * MS, 60 * SEC };
     FOR_EACH_IMPL {
+        for (size_t wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
         for (size_t ti = 0; ti < sizeof open_times / sizeof open_times[0]; ti++)
             for (size_t gi = 0; gi < sizeof idle_gaps / sizeof idle_gaps[0]; gi++) {
                 any_breaker b;
-                struct lfp_breaker_config c = base_cfg();   /* 3 in 1 s, 10 buckets */
+                struct lfp_breaker_config c = base_cfg();   /* 3 in the window, 10 buckets */
                 c.on_change = NULL;
+                c.window_ns = windows[wi];
+                if (idle_gaps[gi] < 2 * c.window_ns)
+                    continue;   /* the old failures are still in the window */
                 lfp_breaker_ticket t;
                 int64_t t0 = open_times[ti], at = t0 + idle_gaps[gi];
                 assert_int_equal(o->init(&b, &c), 0);
                 assert_int_equal(o->allow(&b, t0, &t), 0);
                 assert_int_equal(o->record(&b, t, false, t0), 0);
-                assert_int_equal(o->record(&b, t, false, t0 + 50 * MS), 0);
+                assert_int_equal(o->record(&b, t, false, t0 + 5 * MS), 0);
                 assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
                 assert_int_equal(o->allow(&b, at, &t), 0);
                 assert_int_equal(o->record(&b, t, false, at), 0);
-                assert_int_equal(o->record(&b, t, false, at + 10 * MS), 0);
+                assert_int_equal(o->record(&b, t, false, at + 1 * MS), 0);
                 if (o->state(&b, NULL) != LFP_BREAKER_CLOSED)
-                    fail_msg("idle %lld s after t0 %lld: old failures counted",
-                             (long long)(idle_gaps[gi] / SEC), (long long)t0);
-                assert_int_equal(o->record(&b, t, false, at + 20 * MS), 0);
+                    fail_msg("window %lld ms, idle %lld s after t0 %lld: old failures counted",
+                             (long long)(c.window_ns / MS), (long long)(idle_gaps[gi] / SEC),
+                             (long long)t0);
+                assert_int_equal(o->record(&b, t, false, at + 2 * MS), 0);
                 assert_int_equal(o->state(&b, NULL), LFP_BREAKER_OPEN);
                 o->destroy(&b);
             }
