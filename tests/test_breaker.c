@@ -423,6 +423,48 @@ static void failure_window_after_idle_gaps(void **state)
     }
 }
 
+/* The failure window's own wrap-arounds: a 10 ms window (1 ms buckets)
+ * idle for exactly 2^24 windows (1.94 days: the 24-bit laps of lfp_rolling,
+ * which the breaker used first, read the old failures as current and opened
+ * after two new ones), just short of it (new failures were dropped: it did
+ * not open after three), and 2^32 buckets (49.7 days: the twin's 32-bit
+ * bucket numbers). Checked against the spec: two old failures never count,
+ * two new ones leave it CLOSED, a third opens it. */
+static void failure_window_wraps(void **state)
+{
+    (void)state;
+    const int64_t w = 10 * MS;
+    const int64_t gaps[] = {
+        ((int64_t)1 << 24) * w, (((int64_t)1 << 24) - 100) * w, ((int64_t)1 << 24) * w + 3 * MS,
+        ((int64_t)1 << 32) * MS, 2 * ((int64_t)1 << 24) * w,
+    };
+    FOR_EACH_IMPL {
+        for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+            any_breaker b;
+            struct lfp_breaker_config c = base_cfg();   /* 3 in the window, 10 buckets */
+            c.on_change = NULL;
+            c.window_ns = w;
+            lfp_breaker_ticket t;
+            int64_t at = gaps[gi];
+            assert_int_equal(o->init(&b, &c), 0);
+            assert_int_equal(o->allow(&b, 0, &t), 0);
+            assert_int_equal(o->record(&b, t, false, 0), 0);
+            assert_int_equal(o->record(&b, t, false, 1 * MS), 0);
+            assert_int_equal(o->allow(&b, at, &t), 0);
+            assert_int_equal(o->record(&b, t, false, at), 0);
+            assert_int_equal(o->record(&b, t, false, at + 1 * MS), 0);
+            if (o->state(&b, NULL) != LFP_BREAKER_CLOSED)
+                fail_msg("%s: idle %lld ms: old failures counted",
+                         o == impls ? "lfp_breaker" : "twin", (long long)(at / MS));
+            assert_int_equal(o->record(&b, t, false, at + 2 * MS), 0);
+            if (o->state(&b, NULL) != LFP_BREAKER_OPEN)
+                fail_msg("%s: idle %lld ms: new failures not counted",
+                         o == impls ? "lfp_breaker" : "twin", (long long)(at / MS));
+            o->destroy(&b);
+        }
+    }
+}
+
 /* Random allows and results at an advancing fake clock: the breaker and its
  * twin must agree on every answer. */
 static void differential_against_twin(void **state)
@@ -486,6 +528,7 @@ int main(void)
         cmocka_unit_test(open_pause_ends_after_any_idle_gap),
         cmocka_unit_test(open_pause_holds_until_it_ends),
         cmocka_unit_test(failure_window_after_idle_gaps),
+        cmocka_unit_test(failure_window_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
