@@ -2,29 +2,57 @@
 
 /* ------------------------------------------------------------ failure window */
 
-/* lfp_rolling tells laps apart modulo 2^24 (lfpat/ratelimit.h). */
-#define ROLLING_LAPS ((uint64_t)1 << 24)
+/* Slot words: lap (40 bits) << 24 | failures (24 bits, saturating). */
+#define WIN_COUNT_BITS 24
+#define WIN_COUNT_MAX ((UINT64_C(1) << WIN_COUNT_BITS) - 1)
+#define WIN_LAP_BITS 40
+#define WIN_LAP_MASK ((UINT64_C(1) << WIN_LAP_BITS) - 1)
+#define WIN_LAPS (UINT64_C(1) << WIN_LAP_BITS)
+/* A failure whose lap is at most this many laps behind its slot's is late
+ * (an old timestamp, or a stale generation's) and dropped. */
+#define WIN_LATE_LAPS 1024u
 
 /* The virtual clock of generation gen at now, in buckets (see breaker.h):
- * now / bucket_ns + gen * window_buckets, modulo ROLLING_LAPS laps. Both
- * terms are reduced first, so nothing overflows (the result is < 2^31). */
-static int64_t window_clock(const lfp_breaker *b, uint32_t gen, int64_t now)
+ * now / bucket_ns + gen * window_buckets, modulo WIN_LAPS laps. Both terms
+ * are reduced first, so nothing overflows (the result is < 2^47). */
+static uint64_t window_clock(const lfp_breaker *b, uint32_t gen, int64_t now)
 {
-    uint64_t lap = b->cfg.window_buckets, period = ROLLING_LAPS * lap;
+    uint64_t lap = b->cfg.window_buckets, period = WIN_LAPS * lap;
     int64_t idx = lfp_rl_floor_div(now, b->bucket_ns) % (int64_t)period;
     uint64_t at = (uint64_t)(idx < 0 ? idx + (int64_t)period : idx);
-    return (int64_t)((at + (gen % ROLLING_LAPS) * lap) % period);
+    return (at + (uint64_t)gen * lap) % period;
 }
 
 /* Count a failure of CLOSED generation gen at now; the failures in the
- * window ending there. */
-static int64_t window_fail(lfp_breaker *b, uint32_t gen, int64_t now)
+ * window ending there (its bucket and the window_buckets - 1 before it). */
+static uint64_t window_fail(lfp_breaker *b, uint32_t gen, int64_t now)
 {
-    int64_t v = window_clock(b, gen, now);
-    /* EOVERFLOW would mean 2^39 failures in one bucket, far past any
-     * threshold: the sum opens the breaker either way. */
-    (void)lfp_rolling_add_at(&b->failures, 1, v);
-    return lfp_rolling_sum_at(&b->failures, v);
+    uint64_t n = b->cfg.window_buckets, period = WIN_LAPS * n;
+    uint64_t v = window_clock(b, gen, now), lap = v / n;
+    _Atomic uint64_t *slot = &b->window[v % n];
+    /* relaxed: the window orders nothing (the breaker guards no data); the
+     * CAS makes each count exact. */
+    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed), next;
+    do {
+        uint64_t ahead = ((old >> WIN_COUNT_BITS) - lap) & WIN_LAP_MASK;
+        if (ahead == 0)
+            next = old + ((old & WIN_COUNT_MAX) < WIN_COUNT_MAX);
+        else if (ahead <= WIN_LATE_LAPS)
+            break;   /* the slot holds a later lap: outside every later window */
+        else
+            next = lap << WIN_COUNT_BITS | 1;   /* a stale lap: start afresh */
+        /* relaxed: as above. */
+    } while (!atomic_compare_exchange_weak_explicit(slot, &old, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    uint64_t sum = 0;
+    for (uint64_t j = 0; j < n; j++) {
+        uint64_t k = (v + period - j) % period;
+        /* relaxed: a snapshot; concurrent adds may or may not be counted. */
+        uint64_t w = atomic_load_explicit(&b->window[k % n], memory_order_relaxed);
+        if (w >> WIN_COUNT_BITS == k / n)
+            sum += w & WIN_COUNT_MAX;
+    }
+    return sum;
 }
 
 /* ------------------------------------------------------------ transitions */
@@ -44,19 +72,15 @@ int lfp_breaker_init(lfp_breaker *b, const struct lfp_breaker_config *cfg)
 {
     if (!b || !cfg || !config_ok(cfg))
         return EINVAL;
-    /* the rolling sum's unit is one bucket of the virtual clock */
-    int rc = lfp_rolling_init(&b->failures, cfg->window_buckets, 1);
-    if (rc)
+    int rc;
+    if ((rc = pthread_mutex_init(&b->cb_lock, NULL)) != 0)
         return rc;
-    if ((rc = pthread_mutex_init(&b->cb_lock, NULL)) != 0) {
-        lfp_rolling_destroy(&b->failures);
-        return rc;
-    }
     if ((rc = pthread_cond_init(&b->cb_turn, NULL)) != 0) {
         pthread_mutex_destroy(&b->cb_lock);
-        lfp_rolling_destroy(&b->failures);
         return rc;
     }
+    for (unsigned i = 0; i < LFP_BREAKER_MAX_BUCKETS; i++)
+        atomic_init(&b->window[i], 0);   /* lap 0, no failures: counts nothing */
     b->cfg = *cfg;
     b->bucket_ns = cfg->window_ns / cfg->window_buckets;
     b->cb_delivered = 0;
@@ -71,7 +95,6 @@ void lfp_breaker_destroy(lfp_breaker *b)
         return;
     pthread_cond_destroy(&b->cb_turn);
     pthread_mutex_destroy(&b->cb_lock);
-    lfp_rolling_destroy(&b->failures);
 }
 
 const char *lfp_breaker_state_name(lfp_breaker_state s)
