@@ -42,10 +42,25 @@ void lfp_broadcast_destroy(lfp_broadcast *b)
  * (that publisher was overtaken), is already taken by a newer one
  * (overtaken: the message counts as missed for everyone), or the CAS lost a
  * race. */
+struct busy_slot {
+    lfp_broadcast_slot *s;
+    uint64_t seq;   /* the odd (busy) value seen */
+};
+
+/* lfp_ec_await's condition: the busy slot's owner has written it. */
+static int slot_written(void *arg)
+{
+    struct busy_slot *w = arg;
+    /* relaxed: only compared; the CAS in publish_slow_ (acq_rel) orders the
+     * slot handover. For the wake-up, the eventcount's SB shape orders this
+     * load after lfp_ec_prepare's fence. */
+    return atomic_load_explicit(&w->s->seq, memory_order_relaxed) != w->seq ? 0 : EAGAIN;
+}
+
 int lfp_broadcast_publish_slow_(lfp_broadcast *b, uint64_t p, uint64_t seq, void *v)
 {
     lfp_broadcast_slot *s = &b->slots[p & b->mask];
-    for (unsigned round = 0; seq < 2 * p + 1; round++) {
+    while (seq < 2 * p + 1) {
         /* acq_rel: as in lfp_broadcast_publish. */
         if (!(seq & 1) && atomic_compare_exchange_strong_explicit(&s->seq, &seq, 2 * p + 1,
                                                                   memory_order_acq_rel,
@@ -54,7 +69,14 @@ int lfp_broadcast_publish_slow_(lfp_broadcast *b, uint64_t p, uint64_t seq, void
             return 0;
         }
         if (seq & 1) {
-            lfp_spin_pause(round);
+            /* Busy with an older position whose publisher is between its
+             * slot CAS and its seq store. Spin briefly, then park on
+             * `arrived`: that publisher's lfp_broadcast_fill_ stores seq,
+             * then notifies it (never a wait on its progress by spinning:
+             * under SCHED_FIFO it may be a lower-priority thread on this
+             * CPU). */
+            struct busy_slot w = { s, seq };
+            (void)lfp_ec_await(&b->arrived, slot_written, &w, LFP_FOREVER, NULL, false);
             /* relaxed: re-read for the CAS above. */
             seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
         }

@@ -100,13 +100,18 @@ static void asym_register(void)
               syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
+bool lfp_heavy_barrier_ready_(void)
+{
+    /* pthread_once makes asym_ok visible to every caller that returns here. */
+    pthread_once(&asym_once, asym_register);
+    return asym_ok;
+}
+
 bool lfp_ec_init_asym(lfp_ec *ec)
 {
     lfp_ec_init(ec);
-    /* pthread_once makes asym_ok visible to every caller that returns here. */
-    pthread_once(&asym_once, asym_register);
-    ec->asym = asym_ok;
-    return asym_ok;
+    ec->asym = lfp_heavy_barrier_ready_();
+    return ec->asym;
 }
 
 void lfp_heavy_barrier_(void)
@@ -121,6 +126,8 @@ bool lfp_ec_init_asym(lfp_ec *ec)
     lfp_ec_init(ec);
     return false;
 }
+
+bool lfp_heavy_barrier_ready_(void) { return false; }
 
 void lfp_heavy_barrier_(void) {}
 #endif

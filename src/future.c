@@ -1,5 +1,7 @@
 #include "lfpat/future.h"
 
+#include <limits.h>
+
 #include "park.h"
 
 int lfp_future_init(lfp_future *f)
@@ -26,7 +28,17 @@ void lfp_future_wake_(lfp_future *f)
     lfp_ec_notify_all(&f->ready);
     /* release: pairs with the getters' acquire load of READY. */
     atomic_store_explicit(&f->state, LFP_FUTURE_READY_, memory_order_release);
+    /* Wake getters parked in future_try until NOTIFYING clears. The wake
+     * reads no memory (park.h: "Waking after the last access"): a getter
+     * that saw READY may already have freed *f. */
+    lfp_park_wake(&f->state, INT_MAX);
 }
+
+/* Rounds a woken getter spins (pause, then yield: lfp_spin_pause) waiting
+ * for NOTIFYING to clear before it parks on the state word. Bounded: under
+ * SCHED_FIFO the setter may be a lower-priority thread on this CPU that
+ * cannot run while we spin or yield. */
+#define NOTIFY_SPINS 40
 
 /* 0 once READY; else make sure WAITING is set (so the setter notifies)
  * and return EAGAIN. While the setter is notifying, spin until it is done
@@ -38,7 +50,13 @@ static int future_try(void *arg)
      * lfp_future_set. */
     uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
     for (unsigned round = 0; s & LFP_FUTURE_NOTIFYING_; round++) {
-        lfp_spin_pause(round);
+        if (round < NOTIFY_SPINS)
+            lfp_spin_pause(round);
+        else
+            /* The setter's READY store changes the word before its wake:
+             * this returns at once or is woken. No deadline: the future
+             * is set, only the setter's last steps remain. */
+            lfp_park_wait(&f->state, s, LFP_FOREVER);
         /* acquire: as above. */
         s = atomic_load_explicit(&f->state, memory_order_acquire);
     }
@@ -52,6 +70,13 @@ static int future_try(void *arg)
             return EAGAIN;
     }
     return 0;
+}
+
+void lfp_future_await_winner_(lfp_future *f)
+{
+    /* No deadline or token: the winner is past all its checks (two plain
+     * stores and a CAS, or the notify) and finishes as soon as it runs. */
+    (void)lfp_ec_await(&f->ready, future_try, f, LFP_FOREVER, NULL, false);
 }
 
 int lfp_future_get_slow_(lfp_future *f, void **value, int *error, int64_t deadline,

@@ -36,6 +36,9 @@ size_t lfp_mpsc_push_n(lfp_mpsc *q, lfp_mpsc_node *const *v, size_t n)
         atomic_store_explicit(&v[i]->next, i + 1 < n ? v[i + 1] : NULL, memory_order_relaxed);
     if (lfp_mpsc_append_(q, v[0], v[n - 1], false) != 0)
         return 0;
+    /* compiler barrier: keeps the link store before the waiters load below
+     * (the heavy barrier in await_link orders them on the CPU). */
+    atomic_signal_fence(memory_order_seq_cst);
     lfp_striped_add(&q->pushed, (int64_t)n);   /* a statistic */
     lfp_q_notify_after_sc_(&q->not_empty, 1);
     return n;
@@ -52,8 +55,53 @@ size_t lfp_mpsc_pop_n(lfp_mpsc *q, lfp_mpsc_node **v, size_t n)
     return m;
 }
 
+/* Yield rounds a blocking pop spends on a missing link before it parks. */
+#define LINK_YIELDS 32
+/* Without membarrier: the longest park between re-checks of the link. */
+#define LINK_POLL_NS 1000000
+
+/* A link is missing (a push between its CAS and its link store): the link
+ * the consumer waits for is always q->head->next (lfp_mpsc_take_ leaves
+ * head at the node whose successor is missing). Park on not_empty until it
+ * appears. The push stores the link (release) and then reads the waiter
+ * count (lfp_q_notify_after_sc_), with no fence between them, so the
+ * store-load order the eventcount's SB shape needs comes from the waiter's
+ * side: after announcing itself, the consumer issues the heavy barrier
+ * (membarrier), which cuts every producer's instruction stream at one
+ * point: a link store before it is visible to the re-check below, and a
+ * producer past it reads our waiter count and wakes us. Without membarrier
+ * (an old kernel or a sandbox) nothing orders the producer's two accesses,
+ * so the park is bounded (LINK_POLL_NS) and the link re-checked: a poll,
+ * but one that lets a preempted producer run (never a spin). Returns 0 to
+ * retry the take, ETIMEDOUT or ECANCELED. Guard held. */
+static int await_link(lfp_mpsc *q, const struct lfp_q_op *op)
+{
+    lfp_mpsc_node *h = q->head;
+    bool heavy = lfp_heavy_barrier_ready_();
+    uint32_t key = lfp_ec_prepare(&q->not_empty);
+    if (heavy)
+        lfp_heavy_barrier_();
+    /* acquire: pairs with the release link store in lfp_mpsc_append_. */
+    if (atomic_load_explicit(&h->next, memory_order_acquire) != NULL) {
+        lfp_ec_abort(&q->not_empty);
+        return 0;
+    }
+    int64_t deadline = op->deadline;
+    if (!heavy) {
+        int64_t poll = lfp_after(LINK_POLL_NS);
+        deadline = poll < deadline ? poll : deadline;
+    }
+    int rc = lfp_ec_wait(&q->not_empty, key, deadline, op->cancel);
+    if (rc == ETIMEDOUT && deadline != op->deadline)
+        rc = 0;   /* the poll's own bound, not the caller's deadline */
+    return rc;
+}
+
 /* The blocking pop's try function: a link still missing (a push between its
- * CAS and its link) is waited out by yielding, not parking. */
+ * CAS and its link) is waited out: a few yields (the producer is past all
+ * its checks and finishes as soon as it runs), then parking (await_link),
+ * never an unbounded spin or yield loop: under SCHED_FIFO the producer may
+ * be a lower-priority thread on this CPU. */
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
@@ -61,9 +109,13 @@ static int try_pop_op(void *arg)
     if (!lfp_mpsc_enter_(q))
         return EBUSY;
     int rc;
-    while ((rc = lfp_mpsc_take_(q, (lfp_mpsc_node **)op->out)) == LFP_Q_BUSY_)
-        if ((rc = lfp_q_busy_yield_(op)) != 0)
+    for (unsigned round = 0; (rc = lfp_mpsc_take_(q, (lfp_mpsc_node **)op->out)) ==
+                             LFP_Q_BUSY_;
+         round++) {
+        rc = round < LINK_YIELDS ? lfp_q_busy_yield_(op) : await_link(q, op);
+        if (rc != 0)
             break;
+    }
     lfp_mpsc_leave_(q);
     return rc;
 }

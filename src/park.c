@@ -148,6 +148,33 @@ void lfp_park_wake_portable(_Atomic uint32_t *word, int n)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* 64-bit words: the same bucket table, keyed by the word's address. */
+int lfp_park_wait64_portable(_Atomic uint64_t *word, uint64_t expected, int64_t deadline)
+{
+    struct park_bucket *b = park_bucket_of((_Atomic uint32_t *)(void *)word);
+    int rc = 0, cancel_state;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+    pthread_mutex_lock(&b->lock);
+    /* acquire: as in lfp_park_wait_portable. */
+    if (atomic_load_explicit(word, memory_order_acquire) == expected) {
+        if (deadline == LFP_FOREVER) {
+            pthread_cond_wait(&b->cond, &b->lock);
+        } else {
+            struct timespec ts = to_timespec(deadline < 0 ? 0 : deadline);
+            if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
+                rc = ETIMEDOUT;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    pthread_setcancelstate(cancel_state, NULL);
+    return rc;
+}
+
+void lfp_park_wake64_portable(_Atomic uint64_t *word, int n)
+{
+    lfp_park_wake_portable((_Atomic uint32_t *)(void *)word, n);
+}
+
 /* ---------------------------------------------------------------- futex */
 
 #ifdef __linux__
@@ -189,6 +216,27 @@ void lfp_park_wake(_Atomic uint32_t *word, int n)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
 }
+
+/* The futex word of a 64-bit atomic: its low-order 32 bits. Only the
+ * kernel reads it (the address is never dereferenced here). */
+static _Atomic uint32_t *low_half(_Atomic uint64_t *word)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (_Atomic uint32_t *)(void *)((char *)word + 4);
+#else
+    return (_Atomic uint32_t *)(void *)word;
+#endif
+}
+
+int lfp_park_wait64(_Atomic uint64_t *word, uint64_t expected, int64_t deadline)
+{
+    return lfp_park_wait(low_half(word), (uint32_t)expected, deadline);
+}
+
+void lfp_park_wake64(_Atomic uint64_t *word, int n)
+{
+    lfp_park_wake(low_half(word), n);
+}
 #else
 int lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
 {
@@ -198,5 +246,15 @@ int lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
 void lfp_park_wake(_Atomic uint32_t *word, int n)
 {
     lfp_park_wake_portable(word, n);
+}
+
+int lfp_park_wait64(_Atomic uint64_t *word, uint64_t expected, int64_t deadline)
+{
+    return lfp_park_wait64_portable(word, expected, deadline);
+}
+
+void lfp_park_wake64(_Atomic uint64_t *word, int n)
+{
+    lfp_park_wake64_portable(word, n);
 }
 #endif

@@ -21,6 +21,23 @@ void lfp_park_wake(_Atomic uint32_t *word, int n);
 int  lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t deadline);
 void lfp_park_wake_portable(_Atomic uint32_t *word, int n);
 
+/* The same on a 64-bit word: lfp_park_wait64 returns at once if *word !=
+ * expected. The futex compares only the low 32 bits of the word (its
+ * low-order half in memory), so a caller may rely on being woken or not
+ * parking only for changes of those bits; changes of the high bits alone
+ * need not end a park. The portable form compares all 64 bits. */
+int  lfp_park_wait64(_Atomic uint64_t *word, uint64_t expected, int64_t deadline);
+void lfp_park_wake64(_Atomic uint64_t *word, int n);
+int  lfp_park_wait64_portable(_Atomic uint64_t *word, uint64_t expected, int64_t deadline);
+void lfp_park_wake64_portable(_Atomic uint64_t *word, int n);
+
+/* Waking after the last access. lfp_park_wake and lfp_park_wake64 never
+ * read or write *word: FUTEX_WAKE on a private futex only hashes the
+ * address (the portable form hashes it to pick a bucket). So a notifier may
+ * call them after its last access to an object that a woken waiter may
+ * already have freed: the worst case is a spurious wake-up of whoever parks
+ * at that address later, which every caller tolerates (they re-check). */
+
 /* One step of a bounded spin: a CPU pause hint for the first rounds, then
  * sched_yield (on 2 cores with more runnable threads than cores, yielding lets
  * the thread we wait for run). */

@@ -1,5 +1,6 @@
 #include "lfpat/spsc.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -176,6 +177,14 @@ int lfp_spsc_empty_closing_(lfp_spsc *q, size_t head)
     return head == q->tail_cache ? EPIPE : 0;
 }
 
+/* Pause/yield rounds close spins before it parks on `pushing`. */
+#define CLOSE_SPINS 40
+
+void lfp_spsc_wake_closer_(lfp_spsc *q)
+{
+    lfp_park_wake(&q->pushing, INT_MAX);
+}
+
 void lfp_spsc_close(lfp_spsc *q)
 {
     if (!q)
@@ -185,8 +194,15 @@ void lfp_spsc_close(lfp_spsc *q)
      * read closed after this refuse. */
     atomic_compare_exchange_strong_explicit(&q->closed, &open, LFP_SPSC_CLOSING_,
                                             memory_order_seq_cst, memory_order_acquire);
-    while (!settle(q))
-        sched_yield();   /* a push between enter and exit: wait-free, finishes when it runs */
+    /* A push between enter and exit: wait-free code that finishes as soon
+     * as it runs. Spin briefly, then park on `pushing` (the push's exit
+     * wakes us: "Close waits by parking" in spsc.h). */
+    for (unsigned round = 0; !settle(q); round++) {
+        if (round < CLOSE_SPINS)
+            lfp_spin_pause(round);
+        else
+            lfp_park_wait(&q->pushing, 1, LFP_FOREVER);
+    }
     /* settle's seq_cst CAS (or the one it read) made the condition true; the
      * waiters' prepare is a membarrier or a fence, so the fenced notify pairs. */
     lfp_ec_notify_all(&q->not_empty);

@@ -1,5 +1,7 @@
 #include "lfpat/waitgroup.h"
 
+#include <limits.h>
+
 #include "park.h"
 
 int lfp_waitgroup_init(lfp_waitgroup *wg)
@@ -19,7 +21,17 @@ void lfp_waitgroup_wake_(lfp_waitgroup *wg)
     /* release: pairs with the waiters' acquire loads that see NOTIFYING
      * drop to zero; after this the add touches nothing. */
     atomic_fetch_sub_explicit(&wg->state, LFP_WG_NOTIFY_ONE_, memory_order_release);
+    /* Wake waiters parked in wg_try until NOTIFYING drops. The wake does
+     * not access *wg (park.h: "Waking after the last access"), so it is
+     * safe even if a waiter has already returned and freed it. */
+    lfp_park_wake64(&wg->state, INT_MAX);
 }
+
+/* Rounds a woken waiter spins (pause, then yield: lfp_spin_pause) waiting
+ * for NOTIFYING to drop before it parks on the state word. Bounded: under
+ * SCHED_FIFO the notifier may be a lower-priority thread on this CPU that
+ * cannot run while we spin or yield. */
+#define NOTIFY_SPINS 40
 
 struct wg_wait {
     lfp_waitgroup *wg;
@@ -46,7 +58,14 @@ static int wg_try(void *arg)
         if (wg_ended(s, w->phase)) {
             if (!(s & LFP_WG_NOTIFYING_))
                 return 0;
-            lfp_spin_pause(round);
+            if (round < NOTIFY_SPINS)
+                lfp_spin_pause(round);
+            else
+                /* NOTIFYING is in the low half, which the futex compares;
+                 * the notifier's fetch_sub changes it before its wake, so
+                 * this returns at once or is woken (no deadline: the phase
+                 * has ended, only the notifier's last steps remain). */
+                lfp_park_wait64(&w->wg->state, s, LFP_FOREVER);
             /* acquire: as above. */
             s = atomic_load_explicit(&w->wg->state, memory_order_acquire);
         } else if (s & LFP_WG_WAITING_) {

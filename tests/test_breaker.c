@@ -302,6 +302,169 @@ static void generation_wrap(void **state)
     lfp_breaker_destroy(&b);
 }
 
+/* Fake-clock idle gaps from a second to ten years, checked against the
+ * specification (not the twin): once open_ns has passed since the breaker
+ * opened (plus the tick the pause end is rounded up to), the next allow() is
+ * admitted as a HALF_OPEN probe; before open_ns has passed it is refused.
+ * Each gap is tried from several opening times (0, just before a 2^31-tick
+ * boundary of the tick counter, far along the clock) and pause lengths (0,
+ * 100 ms, the largest allowed). The old code kept the pause end as a 32-bit
+ * tick compared as a signed 32-bit difference: after about 26 days idle
+ * (2^31 ticks of 2^20 ns) it refused calls for about 26 more. */
+static const int64_t SEC = 1000 * MS;
+#define DAY (86400 * SEC)
+static const int64_t idle_gaps[] = {
+    1000 * MS, 3600 * 1000 * MS, 26 * DAY, 27 * DAY, 50 * DAY,
+    365 * DAY, 3652 * DAY,
+};
+static const int64_t open_times[] = {
+    0, 7 * SEC, ((int64_t)1 << 51) - 3 * SEC, 1000 * DAY + 12345,
+};
+
+static void open_pause_ends_after_any_idle_gap(void **state)
+{
+    (void)state;
+    const int64_t pauses[] = { 0, 100 * MS, ((int64_t)1 << 50) - 1 };
+    FOR_EACH_IMPL {
+        for (size_t pi = 0; pi < sizeof pauses / sizeof pauses[0]; pi++)
+            for (size_t ti = 0; ti < sizeof open_times / sizeof open_times[0]; ti++)
+                for (size_t gi = 0; gi < sizeof idle_gaps / sizeof idle_gaps[0]; gi++) {
+                    any_breaker b;
+                    struct lfp_breaker_config c = cycle_cfg();
+                    c.failure_threshold = 1;
+                    c.open_ns = pauses[pi];
+                    lfp_breaker_ticket t, p;
+                    int64_t t0 = open_times[ti], gap = idle_gaps[gi];
+                    assert_int_equal(o->init(&b, &c), 0);
+                    assert_int_equal(o->allow(&b, t0, &t), 0);
+                    assert_int_equal(o->record(&b, t, false, t0), 0);
+                    assert_int_equal(o->state(&b, NULL), LFP_BREAKER_OPEN);
+                    int64_t at = t0 + gap;
+                    int expect = gap >= c.open_ns + LFP_BREAKER_TICK_NS ? 0
+                               : gap < c.open_ns                   ? EAGAIN
+                                                                   : -1;   /* within the rounding tick */
+                    int rc = o->allow(&b, at, &p);
+                    if (expect >= 0 && rc != expect)
+                        fail_msg("open_ns %lld, opened at %lld ns, idle %lld s: allow %d, want %d",
+                                 (long long)c.open_ns, (long long)t0,
+                                 (long long)(gap / SEC), rc, expect);
+                    if (rc == 0) {
+                        assert_true(p.probe);
+                        assert_int_equal(o->state(&b, NULL), LFP_BREAKER_HALF_OPEN);
+                    }
+                    o->destroy(&b);
+                }
+    }
+}
+
+/* The same gaps for a pause that is still running: opened at t0 with a pause
+ * longer than the gap, it must refuse (the end is not wrapped into the past),
+ * and admit once the pause has passed. */
+static void open_pause_holds_until_it_ends(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        for (size_t ti = 0; ti < sizeof open_times / sizeof open_times[0]; ti++) {
+            any_breaker b;
+            struct lfp_breaker_config c = cycle_cfg();
+            c.failure_threshold = 1;
+            c.open_ns = ((int64_t)1 << 50) - 1;   /* about 13 days */
+            lfp_breaker_ticket t, p;
+            int64_t t0 = open_times[ti];
+            assert_int_equal(o->init(&b, &c), 0);
+            assert_int_equal(o->allow(&b, t0, &t), 0);
+            assert_int_equal(o->record(&b, t, false, t0), 0);
+            assert_int_equal(o->allow(&b, t0 + SEC, &p), EAGAIN);
+            assert_int_equal(o->allow(&b, t0 + 12 * DAY, &p), EAGAIN);
+            assert_int_equal(o->allow(&b, t0 + c.open_ns - 1, &p), EAGAIN);
+            assert_int_equal(o->allow(&b, t0 + c.open_ns + LFP_BREAKER_TICK_NS, &p), 0);
+            assert_true(p.probe);
+            o->destroy(&b);
+        }
+    }
+}
+
+/* The failure window after the same idle gaps (the breaker counts failures
+ * in an lfp_rolling on a virtual clock): failures from before a gap longer
+ * than the window never count after it, and the failures after it count
+ * exactly (threshold - 1 leave it CLOSED, one more opens it). */
+static void failure_window_after_idle_gaps(void **state)
+{
+    (void)state;
+    const int64_t windows[] = { 100 * MS, 1000 * MS, 60 * SEC };
+    FOR_EACH_IMPL {
+        for (size_t wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
+        for (size_t ti = 0; ti < sizeof open_times / sizeof open_times[0]; ti++)
+            for (size_t gi = 0; gi < sizeof idle_gaps / sizeof idle_gaps[0]; gi++) {
+                any_breaker b;
+                struct lfp_breaker_config c = base_cfg();   /* 3 in the window, 10 buckets */
+                c.on_change = NULL;
+                c.window_ns = windows[wi];
+                if (idle_gaps[gi] < 2 * c.window_ns)
+                    continue;   /* the old failures are still in the window */
+                lfp_breaker_ticket t;
+                int64_t t0 = open_times[ti], at = t0 + idle_gaps[gi];
+                assert_int_equal(o->init(&b, &c), 0);
+                assert_int_equal(o->allow(&b, t0, &t), 0);
+                assert_int_equal(o->record(&b, t, false, t0), 0);
+                assert_int_equal(o->record(&b, t, false, t0 + 5 * MS), 0);
+                assert_int_equal(o->state(&b, NULL), LFP_BREAKER_CLOSED);
+                assert_int_equal(o->allow(&b, at, &t), 0);
+                assert_int_equal(o->record(&b, t, false, at), 0);
+                assert_int_equal(o->record(&b, t, false, at + 1 * MS), 0);
+                if (o->state(&b, NULL) != LFP_BREAKER_CLOSED)
+                    fail_msg("window %lld ms, idle %lld s after t0 %lld: old failures counted",
+                             (long long)(c.window_ns / MS), (long long)(idle_gaps[gi] / SEC),
+                             (long long)t0);
+                assert_int_equal(o->record(&b, t, false, at + 2 * MS), 0);
+                assert_int_equal(o->state(&b, NULL), LFP_BREAKER_OPEN);
+                o->destroy(&b);
+            }
+    }
+}
+
+/* The failure window's own wrap-arounds: a 10 ms window (1 ms buckets)
+ * idle for exactly 2^24 windows (1.94 days: the 24-bit laps of lfp_rolling,
+ * which the breaker used first, read the old failures as current and opened
+ * after two new ones), just short of it (new failures were dropped: it did
+ * not open after three), and 2^32 buckets (49.7 days: the twin's 32-bit
+ * bucket numbers). Checked against the spec: two old failures never count,
+ * two new ones leave it CLOSED, a third opens it. */
+static void failure_window_wraps(void **state)
+{
+    (void)state;
+    const int64_t w = 10 * MS;
+    const int64_t gaps[] = {
+        ((int64_t)1 << 24) * w, (((int64_t)1 << 24) - 100) * w, ((int64_t)1 << 24) * w + 3 * MS,
+        ((int64_t)1 << 32) * MS, 2 * ((int64_t)1 << 24) * w,
+    };
+    FOR_EACH_IMPL {
+        for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+            any_breaker b;
+            struct lfp_breaker_config c = base_cfg();   /* 3 in the window, 10 buckets */
+            c.on_change = NULL;
+            c.window_ns = w;
+            lfp_breaker_ticket t;
+            int64_t at = gaps[gi];
+            assert_int_equal(o->init(&b, &c), 0);
+            assert_int_equal(o->allow(&b, 0, &t), 0);
+            assert_int_equal(o->record(&b, t, false, 0), 0);
+            assert_int_equal(o->record(&b, t, false, 1 * MS), 0);
+            assert_int_equal(o->allow(&b, at, &t), 0);
+            assert_int_equal(o->record(&b, t, false, at), 0);
+            assert_int_equal(o->record(&b, t, false, at + 1 * MS), 0);
+            if (o->state(&b, NULL) != LFP_BREAKER_CLOSED)
+                fail_msg("%s: idle %lld ms: old failures counted",
+                         o == impls ? "lfp_breaker" : "twin", (long long)(at / MS));
+            assert_int_equal(o->record(&b, t, false, at + 2 * MS), 0);
+            if (o->state(&b, NULL) != LFP_BREAKER_OPEN)
+                fail_msg("%s: idle %lld ms: new failures not counted",
+                         o == impls ? "lfp_breaker" : "twin", (long long)(at / MS));
+            o->destroy(&b);
+        }
+    }
+}
+
 /* Random allows and results at an advancing fake clock: the breaker and its
  * twin must agree on every answer. */
 static void differential_against_twin(void **state)
@@ -362,6 +525,10 @@ int main(void)
         cmocka_unit_test(extreme_clocks),
         cmocka_unit_test(generation_wrap),
         cmocka_unit_test(differential_against_twin),
+        cmocka_unit_test(open_pause_ends_after_any_idle_gap),
+        cmocka_unit_test(open_pause_holds_until_it_ends),
+        cmocka_unit_test(failure_window_after_idle_gaps),
+        cmocka_unit_test(failure_window_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

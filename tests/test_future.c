@@ -211,6 +211,113 @@ static void racing_setters_exactly_one_wins(void **state)
     }
 }
 
+/* Linearizability of the observable states (issue 14 D): a set that returned
+ * EALREADY comes after the winning set, so the same thread's is_ready and
+ * try_get right after it must see the winner's value. */
+struct loser {
+    const fut_ops *o;
+    void *f;
+    pthread_barrier_t *bar;
+    int id, rc;
+    bool ready_after;   /* is_ready right after a set that returned EALREADY */
+    int try_after;      /* try_get's result then */
+    int err_after;
+    _Atomic int returned;   /* set returned (for the white-box test) */
+};
+
+static void *set_then_look(void *arg)
+{
+    struct loser *s = arg;
+    if (s->bar)
+        pthread_barrier_wait(s->bar);
+    s->rc = s->o->set(s->f, (void *)(intptr_t)s->id, s->id);
+    atomic_store(&s->returned, 1);
+    s->ready_after = s->o->is_ready(s->f);
+    s->err_after = -1;
+    s->try_after = s->o->try_get(s->f, NULL, &s->err_after);
+    return NULL;
+}
+
+static void losing_setter_sees_the_winner(void **state)
+{
+    (void)state;
+    enum { T = 3, ROUNDS = 300 };
+    FOR_EACH_IMPL {
+        for (int r = 0; r < ROUNDS; r++) {
+            any_future f;
+            pthread_barrier_t bar;
+            pthread_barrier_init(&bar, NULL, T);
+            assert_int_equal(o->init(&f), 0);
+            struct loser s[T];
+            pthread_t th[T];
+            for (int i = 0; i < T; i++) {
+                s[i] = (struct loser){ o, &f, &bar, i + 1, -1, false, -1, -1, 0 };
+                pthread_create(&th[i], NULL, set_then_look, &s[i]);
+            }
+            int winner = 0;
+            for (int i = 0; i < T; i++) {
+                pthread_join(th[i], NULL);
+                if (s[i].rc == 0)
+                    winner = s[i].id;
+            }
+            assert_int_not_equal(winner, 0);
+            for (int i = 0; i < T; i++) {
+                assert_true(s[i].ready_after);
+                assert_int_equal(s[i].try_after, 0);
+                assert_int_equal(s[i].err_after, winner);
+            }
+            o->destroy(&f);
+            pthread_barrier_destroy(&bar);
+        }
+    }
+}
+
+/* White box: a winner that has claimed the future (SETTING) but not yet
+ * published it, simulated by this thread. A second set must not return
+ * EALREADY while try_get still says EAGAIN: it waits until the winner
+ * publishes, then returns EALREADY and sees the winner's value. */
+static void losing_setter_waits_for_claimed_winner(void **state)
+{
+    (void)state;
+    for (int parked_getter = 0; parked_getter < 2; parked_getter++) {
+        lfp_future f;
+        assert_int_equal(lfp_future_init(&f), 0);
+        atomic_store(&f.state, LFP_FUTURE_SETTING_);   /* the claim CAS */
+        struct getter g = { &impls[0], &f, NULL, NULL, -1, -1 };
+        pthread_t gt, lt;
+        if (parked_getter)
+            pthread_create(&gt, NULL, get_thread, &g);
+        struct loser s = { &impls[0], &f, NULL, 9, -1, false, -1, -1, 0 };
+        pthread_create(&lt, NULL, set_then_look, &s);
+        struct timespec ms20 = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ms20, NULL);
+        /* the loser has not returned: the future is not published */
+        assert_int_equal(atomic_load(&s.returned), 0);
+        assert_false(lfp_future_is_ready(&f));
+        assert_int_equal(lfp_future_try_get(&f, NULL, NULL), EAGAIN);
+        /* publish as the winner does (lfp_future_set after its claim) */
+        f.value = (void *)(intptr_t)5;
+        f.error = 5;
+        uint32_t st = atomic_load(&f.state);
+        while (!(st & LFP_FUTURE_WAITING_) &&
+               !atomic_compare_exchange_weak(&f.state, &st, LFP_FUTURE_READY_)) {
+        }
+        if (st & LFP_FUTURE_WAITING_)
+            lfp_future_wake_(&f);
+        pthread_join(lt, NULL);
+        assert_int_equal(s.rc, EALREADY);
+        assert_true(s.ready_after);
+        assert_int_equal(s.try_after, 0);
+        assert_int_equal(s.err_after, 5);
+        if (parked_getter) {
+            pthread_join(gt, NULL);
+            assert_int_equal(g.rc, 0);
+            assert_int_equal(g.e, 5);
+        }
+        lfp_future_destroy(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +327,8 @@ int main(void)
         cmocka_unit_test(get_prefers_success),
         cmocka_unit_test(parked_getters_wake_on_set_and_cancel),
         cmocka_unit_test(racing_setters_exactly_one_wins),
+        cmocka_unit_test(losing_setter_sees_the_winner),
+        cmocka_unit_test(losing_setter_waits_for_claimed_winner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

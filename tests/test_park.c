@@ -60,6 +60,46 @@ static void portable_wake_wakes(void **state)
     check_wake(lfp_park_wait_portable, lfp_park_wake_portable);
 }
 
+/* 64-bit words: the futex form compares the low 32 bits, the portable one
+ * all 64; a change of the low half ends a park in both. */
+typedef int (*wait64_fn)(_Atomic uint64_t *, uint64_t, int64_t);
+typedef void (*wake64_fn)(_Atomic uint64_t *, int);
+
+struct parker64 { _Atomic uint64_t word; _Atomic int entered; wait64_fn wait; };
+
+static void *park64_until_changed(void *p)
+{
+    struct parker64 *k = p;
+    atomic_store(&k->entered, 1);
+    while (atomic_load(&k->word) == ((uint64_t)7 << 32 | 3))
+        k->wait(&k->word, (uint64_t)7 << 32 | 3, LFP_FOREVER);
+    return NULL;
+}
+
+static void check_park64(wait64_fn wait, wake64_fn wake)
+{
+    _Atomic uint64_t w = (uint64_t)9 << 32 | 5;
+    assert_int_equal(wait(&w, (uint64_t)9 << 32 | 4, LFP_FOREVER), 0);   /* low half differs */
+    assert_int_equal(wait(&w, (uint64_t)9 << 32 | 5, lfp_now() - 1), ETIMEDOUT);
+    for (int i = 0; i < 100; i++) {
+        struct parker64 k = { (uint64_t)7 << 32 | 3, 0, wait };
+        pthread_t t;
+        pthread_create(&t, NULL, park64_until_changed, &k);
+        while (!atomic_load(&k.entered))
+            sched_yield();
+        atomic_store(&k.word, (uint64_t)7 << 32 | 2);   /* the low half changes */
+        wake(&k.word, 1);
+        pthread_join(t, NULL);   /* hangs (test timeout) if the wake is lost */
+    }
+}
+
+static void park64_futex(void **state) { (void)state; check_park64(lfp_park_wait64, lfp_park_wake64); }
+static void park64_portable(void **state)
+{
+    (void)state;
+    check_park64(lfp_park_wait64_portable, lfp_park_wake64_portable);
+}
+
 /* ----------------------------------------------------------- eventcount */
 
 struct flag { lfp_ec ec; _Atomic int set; lfp_cancel *cancel; int64_t deadline; int rc; };
@@ -174,6 +214,8 @@ int main(void)
         cmocka_unit_test(portable_wait_returns),
         cmocka_unit_test(futex_wake_wakes),
         cmocka_unit_test(portable_wake_wakes),
+        cmocka_unit_test(park64_futex),
+        cmocka_unit_test(park64_portable),
         cmocka_unit_test(ec_notify_wakes_waiter),
         cmocka_unit_test(ec_await_times_out),
         cmocka_unit_test(ec_await_prefers_success),

@@ -20,6 +20,19 @@
  * bits). Every transition is one CAS on this word from the exact word it
  * read, so transitions are totally ordered and each happens once.
  *
+ * The pause end beyond 32 bits: 2^32 ticks are only ~52 days, so the low
+ * half alone cannot tell "the pause ends soon" from "it ended weeks ago"
+ * (the first version compared it as a signed 32-bit difference and refused
+ * calls after ~26 idle days, for ~26 more). The thread whose CAS opened the
+ * breaker stores the high bits of the end tick in `open_end`, tagged with
+ * the OPEN generation, right after its CAS; allow() in OPEN compares the
+ * full 64-bit tick when the tag matches the state word's generation, so the
+ * pause ends correctly after any idle gap. Only while the opening thread is
+ * between its CAS and that store (a few instructions; the tag is still an
+ * older generation's) does allow() fall back to the 32-bit difference, which
+ * is exact unless that thread stalls there for 2^31 ticks (~26 days). A tag
+ * can only be mistaken for the current one after 2^30 generations.
+ *
  * Fixes of the seed's breaker: half-open bounds probes *in flight* (a probe
  * slot is returned when its result is recorded), not completed calls; a
  * result carries the generation of the allow() that admitted it (the ticket)
@@ -29,34 +42,39 @@
  * fast path takes no lock; state-change callbacks are delivered in state
  * order (see on_change).
  *
- * Failure window: an lfp_rolling of window_buckets buckets; when a failure
- * is recorded, the failures in its bucket and the window_buckets - 1 before
- * it are summed. The rolling sum runs on a virtual clock counted in buckets,
+ * Failure window: window_buckets counters (one 64-bit word each: a 40-bit
+ * lap and a 24-bit saturating count, like lfp_rolling but with laps wide
+ * enough for idle gaps); when a failure is recorded, the failures in its
+ * bucket and the window_buckets - 1 before it are summed. The window runs
+ * on a virtual clock counted in buckets,
  *     v = now / bucket_ns + gen * window_buckets,
- * reduced modulo 2^24 laps of window_buckets (lfp_rolling keeps laps modulo
- * 2^24, so the reduction changes nothing it can see). Each generation thus
- * starts one lap, a whole window, further along the virtual time line, and
- * two CLOSED generations are at least three apart: a breaker that closes
- * again starts with an empty window, with no reset step to race with. A
- * failure recorded by a thread that read the state word just before it
- * changed is added at its own generation's virtual time, three laps or more
- * before the current generation's (for clocks that never read two windows
- * back across threads): lfp_rolling drops it if its slot already holds a
- * later lap, and otherwise it sits in a lap that no later sum counts (and
+ * reduced modulo 2^40 laps of window_buckets. Each generation thus starts
+ * one lap, a whole window, further along the virtual time line, and two
+ * CLOSED generations are at least three apart: a breaker that closes again
+ * starts with an empty window, with no reset step to race with. A failure
+ * recorded by a thread that read the state word just before it changed is
+ * added at its own generation's virtual time, three laps or more before the
+ * current generation's (for clocks that never read two windows back across
+ * threads): it is dropped if its slot already holds a later lap (up to 1024
+ * laps later), and otherwise it sits in a lap that no later sum counts (and
  * that the next current add restarts). So stale results never count.
- * Limits are lfp_rolling's (24-bit laps, "Lap arithmetic" in
- * lfpat/ratelimit.h): a result recorded by a thread that slept through more
- * than LFP_ROLLING_LATE_LAPS (1024) generations restarts its slot instead of
- * being dropped (it can only make the breaker under-count, never trip), and
- * idle gaps just short of a multiple of 2^24 windows (194 days for a 1 s
- * window) may drop the first failures after them.
+ * Idle gaps: a slot whose lap differs from the current one by anything but
+ * 0 or 1..1024 (late) is stale and restarts, so a window left idle for g
+ * windows is exact unless g is within 1024 windows below or at a multiple
+ * of 2^40 windows (349 years for a 10 ms window, 34,800 years for 1 s).
+ * (The first version used an lfp_rolling, whose laps are 24 bits: a 10 ms
+ * window idle for 1.94 days, a 1 s window for 194 days, counted old
+ * failures again and opened early, or dropped new ones for up to 1024
+ * windows before such a gap's end.) A result recorded by a thread that
+ * slept through more than 1024 generations restarts its slot instead of
+ * being dropped (it can only make the breaker under-count, never trip).
  *
  * Progress: allow() is lock-free and makes no read-modify-write in CLOSED (one
  * acquire load); in HALF_OPEN it is a CAS loop on the state word; the one
  * allow() that moves OPEN to HALF_OPEN, and the record() that makes a
  * transition, also deliver the callback if one is configured (blocking, see
- * on_change). record() is lock-free otherwise (lfp_rolling's add and sum,
- * and a CAS on the state word). Ordering: none beyond the state word's own
+ * on_change). record() is lock-free otherwise (a CAS on its window slot,
+ * window_buckets loads, and a CAS on the state word). Ordering: none beyond the state word's own
  * (acquire loads, acq_rel CAS); the breaker guards no data.
  */
 #ifndef LFPAT_BREAKER_H
@@ -107,7 +125,8 @@ typedef struct lfp_breaker_ticket {
 
 typedef struct lfp_breaker {
     alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
-    alignas(LFP_CACHELINE) lfp_rolling failures;  /* on the virtual clock, see above */
+    _Atomic uint64_t open_end;     /* OPEN generation << 32 | end tick >> 32 */
+    alignas(LFP_CACHELINE) _Atomic uint64_t window[LFP_BREAKER_MAX_BUCKETS];  /* see above */
     struct lfp_breaker_config cfg;
     int64_t bucket_ns;
     pthread_mutex_t cb_lock;       /* callback delivery, only with on_change */
@@ -124,14 +143,10 @@ static inline uint64_t lfp_brk_word_(lfp_breaker_state s, uint32_t gen, uint32_t
 {
     return (uint64_t)payload << 32 | (uint64_t)(gen & LFP_BRK_GEN_MASK_) << 2 | (uint64_t)s;
 }
-/* internal: ticks (mod 2^32) and "now is at or past the end of the pause". */
-static inline uint32_t lfp_brk_tick_(int64_t now)
+/* internal: the full tick count of now (< 2^43; negative times count as 0). */
+static inline uint64_t lfp_brk_tick_(int64_t now)
 {
-    return (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)LFP_BREAKER_TICK_NS);
-}
-static inline bool lfp_brk_pause_over_(uint32_t retry_tick, int64_t now)
-{
-    return (int32_t)(lfp_brk_tick_(now) - retry_tick) >= 0;
+    return (uint64_t)(now < 0 ? 0 : now) / (uint64_t)LFP_BREAKER_TICK_NS;
 }
 
 /* Initialise CLOSED, generation 0, with a copy of cfg.

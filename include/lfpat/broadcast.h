@@ -51,7 +51,13 @@
  * precedes the close (the flag store comes first in close).
  * Progress: publish is lock-free except that it waits for a publisher of the
  * same slot one lap earlier that stalled mid-write (two stores); with one
- * publisher it is wait-free. try_recv is lock-free; recv blocks (spins
+ * publisher it is wait-free. That wait spins briefly (lfp_ec_await's
+ * rounds), then parks on the `arrived` eventcount, which the stalled
+ * publisher notifies right after its seq store (lfp_broadcast_fill_): no
+ * waiter stays parked once the slot is written (the eventcount's SB shape:
+ * the waiter re-reads seq after announcing itself, the notifier reads the
+ * waiter count after storing seq), and no publisher spins on another's
+ * progress (under SCHED_FIFO that would be a livelock: stress_rt_handoff). try_recv is lock-free; recv blocks (spins
  * briefly, then parks on an eventcount; publish wakes parked subscribers
  * with a fence and a load when none are parked).
  * Ordering: a publish happens-before every receive that returns its message.

@@ -90,8 +90,12 @@ static inline void lfp_ec_init(lfp_ec *ec)
 LFP_API bool lfp_ec_init_asym(lfp_ec *ec);
 
 /* internal: the heavy half of the asymmetric barrier (membarrier). Only
- * called when lfp_ec_init_asym returned true. */
+ * called when lfp_ec_init_asym (or lfp_heavy_barrier_ready_) returned true. */
 LFP_API void lfp_heavy_barrier_(void);
+
+/* internal: register for lfp_heavy_barrier_ (once per process); true if the
+ * kernel supports it. */
+LFP_API bool lfp_heavy_barrier_ready_(void);
 
 /* Announce a waiter and return the epoch key to wait on. The caller must
  * re-check its condition after this and then call lfp_ec_wait or lfp_ec_abort. */

@@ -23,15 +23,33 @@
  * is still returning from set. So the setter's last access must come before
  * any getter can return: with getters waiting, the setter publishes
  * READY|NOTIFYING, wakes them, and only then stores READY; getters treat
- * NOTIFYING as not ready yet (a woken getter spins through that short
- * window) and return only on READY. Without waiters READY is the last access.
+ * NOTIFYING as not ready yet and return only on READY. Without waiters
+ * READY is the last access. (Losing setters are not covered: free the
+ * future only after every set call on it has returned.)
  *
- * Linearizability: set linearizes at its READY store (a set that lost its
- * claim CAS linearizes at that CAS, after the winner's claim, and returns
- * EALREADY); get/try_get/is_ready linearize at their load of the state.
- * Between claim and READY the future reads as not ready: a getter may wait
- * for a setter that has claimed but not yet stored (two plain stores).
- * Progress: set, try_get, is_ready are wait-free; get blocks until set.
+ * Waiting for NOTIFYING to clear is bounded spin, then park: a woken getter
+ * that finds NOTIFYING spins a few rounds (pause, then yield), then parks on
+ * the state word itself. After its READY store the setter wakes every
+ * thread parked on that word with a futex wake that reads no memory
+ * (src/park.h), so it does not touch a future a returned getter freed. No
+ * getter stays parked once NOTIFYING is clear: it parks only while the word
+ * still equals the READY|NOTIFYING it read (the futex compares atomically
+ * with the wake), and the READY store changes the word before the wake. So
+ * under SCHED_FIFO a getter at a higher priority than the setter on the
+ * same CPU parks and lets the setter finish (stress_rt_handoff).
+ *
+ * Linearizability: a set that wins linearizes at its READY store (the last
+ * one, after NOTIFYING); get/try_get/is_ready linearize at their load of
+ * the state, and read "not set" until READY. A set that loses its claim
+ * CAS does not return until the future is READY: it waits (the getters'
+ * path: spin briefly, set WAITING, park on the eventcount; the winner
+ * notifies) and linearizes at its load that sees READY, after the winner.
+ * So EALREADY is never returned while is_ready is false or try_get says
+ * EAGAIN, for any observer that the loser's return happens-before.
+ * Progress: a winning set, try_get and is_ready are wait-free; a losing set
+ * is wait-free when the winner has published, else blocks until it has
+ * (the winner never waits, so this is bounded by the winner's scheduling;
+ * it parks, never spins on it); get blocks until set.
  * Ordering: a set happens-before every get/try_get that returns its value
  * (and every is_ready that returns true); everything the setter wrote before
  * set is visible to such a getter.
@@ -67,13 +85,15 @@ LFP_API int lfp_future_init(lfp_future *f);
 LFP_API void lfp_future_destroy(lfp_future *f);
 
 LFP_API void lfp_future_wake_(lfp_future *f);
+LFP_API void lfp_future_await_winner_(lfp_future *f);
 
 /* Set the value and an error code (0 for success; any int, the future only
  * carries it). The first set wins.
- * Returns 0; EALREADY if the future was already set (nothing changes);
- * EINVAL if f is NULL.
- * Progress: wait-free (one CAS, two plain stores, one store, and a wake
- * call only when getters are parked).
+ * Returns 0; EALREADY if the future was already set (nothing changes; the
+ * winner's value is published by then); EINVAL if f is NULL.
+ * Progress: wait-free for the winner (one CAS, two plain stores, one CAS,
+ * and two wake calls only when getters are parked); a loser blocks until
+ * the winner has published (see "Linearizability").
  * Ordering: happens-before every get that returns the value. */
 static inline int lfp_future_set(lfp_future *f, void *value, int error)
 {
@@ -83,8 +103,14 @@ static inline int lfp_future_set(lfp_future *f, void *value, int error)
      * publishes. A losing setter reads nothing guarded by the state. */
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     do {
-        if (s & ~(uint32_t)LFP_FUTURE_WAITING_)
+        if (s & ~(uint32_t)LFP_FUTURE_WAITING_) {
+            /* Lost to a winner: return only once its value is published
+             * (READY), so that EALREADY is never seen while try_get says
+             * EAGAIN (see "Linearizability"). */
+            if (LFP_UNLIKELY(s != LFP_FUTURE_READY_))
+                lfp_future_await_winner_(f);
             return EALREADY;
+        }
         /* relaxed: as above (a getter may set WAITING meanwhile: retry). */
     } while (!atomic_compare_exchange_weak_explicit(&f->state, &s, s | LFP_FUTURE_SETTING_,
                                                     memory_order_relaxed, memory_order_relaxed));

@@ -272,7 +272,9 @@ typedef struct lfp_locked_breaker {
     int64_t retry_at;                 /* OPEN: end of the pause (tick-rounded) */
     uint32_t in_flight, successes;    /* HALF_OPEN */
     struct lfp_locked_breaker_bucket {
-        uint32_t gen, index, count;
+        uint32_t gen;
+        uint64_t index;               /* bucket number, now / bucket_ns (full width) */
+        uint32_t count;
         bool used;
     } bucket[LFP_BREAKER_MAX_BUCKETS];
 } lfp_locked_breaker;

@@ -21,7 +21,17 @@
  * its CAS but not its link. Pushes that CASed after it (and may already have
  * returned 0) stay invisible until it links. A blocking pop parks only when
  * tail is the stub (truly empty); the push notifies right after its CAS, and
- * a pop that finds a link missing yields until it appears. Tested in tests/test_queue.c (mpsc_try_pop_eagain_while_push_in_progress).
+ * a pop that finds a link missing yields a few times, then parks on the
+ * eventcount until the link appears (the push notifies after its link
+ * store; the consumer makes that store-then-load order hold with a
+ * membarrier after announcing itself, see await_link in src/mpsc.c). No
+ * consumer stays parked once the link is stored: either its re-check after
+ * the membarrier sees the link, or the producer's waiters load comes after
+ * the membarrier and sees the consumer, and wakes it. Without kernel
+ * membarrier support that park is bounded (1 ms) and re-checks, so a
+ * preempted producer still gets the CPU. Never a spin on the producer: a
+ * consumer at a higher SCHED_FIFO priority on the producer's CPU would
+ * livelock (stress/stress_rt_handoff.c, mpsc_link). Tested in tests/test_queue.c (mpsc_try_pop_eagain_while_push_in_progress).
  *
  * Linearizability: pushes take effect at their CAS on tail (a total order,
  * and each producer's pushes in program order: per-producer FIFO); pops
@@ -30,7 +40,7 @@
  * a stub re-append or close succeeded) and never blocks; try_pop is
  * wait-free in steps (it never waits for a producer), at the price of the
  * EAGAIN above while a producer sits between CAS and link; blocking pop
- * yields on that state and parks only when the queue is truly empty.
+ * yields briefly on that state, then parks (see above).
  * Ordering: a push happens-before the pop that returns its node (everything
  * the producer wrote into the enclosing object before pushing is visible).
  * Litmus: stress/litmus/litmus_lib_mpsc.c (this code: publish through the
@@ -120,6 +130,10 @@ static inline int lfp_mpsc_push(lfp_mpsc *q, lfp_mpsc_node *n)
     atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
     int rc = lfp_mpsc_append_(q, n, n, false);
     if (LFP_LIKELY(rc == 0)) {
+        /* compiler barrier: keeps append_'s link store before the waiters
+         * load of the notify (the consumer's heavy barrier in await_link,
+         * src/mpsc.c, orders them on the CPU). */
+        atomic_signal_fence(memory_order_seq_cst);
         lfp_striped_add(&q->pushed, 1);   /* a statistic for lfp_mpsc_size */
         lfp_q_notify_after_sc_(&q->not_empty, 1);
     }

@@ -53,10 +53,23 @@
  * the push returned. The linearizability stress
  * (stress/stress_lincheck_queue.c) fences before taking each response
  * timestamp for this reason.
+ * Close waits by parking: close() (and only close; a pop that finds a push
+ * in progress returns EAGAIN or parks on not_empty, which close notifies)
+ * waits for a push between its enter and exit with a brief spin, then parks
+ * on `pushing` itself (futex, expecting 1). A push's exit stores pushing =
+ * 0, re-reads closed, and if it is not OPEN wakes every thread parked on
+ * `pushing`. No closer stays parked while pushing is 0: it parks only if
+ * the word is still 1 (the futex compares atomically with the wake), and
+ * every push that clears it after close began sees CLOSING (SB, at
+ * lfp_spsc_exit_) and wakes. So close never spins on the pusher's progress
+ * (under SCHED_FIFO, a closer at a higher priority than the producer on
+ * the same CPU would otherwise livelock: stress/stress_rt_handoff.c). The
+ * fast path pays one load of `closed` (the read-mostly line enter already
+ * read) and a predictable branch at exit.
  * Progress: try_push, try_pop, push_n, pop_n, size, capacity are wait-free;
  * blocking push/pop spin briefly, then park (lfp_ec_await). close is
  * blocking only while a push is between its enter and exit (wait-free
- * code); it yields meanwhile.
+ * code); it spins briefly, then parks meanwhile.
  * Ordering: a push happens-before the pop that returns its value; a pop
  * happens-before the push that reuses its slot; every accepted push
  * happens-before a pop's EPIPE.
@@ -119,12 +132,34 @@ static inline uint32_t lfp_spsc_enter_(lfp_spsc *q)
     return atomic_load_explicit(&q->closed, memory_order_seq_cst);
 }
 
-/* internal: a push's exit. release: pairs with the acquire half of the
- * seq_cst load of pushing in settle() in src/spsc.c: a published push
- * happens-before CLOSED, hence before every EPIPE from pop. */
+LFP_API void lfp_spsc_wake_closer_(lfp_spsc *q);
+
+/* internal: a push's exit: pushing = 0, then a re-read of closed; a push
+ * that finds the queue closing wakes a close() parked on `pushing` (see
+ * "Close waits by parking" above). This is the SB shape once more, the
+ * other way round: the push writes pushing and reads closed, close wrote
+ * closed and (after its membarrier, or seq_cst) read pushing == 1 before
+ * parking; so either close sees pushing == 0 or the push sees CLOSING. */
 static inline void lfp_spsc_exit_(lfp_spsc *q)
 {
-    atomic_store_explicit(&q->pushing, 0, memory_order_release);
+    if (LFP_LIKELY(q->asym)) {
+        /* release: pairs with the acquire half of the seq_cst load of
+         * pushing in settle() in src/spsc.c: a published push
+         * happens-before CLOSED, hence before every EPIPE from pop. */
+        atomic_store_explicit(&q->pushing, 0, memory_order_release);
+        /* compiler barrier: the light half of the asymmetric SB shape; the
+         * heavy half is the membarrier in settle(). */
+        atomic_signal_fence(memory_order_seq_cst);
+    } else {
+        /* seq_cst: without membarrier, the SB shape with all four accesses
+         * seq_cst (its release half as above). */
+        atomic_store_explicit(&q->pushing, 0, memory_order_seq_cst);
+    }
+    /* seq_cst (a plain load on x86): the read of that SB shape; pairs with
+     * close's seq_cst CAS to CLOSING. */
+    if (LFP_UNLIKELY(atomic_load_explicit(&q->closed, memory_order_seq_cst) !=
+                     LFP_SPSC_OPEN_))
+        lfp_spsc_wake_closer_(q);
 }
 
 /* internal: the out-of-line part of a pop that found the ring empty and the
@@ -229,7 +264,7 @@ LFP_Q_BLOCKING_CALLS_(lfp_spsc)
 
 /* Close: later pushes fail with EPIPE, pops drain then return EPIPE, and
  * every blocked push/pop wakes. Idempotent; callable from any thread.
- * Progress: one RMW, then it waits (yielding) for a push in progress to
+ * Progress: one RMW, then it waits (spin briefly, then park) for a push in progress to
  * finish, then wake calls; a membarrier system call per attempt. */
 LFP_API void lfp_spsc_close(lfp_spsc *q);
 

@@ -19,8 +19,21 @@
  * still returning. So that add's last access must come before any waiter can
  * return: an add that ends a phase with WAITING set also raises NOTIFYING in
  * its CAS, wakes the waiters, and lowers NOTIFYING (release) as its last
- * access; waiters return only when NOTIFYING is zero (spinning through that
- * short window). Other adds do not touch the object after their CAS.
+ * access; waiters return only when NOTIFYING is zero. Other adds do not
+ * touch the object after their CAS.
+ *
+ * Waiting for NOTIFYING to drop is bounded spin, then park: a woken waiter
+ * that finds NOTIFYING set spins a few rounds (pause, then yield), then
+ * parks on the state word itself (futex on its low 32 bits, which hold
+ * NOTIFYING). The notifier, after its fetch_sub, wakes every thread parked
+ * on that word with a futex wake that reads no memory (src/park.h), so it
+ * does not touch a wait group that a returned waiter has freed. No waiter
+ * stays parked while NOTIFYING is zero: it parks only if the word still
+ * equals the value it read with NOTIFYING set (the futex compares
+ * atomically with the wake), and every notifier's fetch_sub changes that
+ * word before its wake. So a waiter never spins on another thread's
+ * progress: under SCHED_FIFO, a waiter at a higher priority than the
+ * notifier on the same CPU parks and lets it finish (stress_rt_handoff).
  *
  * Wait: returns when the count is zero, or once the phase that was current
  * when the wait began has ended (the phase number moved). So a wait never

@@ -73,7 +73,7 @@ int lfp_locked_breaker_allow(lfp_locked_breaker *b, lfp_breaker_ticket *t)
 /* Lock held: count a failure and return the failures in the window. */
 static uint64_t window_fail(lfp_locked_breaker *b, int64_t now)
 {
-    uint32_t idx = (uint32_t)((uint64_t)(now < 0 ? 0 : now) / (uint64_t)b->bucket_ns);
+    uint64_t idx = (uint64_t)(now < 0 ? 0 : now) / (uint64_t)b->bucket_ns;   /* no wrap */
     unsigned n = b->cfg.window_buckets;
     struct lfp_locked_breaker_bucket *k = &b->bucket[idx % n];
     if (k->used && k->gen == b->gen && k->index == idx)

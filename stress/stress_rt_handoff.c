@@ -1,0 +1,494 @@
+/* stress_rt_handoff — notifier/waiter hand-offs under real-time priorities.
+ *
+ * No lfpat code may wait for another thread's progress by spinning or
+ * yielding without bound: with SCHED_FIFO, a waiter at a higher priority on
+ * the same CPU as the thread it waits for never lets that thread run (a
+ * sched_yield only yields to threads of the same or higher priority), so an
+ * unbounded spin is a livelock. Each case pins a waiter (SCHED_FIFO 2) and a
+ * notifier (SCHED_FIFO 1) to CPU 0 and runs a hand-off N times, arranged so
+ * that the waiter is running (it preempts the notifier) exactly when it has
+ * to wait for the notifier to finish: a woken waitgroup/future waiter while
+ * its notifier is still inside the notify; spsc close while a push is
+ * between its enter and exit; a broadcast publisher whose slot is still
+ * being written by the publisher one lap earlier; a losing future set while
+ * the winner has claimed but not yet published; an mpsc pop while a push is
+ * between its tail CAS and its link. Correct code spins briefly, then
+ * parks, and the notifier runs and wakes it.
+ *
+ * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
+ * and joins each pair with a deadline (LFP_RT_TIMEOUT_MS, default 5000): a
+ * pair that has not finished is a failure (exit 1, the stuck threads die
+ * with the process); alarm() with the default action kills the process if
+ * even that fails. Priorities stay low (1..3) so that the kernel's own
+ * threads keep theirs. Exit 77 (ctest SKIP_RETURN_CODE) when real-time
+ * scheduling is not permitted (EPERM) or CPU 0 is not usable.
+ *
+ * Usage: stress_rt_handoff [case ...] (default: all); LFP_RT_ROUNDS sets N.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lfpat.h"
+
+#define WAITER_PRIO 2
+#define NOTIFIER_PRIO 1
+#define WATCHDOG_PRIO 3
+
+static int rounds = 2000;
+static sem_t go, back;             /* waiter -> notifier, notifier -> waiter */
+static _Atomic long progress;      /* hand-offs completed by the waiter */
+static _Atomic int failures;
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+            atomic_fetch_add(&failures, 1);                                 \
+        }                                                                   \
+    } while (0)
+
+static void sem_wait_all(sem_t *s)
+{
+    while (sem_wait(s) != 0 && errno == EINTR) {
+    }
+}
+
+/* ------------------------------------------------------------ waitgroup */
+
+static lfp_waitgroup wg;
+
+static void wg_setup(void) { lfp_waitgroup_init(&wg); }
+
+/* The waiter adds a task, lets the notifier run it and waits: it parks
+ * (the notifier cannot run while it spins), the notifier's done wakes it,
+ * and it preempts the notifier inside the notify. */
+static void *wg_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        CHECK(lfp_waitgroup_add(&wg, 1) == 0, "round %d", i);
+        sem_post(&go);
+        int rc = lfp_waitgroup_wait(&wg, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && lfp_waitgroup_count(&wg) == 0, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *wg_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_waitgroup_done(&wg) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void wg_teardown(void) { lfp_waitgroup_destroy(&wg); }
+
+/* ------------------------------------------------------------ future */
+
+static lfp_future *futs;
+
+static void fut_setup(void)
+{
+    futs = calloc((size_t)rounds, sizeof *futs);
+    for (int i = 0; i < rounds; i++)
+        lfp_future_init(&futs[i]);
+}
+
+static void *fut_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        void *v = NULL;
+        int err = -1;
+        int rc = lfp_future_get(&futs[i], &v, &err, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && v == (void *)(intptr_t)(i + 1) && err == i, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *fut_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_future_set(&futs[i], (void *)(intptr_t)(i + 1), i) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void fut_teardown(void)
+{
+    for (int i = 0; i < rounds; i++)
+        lfp_future_destroy(&futs[i]);
+    free(futs);
+}
+
+/* A losing set under SCHED_FIFO: the notifier claims futs[i] as the
+ * winner's CAS does and hands the CPU to the waiter (a higher-priority
+ * loser) before it publishes; the loser must not return EALREADY until the
+ * value is published, and must let the winner run meanwhile. */
+static void *loser_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* the winner has claimed futs[i] */
+        int rc = lfp_future_set(&futs[i], NULL, -1);
+        int err = -1;
+        int tg = lfp_future_try_get(&futs[i], NULL, &err);
+        CHECK(rc == EALREADY && tg == 0 && err == i, "round %d: set %d, try_get %d", i, rc, tg);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *winner_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        lfp_future *f = &futs[i];
+        sem_wait_all(&go);
+        atomic_store(&f->state, LFP_FUTURE_SETTING_);   /* lfp_future_set's claim */
+        sem_post(&back);                                 /* the loser preempts us here */
+        f->value = (void *)(intptr_t)(i + 1);
+        f->error = i;
+        uint32_t s = atomic_load(&f->state);
+        while (!(s & LFP_FUTURE_WAITING_) &&
+               !atomic_compare_exchange_weak(&f->state, &s, LFP_FUTURE_READY_)) {
+        }
+        if (s & LFP_FUTURE_WAITING_)
+            lfp_future_wake_(f);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ broadcast */
+
+/* Capacity 1: position 2i is claimed by the notifier, which stalls (hands
+ * the CPU to the waiter) between taking the slot and writing it; the
+ * waiter's publish of 2i+1 needs the same slot and must wait for it. */
+static lfp_broadcast bc;
+static lfp_broadcast_sub bc_sub;
+
+static void bc_setup(void)
+{
+    lfp_broadcast_init(&bc, 1);
+    lfp_broadcast_subscribe(&bc, &bc_sub);
+}
+
+static void *bc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* position 2i is taken, not yet written */
+        int rc = lfp_broadcast_publish(&bc, (void *)(intptr_t)(2 * i + 1));
+        CHECK(rc == 0, "round %d: publish %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *bc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        /* lfp_broadcast_publish's first half: claim, take the slot */
+        uint64_t t = atomic_fetch_add(&bc.tail, 1);
+        lfp_broadcast_slot *sl = &bc.slots[t & bc.mask];
+        uint64_t seq = t > bc.mask ? 2 * (t - bc.mask - 1) + 2 : 0;
+        CHECK(atomic_compare_exchange_strong(&sl->seq, &seq, 2 * t + 1), "round %d", i);
+        sem_post(&back);   /* the waiter preempts us here */
+        lfp_broadcast_fill_(&bc, sl, t, (void *)(intptr_t)(2 * i));
+    }
+    return NULL;
+}
+
+static void bc_teardown(void)
+{
+    CHECK(lfp_broadcast_published(&bc) == 2 * (uint64_t)rounds, "published %llu",
+          (unsigned long long)lfp_broadcast_published(&bc));
+    void *v = NULL;
+    uint64_t missed = 0;
+    /* the ring holds the last message; everything before it was missed */
+    CHECK(lfp_broadcast_try_recv(&bc_sub, &v, &missed) == 0 &&
+              v == (void *)(intptr_t)(2 * rounds - 1) && missed == 2 * (uint64_t)rounds - 1,
+          "last message %p, missed %llu", v, (unsigned long long)missed);
+    lfp_broadcast_destroy(&bc);
+}
+
+/* ------------------------------------------------------------ spsc close */
+
+/* The notifier is a push stalled between its enter (it read OPEN) and its
+ * publish when the waiter (a higher-priority closer) runs: close must wait
+ * for the push, keep the value, and let the pusher run meanwhile. */
+static lfp_spsc *spsc_q;
+
+static void spsc_setup(void)
+{
+    spsc_q = aligned_alloc(LFP_CACHELINE, (sizeof *spsc_q + LFP_CACHELINE - 1) /
+                                              LFP_CACHELINE * LFP_CACHELINE);
+}
+
+static void *spsc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        CHECK(lfp_spsc_init(spsc_q, 4) == 0, "round %d", i);
+        sem_post(&go);
+        sem_wait_all(&back);   /* a push is between enter and exit */
+        lfp_spsc_close(spsc_q);
+        void *v = NULL;
+        int r1 = lfp_spsc_try_pop(spsc_q, &v), r2 = lfp_spsc_try_pop(spsc_q, &v);
+        CHECK(r1 == 0 && r2 == EPIPE, "round %d: pops %d %d", i, r1, r2);
+        sem_wait_all(&back);   /* the pusher has returned */
+        lfp_spsc_destroy(spsc_q);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *spsc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        lfp_spsc *q = spsc_q;
+        /* lfp_spsc_try_push, with the closer running after its enter */
+        uint32_t closed = lfp_spsc_enter_(q);
+        CHECK(closed == LFP_SPSC_OPEN_, "round %d", i);
+        sem_post(&back);   /* the closer preempts us here */
+        size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        q->slots[t & q->mask] = (void *)(intptr_t)(i + 1);
+        atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+        lfp_spsc_exit_(q);
+        lfp_ec_notify_asym_(&q->not_empty, 1);
+        sem_post(&back);
+    }
+    return NULL;
+}
+
+static void spsc_teardown(void) { free(spsc_q); }
+
+/* ------------------------------------------------------------ mpsc link */
+
+/* The notifier is a push stalled between its tail CAS and its link store
+ * when the waiter (a higher-priority consumer in a blocking pop) runs: the
+ * pop must wait for the link and let the producer run meanwhile. */
+static lfp_mpsc *mpsc_q;
+static lfp_mpsc_node *mpsc_nodes;
+
+static void mpsc_setup(void)
+{
+    mpsc_q = aligned_alloc(LFP_CACHELINE, (sizeof *mpsc_q + LFP_CACHELINE - 1) /
+                                              LFP_CACHELINE * LFP_CACHELINE);
+    lfp_mpsc_init(mpsc_q);
+    mpsc_nodes = calloc((size_t)rounds, sizeof *mpsc_nodes);
+}
+
+static void *mpsc_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* a push has swung tail, not linked yet */
+        lfp_mpsc_node *n = NULL;
+        int rc = lfp_mpsc_pop(mpsc_q, &n, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && n == &mpsc_nodes[i], "round %d: pop %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *mpsc_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        lfp_mpsc *q = mpsc_q;
+        lfp_mpsc_node *n = &mpsc_nodes[i];
+        /* lfp_mpsc_push / lfp_mpsc_append_, with the consumer running
+         * between the CAS and the link */
+        atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
+        uintptr_t t = atomic_load(&q->tail);
+        while (!atomic_compare_exchange_weak(&q->tail, &t, (uintptr_t)n)) {
+        }
+        sem_post(&back);   /* the consumer preempts us here */
+        atomic_store_explicit(&((lfp_mpsc_node *)t)->next, n, memory_order_release);
+        atomic_signal_fence(memory_order_seq_cst);
+        lfp_striped_add(&q->pushed, 1);
+        lfp_q_notify_after_sc_(&q->not_empty, 1);
+    }
+    return NULL;
+}
+
+static void mpsc_teardown(void)
+{
+    lfp_mpsc_destroy(mpsc_q);
+    free(mpsc_q);
+    free(mpsc_nodes);
+}
+
+/* ------------------------------------------------------------ runner */
+
+struct rt_case {
+    const char *name;
+    void (*setup)(void);
+    void *(*waiter)(void *);
+    void *(*notifier)(void *);
+    void (*teardown)(void);
+};
+
+static const struct rt_case cases[] = {
+    { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
+    { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
+    { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
+    { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
+    { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
+    { "mpsc_link", mpsc_setup, mpsc_waiter, mpsc_notifier, mpsc_teardown },
+};
+
+static int start(pthread_t *t, void *(*fn)(void *), int prio)
+{
+    pthread_attr_t a;
+    cpu_set_t cpu0;
+    struct sched_param sp = { .sched_priority = prio };
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    pthread_attr_init(&a);
+    pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
+    pthread_attr_setschedpolicy(&a, SCHED_FIFO);
+    pthread_attr_setschedparam(&a, &sp);
+    pthread_attr_setaffinity_np(&a, sizeof cpu0, &cpu0);
+    int rc = pthread_create(t, &a, fn, NULL);
+    pthread_attr_destroy(&a);
+    return rc;
+}
+
+static int64_t timeout_ms(void)
+{
+    const char *e = getenv("LFP_RT_TIMEOUT_MS");
+    return e && atol(e) > 0 ? atol(e) : 5000;
+}
+
+/* Join t by deadline; on timeout report the case as livelocked and exit
+ * (the stuck real-time threads end with the process). */
+static void join_or_die(pthread_t t, const char *name, const char *role, int64_t deadline)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t left = deadline - lfp_now();
+    if (left < 0)
+        left = 0;
+    ts.tv_sec += left / 1000000000;
+    ts.tv_nsec += left % 1000000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    int rc = pthread_timedjoin_np(t, NULL, &ts);
+    if (rc == ETIMEDOUT) {
+        fprintf(stderr,
+                "FAIL %s: the %s did not finish within %lld ms (%ld of %d hand-offs done): "
+                "livelock under SCHED_FIFO\n",
+                name, role, (long long)timeout_ms(), atomic_load(&progress), rounds);
+        fflush(stderr);
+        _exit(1);
+    }
+}
+
+static int run_case(const struct rt_case *c)
+{
+    pthread_t w, n;
+    atomic_store(&progress, 0);
+    sem_init(&go, 0, 0);
+    sem_init(&back, 0, 0);
+    c->setup();
+    int64_t t0 = lfp_now();
+    int rc = start(&n, c->notifier, NOTIFIER_PRIO);
+    if (rc == 0 && (rc = start(&w, c->waiter, WAITER_PRIO)) != 0) {
+        fprintf(stderr, "%s: cannot start the waiter: %s\n", c->name, strerror(rc));
+        _exit(1);   /* the notifier is blocked on go */
+    }
+    if (rc == EPERM || rc == EINVAL) {
+        printf("stress_rt_handoff: SKIP: real-time threads on CPU 0 not permitted (%s)\n",
+               strerror(rc));
+        exit(77);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: pthread_create: %s\n", c->name, strerror(rc));
+        exit(1);
+    }
+    int64_t deadline = t0 + timeout_ms() * 1000000;
+    join_or_die(w, c->name, "waiter", deadline);
+    join_or_die(n, c->name, "notifier", deadline);
+    c->teardown();
+    sem_destroy(&go);
+    sem_destroy(&back);
+    printf("stress_rt_handoff: %-10s %d hand-offs in %.1f ms\n", c->name, rounds,
+           (double)(lfp_now() - t0) / 1e6);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *r = getenv("LFP_RT_ROUNDS");
+    if (r && atoi(r) > 0)
+        rounds = atoi(r);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (sched_setaffinity(0, sizeof cpu0, &cpu0) != 0) {
+        printf("stress_rt_handoff: SKIP: cannot use CPU 0 (%s)\n", strerror(errno));
+        return 77;
+    }
+    /* back to every CPU: the watchdog must not depend on CPU 0 */
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        CPU_SET(i, &all);
+    sched_setaffinity(0, sizeof all, &all);
+    struct sched_param sp = { .sched_priority = WATCHDOG_PRIO };
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+        printf("stress_rt_handoff: SKIP: sched_setscheduler(SCHED_FIFO): %s\n",
+               strerror(errno));
+        return errno == EPERM ? 77 : 1;
+    }
+    int ncases = (int)(sizeof cases / sizeof cases[0]);
+    /* last resort: the default SIGALRM action ends the process in the kernel */
+    alarm((unsigned)((timeout_ms() * (ncases + 1)) / 1000 + 30));
+    int ran = 0;
+    for (int i = 0; i < ncases; i++) {
+        bool want = argc < 2;
+        for (int a = 1; a < argc; a++)
+            want |= strcmp(argv[a], cases[i].name) == 0;
+        if (want) {
+            run_case(&cases[i]);
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no such case\n");
+        return 2;
+    }
+    int f = atomic_load(&failures);
+    printf("stress_rt_handoff: %d cases, %d failures\n", ran, f);
+    return f ? 1 : 0;
+}
