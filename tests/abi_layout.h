@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The size and alignment of every public type in this version (see
  * tests/test_version.c). Regenerate from its failure output. */
-{ "lfp_breaker", 256, 64 },
+{ "lfp_breaker", 768, 64 },
 { "lfp_breaker_ticket", 8, 4 },
 { "lfp_broadcast", 192, 64 },
 { "lfp_broadcast_sub", 40, 8 },
@@ -26,7 +26,7 @@
 { "lfp_wsem", 72, 8 },
 { "lfp_spsc", 384, 64 },
 { "lfp_waitgroup", 64, 64 },
-{ "lfp_locked_breaker", 1152, 8 },
+{ "lfp_locked_breaker", 1664, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },
 { "lfp_locked_bucket", 96, 8 },
