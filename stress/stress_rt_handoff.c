@@ -489,6 +489,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int f = atomic_load(&failures);
-    printf("stress_rt_handoff: %d cases, %d failures\n", ran, f);
+    /* The closing line every stress program prints (scripts/stress-sweep
+     * reads it): a check per case, an op per hand-off. */
+    printf("stress_rt_handoff: %d checks, %d failures, %lld ops\n", ran, f,
+           (long long)ran * rounds);
     return f ? 1 : 0;
 }
