@@ -10,7 +10,12 @@
  * and keeps a small pool of hiredis connections. Each connection is used by
  * one thread at a time under its own mutex; a thread takes a free one
  * (trylock, starting at its own slot) or waits for its own slot's. A broken
- * connection is reconnected on its next use; after a failed connect the slot
+ * connection is reconnected on its next use, and so is one the server
+ * closed while it sat idle (the server's `timeout`, CLIENT KILL, a
+ * restart): a non-blocking peek at the socket before each call finds the
+ * closed stream, so no command is sent on it. A command that may have
+ * reached the server is never resent: a connection that breaks during a
+ * call fails that call (EIO). After a failed connect the slot
  * fails fast (EIO, no network I/O) for LFP_REDIS_BACKOFF_NS so an outage
  * costs callers a mutex, not a connect timeout each. Every network call is
  * bounded by the connect or command timeout: an outage never blocks a caller

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #define URL_PREFIX "redis://"
@@ -244,11 +245,26 @@ static struct lfp_rconn *conn_lock(lfp_redis *r)
     return &r->conns[s];
 }
 
+/* A pooled connection the server closed while it sat idle (its `timeout`,
+ * CLIENT KILL, a restart): the end of stream or a reset is already waiting
+ * on the socket. A non-blocking peek (one syscall, no network traffic)
+ * finds it before a command is sent on the connection, so the command is
+ * never lost on a dead connection, and nothing is ever resent. Bytes
+ * waiting on an idle connection (no reply is outstanding: every call reads
+ * all of its replies) mean the stream is out of step: also replaced. */
+static bool conn_closed(const redisContext *c)
+{
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) return true; /* 0: EOF; > 0: unsolicited bytes */
+    return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 /* With k locked: make sure k has a live context (reconnecting at most once
  * per backoff period). */
 static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
 {
-    if (k->c && !k->c->err) return 0;
+    if (k->c && !k->c->err && !conn_closed(k->c)) return 0;
     int64_t now = lfp_now();
     if (now < k->retry_at) return k->last_err;
     if (k->c) {

