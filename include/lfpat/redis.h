@@ -16,8 +16,10 @@
  * closed stream, so no command is sent on it. A command that may have
  * reached the server is never resent: a connection that breaks during a
  * call fails that call (EIO). After a failed connect the slot
- * fails fast (EIO, no network I/O) for LFP_REDIS_BACKOFF_NS so an outage
- * costs callers a mutex, not a connect timeout each. Every network call is
+ * fails fast (the failed attempt's code, no network I/O) for the backoff
+ * (LFP_REDIS_BACKOFF_NS by default), counted from the end of the failed
+ * attempt, so an outage or a hung server costs callers a mutex, not a
+ * timeout each. Every network call is
  * bounded by the connect or command timeout: an outage never blocks a caller
  * longer than connect_timeout + command_timeout (plus waiting for a pool
  * slot when every slot is busy: each holder ahead leaves within that bound,
@@ -72,7 +74,8 @@ extern "C" {
  * rejects them with ENAMETOOLONG. */
 #define LFP_REDIS_NAME_MAX 256
 
-/* How long a pool slot fails fast after a failed connect. */
+/* How long a pool slot fails fast after a failed connect, by default
+ * (lfp_redis_opts.backoff_ns), counted from the end of the failed attempt. */
 #define LFP_REDIS_BACKOFF_NS 100000000 /* 100 ms */
 
 typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
@@ -81,6 +84,7 @@ struct lfp_redis_opts {
     int64_t connect_timeout_ns; /* 0 = 200 ms */
     int64_t command_timeout_ns; /* 0 = 200 ms */
     unsigned pool_size;         /* connections; 0 = 4 */
+    int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };
 
 /* Parse `url` (redis://[:password@]host[:port][/db]; port 6379 and db 0 by
@@ -101,6 +105,10 @@ LFP_API void lfp_redis_close(lfp_redis *r);
 
 /* Connections made so far (successful connects, including reconnects). */
 LFP_API uint64_t lfp_redis_connects(const lfp_redis *r);
+
+/* Connects tried so far, made or failed (lfp_redis_open's included): a
+ * call that fails fast during the backoff tries none. A statistic. */
+LFP_API uint64_t lfp_redis_connect_attempts(const lfp_redis *r);
 
 /* ----------------------------------------------------------- failure policy
  *

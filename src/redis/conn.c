@@ -34,7 +34,9 @@ struct lfp_redis {
     char user[SECRET_MAX + 1], password[SECRET_MAX + 1]; /* "" = none */
     struct timeval connect_tv, command_tv;
     char sha[LFP_RS_COUNT][41]; /* SHA1 of each script, from SCRIPT LOAD */
+    int64_t backoff_ns;         /* a slot fails fast this long after a failed connect */
     _Atomic uint64_t connects;  /* statistics only: relaxed */
+    _Atomic uint64_t attempts;  /* connects tried (made or failed); relaxed */
     unsigned n;
     struct lfp_rconn *conns;
 };
@@ -152,6 +154,8 @@ static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
  * script load doubles as the check that no password is missing (NOAUTH). */
 static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
 {
+    /* relaxed: a statistic; orders nothing. */
+    atomic_fetch_add_explicit(&r->attempts, 1, memory_order_relaxed);
     redisContext *c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
     if (!c) return ENOMEM;
     int e = c->err ? EIO : 0;
@@ -188,15 +192,18 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
 {
     if (!out || !url) return EINVAL;
     struct lfp_redis_opts o = opts ? *opts : (struct lfp_redis_opts){ 0 };
-    if (o.connect_timeout_ns < 0 || o.command_timeout_ns < 0 || o.pool_size > 1024) return EINVAL;
+    if (o.connect_timeout_ns < 0 || o.command_timeout_ns < 0 || o.backoff_ns < 0 || o.pool_size > 1024)
+        return EINVAL;
     lfp_redis *r = calloc(1, sizeof *r);
     if (!r) return ENOMEM;
     int e = parse_url(r, url);
     if (e) goto fail;
     r->connect_tv = to_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
     r->command_tv = to_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
+    r->backoff_ns = o.backoff_ns ? o.backoff_ns : LFP_REDIS_BACKOFF_NS;
     r->n = o.pool_size ? o.pool_size : 4;
     atomic_init(&r->connects, 0);
+    atomic_init(&r->attempts, 0);
     r->conns = aligned_alloc(LFP_CACHELINE, r->n * sizeof *r->conns);
     if (!r->conns) {
         e = ENOMEM;
@@ -232,6 +239,12 @@ uint64_t lfp_redis_connects(const lfp_redis *r)
     return r ? atomic_load_explicit(&r->connects, memory_order_relaxed) : 0;
 }
 
+uint64_t lfp_redis_connect_attempts(const lfp_redis *r)
+{
+    /* relaxed: a statistic. */
+    return r ? atomic_load_explicit(&r->attempts, memory_order_relaxed) : 0;
+}
+
 /* Lock a slot: any free one, starting at this thread's own; else wait for
  * this thread's own (its holder leaves within the timeouts). */
 static struct lfp_rconn *conn_lock(lfp_redis *r)
@@ -261,19 +274,20 @@ static bool conn_closed(const redisContext *c)
 }
 
 /* With k locked: make sure k has a live context (reconnecting at most once
- * per backoff period). */
+ * per backoff period). The backoff runs from the END of the failed attempt:
+ * an attempt against a hung server lasts a whole timeout, which would use
+ * up a backoff counted from its start. */
 static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
 {
     if (k->c && !k->c->err && !conn_closed(k->c)) return 0;
-    int64_t now = lfp_now();
-    if (now < k->retry_at) return k->last_err;
     if (k->c) {
         redisFree(k->c);
         k->c = NULL;
     }
+    if (lfp_now() < k->retry_at) return k->last_err;
     int e = conn_open(r, &k->c, NULL);
     if (e) {
-        k->retry_at = now + LFP_REDIS_BACKOFF_NS;
+        k->retry_at = lfp_now() + r->backoff_ns;
         k->last_err = e;
     }
     return e;

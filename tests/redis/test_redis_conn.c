@@ -94,10 +94,56 @@ static void a_connection_killed_while_idle_is_replaced(void **state)
     lfp_rsem_destroy(&s);
 }
 
+/* ------------------------------------------------- connect backoff */
+
+#define HUNG_NS INT64_C(300000000) /* the hung-server pool's timeouts and backoff */
+
+/* A hung (frozen) server accepts connections (the kernel does) but answers
+ * nothing, so a reconnect fails only when its first command times out:
+ * the attempt lasts at least the timeout. The backoff must still follow
+ * it: calls within the backoff after the failed attempt fail at once,
+ * without trying to connect (counted by lfp_redis_connect_attempts, not
+ * timed). A call that starts before t + 2 x HUNG_NS, t the start of the
+ * failed call, is within the backoff: the attempt ended after t + HUNG_NS
+ * (its timeout) and the backoff lasts HUNG_NS after that. */
+static void the_backoff_follows_a_failed_connect_to_a_hung_server(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    const struct lfp_redis_opts o = { .connect_timeout_ns = HUNG_NS, .command_timeout_ns = HUNG_NS,
+                                      .backoff_ns = HUNG_NS, .pool_size = 1 };
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, &o);
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_ERROR };
+    assert_int_equal(lfp_rbucket_init(&b, r, "backoff", 1e9 / LONG_NS, 100, &bo), 0);
+    assert_int_equal(lfp_redis_connect_attempts(r), 1); /* lfp_redis_open's */
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), 0);
+
+    rfix_freeze(&rfix_own.srv, true);
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), EIO); /* the command times out */
+    assert_int_equal(lfp_redis_connect_attempts(r), 1);
+    int64_t t = lfp_now();
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), EIO); /* a reconnect, which times out */
+    assert_int_equal(lfp_redis_connect_attempts(r), 2);
+    int within = 0;
+    for (int i = 0; i < 10; i++) {
+        int64_t start = lfp_now();
+        assert_int_equal(lfp_rbucket_take(&b, 1, NULL), EIO);
+        if (start >= t + 2 * HUNG_NS) break; /* a starved machine: the backoff may be over */
+        within++;
+        assert_int_equal(lfp_redis_connect_attempts(r), 2);
+    }
+    rfix_freeze(&rfix_own.srv, false);
+    printf("backoff: %d of 10 calls made within the backoff, none tried to connect%s\n", within,
+           within ? "" : " (NOT CHECKED: the machine was too loaded)");
+    lfp_rbucket_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(a_connection_killed_while_idle_is_replaced, rfix_own_teardown),
+        cmocka_unit_test_teardown(the_backoff_follows_a_failed_connect_to_a_hung_server, rfix_own_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
