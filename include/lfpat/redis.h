@@ -81,8 +81,8 @@ extern "C" {
 typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
 
 struct lfp_redis_opts {
-    int64_t connect_timeout_ns; /* 0 = 200 ms */
-    int64_t command_timeout_ns; /* 0 = 200 ms */
+    int64_t connect_timeout_ns; /* 0 = 200 ms; rounded up to whole us (1 ns is 1 us, never "none") */
+    int64_t command_timeout_ns; /* 0 = 200 ms; rounded up to whole us */
     unsigned pool_size;         /* connections; 0 = 4 */
     int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };

@@ -183,9 +183,12 @@ static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
 
 /* ------------------------------------------------------------------ pool */
 
-static struct timeval to_tv(int64_t ns)
+struct timeval lfp_redis_tv(int64_t ns)
 {
-    return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000), .tv_usec = (suseconds_t)(ns % 1000000000 / 1000) };
+    /* Rounded UP to whole microseconds: truncation would make a timeout
+     * under 1 us a zero timeval, which means "no timeout" to setsockopt. */
+    int64_t us = ns <= 0 ? 1 : ns / 1000 + (ns % 1000 != 0);
+    return (struct timeval){ .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
 }
 
 int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts)
@@ -198,8 +201,8 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
     if (!r) return ENOMEM;
     int e = parse_url(r, url);
     if (e) goto fail;
-    r->connect_tv = to_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
-    r->command_tv = to_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
+    r->connect_tv = lfp_redis_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
+    r->command_tv = lfp_redis_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
     r->backoff_ns = o.backoff_ns ? o.backoff_ns : LFP_REDIS_BACKOFF_NS;
     r->n = o.pool_size ? o.pool_size : 4;
     atomic_init(&r->connects, 0);

@@ -5,6 +5,7 @@
 #include "lfpat/redis.h"
 
 #include <hiredis/hiredis.h>
+#include <sys/time.h>
 
 /* The Lua scripts, by index (scripts.c). */
 enum lfp_rscript { LFP_RS_GCRA = 0, LFP_RS_SEM, LFP_RS_COUNT };
@@ -17,6 +18,10 @@ extern const char *const lfp_rscript_text[LFP_RS_COUNT];
  * with every replies[i] NULL. */
 int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const char *const *argv,
                       unsigned count, redisReply **replies);
+
+/* A timeout in ns as a socket timeval, rounded up to whole microseconds
+ * and at least 1 us (a zero timeval would mean no timeout at all). */
+struct timeval lfp_redis_tv(int64_t ns);
 
 /* Integer element i of an array reply, or false if it is not one. */
 bool lfp_reply_int(const redisReply *rep, size_t i, long long *v);

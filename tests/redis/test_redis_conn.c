@@ -12,9 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "lfpat/redis.h"
@@ -139,11 +144,79 @@ static void the_backoff_follows_a_failed_connect_to_a_hung_server(void **state)
     lfp_rbucket_destroy(&b);
 }
 
+/* ------------------------------------------- sub-microsecond timeouts */
+
+/* A listener that never accepts: the kernel completes the handshake and
+ * nothing ever answers, so only a timeout ends a command sent to it. */
+static int black_hole(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+struct opener {
+    char url[64];
+    struct lfp_redis_opts o;
+    int rc;
+    _Atomic bool done;
+};
+
+static void *open_thread(void *arg)
+{
+    struct opener *p = arg;
+    lfp_redis *r = NULL;
+    p->rc = lfp_redis_open(&r, p->url, &p->o);
+    lfp_redis_close(r);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+static bool opened(void *arg)
+{
+    return atomic_load(&((struct opener *)arg)->done);
+}
+
+/* A timeout under 1 us is a timeout (rounded up), never "no timeout": a
+ * zero timeval would block forever. The open runs in a thread; if it has
+ * not returned within HANG_NS, closing the listener resets the connection
+ * and ends it, so the test itself never hangs. */
+#define HANG_NS INT64_C(30000000000) /* 30 s: far above 1 us, however loaded the machine */
+static void sub_microsecond_timeouts_do_not_block_forever(void **state)
+{
+    (void)state;
+    const struct lfp_redis_opts opts[] = {
+        { .connect_timeout_ns = RFIX_PATIENT_NS, .command_timeout_ns = 999 },
+        { .connect_timeout_ns = RFIX_PATIENT_NS, .command_timeout_ns = 1 },
+        { .connect_timeout_ns = 1, .command_timeout_ns = 1 },
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+        int port;
+        int fd = black_hole(&port);
+        struct opener p = { .o = opts[i] };
+        snprintf(p.url, sizeof p.url, "redis://127.0.0.1:%d", port);
+        pthread_t t;
+        pthread_create(&t, NULL, open_thread, &p);
+        bool returned = rfix_await(opened, &p, HANG_NS);
+        close(fd); /* resets a connection still waiting */
+        pthread_join(t, NULL);
+        assert_true(returned);
+        assert_int_equal(p.rc, EIO);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(a_connection_killed_while_idle_is_replaced, rfix_own_teardown),
         cmocka_unit_test_teardown(the_backoff_follows_a_failed_connect_to_a_hung_server, rfix_own_teardown),
+        cmocka_unit_test(sub_microsecond_timeouts_do_not_block_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
