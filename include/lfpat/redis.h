@@ -44,17 +44,31 @@
  * is equivalent to a full bucket, a semaphore's keys when its last lease or
  * ticket ends.
  *
- * Return codes (as common.h, plus):
+ * Return codes (as common.h, plus). The server-side ones (EIO, EBUSY,
+ * EACCES, EPERM, EPROTO) come from lfp_redis_open and lfp_rsem_*, and from
+ * lfp_rbucket_* only under LFP_RFAIL_ERROR (else the failure policy
+ * answers and res->error carries the code):
  *   EIO          Redis unreachable, connection broken, or command timed out
- *                (only where the failure policy is LFP_RFAIL_ERROR, and from
- *                lfp_redis_open / lfp_rsem_*)
- *   EACCES       the server refused the password (or one is required)
+ *   EBUSY        the server refused for now; the command did not run and the
+ *                same call can succeed later: maxclients reached ("ERR max
+ *                number of clients reached"), LOADING (loading its dataset),
+ *                BUSY (a script or function running too long), TRYAGAIN,
+ *                MASTERDOWN. Blocking calls (lfp_rsem_acquire) retry it
+ *                until their deadline, like EIO.
+ *   EACCES       authentication failed: the server refused the user or
+ *                password (NOAUTH, WRONGPASS), or wants one and none was
+ *                given, or was given one and has none
+ *   EPERM        permission denied by an ACL (NOPERM): the user may not run
+ *                a command lfpat needs (SCRIPT, EVALSHA) or touch the key
  *   ENAMETOOLONG a key name longer than LFP_REDIS_NAME_MAX bytes
  *   EINVAL       malformed URL, NULL, rate <= 0 or not finite, rate above
  *                1e9/s, burst 0, n == 0 or n > burst, weight outside
- *                [1, capacity], lease <= 0
+ *                [1, capacity], lease <= 0, a negative timeout or backoff
  *   EPROTO       the server answered something unexpected (wrong database
- *                number, a key of the wrong type, ...)
+ *                number, a key of the wrong type, any other error reply)
+ *   ENOMEM       out of memory (here, not on the server)
+ * EACCES, EPERM and EPROTO are not transient: blocking calls return them at
+ * once.
  */
 #ifndef LFPAT_REDIS_H
 #define LFPAT_REDIS_H
@@ -92,10 +106,12 @@ struct lfp_redis_opts {
  * supported), make the pool (opts NULL = defaults) and connect one connection
  * to check the URL, the password and the database at once.
  *
- * Returns 0 and stores the pool in *out; EINVAL for a malformed URL or NULL;
- * EACCES if the server rejected the password or needs one; EIO if the server
- * cannot be reached within the connect timeout; EPROTO if SELECT db failed;
- * ENOMEM. On error *out is untouched and nothing is leaked.
+ * Returns 0 and stores the pool in *out; EINVAL for a malformed URL, NULL,
+ * or a negative timeout or backoff; EACCES if the server rejected the user
+ * or password or needs one; EPERM if the user may not load scripts (ACL);
+ * EBUSY if the server refused for now (maxclients, LOADING, ...); EIO if
+ * the server cannot be reached within the timeouts; EPROTO if SELECT db
+ * failed; ENOMEM. On error *out is untouched and nothing is leaked.
  * Progress: blocking (network), bounded by the timeouts. */
 LFP_API int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts);
 
@@ -130,7 +146,8 @@ LFP_API uint64_t lfp_redis_connect_attempts(const lfp_redis *r);
  *                     while Redis does not answer and is not synchronised
  *                     with Redis. Its interval is 1e9/(share x rate) rounded
  *                     to the nearest ns (lfp_bucket's rule).
- *   LFP_RFAIL_ERROR   return EIO and let the caller decide.
+ *   LFP_RFAIL_ERROR   return the error (EIO, EBUSY, EPERM, EACCES, EPROTO)
+ *                     and let the caller decide.
  *
  * In every case the result says `degraded` and carries the error, and
  * service resumes by itself once Redis answers again (reconnect and script
@@ -224,8 +241,8 @@ LFP_API void lfp_rbucket_destroy(lfp_rbucket *b);
 /* Take n tokens, all or nothing, now. res may be NULL.
  *
  * Returns 0 if allowed; EAGAIN if denied (res->retry_after_ns says when to
- * retry); EINVAL (NULL, n == 0 or n > burst); EIO only under LFP_RFAIL_ERROR
- * when Redis did not answer. When Redis did not answer, the failure policy
+ * retry); EINVAL (NULL, n == 0 or n > burst); only under LFP_RFAIL_ERROR,
+ * when Redis did not decide, its error: EIO, EBUSY, EPERM, EACCES, EPROTO. When Redis did not answer, the failure policy
  * decided and res->degraded is set.
  * Progress: blocking (one round trip, bounded by the timeouts), or one CAS
  * when served from a lease. Ordering: none beyond the decision. */
@@ -235,7 +252,8 @@ LFP_API int lfp_rbucket_take(lfp_rbucket *b, uint32_t n, struct lfp_rbucket_resu
  * callers that decide for a batch of requests at once: decisions[i] gets
  * the i-th take's answer (0, EAGAIN, or the failure policy's answer), in
  * the order the server applied them. Returns the number allowed, or a
- * negative errno (-EINVAL, -ENOMEM; -EIO etc. under LFP_RFAIL_ERROR). Does
+ * negative errno (-EINVAL, -ENOMEM; -EIO, -EBUSY, -EPERM, -EACCES, -EPROTO
+ * under LFP_RFAIL_ERROR). Does
  * not use the lease. Progress: blocking (one round trip). */
 LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned count, int *decisions);
 
@@ -276,8 +294,8 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * notice within their poll interval. Share one handle among the threads of
  * a process.
  *
- * Transport failures return EIO: the caller decides (there is no safe
- * default for mutual exclusion).
+ * Transport failures return EIO and transient refusals EBUSY: the caller
+ * decides (there is no safe default for mutual exclusion).
  */
 #define LFP_RSEM_TICKET_NS INT64_C(1000000000) /* 1 s: an unrefreshed ticket expires */
 #define LFP_RSEM_POLL_MAX_NS INT64_C(50000000) /* 50 ms: the longest sleep between polls */
@@ -307,7 +325,8 @@ LFP_API void lfp_rsem_destroy(lfp_rsem *s);
 /* Try to acquire `weight` now, without queueing: succeeds only if it fits
  * behind every queued waiter. Returns 0 and fills *lease; EAGAIN (not
  * enough free weight, or waiters ahead); EINVAL (weight outside
- * [1, capacity], NULL); EIO. Progress: blocking (one round trip). */
+ * [1, capacity], NULL); EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (see the
+ * codes above). Progress: blocking (one round trip). */
 LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease);
 
 /* Acquire `weight`, waiting in FIFO order (see above) until it is granted,
@@ -315,9 +334,11 @@ LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *le
  * fires (NULL for none).
  *
  * Returns 0 and fills *lease; ETIMEDOUT; ECANCELED; EINVAL (weight outside
- * [1, capacity], NULL); EIO when Redis was unreachable at the last attempt
- * before the deadline (while it is unreachable the call keeps retrying
- * until the deadline or cancel); EACCES/EPROTO/ENOMEM at once. Weight
+ * [1, capacity], NULL); EIO when Redis was unreachable, or EBUSY when it
+ * refused for now (maxclients, LOADING, BUSY, ...), at the last attempt
+ * before the deadline (while it is unreachable or refusing the call keeps
+ * retrying until the deadline or cancel); EACCES/EPERM/EPROTO/ENOMEM at
+ * once. Weight
  * available at the first attempt is taken even if the deadline passed or
  * cancel fired. On ETIMEDOUT and ECANCELED the ticket is withdrawn (one
  * more round trip) and nothing is held; if a grant's reply was lost in
@@ -331,12 +352,13 @@ LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease,
 
 /* Extend the lease to lease_ns from now (server time). Returns 0; ETIMEDOUT
  * if the lease already expired (its weight may be held by others now: stop
- * the protected work); EINVAL; EIO. */
+ * the protected work); EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM. */
 LFP_API int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease);
 
 /* Release the lease and wake this handle's local waiters. Returns 0;
  * ETIMEDOUT if it had already expired (and was freed by the server);
- * EINVAL; EIO. */
+ * EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (the lease is then
+ * still held until released again or expired). */
 LFP_API int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease);
 
 /* Weight currently held by live (unexpired) leases, or a negative errno. */

@@ -102,12 +102,34 @@ static int parse_url(lfp_redis *r, const char *url)
 
 /* ------------------------------------------------------------ replies */
 
+/* The error reply's code (its first word) is `code`. */
+static bool has_code(const char *msg, const char *code)
+{
+    size_t n = strlen(code);
+    return strncmp(msg, code, n) == 0 && (msg[n] == ' ' || msg[n] == '\0');
+}
+
+int lfp_redis_error_code(const char *msg)
+{
+    /* Authentication: the password (or user) is wrong or missing. Redis < 6
+     * says "ERR invalid password". */
+    if (has_code(msg, "NOAUTH") || has_code(msg, "WRONGPASS") ||
+        (has_code(msg, "ERR") && (strstr(msg, "invalid password") || strstr(msg, "invalid username"))))
+        return EACCES;
+    /* ACL: the user may not run the command or touch the key. */
+    if (has_code(msg, "NOPERM")) return EPERM;
+    /* Transient refusals: the command did not run; the same call can
+     * succeed later. maxclients is refused at accept, before AUTH. BUSY is
+     * a script or function running too long (not BUSYKEY). */
+    if (has_code(msg, "LOADING") || has_code(msg, "BUSY") || has_code(msg, "TRYAGAIN") ||
+        has_code(msg, "MASTERDOWN") || strncmp(msg, "ERR max number of clients reached", 33) == 0)
+        return EBUSY;
+    return EPROTO;
+}
+
 static int reply_error(const redisReply *rep)
 {
-    if (strncmp(rep->str, "NOAUTH", 6) == 0 || strncmp(rep->str, "WRONGPASS", 9) == 0 ||
-        strstr(rep->str, "invalid password") || strstr(rep->str, "invalid username"))
-        return EACCES;
-    return EPROTO;
+    return lfp_redis_error_code(rep->str);
 }
 
 static int context_error(const redisContext *c)
@@ -163,7 +185,10 @@ static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
     if (!e && r->password[0]) {
         const char *auth[] = { "AUTH", r->user, r->password };
         e = r->user[0] ? simple(c, 3, auth) : simple(c, 2, (const char *[]){ "AUTH", r->password });
-        if (e == EPROTO) e = EACCES; /* "ERR ... no password is set" and the like */
+        /* "ERR ... no password is set" / "called without any password
+         * configured" and the like; a transient refusal (maxclients) stays
+         * EBUSY, a transport error EIO. */
+        if (e == EPROTO) e = EACCES;
     }
     if (!e && r->db != 0) {
         char db[16];

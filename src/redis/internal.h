@@ -14,10 +14,15 @@ extern const char *const lfp_rscript_text[LFP_RS_COUNT];
 /* Run EVALSHA of `script` with argv (numkeys, keys..., args...; argc <= 14)
  * `count` times in one pipelined round trip; replies[i] gets the i-th reply
  * (an array; the caller frees each with freeReplyObject). Reloads the script
- * and retries once on NOSCRIPT. Returns 0, or EIO / EACCES / EPROTO / ENOMEM
- * with every replies[i] NULL. */
+ * and retries once on NOSCRIPT. Returns 0, or EIO / EACCES / EPERM / EBUSY /
+ * EPROTO / ENOMEM (as in redis.h) with every replies[i] NULL. */
 int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const char *const *argv,
                       unsigned count, redisReply **replies);
+
+/* The errno for an error reply's message: EACCES (NOAUTH, WRONGPASS),
+ * EPERM (NOPERM), EBUSY (maxclients, LOADING, BUSY, TRYAGAIN, MASTERDOWN),
+ * else EPROTO. */
+int lfp_redis_error_code(const char *msg);
 
 /* A timeout in ns as a socket timeval, rounded up to whole microseconds
  * and at least 1 us (a zero timeval would mean no timeout at all). */

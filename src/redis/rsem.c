@@ -96,12 +96,13 @@ int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease)
 
 /* A waiter gives up: withdraw its ticket so those behind move up, and wake
  * this process's waiters (they may fit now). Skipped when the last poll
- * failed in transport: the server is unreachable (the ticket, and a grant
- * whose reply was lost, expire there by themselves) and another round trip
- * would only stretch the caller's wait past its timeout. */
+ * failed in transport or was refused for now (EBUSY): the server is
+ * unreachable or refusing (the ticket, and a grant whose reply was lost,
+ * expire there by themselves) and another round trip would only stretch
+ * the caller's wait past its timeout. */
 static void give_up(lfp_rsem *s, const lfp_rsem_lease *l, int last)
 {
-    if (last == EIO) return;
+    if (last == EIO || last == EBUSY) return;
     sem_op(s, "leave", 0, l->id, NULL, NULL); /* best effort: else it expires */
     lfp_ec_notify_all(&s->ec);
 }
@@ -116,7 +117,9 @@ int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t
     for (;;) {
         uint32_t key = lfp_ec_prepare(&s->ec);
         e = sem_acq(s, "wait", &l);
-        if (e != EAGAIN && e != EIO) { /* granted, or an error a retry cannot fix */
+        /* EIO (unreachable) and EBUSY (a transient refusal) are retried
+         * until the deadline like EAGAIN (no room yet). */
+        if (e != EAGAIN && e != EIO && e != EBUSY) { /* granted, or an error a retry cannot fix */
             lfp_ec_abort(&s->ec);
             if (!e) *lease = l;
             return e;
@@ -134,7 +137,7 @@ int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t
         }
         if (stop) {
             give_up(s, &l, e);
-            return stop == ETIMEDOUT && e == EIO ? EIO : stop;
+            return stop == ETIMEDOUT && (e == EIO || e == EBUSY) ? e : stop;
         }
     }
 }

@@ -28,7 +28,7 @@
 
 /* A command on the raw connection; asserts it did not fail in transport
  * and returns whether the server answered an error. */
-static __attribute__((unused)) bool raw_cmd(const char *fmt, ...)
+static bool raw_cmd(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -211,12 +211,191 @@ static void sub_microsecond_timeouts_do_not_block_forever(void **state)
     }
 }
 
+/* ------------------------------------------------- server refusals */
+
+static void acl_denials_are_eperm_and_wrong_passwords_eacces(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    assert_true(raw_cmd("ACL SETUSER noscript on >pw ~* +@all -script"));
+    assert_true(raw_cmd("ACL SETUSER nokeys on >pw ~other:* +@all"));
+    char url[128];
+    lfp_redis *r = NULL;
+    snprintf(url, sizeof url, "redis://noscript:pw@127.0.0.1:%d", rfix_own.srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, &rfix_patient), EPERM); /* SCRIPT LOAD denied */
+    snprintf(url, sizeof url, "redis://nokeys:wrong@127.0.0.1:%d", rfix_own.srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, &rfix_patient), EACCES);
+    snprintf(url, sizeof url, "redis://nobody:pw@127.0.0.1:%d", rfix_own.srv.port);
+    assert_int_equal(lfp_redis_open(&r, url, &rfix_patient), EACCES);
+    snprintf(url, sizeof url, "redis://nokeys:pw@127.0.0.1:%d", rfix_own.srv.port);
+    assert_int_equal(lfp_redis_open(&rfix_own.pool, url, &rfix_patient), 0);
+
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_ERROR };
+    struct lfp_rbucket_result res;
+    assert_int_equal(lfp_rbucket_init(&b, rfix_own.pool, "denied", 10, 10, &bo), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EPERM); /* the key is not the user's */
+    assert_true(res.degraded);
+    assert_int_equal(res.error, EPERM);
+    lfp_rbucket_destroy(&b);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    assert_int_equal(lfp_rsem_init(&s, rfix_own.pool, "denied", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EPERM);
+    /* Not transient: a blocking acquire gives up at once. */
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EPERM);
+    lfp_rsem_destroy(&s);
+}
+
+struct acquirer {
+    lfp_rsem *s;
+    lfp_rsem_lease l;
+    int64_t deadline;
+    int rc;
+    _Atomic bool done;
+};
+
+static void *acquire_thread(void *arg)
+{
+    struct acquirer *a = arg;
+    a->rc = lfp_rsem_acquire(a->s, 1, &a->l, a->deadline, NULL);
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+struct attempts_reached {
+    lfp_redis *r;
+    uint64_t want;
+    struct acquirer *a;
+};
+
+static bool attempts_reached(void *arg)
+{
+    struct attempts_reached *w = arg;
+    return lfp_redis_connect_attempts(w->r) >= w->want || atomic_load(&w->a->done);
+}
+
+/* maxclients reached: the server accepts, answers "ERR max number of
+ * clients reached" and closes. That is a transient refusal (EBUSY), with a
+ * password or without; a blocking acquire keeps retrying it until its
+ * deadline, and succeeds once the server takes clients again. */
+static void maxclients_is_ebusy_and_blocking_calls_retry(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, "pw");
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    struct lfp_redis_opts o = rfix_patient;
+    o.pool_size = 1;
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, &o);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_ERROR };
+    struct lfp_rbucket_result res;
+    assert_int_equal(lfp_rsem_init(&s, r, "maxclients", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rbucket_init(&b, r, "maxclients", 10, 10, &bo), 0);
+
+    assert_true(raw_cmd("CONFIG SET maxclients 1")); /* the raw connection is the one */
+    lfp_redis *r2 = NULL;
+    assert_int_equal(lfp_redis_open(&r2, rfix_own.srv.url, &rfix_patient), EBUSY); /* AUTH refused */
+    kill_pool_connections();
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EBUSY); /* the reconnect is refused */
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EBUSY);   /* within the backoff */
+    assert_true(res.degraded);
+    assert_int_equal(res.error, EBUSY);
+
+    /* A blocking acquire retries until its deadline (not before). */
+    int64_t deadline = lfp_after(300000000);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, deadline, NULL), EBUSY);
+    assert_true(lfp_now() >= deadline);
+
+    /* ... and is granted once the server takes clients again: it has
+     * retried (a connect attempt after its start) when the limit goes. */
+    struct acquirer a = { .s = &s, .deadline = LFP_FOREVER };
+    pthread_t t;
+    pthread_create(&t, NULL, acquire_thread, &a);
+    struct attempts_reached w = { r, lfp_redis_connect_attempts(r) + 2, &a };
+    assert_true(rfix_await(attempts_reached, &w, RFIX_PATIENT_NS));
+    assert_false(atomic_load(&a.done));
+    assert_true(raw_cmd("CONFIG SET maxclients 1000"));
+    pthread_join(t, NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(lfp_rsem_release(&s, &a.l), 0);
+
+    /* Without a password the refusal comes as the reply to SCRIPT LOAD. */
+    assert_true(raw_cmd("CONFIG SET requirepass %s", ""));
+    assert_true(raw_cmd("CONFIG SET maxclients 1"));
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", rfix_own.srv.port);
+    assert_int_equal(lfp_redis_open(&r2, url, &rfix_patient), EBUSY);
+    assert_true(raw_cmd("CONFIG SET maxclients 1000"));
+    assert_int_equal(lfp_redis_open(&r2, url, &rfix_patient), 0);
+    lfp_redis_close(r2);
+    lfp_rbucket_destroy(&b);
+    lfp_rsem_destroy(&s);
+}
+
+static redisContext *busy_conn; /* runs the endless script */
+
+static int busy_teardown(void **state)
+{
+    if (busy_conn) redisFree(busy_conn);
+    busy_conn = NULL;
+    rfix_kill(&rfix_own.srv); /* a server still in the script ignores SIGTERM */
+    return rfix_own_teardown(state);
+}
+
+/* A script running past busy-reply-threshold: the server answers BUSY to
+ * everyone else, a transient refusal (EBUSY) that blocking calls retry. */
+static void a_busy_server_is_ebusy(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, NULL);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    assert_int_equal(lfp_rsem_init(&s, r, "busy", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    assert_true(raw_cmd("CONFIG SET busy-reply-threshold 10"));
+    busy_conn = rfix_connect(&rfix_own.srv);
+    int done = 0;
+    assert_int_equal(redisAppendCommand(busy_conn, "EVAL %s 0", "while true do end"), REDIS_OK);
+    while (!done) assert_int_equal(redisBufferWrite(busy_conn, &done), REDIS_OK);
+    /* Running (and past the threshold) once the raw connection is answered
+     * BUSY: the server reads no other client while the script is younger. */
+    bool busy = false;
+    for (int64_t end = lfp_after(RFIX_PATIENT_NS); !busy && lfp_now() < end;) {
+        redisReply *rep = redisCommand(rfix_own.raw, "PING");
+        assert_non_null(rep);
+        busy = rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSY ", 5) == 0;
+        freeReplyObject(rep);
+    }
+    assert_true(busy);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EBUSY);
+    int64_t deadline = lfp_after(100000000);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, deadline, NULL), EBUSY);
+    assert_true(lfp_now() >= deadline);
+    assert_true(raw_cmd("SCRIPT KILL"));
+    void *rep = NULL;
+    assert_int_equal(redisGetReply(busy_conn, &rep), REDIS_OK); /* the killed script's error */
+    freeReplyObject(rep);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    lfp_rsem_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(a_connection_killed_while_idle_is_replaced, rfix_own_teardown),
         cmocka_unit_test_teardown(the_backoff_follows_a_failed_connect_to_a_hung_server, rfix_own_teardown),
         cmocka_unit_test(sub_microsecond_timeouts_do_not_block_forever),
+        cmocka_unit_test_teardown(acl_denials_are_eperm_and_wrong_passwords_eacces, rfix_own_teardown),
+        cmocka_unit_test_teardown(maxclients_is_ebusy_and_blocking_calls_retry, rfix_own_teardown),
+        cmocka_unit_test_teardown(a_busy_server_is_ebusy, busy_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

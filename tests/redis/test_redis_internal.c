@@ -1,4 +1,5 @@
-/* lfpat-redis internals without a server: the timeout conversion. */
+/* lfpat-redis internals without a server: the timeout conversion and the
+ * error-reply codes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,10 +35,43 @@ static void timeouts_round_up_to_a_microsecond(void **state)
     }
 }
 
+/* Messages as Redis 5-7 send them. */
+static void error_replies_map_to_their_codes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *msg;
+        int code;
+    } cases[] = {
+        { "NOAUTH Authentication required.", EACCES },
+        { "WRONGPASS invalid username-password pair or user is disabled.", EACCES },
+        { "ERR invalid password", EACCES },
+        { "NOPERM this user has no permissions to run the 'script|load' command", EPERM },
+        { "NOPERM this user has no permissions to access one of the keys used as arguments", EPERM },
+        { "NOPERM", EPERM },
+        { "ERR max number of clients reached", EBUSY },
+        { "LOADING Redis is loading the dataset in memory", EBUSY },
+        { "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.", EBUSY },
+        { "TRYAGAIN Multiple keys request during rehashing of slot", EBUSY },
+        { "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", EBUSY },
+        { "BUSYKEY Target key name already exists.", EPROTO },
+        { "NOPERMS", EPROTO },
+        { "ERR DB index is out of range", EPROTO },
+        { "WRONGTYPE Operation against a key holding the wrong kind of value", EPROTO },
+        { "NOSCRIPT No matching script. Please use EVAL.", EPROTO },
+        { "", EPROTO },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        if (lfp_redis_error_code(cases[i].msg) != cases[i].code) fprintf(stderr, "%s\n", cases[i].msg);
+        assert_int_equal(lfp_redis_error_code(cases[i].msg), cases[i].code);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timeouts_round_up_to_a_microsecond),
+        cmocka_unit_test(error_replies_map_to_their_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
