@@ -39,7 +39,11 @@
  * every value stays below 2^51 (see scripts.c).
  *
  * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:<suffix>
- * (semaphore); the braces keep a semaphore's keys in one cluster slot.
+ * (semaphore); the braces keep a semaphore's keys in one cluster slot (the
+ * hash tag is the name up to its first '}'). A name starting with '}' or
+ * '\' is written with a '\' in front (lfp:rb:{\}x} for "}x"), so the tag is
+ * never empty and different names never share a key. Names are C strings
+ * (any bytes but NUL).
  * Every key carries a TTL, so idle keys vanish: a bucket key expires when it
  * is equivalent to a full bucket, a semaphore's keys when its last lease or
  * ticket ends.

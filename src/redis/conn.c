@@ -414,6 +414,13 @@ int lfp_redis_make_key(char *key, const char *prefix, const char *name)
     if (!name || !name[0]) return EINVAL;
     size_t n = strnlen(name, LFP_REDIS_NAME_MAX + 1);
     if (n > LFP_REDIS_NAME_MAX) return ENAMETOOLONG;
-    snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s}", prefix, name);
+    /* The braces make the name (up to its first '}') the Cluster hash tag,
+     * so every key "<prefix>{name}<suffix>" of a limiter is in one slot. A
+     * name starting with '}' would make the tag empty, and Redis would
+     * hash each whole key instead: such a name gets a '\' in front, and so
+     * does a name starting with '\', which keeps the keys of different
+     * names different. Other names are used as they are. */
+    const char *esc = name[0] == '}' || name[0] == '\\' ? "\\" : "";
+    snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s%s}", prefix, esc, name);
     return 0;
 }

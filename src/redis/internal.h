@@ -32,7 +32,13 @@ struct timeval lfp_redis_tv(int64_t ns);
 bool lfp_reply_int(const redisReply *rep, size_t i, long long *v);
 
 /* Check a user key name; build "<prefix>{name}" into key (size
- * LFP_REDIS_NAME_MAX + 16). Returns 0, EINVAL, ENAMETOOLONG. */
+ * LFP_REDIS_NAME_MAX + 16), "<prefix>{\name}" for a name starting with '}'
+ * or '\' (a non-empty hash tag). Returns 0, EINVAL, ENAMETOOLONG. */
 int lfp_redis_make_key(char *key, const char *prefix, const char *name);
+
+/* Every key of semaphore s, as its script is called with: the holders
+ * (s->key), then :w, :q, :t, :qw. */
+enum { LFP_RSEM_NKEYS = 5, LFP_RSEM_KEY = LFP_REDIS_NAME_MAX + 24 };
+void lfp_rsem_keys(const lfp_rsem *s, char keys[LFP_RSEM_NKEYS][LFP_RSEM_KEY]);
 
 #endif
