@@ -19,12 +19,23 @@
  * fails fast (the failed attempt's code, no network I/O) for the backoff
  * (LFP_REDIS_BACKOFF_NS by default), counted from the end of the failed
  * attempt, so an outage or a hung server costs callers a mutex, not a
- * timeout each. Every network call is
- * bounded by the connect or command timeout: an outage never blocks a caller
- * longer than connect_timeout + command_timeout (plus waiting for a pool
- * slot when every slot is busy: each holder ahead leaves within that bound,
- * so give the pool at least as many connections as threads that call it
- * for a strict per-call bound). Host name lookup
+ * timeout each.
+ *
+ * Deadline. Each call, once it holds its pool slot, runs under one deadline
+ * computed when it starts: command_timeout for everything it sends, plus
+ * connect_timeout for the TCP connect when it must (re)connect. AUTH,
+ * SELECT, SCRIPT LOAD, the EVALSHAs and a NOSCRIPT reload all share the
+ * command timeout; every socket read and write is given only the time left,
+ * so a server that answers a byte at a time cannot stretch a call either.
+ * So a call returns within command_timeout of getting its slot on a live
+ * connection, within connect_timeout + command_timeout when it connects
+ * (lfp_redis_open too), and at once during the backoff. Waiting for a pool
+ * slot when every slot is busy is not in that deadline: each holder ahead
+ * leaves within the bound, so give the pool at least as many connections
+ * as threads that call it for a strict per-call bound. A call whose
+ * deadline passes fails with EIO (not ETIMEDOUT, which lfp_rsem returns
+ * for an expired lease or a passed acquire deadline), and its connection is
+ * replaced on the next call. Host name lookup
  * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
  * name the local resolver answers at once, where that matters.
  *
@@ -99,8 +110,8 @@ extern "C" {
 typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
 
 struct lfp_redis_opts {
-    int64_t connect_timeout_ns; /* 0 = 200 ms; rounded up to whole us (1 ns is 1 us, never "none") */
-    int64_t command_timeout_ns; /* 0 = 200 ms; rounded up to whole us */
+    int64_t connect_timeout_ns; /* TCP connect; 0 = 200 ms; rounded up to whole us (never "none") */
+    int64_t command_timeout_ns; /* all the commands of one call; 0 = 200 ms; rounded up to whole us */
     unsigned pool_size;         /* connections; 0 = 4 */
     int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };

@@ -32,7 +32,7 @@ struct lfp_redis {
     int port;
     long db;
     char user[SECRET_MAX + 1], password[SECRET_MAX + 1]; /* "" = none */
-    struct timeval connect_tv, command_tv;
+    int64_t connect_ns, command_ns; /* the timeouts (> 0) */
     char sha[LFP_RS_COUNT][41]; /* SHA1 of each script, from SCRIPT LOAD */
     int64_t backoff_ns;         /* a slot fails fast this long after a failed connect */
     _Atomic uint64_t connects;  /* statistics only: relaxed */
@@ -137,11 +137,45 @@ static int context_error(const redisContext *c)
     return c->err == REDIS_ERR_OOM ? ENOMEM : EIO;
 }
 
-/* Run one command; returns 0 and the reply, or an error (reply freed). */
-static int command(redisContext *c, int argc, const char **argv, redisReply **out)
+/* Set c's socket timeouts to the time left before deadline, so the next
+ * read or write ends by it. Out of time: c is marked broken (reconnected
+ * on its next use, as after a timed-out read) and false returned. */
+static bool time_left(redisContext *c, int64_t deadline)
 {
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (!rep) return context_error(c);
+    int64_t left = deadline - lfp_now();
+    if (left > 0 && redisSetTimeout(c, lfp_redis_tv(left)) == REDIS_OK) return true;
+    c->err = REDIS_ERR_IO;
+    snprintf(c->errstr, sizeof c->errstr, "lfpat: the call's deadline passed");
+    return false;
+}
+
+/* hiredis's redisGetReply, with the deadline: flush what is appended, then
+ * read until one reply is complete. Every read and write is given only
+ * the time left, so a server that drips its reply a byte at a time cannot
+ * stretch the call past its deadline (a per-read timeout restarts with
+ * every byte). Returns 0 with *out, or ENOMEM / EIO (c broken). */
+static int get_reply(redisContext *c, int64_t deadline, redisReply **out)
+{
+    void *aux = NULL;
+    if (redisGetReplyFromReader(c, &aux) != REDIS_OK) return context_error(c);
+    for (int done = 0; !aux && !done;)
+        if (!time_left(c, deadline) || redisBufferWrite(c, &done) != REDIS_OK) return context_error(c);
+    while (!aux)
+        if (!time_left(c, deadline) || redisBufferRead(c) != REDIS_OK ||
+            redisGetReplyFromReader(c, &aux) != REDIS_OK)
+            return context_error(c);
+    *out = aux;
+    return 0;
+}
+
+/* Run one command by deadline; returns 0 and the reply, or an error
+ * (reply freed). */
+static int command(redisContext *c, int64_t deadline, int argc, const char **argv, redisReply **out)
+{
+    redisReply *rep = NULL;
+    if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) return context_error(c);
+    int e = get_reply(c, deadline, &rep);
+    if (e) return e;
     if (rep->type == REDIS_REPLY_ERROR) {
         int e = reply_error(rep);
         freeReplyObject(rep);
@@ -151,20 +185,20 @@ static int command(redisContext *c, int argc, const char **argv, redisReply **ou
     return 0;
 }
 
-static int simple(redisContext *c, int argc, const char **argv)
+static int simple(redisContext *c, int64_t deadline, int argc, const char **argv)
 {
     redisReply *rep = NULL;
-    int e = command(c, argc, argv, &rep);
+    int e = command(c, deadline, argc, argv, &rep);
     if (!e) freeReplyObject(rep);
     return e;
 }
 
 /* SCRIPT LOAD one script; stores its SHA1 in sha if not NULL. */
-static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
+static int load_script(redisContext *c, int64_t deadline, enum lfp_rscript s, char *sha)
 {
     const char *argv[] = { "SCRIPT", "LOAD", lfp_rscript_text[s] };
     redisReply *rep = NULL;
-    int e = command(c, 3, argv, &rep);
+    int e = command(c, deadline, 3, argv, &rep);
     if (e) return e;
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) e = EPROTO;
     else if (sha) memcpy(sha, rep->str, 41);
@@ -173,18 +207,27 @@ static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
 }
 
 /* Connect, authenticate, select the database and load every script. The
- * script load doubles as the check that no password is missing (NOAUTH). */
-static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
+ * TCP connect gets the connect timeout (and no more than *deadline leaves);
+ * then *deadline becomes at most the command timeout from now, shared by
+ * these commands and the ones the caller sends next. The script load
+ * doubles as the check that no password is missing (NOAUTH). */
+static int conn_open(lfp_redis *r, int64_t *deadline_p, redisContext **out, char (*sha)[41])
 {
     /* relaxed: a statistic; orders nothing. */
     atomic_fetch_add_explicit(&r->attempts, 1, memory_order_relaxed);
-    redisContext *c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
+    int64_t left = *deadline_p - lfp_now();
+    if (left <= 0) return EIO;
+    redisContext *c = redisConnectWithTimeout(r->host, r->port,
+                                              lfp_redis_tv(left < r->connect_ns ? left : r->connect_ns));
     if (!c) return ENOMEM;
+    int64_t commands_end = lfp_now() + r->command_ns;
+    if (commands_end < *deadline_p) *deadline_p = commands_end;
+    int64_t deadline = *deadline_p;
     int e = c->err ? EIO : 0;
-    if (!e && redisSetTimeout(c, r->command_tv) != REDIS_OK) e = EIO;
     if (!e && r->password[0]) {
         const char *auth[] = { "AUTH", r->user, r->password };
-        e = r->user[0] ? simple(c, 3, auth) : simple(c, 2, (const char *[]){ "AUTH", r->password });
+        e = r->user[0] ? simple(c, deadline, 3, auth)
+                       : simple(c, deadline, 2, (const char *[]){ "AUTH", r->password });
         /* "ERR ... no password is set" / "called without any password
          * configured" and the like; a transient refusal (maxclients) stays
          * EBUSY, a transport error EIO. */
@@ -193,9 +236,10 @@ static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
     if (!e && r->db != 0) {
         char db[16];
         snprintf(db, sizeof db, "%ld", r->db);
-        e = simple(c, 2, (const char *[]){ "SELECT", db });
+        e = simple(c, deadline, 2, (const char *[]){ "SELECT", db });
     }
-    for (int s = 0; !e && s < LFP_RS_COUNT; s++) e = load_script(c, (enum lfp_rscript)s, sha ? sha[s] : NULL);
+    for (int s = 0; !e && s < LFP_RS_COUNT; s++)
+        e = load_script(c, deadline, (enum lfp_rscript)s, sha ? sha[s] : NULL);
     if (e) {
         redisFree(c);
         return e;
@@ -226,8 +270,8 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
     if (!r) return ENOMEM;
     int e = parse_url(r, url);
     if (e) goto fail;
-    r->connect_tv = lfp_redis_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
-    r->command_tv = lfp_redis_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
+    r->connect_ns = o.connect_timeout_ns ? o.connect_timeout_ns : 200000000;
+    r->command_ns = o.command_timeout_ns ? o.command_timeout_ns : 200000000;
     r->backoff_ns = o.backoff_ns ? o.backoff_ns : LFP_REDIS_BACKOFF_NS;
     r->n = o.pool_size ? o.pool_size : 4;
     atomic_init(&r->connects, 0);
@@ -241,7 +285,8 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
         r->conns[i] = (struct lfp_rconn){ .c = NULL };
         pthread_mutex_init(&r->conns[i].mu, NULL);
     }
-    e = conn_open(r, &r->conns[0].c, r->sha);
+    int64_t deadline = lfp_now() + r->connect_ns + r->command_ns;
+    e = conn_open(r, &deadline, &r->conns[0].c, r->sha);
     if (e) goto fail;
     *out = r;
     return 0;
@@ -304,8 +349,9 @@ static bool conn_closed(const redisContext *c)
 /* With k locked: make sure k has a live context (reconnecting at most once
  * per backoff period). The backoff runs from the END of the failed attempt:
  * an attempt against a hung server lasts a whole timeout, which would use
- * up a backoff counted from its start. */
-static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
+ * up a backoff counted from its start. A call that connects gets the
+ * connect timeout added to its deadline for the TCP connect (conn_open). */
+static int conn_ready(lfp_redis *r, struct lfp_rconn *k, int64_t *deadline)
 {
     if (k->c && !k->c->err && !conn_closed(k->c)) return 0;
     if (k->c) {
@@ -313,7 +359,8 @@ static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
         k->c = NULL;
     }
     if (lfp_now() < k->retry_at) return k->last_err;
-    int e = conn_open(r, &k->c, NULL);
+    *deadline += r->connect_ns;
+    int e = conn_open(r, deadline, &k->c, NULL);
     if (e) {
         k->retry_at = lfp_now() + r->backoff_ns;
         k->last_err = e;
@@ -334,16 +381,15 @@ static void free_replies(redisReply **rep, unsigned count)
 /* Pipeline the command for every i with todo[i]; replies into rep[i].
  * Returns 0 (replies may be NOSCRIPT errors, left in rep) or a transport
  * error. */
-static int pipeline(redisContext *c, int argc, const char **argv, unsigned count,
+static int pipeline(redisContext *c, int64_t deadline, int argc, const char **argv, unsigned count,
                     const bool *todo, redisReply **rep)
 {
     for (unsigned i = 0; i < count; i++)
         if (todo[i] && redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) return context_error(c);
     for (unsigned i = 0; i < count; i++) {
         if (!todo[i]) continue;
-        void *v = NULL;
-        if (redisGetReply(c, &v) != REDIS_OK) return context_error(c);
-        rep[i] = v;
+        int e = get_reply(c, deadline, &rep[i]);
+        if (e) return e;
     }
     return 0;
 }
@@ -355,11 +401,11 @@ static bool is_noscript(const redisReply *rep)
 
 /* Run the pipeline; on NOSCRIPT reload the script and rerun only the
  * commands that did not run. Then map error replies. */
-static int evalsha_on(redisContext *c, enum lfp_rscript script, int argc, const char **argv,
-                      unsigned count, redisReply **rep, bool *todo)
+static int evalsha_on(redisContext *c, int64_t deadline, enum lfp_rscript script, int argc,
+                      const char **argv, unsigned count, redisReply **rep, bool *todo)
 {
     for (unsigned i = 0; i < count; i++) todo[i] = true;
-    int e = pipeline(c, argc, argv, count, todo, rep);
+    int e = pipeline(c, deadline, argc, argv, count, todo, rep);
     bool again = false;
     for (unsigned i = 0; !e && i < count; i++) {
         todo[i] = is_noscript(rep[i]);
@@ -369,8 +415,8 @@ static int evalsha_on(redisContext *c, enum lfp_rscript script, int argc, const 
             again = true;
         }
     }
-    if (!e && again) e = load_script(c, script, NULL);
-    if (!e && again) e = pipeline(c, argc, argv, count, todo, rep);
+    if (!e && again) e = load_script(c, deadline, script, NULL);
+    if (!e && again) e = pipeline(c, deadline, argc, argv, count, todo, rep);
     for (unsigned i = 0; !e && i < count; i++)
         if (rep[i]->type == REDIS_REPLY_ERROR) e = reply_error(rep[i]);
         else if (rep[i]->type != REDIS_REPLY_ARRAY) e = EPROTO;
@@ -391,8 +437,13 @@ int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const cha
     for (unsigned i = 0; i < count; i++) rep[i] = NULL;
 
     struct lfp_rconn *k = conn_lock(r);
-    int e = conn_ready(r, k);
-    if (!e) e = evalsha_on(k->c, script, argc + 2, av, count, rep, todo);
+    /* One deadline for everything the call does once it holds its slot:
+     * the command timeout, plus the connect timeout if it must connect
+     * (conn_ready adds it), covering the reconnect, AUTH, SELECT, SCRIPT
+     * LOAD, the EVALSHAs and a NOSCRIPT reload. */
+    int64_t deadline = lfp_now() + r->command_ns;
+    int e = conn_ready(r, k, &deadline);
+    if (!e) e = evalsha_on(k->c, deadline, script, argc + 2, av, count, rep, todo);
     pthread_mutex_unlock(&k->mu);
 
     if (todo != stack_todo) free(todo);

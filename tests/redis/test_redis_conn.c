@@ -14,10 +14,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -387,6 +390,140 @@ static void a_busy_server_is_ebusy(void **state)
     lfp_rsem_destroy(&s);
 }
 
+/* ------------------------------------------------ one deadline per call */
+
+/* A proxy on 127.0.0.1 in front of the fixture server: requests go through
+ * at once; replies too, or (drip) one byte per DRIP_NS, so every socket
+ * read gets a byte well within any per-read timeout and only a deadline
+ * for the whole call can end it. A thread per connection (at most
+ * PROXY_CONNS), all polling with 10 ms timeouts so a stop ends them. */
+#define DRIP_NS 50000000L /* 50 ms */
+enum { PROXY_CONNS = 8 };
+
+struct proxy {
+    int listen_fd, port, upstream;
+    _Atomic bool drip, stop;
+    pthread_t acceptor, conn[PROXY_CONNS];
+    int fds[PROXY_CONNS][2];
+    int nconn;
+};
+
+struct proxy_link {
+    struct proxy *p;
+    int client, server;
+};
+
+static void *proxy_conn(void *arg)
+{
+    struct proxy_link *l = arg;
+    struct pollfd pf[2] = { { .fd = l->client, .events = POLLIN }, { .fd = l->server, .events = POLLIN } };
+    char buf[4096];
+    while (!atomic_load(&l->p->stop)) {
+        if (poll(pf, 2, 10) < 0) break;
+        if (pf[0].revents) { /* requests: at once */
+            ssize_t n = recv(l->client, buf, sizeof buf, 0);
+            if (n <= 0 || send(l->server, buf, (size_t)n, MSG_NOSIGNAL) != n) break;
+        }
+        if (pf[1].revents) { /* replies: all, or one byte per DRIP_NS */
+            bool drip = atomic_load(&l->p->drip);
+            ssize_t n = recv(l->server, buf, drip ? 1 : sizeof buf, 0);
+            if (n <= 0 || send(l->client, buf, (size_t)n, MSG_NOSIGNAL) != n) break;
+            if (drip) nanosleep(&(struct timespec){ 0, DRIP_NS }, NULL); /* pacing */
+        }
+    }
+    close(l->client);
+    close(l->server);
+    free(l);
+    return NULL;
+}
+
+static void *proxy_accept(void *arg)
+{
+    struct proxy *p = arg;
+    struct pollfd pf = { .fd = p->listen_fd, .events = POLLIN };
+    while (!atomic_load(&p->stop) && p->nconn < PROXY_CONNS) {
+        if (poll(&pf, 1, 10) <= 0) continue;
+        int c = accept(p->listen_fd, NULL, NULL);
+        if (c < 0) continue;
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                 .sin_port = htons((uint16_t)p->upstream) };
+        if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(c);
+            if (s >= 0) close(s);
+            continue;
+        }
+        struct proxy_link *l = malloc(sizeof *l);
+        *l = (struct proxy_link){ p, c, s };
+        pthread_create(&p->conn[p->nconn++], NULL, proxy_conn, l);
+    }
+    return NULL;
+}
+
+static struct proxy proxy;
+
+static void proxy_start(struct proxy *p, int upstream)
+{
+    *p = (struct proxy){ .upstream = upstream };
+    p->listen_fd = black_hole(&p->port); /* a listener; this one accepts */
+    pthread_create(&p->acceptor, NULL, proxy_accept, p);
+}
+
+static int proxy_teardown(void **state)
+{
+    if (proxy.listen_fd > 0) {
+        atomic_store(&proxy.stop, true);
+        pthread_join(proxy.acceptor, NULL);
+        for (int i = 0; i < proxy.nconn; i++) pthread_join(proxy.conn[i], NULL);
+        close(proxy.listen_fd);
+    }
+    proxy = (struct proxy){ 0 };
+    return rfix_own_teardown(state);
+}
+
+#define CALL_NS INT64_C(200000000) /* the dripped pool's connect and command timeouts */
+#define SLACK 5                    /* a generous bound: correctness, not speed */
+
+/* Replies dripped a byte at a time: a call ends by its deadline (command
+ * timeout for a live connection, connect + command timeout when it must
+ * connect), not after a whole reply has trickled in. */
+static void a_dripping_server_cannot_stretch_a_call(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    proxy_start(&proxy, rfix_own.srv.port);
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", proxy.port);
+    const struct lfp_redis_opts o = { .connect_timeout_ns = CALL_NS, .command_timeout_ns = CALL_NS,
+                                      .pool_size = 1 };
+    assert_int_equal(lfp_redis_open(&rfix_own.pool, url, &o), 0); /* not dripped yet */
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_ERROR };
+    assert_int_equal(lfp_rbucket_init(&b, rfix_own.pool, "drip", 1e9 / LONG_NS, 100, &bo), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), 0);
+
+    atomic_store(&proxy.drip, true);
+    int64_t t0 = lfp_now();
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), EIO); /* a ~30-byte reply: 1.5 s of drip */
+    int64_t took = lfp_now() - t0;
+    t0 = lfp_now();
+    assert_int_equal(lfp_rbucket_take(&b, 1, NULL), EIO); /* reconnects: AUTH-less SCRIPT LOADs dripped */
+    int64_t re_took = lfp_now() - t0;
+    t0 = lfp_now();
+    lfp_redis *r = NULL;
+    int e = lfp_redis_open(&r, url, &o); /* connect, then SCRIPT LOADs: seconds of drip */
+    int64_t open_took = lfp_now() - t0;
+    lfp_redis_close(r);
+    printf("dripped replies: take %.0f ms (command timeout %.0f ms), take that reconnects %.0f ms and "
+           "open %.0f ms (connect + command %.0f ms)\n",
+           took / 1e6, CALL_NS / 1e6, re_took / 1e6, open_took / 1e6, 2 * CALL_NS / 1e6);
+    assert_int_equal(e, EIO);
+    assert_true(took <= SLACK * CALL_NS);
+    assert_true(re_took <= SLACK * 2 * CALL_NS);
+    assert_true(open_took <= SLACK * 2 * CALL_NS);
+    lfp_rbucket_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +533,7 @@ int main(void)
         cmocka_unit_test_teardown(acl_denials_are_eperm_and_wrong_passwords_eacces, rfix_own_teardown),
         cmocka_unit_test_teardown(maxclients_is_ebusy_and_blocking_calls_retry, rfix_own_teardown),
         cmocka_unit_test_teardown(a_busy_server_is_ebusy, busy_teardown),
+        cmocka_unit_test_teardown(a_dripping_server_cannot_stretch_a_call, proxy_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
