@@ -1,11 +1,15 @@
 /* lfpat-redis connection handling against a real redis-server: a pooled
  * connection the server closed while it sat idle (CLIENT KILL, a restart)
- * is replaced before the next command goes out on it, and the server's
- * refusals get their own codes (authentication, permission, transient
- * refusal such as maxclients). Each test runs its own server
- * (rfix_own.srv), so server-wide settings (maxclients, ACL users) stay in
- * the test. No check depends on timing: the server acts synchronously
- * (CLIENT KILL closes the sockets before it replies). */
+ * is replaced before the next command goes out on it; the connect backoff
+ * follows a failed attempt on a hung server (counted, not timed); timeouts
+ * under 1 us are still timeouts; the server's refusals get their own codes
+ * (authentication, permission, transient refusal such as maxclients or a
+ * busy script) and blocking calls retry the transient ones; a server
+ * dripping its replies cannot stretch a call past its deadline. Each test
+ * runs its own server (rfix_own.srv), so server-wide settings (maxclients,
+ * ACL users) stay in the test. Checks depend on timing only as generous
+ * upper bounds: the server acts synchronously (CLIENT KILL closes the
+ * sockets before it replies) and outside state is awaited, not slept on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
