@@ -10,14 +10,32 @@
  * and keeps a small pool of hiredis connections. Each connection is used by
  * one thread at a time under its own mutex; a thread takes a free one
  * (trylock, starting at its own slot) or waits for its own slot's. A broken
- * connection is reconnected on its next use; after a failed connect the slot
- * fails fast (EIO, no network I/O) for LFP_REDIS_BACKOFF_NS so an outage
- * costs callers a mutex, not a connect timeout each. Every network call is
- * bounded by the connect or command timeout: an outage never blocks a caller
- * longer than connect_timeout + command_timeout (plus waiting for a pool
- * slot when every slot is busy: each holder ahead leaves within that bound,
- * so give the pool at least as many connections as threads that call it
- * for a strict per-call bound). Host name lookup
+ * connection is reconnected on its next use, and so is one the server
+ * closed while it sat idle (the server's `timeout`, CLIENT KILL, a
+ * restart): a non-blocking peek at the socket before each call finds the
+ * closed stream, so no command is sent on it. A command that may have
+ * reached the server is never resent: a connection that breaks during a
+ * call fails that call (EIO). After a failed connect the slot
+ * fails fast (the failed attempt's code, no network I/O) for the backoff
+ * (LFP_REDIS_BACKOFF_NS by default), counted from the end of the failed
+ * attempt, so an outage or a hung server costs callers a mutex, not a
+ * timeout each.
+ *
+ * Deadline. Each call, once it holds its pool slot, runs under one deadline
+ * computed when it starts: command_timeout for everything it sends, plus
+ * connect_timeout for the TCP connect when it must (re)connect. AUTH,
+ * SELECT, SCRIPT LOAD, the EVALSHAs and a NOSCRIPT reload all share the
+ * command timeout; every socket read and write is given only the time left,
+ * so a server that answers a byte at a time cannot stretch a call either.
+ * So a call returns within command_timeout of getting its slot on a live
+ * connection, within connect_timeout + command_timeout when it connects
+ * (lfp_redis_open too), and at once during the backoff. Waiting for a pool
+ * slot when every slot is busy is not in that deadline: each holder ahead
+ * leaves within the bound, so give the pool at least as many connections
+ * as threads that call it for a strict per-call bound. A call whose
+ * deadline passes fails with EIO (not ETIMEDOUT, which lfp_rsem returns
+ * for an expired lease or a passed acquire deadline), and its connection is
+ * replaced on the next call. Host name lookup
  * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
  * name the local resolver answers at once, where that matters.
  *
@@ -32,22 +50,40 @@
  * every value stays below 2^51 (see scripts.c).
  *
  * Keys: lfp:rb:{name} (bucket), lfp:rs:{name} and lfp:rs:{name}:<suffix>
- * (semaphore); the braces keep a semaphore's keys in one cluster slot.
+ * (semaphore); the braces keep a semaphore's keys in one cluster slot (the
+ * hash tag is the name up to its first '}'). A name starting with '}' or
+ * '\' is written with a '\' in front (lfp:rb:{\}x} for "}x"), so the tag is
+ * never empty and different names never share a key. Names are C strings
+ * (any bytes but NUL).
  * Every key carries a TTL, so idle keys vanish: a bucket key expires when it
  * is equivalent to a full bucket, a semaphore's keys when its last lease or
  * ticket ends.
  *
- * Return codes (as common.h, plus):
+ * Return codes (as common.h, plus). The server-side ones (EIO, EBUSY,
+ * EACCES, EPERM, EPROTO) come from lfp_redis_open and lfp_rsem_*, and from
+ * lfp_rbucket_* only under LFP_RFAIL_ERROR (else the failure policy
+ * answers and res->error carries the code):
  *   EIO          Redis unreachable, connection broken, or command timed out
- *                (only where the failure policy is LFP_RFAIL_ERROR, and from
- *                lfp_redis_open / lfp_rsem_*)
- *   EACCES       the server refused the password (or one is required)
+ *   EBUSY        the server refused for now; the command did not run and the
+ *                same call can succeed later: maxclients reached ("ERR max
+ *                number of clients reached"), LOADING (loading its dataset),
+ *                BUSY (a script or function running too long), TRYAGAIN,
+ *                MASTERDOWN. Blocking calls (lfp_rsem_acquire) retry it
+ *                until their deadline, like EIO.
+ *   EACCES       authentication failed: the server refused the user or
+ *                password (NOAUTH, WRONGPASS), or wants one and none was
+ *                given, or was given one and has none
+ *   EPERM        permission denied by an ACL (NOPERM): the user may not run
+ *                a command lfpat needs (SCRIPT, EVALSHA) or touch the key
  *   ENAMETOOLONG a key name longer than LFP_REDIS_NAME_MAX bytes
  *   EINVAL       malformed URL, NULL, rate <= 0 or not finite, rate above
  *                1e9/s, burst 0, n == 0 or n > burst, weight outside
- *                [1, capacity], lease <= 0
+ *                [1, capacity], lease <= 0, a negative timeout or backoff
  *   EPROTO       the server answered something unexpected (wrong database
- *                number, a key of the wrong type, ...)
+ *                number, a key of the wrong type, any other error reply)
+ *   ENOMEM       out of memory (here, not on the server)
+ * EACCES, EPERM and EPROTO are not transient: blocking calls return them at
+ * once.
  */
 #ifndef LFPAT_REDIS_H
 #define LFPAT_REDIS_H
@@ -67,15 +103,17 @@ extern "C" {
  * rejects them with ENAMETOOLONG. */
 #define LFP_REDIS_NAME_MAX 256
 
-/* How long a pool slot fails fast after a failed connect. */
+/* How long a pool slot fails fast after a failed connect, by default
+ * (lfp_redis_opts.backoff_ns), counted from the end of the failed attempt. */
 #define LFP_REDIS_BACKOFF_NS 100000000 /* 100 ms */
 
 typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
 
 struct lfp_redis_opts {
-    int64_t connect_timeout_ns; /* 0 = 200 ms */
-    int64_t command_timeout_ns; /* 0 = 200 ms */
+    int64_t connect_timeout_ns; /* TCP connect; 0 = 200 ms; rounded up to whole us (never "none") */
+    int64_t command_timeout_ns; /* all the commands of one call; 0 = 200 ms; rounded up to whole us */
     unsigned pool_size;         /* connections; 0 = 4 */
+    int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };
 
 /* Parse `url` (redis://[:password@]host[:port][/db]; port 6379 and db 0 by
@@ -83,10 +121,12 @@ struct lfp_redis_opts {
  * supported), make the pool (opts NULL = defaults) and connect one connection
  * to check the URL, the password and the database at once.
  *
- * Returns 0 and stores the pool in *out; EINVAL for a malformed URL or NULL;
- * EACCES if the server rejected the password or needs one; EIO if the server
- * cannot be reached within the connect timeout; EPROTO if SELECT db failed;
- * ENOMEM. On error *out is untouched and nothing is leaked.
+ * Returns 0 and stores the pool in *out; EINVAL for a malformed URL, NULL,
+ * or a negative timeout or backoff; EACCES if the server rejected the user
+ * or password or needs one; EPERM if the user may not load scripts (ACL);
+ * EBUSY if the server refused for now (maxclients, LOADING, ...); EIO if
+ * the server cannot be reached within the timeouts; EPROTO if SELECT db
+ * failed; ENOMEM. On error *out is untouched and nothing is leaked.
  * Progress: blocking (network), bounded by the timeouts. */
 LFP_API int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts);
 
@@ -96,6 +136,10 @@ LFP_API void lfp_redis_close(lfp_redis *r);
 
 /* Connections made so far (successful connects, including reconnects). */
 LFP_API uint64_t lfp_redis_connects(const lfp_redis *r);
+
+/* Connects tried so far, made or failed (lfp_redis_open's included): a
+ * call that fails fast during the backoff tries none. A statistic. */
+LFP_API uint64_t lfp_redis_connect_attempts(const lfp_redis *r);
 
 /* ----------------------------------------------------------- failure policy
  *
@@ -117,7 +161,8 @@ LFP_API uint64_t lfp_redis_connects(const lfp_redis *r);
  *                     while Redis does not answer and is not synchronised
  *                     with Redis. Its interval is 1e9/(share x rate) rounded
  *                     to the nearest ns (lfp_bucket's rule).
- *   LFP_RFAIL_ERROR   return EIO and let the caller decide.
+ *   LFP_RFAIL_ERROR   return the error (EIO, EBUSY, EPERM, EACCES, EPROTO)
+ *                     and let the caller decide.
  *
  * In every case the result says `degraded` and carries the error, and
  * service resumes by itself once Redis answers again (reconnect and script
@@ -211,8 +256,8 @@ LFP_API void lfp_rbucket_destroy(lfp_rbucket *b);
 /* Take n tokens, all or nothing, now. res may be NULL.
  *
  * Returns 0 if allowed; EAGAIN if denied (res->retry_after_ns says when to
- * retry); EINVAL (NULL, n == 0 or n > burst); EIO only under LFP_RFAIL_ERROR
- * when Redis did not answer. When Redis did not answer, the failure policy
+ * retry); EINVAL (NULL, n == 0 or n > burst); only under LFP_RFAIL_ERROR,
+ * when Redis did not decide, its error: EIO, EBUSY, EPERM, EACCES, EPROTO. When Redis did not answer, the failure policy
  * decided and res->degraded is set.
  * Progress: blocking (one round trip, bounded by the timeouts), or one CAS
  * when served from a lease. Ordering: none beyond the decision. */
@@ -222,7 +267,8 @@ LFP_API int lfp_rbucket_take(lfp_rbucket *b, uint32_t n, struct lfp_rbucket_resu
  * callers that decide for a batch of requests at once: decisions[i] gets
  * the i-th take's answer (0, EAGAIN, or the failure policy's answer), in
  * the order the server applied them. Returns the number allowed, or a
- * negative errno (-EINVAL, -ENOMEM; -EIO etc. under LFP_RFAIL_ERROR). Does
+ * negative errno (-EINVAL, -ENOMEM; -EIO, -EBUSY, -EPERM, -EACCES, -EPROTO
+ * under LFP_RFAIL_ERROR). Does
  * not use the lease. Progress: blocking (one round trip). */
 LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned count, int *decisions);
 
@@ -263,8 +309,8 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * notice within their poll interval. Share one handle among the threads of
  * a process.
  *
- * Transport failures return EIO: the caller decides (there is no safe
- * default for mutual exclusion).
+ * Transport failures return EIO and transient refusals EBUSY: the caller
+ * decides (there is no safe default for mutual exclusion).
  */
 #define LFP_RSEM_TICKET_NS INT64_C(1000000000) /* 1 s: an unrefreshed ticket expires */
 #define LFP_RSEM_POLL_MAX_NS INT64_C(50000000) /* 50 ms: the longest sleep between polls */
@@ -294,7 +340,8 @@ LFP_API void lfp_rsem_destroy(lfp_rsem *s);
 /* Try to acquire `weight` now, without queueing: succeeds only if it fits
  * behind every queued waiter. Returns 0 and fills *lease; EAGAIN (not
  * enough free weight, or waiters ahead); EINVAL (weight outside
- * [1, capacity], NULL); EIO. Progress: blocking (one round trip). */
+ * [1, capacity], NULL); EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (see the
+ * codes above). Progress: blocking (one round trip). */
 LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease);
 
 /* Acquire `weight`, waiting in FIFO order (see above) until it is granted,
@@ -302,9 +349,11 @@ LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *le
  * fires (NULL for none).
  *
  * Returns 0 and fills *lease; ETIMEDOUT; ECANCELED; EINVAL (weight outside
- * [1, capacity], NULL); EIO when Redis was unreachable at the last attempt
- * before the deadline (while it is unreachable the call keeps retrying
- * until the deadline or cancel); EACCES/EPROTO/ENOMEM at once. Weight
+ * [1, capacity], NULL); EIO when Redis was unreachable, or EBUSY when it
+ * refused for now (maxclients, LOADING, BUSY, ...), at the last attempt
+ * before the deadline (while it is unreachable or refusing the call keeps
+ * retrying until the deadline or cancel); EACCES/EPERM/EPROTO/ENOMEM at
+ * once. Weight
  * available at the first attempt is taken even if the deadline passed or
  * cancel fired. On ETIMEDOUT and ECANCELED the ticket is withdrawn (one
  * more round trip) and nothing is held; if a grant's reply was lost in
@@ -318,12 +367,13 @@ LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease,
 
 /* Extend the lease to lease_ns from now (server time). Returns 0; ETIMEDOUT
  * if the lease already expired (its weight may be held by others now: stop
- * the protected work); EINVAL; EIO. */
+ * the protected work); EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM. */
 LFP_API int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease);
 
 /* Release the lease and wake this handle's local waiters. Returns 0;
  * ETIMEDOUT if it had already expired (and was freed by the server);
- * EINVAL; EIO. */
+ * EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (the lease is then
+ * still held until released again or expired). */
 LFP_API int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease);
 
 /* Weight currently held by live (unexpired) leases, or a negative errno. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #define URL_PREFIX "redis://"
@@ -31,9 +32,11 @@ struct lfp_redis {
     int port;
     long db;
     char user[SECRET_MAX + 1], password[SECRET_MAX + 1]; /* "" = none */
-    struct timeval connect_tv, command_tv;
+    int64_t connect_ns, command_ns; /* the timeouts (> 0) */
     char sha[LFP_RS_COUNT][41]; /* SHA1 of each script, from SCRIPT LOAD */
+    int64_t backoff_ns;         /* a slot fails fast this long after a failed connect */
     _Atomic uint64_t connects;  /* statistics only: relaxed */
+    _Atomic uint64_t attempts;  /* connects tried (made or failed); relaxed */
     unsigned n;
     struct lfp_rconn *conns;
 };
@@ -99,12 +102,34 @@ static int parse_url(lfp_redis *r, const char *url)
 
 /* ------------------------------------------------------------ replies */
 
+/* The error reply's code (its first word) is `code`. */
+static bool has_code(const char *msg, const char *code)
+{
+    size_t n = strlen(code);
+    return strncmp(msg, code, n) == 0 && (msg[n] == ' ' || msg[n] == '\0');
+}
+
+int lfp_redis_error_code(const char *msg)
+{
+    /* Authentication: the password (or user) is wrong or missing. Redis < 6
+     * says "ERR invalid password". */
+    if (has_code(msg, "NOAUTH") || has_code(msg, "WRONGPASS") ||
+        (has_code(msg, "ERR") && (strstr(msg, "invalid password") || strstr(msg, "invalid username"))))
+        return EACCES;
+    /* ACL: the user may not run the command or touch the key. */
+    if (has_code(msg, "NOPERM")) return EPERM;
+    /* Transient refusals: the command did not run; the same call can
+     * succeed later. maxclients is refused at accept, before AUTH. BUSY is
+     * a script or function running too long (not BUSYKEY). */
+    if (has_code(msg, "LOADING") || has_code(msg, "BUSY") || has_code(msg, "TRYAGAIN") ||
+        has_code(msg, "MASTERDOWN") || strncmp(msg, "ERR max number of clients reached", 33) == 0)
+        return EBUSY;
+    return EPROTO;
+}
+
 static int reply_error(const redisReply *rep)
 {
-    if (strncmp(rep->str, "NOAUTH", 6) == 0 || strncmp(rep->str, "WRONGPASS", 9) == 0 ||
-        strstr(rep->str, "invalid password") || strstr(rep->str, "invalid username"))
-        return EACCES;
-    return EPROTO;
+    return lfp_redis_error_code(rep->str);
 }
 
 static int context_error(const redisContext *c)
@@ -112,11 +137,45 @@ static int context_error(const redisContext *c)
     return c->err == REDIS_ERR_OOM ? ENOMEM : EIO;
 }
 
-/* Run one command; returns 0 and the reply, or an error (reply freed). */
-static int command(redisContext *c, int argc, const char **argv, redisReply **out)
+/* Set c's socket timeouts to the time left before deadline, so the next
+ * read or write ends by it. Out of time: c is marked broken (reconnected
+ * on its next use, as after a timed-out read) and false returned. */
+static bool time_left(redisContext *c, int64_t deadline)
 {
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (!rep) return context_error(c);
+    int64_t left = deadline - lfp_now();
+    if (left > 0 && redisSetTimeout(c, lfp_redis_tv(left)) == REDIS_OK) return true;
+    c->err = REDIS_ERR_IO;
+    snprintf(c->errstr, sizeof c->errstr, "lfpat: the call's deadline passed");
+    return false;
+}
+
+/* hiredis's redisGetReply, with the deadline: flush what is appended, then
+ * read until one reply is complete. Every read and write is given only
+ * the time left, so a server that drips its reply a byte at a time cannot
+ * stretch the call past its deadline (a per-read timeout restarts with
+ * every byte). Returns 0 with *out, or ENOMEM / EIO (c broken). */
+static int get_reply(redisContext *c, int64_t deadline, redisReply **out)
+{
+    void *aux = NULL;
+    if (redisGetReplyFromReader(c, &aux) != REDIS_OK) return context_error(c);
+    for (int done = 0; !aux && !done;)
+        if (!time_left(c, deadline) || redisBufferWrite(c, &done) != REDIS_OK) return context_error(c);
+    while (!aux)
+        if (!time_left(c, deadline) || redisBufferRead(c) != REDIS_OK ||
+            redisGetReplyFromReader(c, &aux) != REDIS_OK)
+            return context_error(c);
+    *out = aux;
+    return 0;
+}
+
+/* Run one command by deadline; returns 0 and the reply, or an error
+ * (reply freed). */
+static int command(redisContext *c, int64_t deadline, int argc, const char **argv, redisReply **out)
+{
+    redisReply *rep = NULL;
+    if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) return context_error(c);
+    int e = get_reply(c, deadline, &rep);
+    if (e) return e;
     if (rep->type == REDIS_REPLY_ERROR) {
         int e = reply_error(rep);
         freeReplyObject(rep);
@@ -126,20 +185,20 @@ static int command(redisContext *c, int argc, const char **argv, redisReply **ou
     return 0;
 }
 
-static int simple(redisContext *c, int argc, const char **argv)
+static int simple(redisContext *c, int64_t deadline, int argc, const char **argv)
 {
     redisReply *rep = NULL;
-    int e = command(c, argc, argv, &rep);
+    int e = command(c, deadline, argc, argv, &rep);
     if (!e) freeReplyObject(rep);
     return e;
 }
 
 /* SCRIPT LOAD one script; stores its SHA1 in sha if not NULL. */
-static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
+static int load_script(redisContext *c, int64_t deadline, enum lfp_rscript s, char *sha)
 {
     const char *argv[] = { "SCRIPT", "LOAD", lfp_rscript_text[s] };
     redisReply *rep = NULL;
-    int e = command(c, 3, argv, &rep);
+    int e = command(c, deadline, 3, argv, &rep);
     if (e) return e;
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) e = EPROTO;
     else if (sha) memcpy(sha, rep->str, 41);
@@ -148,24 +207,39 @@ static int load_script(redisContext *c, enum lfp_rscript s, char *sha)
 }
 
 /* Connect, authenticate, select the database and load every script. The
- * script load doubles as the check that no password is missing (NOAUTH). */
-static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
+ * TCP connect gets the connect timeout (and no more than *deadline leaves);
+ * then *deadline becomes at most the command timeout from now, shared by
+ * these commands and the ones the caller sends next. The script load
+ * doubles as the check that no password is missing (NOAUTH). */
+static int conn_open(lfp_redis *r, int64_t *deadline_p, redisContext **out, char (*sha)[41])
 {
-    redisContext *c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
+    /* relaxed: a statistic; orders nothing. */
+    atomic_fetch_add_explicit(&r->attempts, 1, memory_order_relaxed);
+    int64_t left = *deadline_p - lfp_now();
+    if (left <= 0) return EIO;
+    redisContext *c = redisConnectWithTimeout(r->host, r->port,
+                                              lfp_redis_tv(left < r->connect_ns ? left : r->connect_ns));
     if (!c) return ENOMEM;
+    int64_t commands_end = lfp_now() + r->command_ns;
+    if (commands_end < *deadline_p) *deadline_p = commands_end;
+    int64_t deadline = *deadline_p;
     int e = c->err ? EIO : 0;
-    if (!e && redisSetTimeout(c, r->command_tv) != REDIS_OK) e = EIO;
     if (!e && r->password[0]) {
         const char *auth[] = { "AUTH", r->user, r->password };
-        e = r->user[0] ? simple(c, 3, auth) : simple(c, 2, (const char *[]){ "AUTH", r->password });
-        if (e == EPROTO) e = EACCES; /* "ERR ... no password is set" and the like */
+        e = r->user[0] ? simple(c, deadline, 3, auth)
+                       : simple(c, deadline, 2, (const char *[]){ "AUTH", r->password });
+        /* "ERR ... no password is set" / "called without any password
+         * configured" and the like; a transient refusal (maxclients) stays
+         * EBUSY, a transport error EIO. */
+        if (e == EPROTO) e = EACCES;
     }
     if (!e && r->db != 0) {
         char db[16];
         snprintf(db, sizeof db, "%ld", r->db);
-        e = simple(c, 2, (const char *[]){ "SELECT", db });
+        e = simple(c, deadline, 2, (const char *[]){ "SELECT", db });
     }
-    for (int s = 0; !e && s < LFP_RS_COUNT; s++) e = load_script(c, (enum lfp_rscript)s, sha ? sha[s] : NULL);
+    for (int s = 0; !e && s < LFP_RS_COUNT; s++)
+        e = load_script(c, deadline, (enum lfp_rscript)s, sha ? sha[s] : NULL);
     if (e) {
         redisFree(c);
         return e;
@@ -178,24 +252,30 @@ static int conn_open(lfp_redis *r, redisContext **out, char (*sha)[41])
 
 /* ------------------------------------------------------------------ pool */
 
-static struct timeval to_tv(int64_t ns)
+struct timeval lfp_redis_tv(int64_t ns)
 {
-    return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000), .tv_usec = (suseconds_t)(ns % 1000000000 / 1000) };
+    /* Rounded UP to whole microseconds: truncation would make a timeout
+     * under 1 us a zero timeval, which means "no timeout" to setsockopt. */
+    int64_t us = ns <= 0 ? 1 : ns / 1000 + (ns % 1000 != 0);
+    return (struct timeval){ .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
 }
 
 int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts *opts)
 {
     if (!out || !url) return EINVAL;
     struct lfp_redis_opts o = opts ? *opts : (struct lfp_redis_opts){ 0 };
-    if (o.connect_timeout_ns < 0 || o.command_timeout_ns < 0 || o.pool_size > 1024) return EINVAL;
+    if (o.connect_timeout_ns < 0 || o.command_timeout_ns < 0 || o.backoff_ns < 0 || o.pool_size > 1024)
+        return EINVAL;
     lfp_redis *r = calloc(1, sizeof *r);
     if (!r) return ENOMEM;
     int e = parse_url(r, url);
     if (e) goto fail;
-    r->connect_tv = to_tv(o.connect_timeout_ns ? o.connect_timeout_ns : 200000000);
-    r->command_tv = to_tv(o.command_timeout_ns ? o.command_timeout_ns : 200000000);
+    r->connect_ns = o.connect_timeout_ns ? o.connect_timeout_ns : 200000000;
+    r->command_ns = o.command_timeout_ns ? o.command_timeout_ns : 200000000;
+    r->backoff_ns = o.backoff_ns ? o.backoff_ns : LFP_REDIS_BACKOFF_NS;
     r->n = o.pool_size ? o.pool_size : 4;
     atomic_init(&r->connects, 0);
+    atomic_init(&r->attempts, 0);
     r->conns = aligned_alloc(LFP_CACHELINE, r->n * sizeof *r->conns);
     if (!r->conns) {
         e = ENOMEM;
@@ -205,7 +285,8 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
         r->conns[i] = (struct lfp_rconn){ .c = NULL };
         pthread_mutex_init(&r->conns[i].mu, NULL);
     }
-    e = conn_open(r, &r->conns[0].c, r->sha);
+    int64_t deadline = lfp_now() + r->connect_ns + r->command_ns;
+    e = conn_open(r, &deadline, &r->conns[0].c, r->sha);
     if (e) goto fail;
     *out = r;
     return 0;
@@ -231,6 +312,12 @@ uint64_t lfp_redis_connects(const lfp_redis *r)
     return r ? atomic_load_explicit(&r->connects, memory_order_relaxed) : 0;
 }
 
+uint64_t lfp_redis_connect_attempts(const lfp_redis *r)
+{
+    /* relaxed: a statistic. */
+    return r ? atomic_load_explicit(&r->attempts, memory_order_relaxed) : 0;
+}
+
 /* Lock a slot: any free one, starting at this thread's own; else wait for
  * this thread's own (its holder leaves within the timeouts). */
 static struct lfp_rconn *conn_lock(lfp_redis *r)
@@ -244,20 +331,38 @@ static struct lfp_rconn *conn_lock(lfp_redis *r)
     return &r->conns[s];
 }
 
-/* With k locked: make sure k has a live context (reconnecting at most once
- * per backoff period). */
-static int conn_ready(lfp_redis *r, struct lfp_rconn *k)
+/* A pooled connection the server closed while it sat idle (its `timeout`,
+ * CLIENT KILL, a restart): the end of stream or a reset is already waiting
+ * on the socket. A non-blocking peek (one syscall, no network traffic)
+ * finds it before a command is sent on the connection, so the command is
+ * never lost on a dead connection, and nothing is ever resent. Bytes
+ * waiting on an idle connection (no reply is outstanding: every call reads
+ * all of its replies) mean the stream is out of step: also replaced. */
+static bool conn_closed(const redisContext *c)
 {
-    if (k->c && !k->c->err) return 0;
-    int64_t now = lfp_now();
-    if (now < k->retry_at) return k->last_err;
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) return true; /* 0: EOF; > 0: unsolicited bytes */
+    return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+/* With k locked: make sure k has a live context (reconnecting at most once
+ * per backoff period). The backoff runs from the END of the failed attempt:
+ * an attempt against a hung server lasts a whole timeout, which would use
+ * up a backoff counted from its start. A call that connects gets the
+ * connect timeout added to its deadline for the TCP connect (conn_open). */
+static int conn_ready(lfp_redis *r, struct lfp_rconn *k, int64_t *deadline)
+{
+    if (k->c && !k->c->err && !conn_closed(k->c)) return 0;
     if (k->c) {
         redisFree(k->c);
         k->c = NULL;
     }
-    int e = conn_open(r, &k->c, NULL);
+    if (lfp_now() < k->retry_at) return k->last_err;
+    *deadline += r->connect_ns;
+    int e = conn_open(r, deadline, &k->c, NULL);
     if (e) {
-        k->retry_at = now + LFP_REDIS_BACKOFF_NS;
+        k->retry_at = lfp_now() + r->backoff_ns;
         k->last_err = e;
     }
     return e;
@@ -276,16 +381,15 @@ static void free_replies(redisReply **rep, unsigned count)
 /* Pipeline the command for every i with todo[i]; replies into rep[i].
  * Returns 0 (replies may be NOSCRIPT errors, left in rep) or a transport
  * error. */
-static int pipeline(redisContext *c, int argc, const char **argv, unsigned count,
+static int pipeline(redisContext *c, int64_t deadline, int argc, const char **argv, unsigned count,
                     const bool *todo, redisReply **rep)
 {
     for (unsigned i = 0; i < count; i++)
         if (todo[i] && redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) return context_error(c);
     for (unsigned i = 0; i < count; i++) {
         if (!todo[i]) continue;
-        void *v = NULL;
-        if (redisGetReply(c, &v) != REDIS_OK) return context_error(c);
-        rep[i] = v;
+        int e = get_reply(c, deadline, &rep[i]);
+        if (e) return e;
     }
     return 0;
 }
@@ -297,11 +401,11 @@ static bool is_noscript(const redisReply *rep)
 
 /* Run the pipeline; on NOSCRIPT reload the script and rerun only the
  * commands that did not run. Then map error replies. */
-static int evalsha_on(redisContext *c, enum lfp_rscript script, int argc, const char **argv,
-                      unsigned count, redisReply **rep, bool *todo)
+static int evalsha_on(redisContext *c, int64_t deadline, enum lfp_rscript script, int argc,
+                      const char **argv, unsigned count, redisReply **rep, bool *todo)
 {
     for (unsigned i = 0; i < count; i++) todo[i] = true;
-    int e = pipeline(c, argc, argv, count, todo, rep);
+    int e = pipeline(c, deadline, argc, argv, count, todo, rep);
     bool again = false;
     for (unsigned i = 0; !e && i < count; i++) {
         todo[i] = is_noscript(rep[i]);
@@ -311,8 +415,8 @@ static int evalsha_on(redisContext *c, enum lfp_rscript script, int argc, const 
             again = true;
         }
     }
-    if (!e && again) e = load_script(c, script, NULL);
-    if (!e && again) e = pipeline(c, argc, argv, count, todo, rep);
+    if (!e && again) e = load_script(c, deadline, script, NULL);
+    if (!e && again) e = pipeline(c, deadline, argc, argv, count, todo, rep);
     for (unsigned i = 0; !e && i < count; i++)
         if (rep[i]->type == REDIS_REPLY_ERROR) e = reply_error(rep[i]);
         else if (rep[i]->type != REDIS_REPLY_ARRAY) e = EPROTO;
@@ -333,8 +437,13 @@ int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const cha
     for (unsigned i = 0; i < count; i++) rep[i] = NULL;
 
     struct lfp_rconn *k = conn_lock(r);
-    int e = conn_ready(r, k);
-    if (!e) e = evalsha_on(k->c, script, argc + 2, av, count, rep, todo);
+    /* One deadline for everything the call does once it holds its slot:
+     * the command timeout, plus the connect timeout if it must connect
+     * (conn_ready adds it), covering the reconnect, AUTH, SELECT, SCRIPT
+     * LOAD, the EVALSHAs and a NOSCRIPT reload. */
+    int64_t deadline = lfp_now() + r->command_ns;
+    int e = conn_ready(r, k, &deadline);
+    if (!e) e = evalsha_on(k->c, deadline, script, argc + 2, av, count, rep, todo);
     pthread_mutex_unlock(&k->mu);
 
     if (todo != stack_todo) free(todo);
@@ -356,6 +465,13 @@ int lfp_redis_make_key(char *key, const char *prefix, const char *name)
     if (!name || !name[0]) return EINVAL;
     size_t n = strnlen(name, LFP_REDIS_NAME_MAX + 1);
     if (n > LFP_REDIS_NAME_MAX) return ENAMETOOLONG;
-    snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s}", prefix, name);
+    /* The braces make the name (up to its first '}') the Cluster hash tag,
+     * so every key "<prefix>{name}<suffix>" of a limiter is in one slot. A
+     * name starting with '}' would make the tag empty, and Redis would
+     * hash each whole key instead: such a name gets a '\' in front, and so
+     * does a name starting with '\', which keeps the keys of different
+     * names different. Other names are used as they are. */
+    const char *esc = name[0] == '}' || name[0] == '\\' ? "\\" : "";
+    snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s%s}", prefix, esc, name);
     return 0;
 }

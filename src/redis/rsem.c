@@ -34,20 +34,22 @@ void lfp_rsem_destroy(lfp_rsem *s)
     (void)s;
 }
 
+void lfp_rsem_keys(const lfp_rsem *s, char keys[LFP_RSEM_NKEYS][LFP_RSEM_KEY])
+{
+    static const char *const suffix[LFP_RSEM_NKEYS] = { "", ":w", ":q", ":t", ":qw" };
+    for (int i = 0; i < LFP_RSEM_NKEYS; i++) snprintf(keys[i], LFP_RSEM_KEY, "%s%s", s->key, suffix[i]);
+}
+
 /* Run op on the semaphore: returns 0 with *rep, or an errno. */
 static int sem_call(lfp_rsem *s, const char *op, int64_t weight, const char *id, redisReply **rep)
 {
-    enum { KEY = LFP_REDIS_NAME_MAX + 24 };
-    char w_key[KEY], q_key[KEY], t_key[KEY], qw_key[KEY], cap[24], w[24], ms[24], ticket_ms[24];
-    snprintf(w_key, KEY, "%s:w", s->key);
-    snprintf(q_key, KEY, "%s:q", s->key);
-    snprintf(t_key, KEY, "%s:t", s->key);
-    snprintf(qw_key, KEY, "%s:qw", s->key);
+    char k[LFP_RSEM_NKEYS][LFP_RSEM_KEY], cap[24], w[24], ms[24], ticket_ms[24];
+    lfp_rsem_keys(s, k);
     snprintf(cap, sizeof cap, "%lld", (long long)s->capacity);
     snprintf(w, sizeof w, "%lld", (long long)weight);
     snprintf(ms, sizeof ms, "%lld", (long long)s->lease_ms);
     snprintf(ticket_ms, sizeof ticket_ms, "%lld", (long long)(LFP_RSEM_TICKET_NS / 1000000));
-    const char *argv[] = { "5", s->key, w_key, q_key, t_key, qw_key, op, cap, w, id, ms, ticket_ms };
+    const char *argv[] = { "5", k[0], k[1], k[2], k[3], k[4], op, cap, w, id, ms, ticket_ms };
     return lfp_redis_evalsha(s->r, LFP_RS_SEM, 12, argv, 1, rep);
 }
 
@@ -96,12 +98,13 @@ int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease)
 
 /* A waiter gives up: withdraw its ticket so those behind move up, and wake
  * this process's waiters (they may fit now). Skipped when the last poll
- * failed in transport: the server is unreachable (the ticket, and a grant
- * whose reply was lost, expire there by themselves) and another round trip
- * would only stretch the caller's wait past its timeout. */
+ * failed in transport or was refused for now (EBUSY): the server is
+ * unreachable or refusing (the ticket, and a grant whose reply was lost,
+ * expire there by themselves) and another round trip would only stretch
+ * the caller's wait past its timeout. */
 static void give_up(lfp_rsem *s, const lfp_rsem_lease *l, int last)
 {
-    if (last == EIO) return;
+    if (last == EIO || last == EBUSY) return;
     sem_op(s, "leave", 0, l->id, NULL, NULL); /* best effort: else it expires */
     lfp_ec_notify_all(&s->ec);
 }
@@ -116,7 +119,9 @@ int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t
     for (;;) {
         uint32_t key = lfp_ec_prepare(&s->ec);
         e = sem_acq(s, "wait", &l);
-        if (e != EAGAIN && e != EIO) { /* granted, or an error a retry cannot fix */
+        /* EIO (unreachable) and EBUSY (a transient refusal) are retried
+         * until the deadline like EAGAIN (no room yet). */
+        if (e != EAGAIN && e != EIO && e != EBUSY) { /* granted, or an error a retry cannot fix */
             lfp_ec_abort(&s->ec);
             if (!e) *lease = l;
             return e;
@@ -134,7 +139,7 @@ int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t
         }
         if (stop) {
             give_up(s, &l, e);
-            return stop == ETIMEDOUT && e == EIO ? EIO : stop;
+            return stop == ETIMEDOUT && (e == EIO || e == EBUSY) ? e : stop;
         }
     }
 }

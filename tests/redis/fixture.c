@@ -163,6 +163,7 @@ void rfix_stop(struct rfix *f)
 {
     if (f->pid > 0) {
         kill(f->pid, SIGTERM);
+        kill(f->pid, SIGCONT); /* a frozen server (a failed test) must still end */
         waitpid(f->pid, NULL, 0);
     }
     f->pid = 0;

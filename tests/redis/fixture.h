@@ -34,7 +34,7 @@ void rfix_kill(struct rfix *f);
 void rfix_restart(struct rfix *f);
 /* Freeze (SIGSTOP) or thaw (SIGCONT) the server: a hung, not dead, server. */
 void rfix_freeze(struct rfix *f, bool frozen);
-/* Stop the server and remove its directory. */
+/* Stop the server (also a frozen one) and remove its directory. */
 void rfix_stop(struct rfix *f);
 /* A raw hiredis connection to the server (authenticated, RFIX_PATIENT_NS
  * timeouts); exits on failure. */
