@@ -101,7 +101,7 @@ void lfp_park_fork_unlock(int in_child)
     pthread_condattr_destroy(&attr);
 }
 
-static struct park_bucket *park_bucket_of(_Atomic uint32_t *word)
+static struct park_bucket *park_bucket_of(void *word)
 {
     pthread_once(&park_table_once, park_table_init);
     uintptr_t h = (uintptr_t)word;
@@ -112,8 +112,9 @@ static struct park_bucket *park_bucket_of(_Atomic uint32_t *word)
 
 /* The bucket mutex is the futex "hash bucket lock": a waker changes *word
  * before taking it, the waiter compares *word while holding it, so a wake
- * cannot fall between the comparison and pthread_cond_timedwait. */
-int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+ * cannot fall between the comparison and pthread_cond_timedwait. One body
+ * for 32- and 64-bit words: the bucket is keyed by the word's address. */
+static int wait_portable(void *word, bool wide, uint64_t expected, int64_t deadline)
 {
     struct park_bucket *b = park_bucket_of(word);
     int rc = 0, cancel_state;
@@ -123,8 +124,10 @@ int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t de
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     pthread_mutex_lock(&b->lock);
     /* acquire: pairs with the caller-side release/seq_cst store that changed
-     * the word before lfp_park_wake_portable. */
-    if (atomic_load_explicit(word, memory_order_acquire) == expected) {
+     * the word before lfp_park_wake_portable / lfp_park_wake64_portable. */
+    uint64_t now = wide ? atomic_load_explicit((_Atomic uint64_t *)word, memory_order_acquire)
+                        : atomic_load_explicit((_Atomic uint32_t *)word, memory_order_acquire);
+    if (now == expected) {
         if (deadline == LFP_FOREVER) {
             pthread_cond_wait(&b->cond, &b->lock);
         } else {
@@ -136,6 +139,16 @@ int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t de
     pthread_mutex_unlock(&b->lock);
     pthread_setcancelstate(cancel_state, NULL);
     return rc;
+}
+
+int lfp_park_wait_portable(_Atomic uint32_t *word, uint32_t expected, int64_t deadline)
+{
+    return wait_portable(word, false, expected, deadline);
+}
+
+int lfp_park_wait64_portable(_Atomic uint64_t *word, uint64_t expected, int64_t deadline)
+{
+    return wait_portable(word, true, expected, deadline);
 }
 
 void lfp_park_wake_portable(_Atomic uint32_t *word, int n)
@@ -146,28 +159,6 @@ void lfp_park_wake_portable(_Atomic uint32_t *word, int n)
     (void)n;
     pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->lock);
-}
-
-/* 64-bit words: the same bucket table, keyed by the word's address. */
-int lfp_park_wait64_portable(_Atomic uint64_t *word, uint64_t expected, int64_t deadline)
-{
-    struct park_bucket *b = park_bucket_of((_Atomic uint32_t *)(void *)word);
-    int rc = 0, cancel_state;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    pthread_mutex_lock(&b->lock);
-    /* acquire: as in lfp_park_wait_portable. */
-    if (atomic_load_explicit(word, memory_order_acquire) == expected) {
-        if (deadline == LFP_FOREVER) {
-            pthread_cond_wait(&b->cond, &b->lock);
-        } else {
-            struct timespec ts = to_timespec(deadline < 0 ? 0 : deadline);
-            if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
-                rc = ETIMEDOUT;
-        }
-    }
-    pthread_mutex_unlock(&b->lock);
-    pthread_setcancelstate(cancel_state, NULL);
-    return rc;
 }
 
 void lfp_park_wake64_portable(_Atomic uint64_t *word, int n)
