@@ -113,16 +113,19 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     atomic_store_explicit(&b->tat, tat, memory_order_release);
 }
 
-int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
+/* Change the interval (t) or the burst (burst) at now; 0 keeps the current
+ * one. The shared body of set_rate_at and set_burst_at. */
+static int reconfigure_at(lfp_bucket *b, uint32_t burst, int64_t t, int64_t now)
 {
-    int64_t t = lfp_rl_interval_(rate_per_s);
-    if (!b || t == 0)
-        return EINVAL;
     if (now == INT64_MAX)
         now = INT64_MAX - 1;
     cfg_lock(b);
     /* relaxed: ordered by the configuration lock. */
-    uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    if (burst == 0)
+        burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
+    /* relaxed: ordered by the configuration lock. */
+    if (t == 0)
+        t = atomic_load_explicit(&b->interval, memory_order_relaxed);
     int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
     if (rc == 0)
         change(b, burst, t, now);
@@ -130,20 +133,19 @@ int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
     return rc;
 }
 
+int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
+{
+    int64_t t = lfp_rl_interval_(rate_per_s);
+    if (!b || t == 0)
+        return EINVAL;
+    return reconfigure_at(b, 0, t, now);
+}
+
 int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now)
 {
     if (!b || burst == 0)
         return EINVAL;
-    if (now == INT64_MAX)
-        now = INT64_MAX - 1;
-    cfg_lock(b);
-    /* relaxed: ordered by the configuration lock. */
-    int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
-    if (rc == 0)
-        change(b, burst, t, now);
-    cfg_unlock(b);
-    return rc;
+    return reconfigure_at(b, burst, 0, now);
 }
 
 int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
