@@ -24,6 +24,7 @@ static void parent(void)
 
 static void child(void)
 {
+    /* relaxed: no other thread exists in the child yet (see above). */
     atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);
     lfp_park_fork_unlock(1);
     lfp_slot_fork_unlock();
@@ -44,5 +45,7 @@ void lfp_fork_register(void)
 
 uint32_t lfp_fork_generation(void)
 {
+    /* relaxed: written only before the child has other threads (above);
+     * pthread_create orders that write before every later thread's reads. */
     return atomic_load_explicit(&generation, memory_order_relaxed);
 }
