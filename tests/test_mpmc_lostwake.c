@@ -1,71 +1,175 @@
-/* test_mpmc_lostwake.c — issue 14 item 1, the A/B/P1/P2 scenario, made
- * deterministic by holding P1 in its claim->publish window (the test calls
- * the header's internal lfp_mpmc_claim_push_ / lfp_mpmc_publish_ itself).
- * Waits are bounded (2 s pop deadline); the polls below only wait for
- * consumers to be parked, they do not order the protocol. */
+/* test_mpmc_lostwake.c — issue 14 item 1: no blocking pop or push stays
+ * parked beside a published item or a free cell. Both scenarios are made
+ * deterministic by holding one operation in its claim->publish (or
+ * claim->release) window: the test calls the header's internal
+ * lfp_mpmc_claim_push_ / lfp_mpmc_publish_ (lfp_mpmc_claim_pop_ /
+ * lfp_mpmc_release_) itself.
+ *
+ * pop side: consumers A and B parked on an empty queue; producer P1 claims
+ * position 0 and is held; P2 publishes position 1 and wakes one of them,
+ * which finds cell[0] busy and parks again; P1 publishes and wakes one, who
+ * takes item 0. Item 1 is then in the queue: the other must not stay parked.
+ * push side (the mirror): producers A and B parked on a full queue; consumer
+ * C1 claims the head and is held; C2 takes the next cell and wakes one, who
+ * finds cell[tail] still held by C1 and parks again; C1 releases and wakes
+ * one, who pushes. A cell is then free: the other must not stay parked.
+ * Before the pass-on rule (src/mpmc.c, try_pop_op / try_push_op) both end
+ * with a waiter returning only at its deadline.
+ *
+ * "Parked" is read from the kernel, not guessed with a pause: a thread is
+ * parked when /proc/self/task/TID/syscall shows it sleeping in futex on the
+ * eventcount's epoch word (its third field is the expected value). Waits are
+ * bounded (5 s deadlines, 5 s polls); the test never relies on them to pass. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lfpat.h"
 
+#define BOUND_NS 5000000000LL
+
 static lfp_mpmc q;
-struct res { int rc; void *v; int64_t deadline, done; };
+struct res {
+    _Atomic pid_t tid;
+    int rc;
+    void *v;
+    int64_t deadline, done;
+};
 
 static void *consumer(void *arg)
 {
     struct res *r = arg;
-    r->deadline = lfp_after(2000000000);
+    atomic_store(&r->tid, (pid_t)syscall(SYS_gettid));
+    r->deadline = lfp_after(BOUND_NS);
     r->rc = lfp_mpmc_pop(&q, &r->v, r->deadline, NULL);
     r->done = lfp_now();
     return NULL;
 }
 
-static void wait_waiters(uint32_t n)
+static void *producer(void *arg)
 {
-    int64_t end = lfp_after(2000000000);
-    /* relaxed: a test-side snapshot of the parked count. */
-    while (atomic_load_explicit(&q.not_empty.waiters, memory_order_relaxed) != n && lfp_now() < end)
-        sched_yield();
+    struct res *r = arg;
+    atomic_store(&r->tid, (pid_t)syscall(SYS_gettid));
+    r->deadline = lfp_after(BOUND_NS);
+    r->rc = lfp_mpmc_push(&q, r->v, r->deadline, NULL);
+    r->done = lfp_now();
+    return NULL;
 }
 
-static void a_b_p1_p2(void **state)
+/* Is thread tid asleep in futex on word? Sets *expected to the value it
+ * waits for (the epoch key it parked with). */
+static bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
+{
+    char path[64], state = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    /* the state follows the command name in parentheses */
+    int ok = fscanf(f, "%*d (%*[^)]) %c", &state) == 1;
+    fclose(f);
+    if (!ok || state != 'S')
+        return false;
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    long nr = -1;
+    uintptr_t addr = 0, op = 0, val = 0;
+    if (!(f = fopen(path, "r")))
+        return false;
+    ok = fscanf(f, "%ld %" SCNxPTR " %" SCNxPTR " %" SCNxPTR, &nr, &addr, &op, &val) == 4;
+    fclose(f);
+    if (!ok || nr != SYS_futex || addr != (uintptr_t)word)
+        return false;
+    *expected = (uint32_t)val;
+    return true;
+}
+
+/* Wait (bounded) until both threads are parked on ec and at least `fresh` of
+ * them parked with the current epoch as key, i.e. after the last notify. */
+static void wait_parked(struct res *a, struct res *b, lfp_ec *ec, int fresh)
+{
+    int64_t end = lfp_after(BOUND_NS);
+    for (;;) {
+        uint32_t ka = 0, kb = 0;
+        /* relaxed: test-side snapshots; the kernel's view is what counts. */
+        uint32_t now = atomic_load_explicit(&ec->epoch, memory_order_relaxed);
+        if (atomic_load(&a->tid) && atomic_load(&b->tid) && parked_on(a->tid, &ec->epoch, &ka) &&
+            parked_on(b->tid, &ec->epoch, &kb) && (ka == now) + (kb == now) >= fresh)
+            return;
+        assert_true(lfp_now() < end);   /* a waiter never parked: a test setup failure */
+        sched_yield();
+    }
+}
+
+/* Neither returned at its deadline: a lost wake-up shows as a call that
+ * returned only then (its last try at the deadline succeeds). */
+static void assert_woken(const struct res *a, const struct res *b)
+{
+    assert_int_equal(a->rc, 0);
+    assert_int_equal(b->rc, 0);
+    assert_true(a->done < a->deadline);
+    assert_true(b->done < b->deadline);
+}
+
+static void pop_side(void **state)
 {
     (void)state;
     assert_int_equal(lfp_mpmc_init(&q, 4), 0);
-    struct res a = { -1, 0, 0, 0 }, b = { -1, 0, 0, 0 };
+    struct res a = { 0 }, b = { 0 };
     pthread_t ta, tb;
     pthread_create(&ta, NULL, consumer, &a);
     pthread_create(&tb, NULL, consumer, &b);
-    wait_waiters(2);                       /* A and B parked */
+    wait_parked(&a, &b, &q.not_empty, 2);                  /* A and B parked */
     size_t p0 = 0;
-    assert_int_equal(lfp_mpmc_claim_push_(&q, &p0), 0);   /* P1 claims 0, "preempted" */
+    assert_int_equal(lfp_mpmc_claim_push_(&q, &p0), 0);   /* P1 claims 0, held */
     assert_int_equal(lfp_mpmc_try_push(&q, (void *)2), 0); /* P2 publishes 1, wakes one */
-    /* the woken consumer sees cell 0 busy and parks again */
-    int64_t end = lfp_after(100000000);
-    while (lfp_now() < end)
-        sched_yield();
-    wait_waiters(2);
+    wait_parked(&a, &b, &q.not_empty, 1);   /* the woken one saw cell 0 busy, parked again */
     lfp_mpmc_publish_(&q, p0, (void *)1);   /* P1 publishes 0, wakes one */
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
-    assert_int_equal(a.rc, 0);
-    assert_int_equal(b.rc, 0);
-    /* A timed-out pop makes one last try and would succeed: the lost wake-up
-     * shows as a pop that returned only at its deadline. */
-    assert_true(a.done < a.deadline);
-    assert_true(b.done < b.deadline);
+    assert_woken(&a, &b);
     assert_true((a.v == (void *)1 && b.v == (void *)2) || (a.v == (void *)2 && b.v == (void *)1));
+    lfp_mpmc_destroy(&q);
+}
+
+static void push_side(void **state)
+{
+    (void)state;
+    assert_int_equal(lfp_mpmc_init(&q, 2), 0);
+    assert_int_equal(lfp_mpmc_try_push(&q, (void *)1), 0);
+    assert_int_equal(lfp_mpmc_try_push(&q, (void *)2), 0);   /* full */
+    struct res a = { .v = (void *)3 }, b = { .v = (void *)4 };
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, producer, &a);
+    pthread_create(&tb, NULL, producer, &b);
+    wait_parked(&a, &b, &q.not_full, 2);                   /* A and B parked */
+    size_t h0 = 0;
+    void *v = NULL;
+    assert_int_equal(lfp_mpmc_claim_pop_(&q, &h0), 0);    /* C1 claims the head, held */
+    assert_int_equal(lfp_mpmc_try_pop(&q, &v), 0);        /* C2 frees cell 1, wakes one */
+    assert_ptr_equal(v, (void *)2);
+    wait_parked(&a, &b, &q.not_full, 1);   /* the woken one saw cell[tail] busy, parked again */
+    assert_ptr_equal(lfp_mpmc_release_(&q, h0), (void *)1);   /* C1 frees cell 0, wakes one */
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_woken(&a, &b);
+    void *x = NULL, *y = NULL;
+    assert_int_equal(lfp_mpmc_try_pop(&q, &x), 0);
+    assert_int_equal(lfp_mpmc_try_pop(&q, &y), 0);
+    assert_true((x == (void *)3 && y == (void *)4) || (x == (void *)4 && y == (void *)3));
     lfp_mpmc_destroy(&q);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(a_b_p1_p2) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(pop_side), cmocka_unit_test(push_side) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
