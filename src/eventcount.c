@@ -72,10 +72,12 @@ int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
         parked = true;
         rc = lfp_ec_wait(ec, key, deadline, cancel);
         if (rc != 0) {
-            /* Timed out or cancelled: one last try, success preferred. */
+            /* Timed out or cancelled: one last try, success preferred. A
+             * try_fn may itself give up (ETIMEDOUT/ECANCELED, the queues'
+             * busy-cell path): that still passes the wake on below. */
             int last = try_fn(arg);
             if (last != EAGAIN)
-                return last;
+                rc = last;
             break;
         }
     }

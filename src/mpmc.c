@@ -113,47 +113,37 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
     return m;
 }
 
-/* The blocking calls' try functions. A cell held by an operation in progress
- * is EAGAIN (spin, then park: its holder's store of seq + notify wakes us),
- * except after close: then the wake-one of that holder may go to another
- * parked popper, and close's wake-all is spent, so yield until it publishes
- * (it is past all its checks and never waits). */
-/* Yields on an in-progress cell before the pop falls back to parking. */
-#define BUSY_YIELDS 8
+/* The blocking calls' try functions (the wake-up argument is in mpmc.h,
+ * "Wake-ups"). A cell held by an operation in progress (LFP_Q_BUSY_) is
+ * EAGAIN, open or closed: the caller spins briefly (lfp_q_await_) and then
+ * parks, and the holder's publish (release) notifies. No yield loop of its
+ * own: under SCHED_FIFO the holder may be a lower-priority thread on the
+ * same CPU, which runs only once the caller parks. */
+
+/* The pass-on rule: a waiter that leaves the slow path passes one wake on
+ * to another parked waiter of the same eventcount (a load of `waiters` when
+ * nobody waits; the fast path is unchanged). */
+static void pass_on(lfp_ec *ec) { lfp_ec_notify_asym_(ec, 1); }
 
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
     int rc = lfp_mpmc_try_push(op->q, op->value);
-    /* Slow path only: a waiter that succeeds passes a wake on to another
-     * parked pusher (a no-op load when none waits). A pusher woken by a
-     * release whose cell[tail] was still held by a pop in progress parks
-     * again having consumed that wake; the chain of passed-on wakes reaches
-     * it (issue 14 item 1). Not yet modelled or proven, see report. */
+    /* EPIPE needs no pass-on: close wakes every pusher. */
     if (rc == 0)
-        lfp_ec_notify_asym_(&((lfp_mpmc *)op->q)->not_full, 1);
+        pass_on(&((lfp_mpmc *)op->q)->not_full);
     return rc;
 }
 
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    size_t pos = 0;
-    int rc;
-    for (unsigned i = 0; (rc = lfp_mpmc_claim_pop_(op->q, &pos)) == LFP_Q_BUSY_; i++) {
-        if (i >= BUSY_YIELDS && !lfp_mpmc_closed(op->q))
-            break;
-        if ((rc = lfp_q_busy_yield_(op)) != 0)
-            return rc;
-    }
-    if (rc == 0) {
-        *op->out = lfp_mpmc_release_(op->q, pos);
-        /* Slow path only: pass a wake on to another parked popper, which may
-         * have consumed the publish wake of the item we just took while it
-         * found the head cell busy (issue 14 item 1). */
-        lfp_ec_notify_asym_(&((lfp_mpmc *)op->q)->not_empty, 1);
-    }
-    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
+    int rc = lfp_mpmc_try_pop(op->q, op->out);
+    /* EPIPE too: "closed and drained" can become true by a fast-path pop
+     * after close's wake-all; each popper woken then passes it on. */
+    if (rc == 0 || rc == EPIPE)
+        pass_on(&((lfp_mpmc *)op->q)->not_empty);
+    return rc;
 }
 
 int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)

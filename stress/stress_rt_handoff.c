@@ -12,7 +12,10 @@
  * between its enter and exit; a broadcast publisher whose slot is still
  * being written by the publisher one lap earlier; a losing future set while
  * the winner has claimed but not yet published; an mpsc pop while a push is
- * between its tail CAS and its link. Correct code spins briefly, then
+ * between its tail CAS and its link; an mpmc pop whose head cell is claimed
+ * by a push that has not published it, open and after close (mpmc_busy,
+ * mpmc_close_busy), and an mpmc push whose tail cell is held by a pop that
+ * has not released it (mpmc_push_busy). Correct code spins briefly, then
  * parks, and the notifier runs and wakes it.
  *
  * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
@@ -345,6 +348,80 @@ static void mpsc_teardown(void)
     free(mpsc_nodes);
 }
 
+/* ------------------------------------------------------------ mpmc busy cell */
+
+/* One queue per round (capacity 2): the notifier holds a claim on it, the
+ * waiter runs into the held cell. mpmc_close_busy hung before the busy-cell
+ * path stopped yielding without bound after close (src/mpmc.c). */
+static lfp_mpmc *mq;
+static enum { MQ_POP, MQ_CLOSED_POP, MQ_PUSH } mq_mode;
+
+static void mq_setup(void)
+{
+    mq = calloc((size_t)rounds, sizeof *mq);
+    for (int i = 0; i < rounds; i++) {
+        lfp_mpmc_init(&mq[i], 2);
+        if (mq_mode == MQ_PUSH) {   /* full */
+            lfp_mpmc_try_push(&mq[i], (void *)1);
+            lfp_mpmc_try_push(&mq[i], (void *)2);
+        }
+    }
+}
+static void mq_setup_pop(void) { mq_mode = MQ_POP; mq_setup(); }
+static void mq_setup_closed_pop(void) { mq_mode = MQ_CLOSED_POP; mq_setup(); }
+static void mq_setup_push(void) { mq_mode = MQ_PUSH; mq_setup(); }
+
+static void *mq_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);   /* the notifier holds cell[head] (cell[tail]) */
+        void *v = NULL;
+        int rc;
+        if (mq_mode == MQ_PUSH) {
+            rc = lfp_mpmc_push(&mq[i], (void *)3, LFP_FOREVER, NULL);
+            CHECK(rc == 0, "round %d: push %d", i, rc);
+        } else {
+            rc = lfp_mpmc_pop(&mq[i], &v, LFP_FOREVER, NULL);
+            CHECK(rc == 0 && v == (void *)(intptr_t)(i + 1), "round %d: pop %d", i, rc);
+            if (mq_mode == MQ_CLOSED_POP)
+                CHECK((rc = lfp_mpmc_pop(&mq[i], &v, LFP_FOREVER, NULL)) == EPIPE,
+                      "round %d: pop after drain %d", i, rc);
+        }
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *mq_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        size_t pos = 0;
+        if (mq_mode == MQ_PUSH) {
+            CHECK(lfp_mpmc_claim_pop_(&mq[i], &pos) == 0, "round %d", i);
+            sem_post(&back);   /* the waiter preempts us here */
+            lfp_mpmc_release_(&mq[i], pos);
+        } else {
+            CHECK(lfp_mpmc_claim_push_(&mq[i], &pos) == 0, "round %d", i);
+            if (mq_mode == MQ_CLOSED_POP)
+                lfp_mpmc_close(&mq[i]);
+            sem_post(&back);   /* the waiter preempts us here */
+            lfp_mpmc_publish_(&mq[i], pos, (void *)(intptr_t)(i + 1));
+        }
+    }
+    return NULL;
+}
+
+static void mq_teardown(void)
+{
+    for (int i = 0; i < rounds; i++)
+        lfp_mpmc_destroy(&mq[i]);
+    free(mq);
+}
+
 /* ------------------------------------------------------------ runner */
 
 struct rt_case {
@@ -362,6 +439,9 @@ static const struct rt_case cases[] = {
     { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
     { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
     { "mpsc_link", mpsc_setup, mpsc_waiter, mpsc_notifier, mpsc_teardown },
+    { "mpmc_busy", mq_setup_pop, mq_waiter, mq_notifier, mq_teardown },
+    { "mpmc_close_busy", mq_setup_closed_pop, mq_waiter, mq_notifier, mq_teardown },
+    { "mpmc_push_busy", mq_setup_push, mq_waiter, mq_notifier, mq_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)

@@ -23,8 +23,9 @@ extern "C" {
 
 /* internal result of the claim steps: the cell is held by an operation in
  * progress (claimed, not yet published/released). Public try calls report it
- * as EAGAIN; blocking calls yield on it instead of parking (the holder is
- * past all its checks and never waits, so it finishes as soon as it runs). */
+ * as EAGAIN; blocking calls spin briefly on it and then park on a word the
+ * holder's publish/release wakes (never an unbounded yield: the holder may
+ * need the CPU the caller is spinning on). */
 #define LFP_Q_BUSY_ (-1)
 
 /* Largest capacity accepted by the bounded queues; above it init returns
