@@ -16,6 +16,11 @@
  * The condition is a count of items (a semaphore-like try: take one if any);
  * producers add one item and notify_one. The spin phase of lfp_ec_await is
  * only extra failed tries and is left out.
+ * What this abstracts away: a woken consumer may take ANY item, so a wake
+ * is never wasted on an item the consumer cannot take. A FIFO queue's
+ * consumer can take only the head cell, which may be claimed but not yet
+ * published; that lost wake-up (issue 14 item 1) is invisible here and is
+ * checked with the head-only condition in mpmc_wake.pml.
  *
  * Checked: no waiter stays parked while an item it could take is left (an
  * invalid end state = a lost wake-up), and items are conserved (assert).

@@ -80,6 +80,10 @@ check sem_signal safety   error -DLEAKSIGNAL -DGMAX=2
 check mpmc_cell  safety   ok
 check mpmc_cell  progress ok
 check mpmc_cell  safety   error -DNOSEQ
+check mpmc_wake  safety   ok
+check mpmc_wake  safety   error -DPREFIX
+check mpmc_wake  safety   ok    -DCLOSE
+check mpmc_wake  safety   error -DCLOSE -DNOEPIPEPASS
 
 if [ $status -eq 0 ]; then echo "models: all as expected"; else echo "models: FAILED"; fi
 exit $status
