@@ -13,12 +13,14 @@
  * C1 claims the head and is held; C2 takes the next cell and wakes one, who
  * finds cell[tail] still held by C1 and parks again; C1 releases and wakes
  * one, who pushes. A cell is then free: the other must not stay parked.
- * Before the pass-on rule (src/mpmc.c, try_pop_op / try_push_op) both end
- * with a waiter returning only at its deadline.
+ * pool: the pop side with lfp_pool's workers as the consumers.
+ * Before the pass-on rule (src/mpmc.c, try_pop_op / try_push_op) each ends
+ * with a waiter returning only at its deadline (all three fail on
+ * 19c21ca~1:src/mpmc.c).
  *
  * "Parked" is read from the kernel, not guessed with a pause: a thread is
  * parked when /proc/self/task/TID/syscall shows it sleeping in futex on the
- * eventcount's epoch word (its third field is the expected value). Waits are
+ * eventcount's epoch word (its third field is the expected value, the key). Waits are
  * bounded (5 s deadlines, 5 s polls); the test never relies on them to pass. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,10 +28,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,7 +43,6 @@
 
 static lfp_mpmc q;
 struct res {
-    _Atomic pid_t tid;
     int rc;
     void *v;
     int64_t deadline, done;
@@ -48,7 +51,6 @@ struct res {
 static void *consumer(void *arg)
 {
     struct res *r = arg;
-    atomic_store(&r->tid, (pid_t)syscall(SYS_gettid));
     r->deadline = lfp_after(BOUND_NS);
     r->rc = lfp_mpmc_pop(&q, &r->v, r->deadline, NULL);
     r->done = lfp_now();
@@ -58,7 +60,6 @@ static void *consumer(void *arg)
 static void *producer(void *arg)
 {
     struct res *r = arg;
-    atomic_store(&r->tid, (pid_t)syscall(SYS_gettid));
     r->deadline = lfp_after(BOUND_NS);
     r->rc = lfp_mpmc_push(&q, r->v, r->deadline, NULL);
     r->done = lfp_now();
@@ -92,17 +93,34 @@ static bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
     return true;
 }
 
-/* Wait (bounded) until both threads are parked on ec and at least `fresh` of
- * them parked with the current epoch as key, i.e. after the last notify. */
-static void wait_parked(struct res *a, struct res *b, lfp_ec *ec, int fresh)
+/* How many threads of this process are parked on ec, and how many of them
+ * with the current epoch as key (parked after the last notify). */
+static void count_parked(lfp_ec *ec, int *all, int *fresh)
+{
+    *all = *fresh = 0;
+    /* relaxed: a test-side snapshot; the kernel's view is what counts. */
+    uint32_t now = atomic_load_explicit(&ec->epoch, memory_order_relaxed);
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        uint32_t key = 0;
+        if (e->d_name[0] != '.' && parked_on((pid_t)atoi(e->d_name), &ec->epoch, &key)) {
+            ++*all;
+            *fresh += key == now;
+        }
+    }
+    closedir(d);
+}
+
+/* Wait (bounded) until n threads are parked on ec, at least `fresh` of them
+ * after the last notify. */
+static void wait_parked(lfp_ec *ec, int n, int fresh)
 {
     int64_t end = lfp_after(BOUND_NS);
     for (;;) {
-        uint32_t ka = 0, kb = 0;
-        /* relaxed: test-side snapshots; the kernel's view is what counts. */
-        uint32_t now = atomic_load_explicit(&ec->epoch, memory_order_relaxed);
-        if (atomic_load(&a->tid) && atomic_load(&b->tid) && parked_on(a->tid, &ec->epoch, &ka) &&
-            parked_on(b->tid, &ec->epoch, &kb) && (ka == now) + (kb == now) >= fresh)
+        int all = 0, f = 0;
+        count_parked(ec, &all, &f);
+        if (all == n && f >= fresh)
             return;
         assert_true(lfp_now() < end);   /* a waiter never parked: a test setup failure */
         sched_yield();
@@ -127,11 +145,11 @@ static void pop_side(void **state)
     pthread_t ta, tb;
     pthread_create(&ta, NULL, consumer, &a);
     pthread_create(&tb, NULL, consumer, &b);
-    wait_parked(&a, &b, &q.not_empty, 2);                  /* A and B parked */
+    wait_parked(&q.not_empty, 2, 2);                /* A and B parked */
     size_t p0 = 0;
     assert_int_equal(lfp_mpmc_claim_push_(&q, &p0), 0);   /* P1 claims 0, held */
     assert_int_equal(lfp_mpmc_try_push(&q, (void *)2), 0); /* P2 publishes 1, wakes one */
-    wait_parked(&a, &b, &q.not_empty, 1);   /* the woken one saw cell 0 busy, parked again */
+    wait_parked(&q.not_empty, 2, 1);   /* the woken one saw cell 0 busy, parked again */
     lfp_mpmc_publish_(&q, p0, (void *)1);   /* P1 publishes 0, wakes one */
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
@@ -150,13 +168,13 @@ static void push_side(void **state)
     pthread_t ta, tb;
     pthread_create(&ta, NULL, producer, &a);
     pthread_create(&tb, NULL, producer, &b);
-    wait_parked(&a, &b, &q.not_full, 2);                   /* A and B parked */
+    wait_parked(&q.not_full, 2, 2);                 /* A and B parked */
     size_t h0 = 0;
     void *v = NULL;
     assert_int_equal(lfp_mpmc_claim_pop_(&q, &h0), 0);    /* C1 claims the head, held */
     assert_int_equal(lfp_mpmc_try_pop(&q, &v), 0);        /* C2 frees cell 1, wakes one */
     assert_ptr_equal(v, (void *)2);
-    wait_parked(&a, &b, &q.not_full, 1);   /* the woken one saw cell[tail] busy, parked again */
+    wait_parked(&q.not_full, 2, 1);   /* the woken one saw cell[tail] busy, parked again */
     assert_ptr_equal(lfp_mpmc_release_(&q, h0), (void *)1);   /* C1 frees cell 0, wakes one */
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
@@ -168,8 +186,48 @@ static void push_side(void **state)
     lfp_mpmc_destroy(&q);
 }
 
+/* lfp_pool inherits the queue: two idle workers; a submit is held between
+ * claim and publish while a second one is published (its wake goes to a
+ * worker that finds the held cell busy and parks again); then the held
+ * task is published and wakes one worker. That task waits for the other
+ * one, so the other worker must not idle beside it. */
+static lfp_pool_task second;
+
+static void *first_fn(void *arg)
+{
+    (void)arg;
+    void *r = NULL;
+    int rc = lfp_pool_task_wait(&second, &r, lfp_after(BOUND_NS), NULL);
+    return (void *)(intptr_t)(rc == 0 ? 1 : 2);
+}
+
+static void *second_fn(void *arg) { return arg; }
+
+static void pool_workers(void **state)
+{
+    (void)state;
+    lfp_pool p;
+    lfp_pool_task first;
+    assert_int_equal(lfp_pool_init(&p, 2, 4), 0);
+    assert_int_equal(lfp_pool_task_init(&first, first_fn, NULL), 0);
+    assert_int_equal(lfp_pool_task_init(&second, second_fn, (void *)7), 0);
+    wait_parked(&p.queue.not_empty, 2, 2);                  /* both workers idle */
+    size_t p0 = 0;
+    assert_int_equal(lfp_mpmc_claim_push_(&p.queue, &p0), 0);   /* submit of first, held */
+    assert_int_equal(lfp_pool_try_submit(&p, &second), 0);     /* wakes one worker */
+    wait_parked(&p.queue.not_empty, 2, 1);   /* it saw the held cell busy, parked again */
+    lfp_mpmc_publish_(&p.queue, p0, &first);
+    void *r = NULL;
+    assert_int_equal(lfp_pool_task_wait(&first, &r, lfp_after(2 * BOUND_NS), NULL), 0);
+    assert_ptr_equal(r, (void *)1);   /* 2: second sat queued beside an idle worker */
+    assert_int_equal(lfp_pool_task_wait(&second, &r, LFP_FOREVER, NULL), 0);
+    assert_ptr_equal(r, (void *)7);
+    lfp_pool_destroy(&p);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(pop_side), cmocka_unit_test(push_side) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(pop_side), cmocka_unit_test(push_side),
+                                        cmocka_unit_test(pool_workers) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

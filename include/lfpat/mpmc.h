@@ -40,9 +40,11 @@
  * plain release stores and the notify after them is a compiler barrier and
  * one load — one locked instruction per push or pop (the claim CAS). Without
  * kernel membarrier the eventcounts stay symmetric and the notify issues the
- * fence (lfp_ec_notify_asym_). After close, a blocking pop that
- * finds a push still in progress yields until it publishes instead of
- * parking (so close's wake-up is never needed twice).
+ * fence (lfp_ec_notify_asym_). A blocking call that finds its cell held
+ * by an operation in progress parks like one that finds the queue empty
+ * (full), open or closed: it never yields without bound, which under
+ * SCHED_FIFO would keep a lower-priority holder on the same CPU from ever
+ * publishing. Why no wake-up is lost: "Wake-ups" below.
  *
  * Linearizability: a successful push takes effect at its claim CAS, a
  * successful pop at its claim CAS; pop p returns the value of push p, and
@@ -250,15 +252,61 @@ LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
  * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
  * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
  * Ordering: the push that stored the value happens-before this pop returns it. */
-/* Wake-ups (issue 14 item 1, partial): publish/release wake one parked
- * waiter. A woken popper that finds cell[head] claimed but not yet published
- * parks again, having consumed that wake; the publish of the head cell then
- * wakes one waiter, which may be another one. So a blocking pop or push that
- * succeeds on the slow path (src/mpmc.c try_pop_op / try_push_op) passes one
- * wake on (a load of `waiters` when nobody waits; the fast path is
- * unchanged). tests/test_mpmc_lostwake.c reproduces the A/B/P1/P2 case.
- * NOT YET DONE: a written proof for every interleaving and a spin model with
- * the head-only condition; treat this as a mitigation until then. */
+/* Wake-ups: no blocking call stays parked while its condition holds, for
+ * any interleaving.
+ * A blocking pop waits for C: cell[head] published, or closed and drained
+ * (head == tail). A blocking push waits for cell[tail] released, or closed.
+ * The protocol (src/mpmc.c, lfp_ec_await in src/eventcount.c): a waiter
+ * loops { lfp_ec_prepare (waiters++, key = epoch); try; on a result: abort,
+ * return it; else futex-wait while epoch == key }. Every publish (release)
+ * notifies one waiter of not_empty (not_full), close notifies all. The
+ * pass-on rule: a waiter that leaves the slow path passes one wake on
+ * first, when it got a value, when a pop got EPIPE, and, if it had parked,
+ * on ETIMEDOUT / ECANCELED. (A push's EPIPE needs none: close woke every
+ * pusher, and "closed" stays true.) The fast paths, try_push / try_pop and
+ * the first try of push / pop, never notify their own side: they take
+ * items (cells), never wakes, so the argument below does not count them.
+ *
+ * Claim: when no thread runs (each has returned or is parked), no parked
+ * popper has C true. (Pushers: the same with tail for head and release for
+ * publish.) lfp_pool's workers are plain blocking pops (src/pool.c), so no
+ * worker idles beside a queued task.
+ * Proof. Suppose not; among the poppers parked at the end pick Z whose
+ * last try (after its last prepare) ran last, at time t. That try saw cell
+ * h = head not published (empty, or claimed by a push in progress: busy)
+ * and not "closed and drained".
+ * 1. A store after t made C true: the publish of cell h (if C holds with
+ *    head > h, cell h was popped, so published, after t; if head == h, it
+ *    is published now) or, if the queue is now closed and drained at h,
+ *    close (at t it was open: Z saw no EPIPE). Its notify N follows the
+ *    store; by the SB pairing of eventcount.h, since Z's re-check missed
+ *    the store, N's load of waiters counted Z, and N bumped the epoch.
+ *    Z's key predates the bump (reading the bumped epoch, acquire, would
+ *    have shown Z the store), so Z was already parked when N woke: had it
+ *    not been, its futex wait would have returned at once and Z tried
+ *    again after t. N woke one parked thread W1 (FUTEX_WAKE 1 with Z in
+ *    the queue) other than Z; close wakes all, Z included: impossible.
+ * 2. W1 tries again after its wake, so after t: by the choice of Z it is
+ *    not parked at the end, and it returned from the slow path, passing one
+ *    wake on. That notify happens after N (W1 was woken by it), so it reads
+ *    waiters >= 1 (Z stays counted until it leaves its wait) and wakes a
+ *    parked W2 != Z, which by the same reasoning returns and passes on,
+ *    and so on: an endless chain of returning pops in a finished execution.
+ *    Contradiction.
+ * Each rule is used: the publish notify in 1; the pass-on in 2 (without it,
+ * the case of issue 14: consumers A, B parked; P1 claims position 0; P2
+ * publishes 1 and wakes A; A sees cell 0 busy and parks again; P1 publishes
+ * and wakes B, which takes item 0 and returns; A = Z stays parked beside
+ * item 1). The EPIPE pass-on: after close a popper may park behind a busy
+ * head; the publish wakes W1, a fast pop takes the item, W1 gets EPIPE and
+ * must wake the others, for whom C now holds.
+ * Checked: stress/models/mpmc_wake.pml (spin, the head-only condition, a
+ * busy head, a fast try_pop user, timeouts, close; the protocol without the
+ * pass-on and close without the EPIPE pass-on are negative controls that
+ * fail); tests/test_mpmc_lostwake.c (pop and push side and lfp_pool,
+ * deterministic, fail before the pass-on); stress/stress_rt_handoff.c
+ * mpmc_busy, mpmc_close_busy, mpmc_push_busy (held cells under SCHED_FIFO).
+ * Cost: the pass-on is one load of `waiters` on the slow path only. */
 /* Both defined here, inline (see qcommon.h): */
 LFP_Q_BLOCKING_CALLS_(lfp_mpmc)
 
