@@ -120,42 +120,45 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
  * own: under SCHED_FIFO the holder may be a lower-priority thread on the
  * same CPU, which runs only once the caller parks. */
 
-/* The pass-on rule: a waiter that leaves the slow path passes one wake on
- * to another parked waiter of the same eventcount (a load of `waiters` when
- * nobody waits; the fast path is unchanged). */
-static void pass_on(lfp_ec *ec) { lfp_ec_notify_asym_(ec, 1); }
+/* The pass-on rule: a waiter that leaves the slow path with a result
+ * passes one wake on to another parked waiter of the same eventcount. Here,
+ * after lfp_ec_await has withdrawn the caller from `waiters`, so it is one
+ * load when nobody else waits (inside the try function the caller would
+ * count itself and always make a futex call). Timeouts and cancels pass
+ * on inside lfp_ec_await. */
+static int pass_on(lfp_ec *ec, int rc)
+{
+    lfp_ec_notify_asym_(ec, 1);
+    return rc;
+}
 
 static int try_push_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    int rc = lfp_mpmc_try_push(op->q, op->value);
-    /* EPIPE needs no pass-on: close wakes every pusher. */
-    if (rc == 0)
-        pass_on(&((lfp_mpmc *)op->q)->not_full);
-    return rc;
+    return lfp_mpmc_try_push(op->q, op->value);
 }
 
 static int try_pop_op(void *arg)
 {
     struct lfp_q_op *op = arg;
-    int rc = lfp_mpmc_try_pop(op->q, op->out);
-    /* EPIPE too: "closed and drained" can become true by a fast-path pop
-     * after close's wake-all; each popper woken then passes it on. */
-    if (rc == 0 || rc == EPIPE)
-        pass_on(&((lfp_mpmc *)op->q)->not_empty);
-    return rc;
+    return lfp_mpmc_try_pop(op->q, op->out);
 }
 
 int lfp_mpmc_push_wait_(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
-    return lfp_q_await_(&q->not_full, try_push_op, &op);
+    int rc = lfp_q_await_(&q->not_full, try_push_op, &op);
+    /* EPIPE needs no pass-on: close wakes every pusher. */
+    return rc == 0 ? pass_on(&q->not_full, rc) : rc;
 }
 
 int lfp_mpmc_pop_wait_(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
-    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
+    int rc = lfp_q_await_(&q->not_empty, try_pop_op, &op);
+    /* EPIPE too: "closed and drained" can become true by a fast-path pop
+     * after close's wake-all; each popper woken then passes it on. */
+    return rc == 0 || rc == EPIPE ? pass_on(&q->not_empty, rc) : rc;
 }
 
 void lfp_mpmc_close(lfp_mpmc *q)

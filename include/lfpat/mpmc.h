@@ -260,10 +260,11 @@ LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
  * loops { lfp_ec_prepare (waiters++, key = epoch); try; on a result: abort,
  * return it; else futex-wait while epoch == key }. Every publish (release)
  * notifies one waiter of not_empty (not_full), close notifies all. The
- * pass-on rule: a waiter that leaves the slow path passes one wake on
- * first, when it got a value, when a pop got EPIPE, and, if it had parked,
- * on ETIMEDOUT / ECANCELED. (A push's EPIPE needs none: close woke every
- * pusher, and "closed" stays true.) The fast paths, try_push / try_pop and
+ * pass-on rule: a waiter that leaves the slow path passes one wake on as it
+ * leaves, when it got a value, when a pop got EPIPE (lfp_mpmc_pop_wait_ /
+ * _push_wait_), and, if it had parked, on ETIMEDOUT / ECANCELED
+ * (lfp_ec_await). (A push's EPIPE needs none: close woke every pusher, and
+ * "closed" stays true.) The fast paths, try_push / try_pop and
  * the first try of push / pop, never notify their own side: they take
  * items (cells), never wakes, so the argument below does not count them.
  *

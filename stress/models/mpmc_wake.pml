@@ -19,14 +19,15 @@
  *                    tries): take cell[head] if published; else EAGAIN
  *                    (empty or busy) or EPIPE (closed and head == tail)
  *   lfp_mpmc_pop  -> one fast try_pop (inline, no notify), then the slow
- *                    path lfp_ec_await(try_pop_op): prepare (waiters++,
- *                    key = epoch); try_pop_op (try_pop, then the pass-on
- *                    notify_one on success or EPIPE); abort on a result;
- *                    else futex_wait(epoch, key); waiters--; again. A popper
- *                    that may give up can time out (or be cancelled) before
- *                    parking or in the wait, also after it was woken; then
- *                    one last try and, if that fails and it had parked, a
- *                    pass-on notify_one.
+ *                    path, lfp_ec_await(try_pop_op) in lfp_mpmc_pop_wait_:
+ *                    prepare (waiters++, key = epoch); try_pop; on a result
+ *                    abort (waiters--) and leave; else futex_wait(epoch,
+ *                    key); waiters--; again. Leaving with a value or EPIPE,
+ *                    lfp_mpmc_pop_wait_ passes one wake on (notify_one).
+ *                    A popper that may give up can time out (or be
+ *                    cancelled) before parking or in the wait, also after
+ *                    it was woken; then one last try and, if that fails and
+ *                    it had parked, lfp_ec_await's pass-on notify_one.
  *   notify_one    -> if (waiters > 0) { epoch++; FUTEX_WAKE 1 } in three
  *                    steps (the load, the bump, the wake). Every step is
  *                    sequentially consistent: the SB pairing of eventcount.h
@@ -111,8 +112,7 @@ inline try_pop(rc) {
     }
 }
 
-inline try_pop_op(rc) {             /* src/mpmc.c */
-    try_pop(rc);
+inline pass_on(rc) {                /* lfp_mpmc_pop_wait_, after lfp_ec_await */
 #ifdef PREFIX
     skip
 #else
@@ -158,9 +158,9 @@ proctype popper(byte id; bool may_give_up) {
 again:
     waiters++;                              /* lfp_ec_prepare */
     key = epoch;
-    try_pop_op(rc);
+    try_pop(rc);
     if
-    :: rc != 1 -> waiters--; goto done      /* lfp_ec_abort */
+    :: rc != 1 -> waiters--; goto leave     /* lfp_ec_abort */
     :: rc == 1 && may_give_up -> waiters--; goto passon   /* deadline seen */
     :: rc == 1 -> skip
     fi;
@@ -182,9 +182,9 @@ end_parked:
     :: !gave_up -> goto again
     :: else -> skip
     fi;
-    try_pop_op(rc);                         /* the last try */
+    try_pop(rc);                            /* the last try */
     if
-    :: rc != 1 -> goto done
+    :: rc != 1 -> goto leave
     :: else -> skip
     fi;
 passon:
@@ -192,6 +192,9 @@ passon:
     :: was_parked -> notify_one()           /* lfp_ec_await's pass-on */
     :: else -> skip
     fi;
+    goto done;
+leave:
+    pass_on(rc);
 done:
     skip
 }
