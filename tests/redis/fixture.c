@@ -187,6 +187,14 @@ redisContext *rfix_connect(struct rfix *f)
     return c;
 }
 
+bool rfix_blocked_in_blpop(void *raw)
+{
+    redisReply *rep = redisCommand(raw, "CLIENT LIST");
+    bool b = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "cmd=blpop");
+    if (rep) freeReplyObject(rep);
+    return b;
+}
+
 int64_t rfix_time_us(struct rfix *f)
 {
     redisContext *c = rfix_connect(f);

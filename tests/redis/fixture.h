@@ -39,6 +39,9 @@ void rfix_stop(struct rfix *f);
 /* A raw hiredis connection to the server (authenticated, RFIX_PATIENT_NS
  * timeouts); exits on failure. */
 redisContext *rfix_connect(struct rfix *f);
+/* A client of the server is blocked in BLPOP (CLIENT LIST on `raw`, a
+ * redisContext *): for rfix_await, to see a waiter blocked on the server. */
+bool rfix_blocked_in_blpop(void *raw);
 /* The server's TIME in microseconds. */
 int64_t rfix_time_us(struct rfix *f);
 /* A free loopback port (nothing listening). */

@@ -40,16 +40,6 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
-/* A client of the server is blocked in BLPOP. */
-static bool blocked_on_server(void *arg)
-{
-    (void)arg;
-    redisReply *rep = redisCommand(rfix_own.raw, "CLIENT LIST");
-    bool b = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "cmd=blpop");
-    if (rep) freeReplyObject(rep);
-    return b;
-}
-
 static long long raw_int(const char *fmt, const char *arg)
 {
     redisReply *rep = redisCommand(rfix_own.raw, fmt, arg);
@@ -76,7 +66,7 @@ static void a_queued_waiter_blocks_on_the_server_until_a_release(void **state)
     struct waiter w = { .s = &ws };
     pthread_t t;
     pthread_create(&t, NULL, wait_thread, &w);
-    bool blocked = rfix_await(blocked_on_server, NULL, RFIX_PATIENT_NS);
+    bool blocked = rfix_await(rfix_blocked_in_blpop, rfix_own.raw, RFIX_PATIENT_NS);
     assert_int_equal(lfp_rsem_release(&hs, &h), 0); /* before asserting: the thread must end */
     pthread_join(t, NULL);
     assert_true(blocked);
