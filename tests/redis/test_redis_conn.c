@@ -253,6 +253,45 @@ static void acl_denials_are_eperm_and_wrong_passwords_eacces(void **state)
     /* Not transient: a blocking acquire gives up at once. */
     assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EPERM);
     lfp_rsem_destroy(&s);
+
+    /* The password is changed under a live pool: the reconnect is refused
+     * (EACCES), and a blocking acquire does not retry it. */
+    assert_true(raw_cmd("ACL SETUSER nokeys ~* resetpass >newpw"));
+    assert_int_equal(lfp_rsem_init(&s, rfix_own.pool, "rotated", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0); /* the live connection is still authenticated */
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    kill_pool_connections();
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EACCES);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EACCES);
+    lfp_rsem_destroy(&s);
+}
+
+/* A key of the wrong type where a limiter's key should be: the server's
+ * WRONGTYPE is EPROTO (not transient: a blocking acquire returns it at
+ * once), for the bucket through its failure policy. */
+static void a_key_of_the_wrong_type_is_eproto(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, NULL);
+    assert_true(raw_cmd("SET lfp:rs:{typed}:w not-a-hash"));
+    assert_true(raw_cmd("SET lfp:rb:{typed} not-a-hash"));
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    assert_int_equal(lfp_rsem_init(&s, r, "typed", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EPROTO);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EPROTO);
+    assert_int_equal(lfp_rsem_held(&s), -EPROTO);
+    lfp_rsem_destroy(&s);
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_CLOSED };
+    struct lfp_rbucket_result res;
+    assert_int_equal(lfp_rbucket_init(&b, r, "typed", 10, 10, &bo), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EAGAIN); /* fail closed */
+    assert_true(res.degraded);
+    assert_int_equal(res.error, EPROTO);
+    lfp_rbucket_destroy(&b);
 }
 
 struct acquirer {
@@ -595,6 +634,7 @@ int main(void)
         cmocka_unit_test_teardown(the_backoff_follows_a_failed_connect_to_a_hung_server, rfix_own_teardown),
         cmocka_unit_test(sub_microsecond_timeouts_do_not_block_forever),
         cmocka_unit_test_teardown(acl_denials_are_eperm_and_wrong_passwords_eacces, rfix_own_teardown),
+        cmocka_unit_test_teardown(a_key_of_the_wrong_type_is_eproto, rfix_own_teardown),
         cmocka_unit_test_teardown(maxclients_is_ebusy_and_blocking_calls_retry, rfix_own_teardown),
         cmocka_unit_test_teardown(connections_the_server_timed_out_are_replaced, rfix_own_teardown),
         cmocka_unit_test_teardown(a_busy_server_is_ebusy, busy_teardown),
