@@ -4,7 +4,9 @@
  *
  * Optional component: library target lfpat::redis (liblfpat_redis), built
  * only when hiredis is found. Needs Redis >= 5 (scripts may call TIME and
- * then write, script-effects replication).
+ * then write, script-effects replication); lfp_rsem's server-side wake-ups
+ * need Redis >= 6 (BLPOP with a fractional timeout): on Redis 5 the BLPOP
+ * is refused and waiters poll instead (see lfp_rsem, "Hand-off").
  *
  * Connection. lfp_redis_open(url) parses redis://[:password@]host[:port][/db]
  * and keeps a small pool of hiredis connections. Each connection is used by
@@ -312,7 +314,10 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * push is kept in the list, so a release between a waiter's poll and its
  * BLPOP is not lost: a hand-off takes the release, the pop and one more
  * poll, about one round trip after the release (across processes as
- * within one). The BLPOP uses one of the pool's blocking connections
+ * within one). The script writes the wake lists without declaring them
+ * in KEYS (they are named by tickets); they share the semaphore's hash
+ * tag, so they are in its Cluster slot, and an ACL user needs only the
+ * lfp:* keys (and BLPOP, without which its waiters poll). The BLPOP uses one of the pool's blocking connections
  * (pool_size more, connected when first needed, never one a command
  * waits for); a waiter that finds none free polls instead (1 ms doubling
  * to LFP_RSEM_POLL_MAX_NS) on the handle's eventcount, which releases
@@ -321,7 +326,8 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * No push signals an expiry that no call observes (a holder that died):
  * each poll reports when the next lease or ticket expires, and a waiter's
  * BLPOP times out 1 ms after that, so a dead holder's weight is reclaimed
- * within about 1 ms of its expiry. A waiter blocks at most
+ * within about 1 ms of its expiry (of a lease granted after the waiter's
+ * last poll, within LFP_RSEM_POLL_MAX_NS). A waiter blocks at most
  * LFP_RSEM_POLL_MAX_NS (20 ms with a cancel token, which the server cannot
  * watch: the cancel is noticed within that) before it polls again, which
  * also refreshes its ticket. A waiter polls at most once per wake-up or
