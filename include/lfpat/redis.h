@@ -116,7 +116,8 @@ typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
 struct lfp_redis_opts {
     int64_t connect_timeout_ns; /* TCP connect; 0 = 200 ms; rounded up to whole us (never "none") */
     int64_t command_timeout_ns; /* all the commands of one call; 0 = 200 ms; rounded up to whole us */
-    unsigned pool_size;         /* connections; 0 = 4 */
+    unsigned pool_size;         /* command connections; 0 = 4; plus as many for lfp_rsem
+                                   waiters' BLPOPs, each made when first needed */
     int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };
 
