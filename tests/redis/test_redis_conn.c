@@ -342,7 +342,8 @@ static void hand_off_through_a_blocked_waiter(lfp_rsem *s)
     struct acquirer a = { .s = s, .deadline = lfp_after(RFIX_PATIENT_NS) };
     pthread_t t;
     pthread_create(&t, NULL, acquire_thread, &a);
-    bool blocked = rfix_await(rfix_blocked_in_blpop, rfix_own.raw, RFIX_PATIENT_NS);
+    struct rfix_blpop_watch watch = { .raw = rfix_own.raw };
+    bool blocked = rfix_await(rfix_blocked_in_blpop, &watch, RFIX_PATIENT_NS);
     assert_int_equal(lfp_rsem_release(s, &h), 0); /* before asserting: the thread must end */
     pthread_join(t, NULL);
     assert_true(blocked);

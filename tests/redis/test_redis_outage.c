@@ -345,7 +345,8 @@ static void blocked_waiter_on_a_hung_or_restarted_server(struct rfix *srv)
     struct rsem_waiter w = { .s = &sem };
     lfp_cancel_init(&w.cancel, NULL);
     pthread_create(&w.thread, NULL, rsem_wait, &w);
-    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, raw, RFIX_PATIENT_NS));
+    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, &(struct rfix_blpop_watch){ .raw = raw },
+                          RFIX_PATIENT_NS));
     rfix_freeze(srv, true);
     struct watch t = watch_start();
     lfp_cancel_fire(&w.cancel, ECANCELED);
@@ -363,7 +364,8 @@ static void blocked_waiter_on_a_hung_or_restarted_server(struct rfix *srv)
     lfp_rsem_lease got = { .token = 0 };
     w2.lease = &got;
     pthread_create(&w2.thread, NULL, rsem_wait, &w2);
-    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, raw, RFIX_PATIENT_NS));
+    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, &(struct rfix_blpop_watch){ .raw = raw },
+                          RFIX_PATIENT_NS));
     redisFree(raw);
     rfix_restart(srv);
     pthread_join(w2.thread, NULL);

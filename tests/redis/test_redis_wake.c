@@ -66,7 +66,8 @@ static void a_queued_waiter_blocks_on_the_server_until_a_release(void **state)
     struct waiter w = { .s = &ws };
     pthread_t t;
     pthread_create(&t, NULL, wait_thread, &w);
-    bool blocked = rfix_await(rfix_blocked_in_blpop, rfix_own.raw, RFIX_PATIENT_NS);
+    struct rfix_blpop_watch watch = { .raw = rfix_own.raw };
+    bool blocked = rfix_await(rfix_blocked_in_blpop, &watch, RFIX_PATIENT_NS);
     assert_int_equal(lfp_rsem_release(&hs, &h), 0); /* before asserting: the thread must end */
     pthread_join(t, NULL);
     assert_true(blocked);
