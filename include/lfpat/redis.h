@@ -320,9 +320,9 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * tag, so they are in its Cluster slot, and an ACL user needs only the
  * lfp:* keys (and BLPOP, without which its waiters poll). The BLPOP uses one of the pool's blocking connections
  * (pool_size more, connected when first needed, never one a command
- * waits for); a waiter that finds none free polls instead (1 ms doubling
- * to LFP_RSEM_POLL_MAX_NS) on the handle's eventcount, which releases
- * through the same handle notify.
+ * waits for); a waiter that finds none free, or whose BLPOP fails, polls
+ * instead (1 ms doubling to 50 ms) on the handle's eventcount, which
+ * releases through the same handle notify.
  *
  * No push signals an expiry that no call observes (a holder that died):
  * each poll reports when the next lease or ticket expires, and a waiter's

@@ -11,8 +11,8 @@
  * (LFP_RSEM_POLL_MAX_NS; CANCEL_SLICE_NS with a cancel token, which a BLPOP
  * cannot watch) that keeps the ticket refreshed. When no blocking
  * connection is free, or the poll failed (EIO, EBUSY), the waiter sleeps
- * instead on the handle's eventcount between polls (1 ms doubling to the
- * slice), which a release or withdrawn ticket in this process notifies;
+ * instead on the handle's eventcount between polls (1 ms doubling to
+ * 50 ms), which a release or withdrawn ticket in this process notifies;
  * the eventcount also carries the deadline and the cancel token. prepare
  * comes before the poll: a local notify between the poll's answer and the
  * park moves the epoch and the park returns at once (no lost wake-up;
@@ -23,7 +23,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define POLL_MIN_NS 1000000      /* 1 ms, doubling to the slice (eventcount fallback) */
+#define POLL_MIN_NS 1000000      /* 1 ms, doubling to POLL_MAX_NS (eventcount fallback) */
+#define POLL_MAX_NS 50000000     /* 50 ms: the longest sleep between polls without a BLPOP */
 #define CANCEL_SLICE_NS 20000000 /* 20 ms: the longest BLPOP when a cancel token is given */
 
 int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t capacity, int64_t lease_ns)
@@ -180,7 +181,7 @@ int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t
             int w = sleep_on(s, wake, e == EAGAIN, key, until, backoff, cancel);
             if (w == ECANCELED) stop = ECANCELED;
             /* Woken (a release): poll at once and soon again. */
-            backoff = w == 0 ? POLL_MIN_NS : backoff * 2 > LFP_RSEM_POLL_MAX_NS ? LFP_RSEM_POLL_MAX_NS : backoff * 2;
+            backoff = w == 0 ? POLL_MIN_NS : backoff * 2 > POLL_MAX_NS ? POLL_MAX_NS : backoff * 2;
         }
         if (stop) {
             give_up(s, &l, e);
