@@ -329,9 +329,10 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * BLPOP times out 1 ms after that, so a dead holder's weight is reclaimed
  * within about 1 ms of its expiry (of a lease granted after the waiter's
  * last poll, within LFP_RSEM_POLL_MAX_NS). A waiter blocks at most
- * LFP_RSEM_POLL_MAX_NS (20 ms with a cancel token, which the server cannot
- * watch: the cancel is noticed within that) before it polls again, which
- * also refreshes its ticket. A waiter polls at most once per wake-up or
+ * LFP_RSEM_POLL_MAX_NS (50 ms with a cancel token, which the server cannot
+ * watch: the cancel is noticed within that; no waiter polls more often than
+ * the 50 ms of the polling design this replaced) before it polls again,
+ * which also refreshes its ticket. A waiter polls at most once per wake-up or
  * slice, so waiting costs the server O(queue) work per hand-off, not per
  * millisecond.
  *
@@ -408,7 +409,7 @@ LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *le
  * more round trip) and nothing is held; if a grant's reply was lost in
  * transport, that lease is held by nobody until it expires.
  * Progress: blocking. A round trip cannot be interrupted: the call returns
- * within deadline (or the cancel, noticed within 20 ms) + 3 x (connect +
+ * within deadline (or the cancel, noticed within 50 ms) + 3 x (connect +
  * command timeout) in the worst case (a blocked BLPOP's reply, a last poll
  * and the withdrawal; each ends by its own one-deadline bound). Ordering: none beyond the
  * decision (the server orders the holders). */

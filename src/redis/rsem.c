@@ -25,7 +25,7 @@
 
 #define POLL_MIN_NS 1000000      /* 1 ms, doubling to POLL_MAX_NS (eventcount fallback) */
 #define POLL_MAX_NS 50000000     /* 50 ms: the longest sleep between polls without a BLPOP */
-#define CANCEL_SLICE_NS 20000000 /* 20 ms: the longest BLPOP when a cancel token is given */
+#define CANCEL_SLICE_NS 50000000 /* 50 ms: the longest BLPOP when a cancel token is given */
 
 int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t capacity, int64_t lease_ns)
 {
