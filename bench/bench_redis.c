@@ -12,7 +12,20 @@
  *                                     fallback): what a decision costs
  *                                     without the network
  * The rate is set so high (1e9/s, burst 1e6) that decisions are mostly
- * "allowed": the cost measured is the decision, not the throttling. */
+ * "allowed": the cost measured is the decision, not the throttling.
+ *
+ *   redis/handoff/lfp_rsem_procs/threads:4
+ *                                     an lfp_rsem of capacity 1 passed
+ *                                     between 4 processes (fork, a pool and
+ *                                     handle each, so only the server can
+ *                                     wake a waiter): grants per second.
+ *                                     Includes each round's fork and pool
+ *                                     setup. On the 2-core dev machine
+ *                                     (test_redis_handoff, 2 s runs), waiters
+ *                                     polling (762fb4c, before the server-side
+ *                                     wake): 71/s idle, 41/s at load 11; with
+ *                                     BLPOP wake lists: 5300-6200/s idle,
+ *                                     1400-2000/s at load 11. */
 #ifdef LFP_HAVE_REDIS
 #include <pthread.h>
 #include <stdio.h>
@@ -99,6 +112,42 @@ static void bm_ping(lfpb_state *st, void *arg)
     lfpb_set_items(st, lfpb_iterations(st));
 }
 
+enum { HANDOFF_PROCS = 4, HANDOFF_TURNS = 256 };
+
+/* One process's turns: acquire, release, HANDOFF_TURNS times. */
+static int handoff_turns(void *arg)
+{
+    (void)arg;
+    lfp_redis *r = NULL;
+    lfp_rsem s;
+    struct lfp_redis_opts o = { .pool_size = 1, .command_timeout_ns = 2000000000 };
+    if (lfp_redis_open(&r, srv.url, &o) || lfp_rsem_init(&s, r, "bench-handoff", 1, INT64_C(60000000000))) return 1;
+    int bad = 0;
+    for (int i = 0; i < HANDOFF_TURNS && !bad; i++) {
+        lfp_rsem_lease l;
+        bad = lfp_rsem_acquire(&s, 1, &l, lfp_after(INT64_C(60000000000)), NULL) || lfp_rsem_release(&s, &l);
+    }
+    lfp_rsem_destroy(&s);
+    lfp_redis_close(r);
+    return bad;
+}
+
+static void bm_handoff(lfpb_state *st, void *arg)
+{
+    (void)arg;
+    if (!need_server(st)) return;
+    int64_t errors = 0;
+    while (lfpb_keep_running(st)) {
+        int64_t t0 = lfp_now();
+        pid_t kids[HANDOFF_PROCS];
+        for (int i = 0; i < HANDOFF_PROCS; i++) kids[i] = rfix_fork(handoff_turns, NULL);
+        for (int i = 0; i < HANDOFF_PROCS; i++) errors += !rfix_join(kids[i]);
+        lfpb_set_iteration_time(st, (double)(lfp_now() - t0) / 1e9);
+    }
+    lfpb_set_items(st, lfpb_iterations(st) * HANDOFF_PROCS * HANDOFF_TURNS);
+    lfpb_set_counter(st, "errors", (double)errors);
+}
+
 static void bm_local(lfpb_state *st, void *arg)
 {
     (void)arg; /* no server needed: the in-process baseline */
@@ -111,6 +160,7 @@ LFPB_REGISTER(redis)
 {
     static const int threads[] = { 1, 2, 4 };
     lfp_bucket_init(&local, RATE, BURST); /* valid constants: cannot fail */
+    lfpb_register_manual("redis/handoff/lfp_rsem_procs/threads:4", bm_handoff, NULL);
     for (unsigned i = 0; i < sizeof threads / sizeof threads[0]; i++) {
         int t = threads[i];
         lfpb_register("redis/take/lfp_rbucket", bm_take, &plain, t);

@@ -4,7 +4,9 @@
  *
  * Optional component: library target lfpat::redis (liblfpat_redis), built
  * only when hiredis is found. Needs Redis >= 5 (scripts may call TIME and
- * then write, script-effects replication).
+ * then write, script-effects replication); lfp_rsem's server-side wake-ups
+ * need Redis >= 6 (BLPOP with a fractional timeout): on Redis 5 the BLPOP
+ * is refused and waiters poll instead (see lfp_rsem, "Hand-off").
  *
  * Connection. lfp_redis_open(url) parses redis://[:password@]host[:port][/db]
  * and keeps a small pool of hiredis connections. Each connection is used by
@@ -33,8 +35,8 @@
  * slot when every slot is busy is not in that deadline: each holder ahead
  * leaves within the bound, so give the pool at least as many connections
  * as threads that call it for a strict per-call bound. A call whose
- * deadline passes fails with EIO (not ETIMEDOUT, which lfp_rsem returns
- * for an expired lease or a passed acquire deadline), and its connection is
+ * deadline passes fails with EIO (not ETIMEDOUT, which lfp_rsem_acquire
+ * returns for a passed acquire deadline), and its connection is
  * replaced on the next call. Host name lookup
  * (getaddrinfo) is not bounded by these timeouts: use an IP address, or a
  * name the local resolver answers at once, where that matters.
@@ -75,6 +77,8 @@
  *                given, or was given one and has none
  *   EPERM        permission denied by an ACL (NOPERM): the user may not run
  *                a command lfpat needs (SCRIPT, EVALSHA) or touch the key
+ *   ESTALE       lfp_rsem_renew / lfp_rsem_release: the lease is no longer
+ *                held (it expired, or the server lost it)
  *   ENAMETOOLONG a key name longer than LFP_REDIS_NAME_MAX bytes
  *   EINVAL       malformed URL, NULL, rate <= 0 or not finite, rate above
  *                1e9/s, burst 0, n == 0 or n > burst, weight outside
@@ -112,7 +116,8 @@ typedef struct lfp_redis lfp_redis; /* opaque: the connection pool */
 struct lfp_redis_opts {
     int64_t connect_timeout_ns; /* TCP connect; 0 = 200 ms; rounded up to whole us (never "none") */
     int64_t command_timeout_ns; /* all the commands of one call; 0 = 200 ms; rounded up to whole us */
-    unsigned pool_size;         /* connections; 0 = 4 */
+    unsigned pool_size;         /* command connections; 0 = 4; plus as many for lfp_rsem
+                                   waiters' BLPOPs, each made when first needed */
     int64_t backoff_ns;         /* fail fast after a failed connect; 0 = LFP_REDIS_BACKOFF_NS */
 };
 
@@ -274,11 +279,12 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
 
 /* ----------------------------------------------------------- lfp_rsem
  *
- * Distributed weighted semaphore with leases and FIFO waiting. Keys (one
- * cluster slot): lfp:rs:{name} a sorted set holder -> lease expiry (server
- * ms) and lfp:rs:{name}:w a hash holder -> weight; the waiters' ticket
- * queue lfp:rs:{name}:q (ticket -> position), :t (ticket -> expiry) and :qw
- * (ticket -> weight). One script, run atomically by the server, drops
+ * Distributed weighted semaphore with leases, FIFO waiting and fencing
+ * tokens. Keys (one cluster slot): lfp:rs:{name} a sorted set holder ->
+ * lease expiry (server ms) and lfp:rs:{name}:w a hash holder -> weight; the
+ * waiters' ticket queue lfp:rs:{name}:q (ticket -> position), :t (ticket ->
+ * expiry) and :qw (ticket -> weight); :f the last fencing token; :k:<ticket>
+ * a waiter's wake list. One script, run atomically by the server, drops
  * expired holders and tickets and decides. A holder that dies without
  * releasing frees its weight when its lease expires; a live holder renews
  * before then.
@@ -296,24 +302,65 @@ LFP_API int lfp_rbucket_take_pipelined(lfp_rbucket *b, uint32_t n, unsigned coun
  * weight fits behind every queued waiter.
  *
  * Abandoned tickets: a waiter refreshes its ticket with every poll (at
- * least every LFP_RSEM_POLL_MAX_NS); a ticket not refreshed for
+ * least every LFP_RSEM_POLL_MAX_NS plus a round trip); a ticket not refreshed for
  * LFP_RSEM_TICKET_NS expires, so a waiter process that died stops blocking
  * the queue within that time. A live waiter cut off from Redis for that
  * long loses its place and re-queues at the tail. A waiter that times out
  * or is cancelled withdraws its ticket at once.
  *
- * Hand-off latency: there is no server push. A waiter polls the server
- * (1 ms, doubling to LFP_RSEM_POLL_MAX_NS) and sleeps in between on the
- * handle's eventcount: a release (or a withdrawn ticket) through the same
- * lfp_rsem handle wakes this process's waiters at once; waiters elsewhere
- * notice within their poll interval. Share one handle among the threads of
- * a process.
+ * Hand-off: a queued waiter blocks on the server (BLPOP of its ticket's
+ * wake list), and every script that makes room — a release, a withdrawn
+ * ticket, or any call that finds an expired lease or ticket — pushes to
+ * the wake list of each queued waiter that fits now, in any process. The
+ * push is kept in the list, so a release between a waiter's poll and its
+ * BLPOP is not lost: a hand-off takes the release, the pop and one more
+ * poll, about one round trip after the release (across processes as
+ * within one). The script writes the wake lists without declaring them
+ * in KEYS (they are named by tickets); they share the semaphore's hash
+ * tag, so they are in its Cluster slot, and an ACL user needs only the
+ * lfp:* keys (and BLPOP, without which its waiters poll). The BLPOP uses one of the pool's blocking connections
+ * (pool_size more, connected when first needed, never one a command
+ * waits for); a waiter that finds none free, or whose BLPOP fails, polls
+ * instead (1 ms doubling to 50 ms) on the handle's eventcount, which
+ * releases through the same handle notify.
+ *
+ * No push signals an expiry that no call observes (a holder that died):
+ * each poll reports when the next lease or ticket expires, and a waiter's
+ * BLPOP times out 1 ms after that, so a dead holder's weight is reclaimed
+ * within about 1 ms of its expiry (of a lease granted after the waiter's
+ * last poll, within LFP_RSEM_POLL_MAX_NS). A waiter blocks at most
+ * LFP_RSEM_POLL_MAX_NS (50 ms with a cancel token, which the server cannot
+ * watch: the cancel is noticed within that; no waiter polls more often than
+ * the 50 ms of the polling design this replaced) before it polls again,
+ * which also refreshes its ticket. A waiter polls at most once per wake-up or
+ * slice, so waiting costs the server O(queue) work per hand-off, not per
+ * millisecond.
+ *
+ * Fencing tokens: each grant returns lease->token, larger than every
+ * token granted before it on this semaphore (it is issued by the granting
+ * script). A lease can be lost without its holder knowing — it expired
+ * while the holder was paused, or the server lost the keys (FLUSHALL, a
+ * restart without persistence, a failover to a replica that had not
+ * received the grant) and granted the weight again — so the holder learns
+ * it only at its next renew (ESTALE). A resource the semaphore protects
+ * should therefore be given the token with each request and refuse a
+ * token lower than the highest it has seen (Kleppmann's fencing): the old
+ * holder's late writes are refused once a newer holder has written.
+ * Tokens are max(last + 1, server time in microseconds), and the last is
+ * kept (:f) until the server clock has passed it, so a token still
+ * exceeds the ones before it after :f expired or was lost — unless the
+ * server's clock is behind (a failover to a host whose clock lags, or a
+ * clock stepped back), or grants on the semaphore outpaced one per
+ * microsecond just before the loss. To rely on tokens across failovers,
+ * keep the server clocks in sync (NTP, slewing, not stepping), and
+ * persist and replicate the keys (appendonly, WAIT) if the counter itself
+ * must survive. Tokens stay below 2^53 until the year 2255.
  *
  * Transport failures return EIO and transient refusals EBUSY: the caller
  * decides (there is no safe default for mutual exclusion).
  */
 #define LFP_RSEM_TICKET_NS INT64_C(1000000000) /* 1 s: an unrefreshed ticket expires */
-#define LFP_RSEM_POLL_MAX_NS INT64_C(50000000) /* 50 ms: the longest sleep between polls */
+#define LFP_RSEM_POLL_MAX_NS INT64_C(250000000) /* 250 ms: the longest a waiter waits between polls */
 
 typedef struct lfp_rsem {
     lfp_redis *r;
@@ -323,10 +370,12 @@ typedef struct lfp_rsem {
     lfp_ec ec; /* local waiters sleep here between polls */
 } lfp_rsem;
 
-/* A held lease: the holder id (unique per acquisition) and its weight. */
+/* A held lease: the holder id (unique per acquisition), its weight, and
+ * its fencing token (see "Fencing tokens" above). */
 typedef struct lfp_rsem_lease {
     char id[40];
     int64_t weight;
+    uint64_t token; /* larger than every token granted before on this semaphore */
 } lfp_rsem_lease;
 
 /* Handle for semaphore `name` with `capacity` weight and leases of lease_ns
@@ -338,7 +387,8 @@ LFP_API int lfp_rsem_init(lfp_rsem *s, lfp_redis *r, const char *name, int64_t c
 LFP_API void lfp_rsem_destroy(lfp_rsem *s);
 
 /* Try to acquire `weight` now, without queueing: succeeds only if it fits
- * behind every queued waiter. Returns 0 and fills *lease; EAGAIN (not
+ * behind every queued waiter. Returns 0 and fills *lease (with its fencing
+ * token); EAGAIN (not
  * enough free weight, or waiters ahead); EINVAL (weight outside
  * [1, capacity], NULL); EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (see the
  * codes above). Progress: blocking (one round trip). */
@@ -348,8 +398,8 @@ LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *le
  * `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER for none) passes, or `cancel`
  * fires (NULL for none).
  *
- * Returns 0 and fills *lease; ETIMEDOUT; ECANCELED; EINVAL (weight outside
- * [1, capacity], NULL); EIO when Redis was unreachable, or EBUSY when it
+ * Returns 0 and fills *lease (with its fencing token); ETIMEDOUT;
+ * ECANCELED; EINVAL (weight outside [1, capacity], NULL); EIO when Redis was unreachable, or EBUSY when it
  * refused for now (maxclients, LOADING, BUSY, ...), at the last attempt
  * before the deadline (while it is unreachable or refusing the call keeps
  * retrying until the deadline or cancel); EACCES/EPERM/EPROTO/ENOMEM at
@@ -359,20 +409,24 @@ LFP_API int lfp_rsem_try_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *le
  * more round trip) and nothing is held; if a grant's reply was lost in
  * transport, that lease is held by nobody until it expires.
  * Progress: blocking. A round trip cannot be interrupted: the call returns
- * within deadline (or the cancel) + 2 x (connect + command timeout) in the
- * worst case (a last poll and the withdrawal). Ordering: none beyond the
+ * within deadline (or the cancel, noticed within 50 ms) + 3 x (connect +
+ * command timeout) in the worst case (a blocked BLPOP's reply, a last poll
+ * and the withdrawal; each ends by its own one-deadline bound). Ordering: none beyond the
  * decision (the server orders the holders). */
 LFP_API int lfp_rsem_acquire(lfp_rsem *s, int64_t weight, lfp_rsem_lease *lease, int64_t deadline,
                              lfp_cancel *cancel);
 
-/* Extend the lease to lease_ns from now (server time). Returns 0; ETIMEDOUT
- * if the lease already expired (its weight may be held by others now: stop
- * the protected work); EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM. */
+/* Extend the lease to lease_ns from now (server time); lease->token is
+ * kept. Returns 0; ESTALE if the lease is no longer held — it expired, or
+ * the server lost it (FLUSHALL, restart, failover) — so its weight may be
+ * held by others now: stop the protected work (the fencing token lets the
+ * resource refuse late writes, see above); EINVAL; EIO, EBUSY, EACCES,
+ * EPERM, EPROTO, ENOMEM. */
 LFP_API int lfp_rsem_renew(lfp_rsem *s, const lfp_rsem_lease *lease);
 
-/* Release the lease and wake this handle's local waiters. Returns 0;
- * ETIMEDOUT if it had already expired (and was freed by the server);
- * EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (the lease is then
+/* Release the lease and wake the waiters that fit now (in every process).
+ * Returns 0; ESTALE if it was no longer held (expired and freed, or lost
+ * by the server); EINVAL; EIO, EBUSY, EACCES, EPERM, EPROTO, ENOMEM (the lease is then
  * still held until released again or expired). */
 LFP_API int lfp_rsem_release(lfp_rsem *s, const lfp_rsem_lease *lease);
 

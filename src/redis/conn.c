@@ -38,7 +38,7 @@ struct lfp_redis {
     _Atomic uint64_t connects;  /* statistics only: relaxed */
     _Atomic uint64_t attempts;  /* connects tried (made or failed); relaxed */
     unsigned n;
-    struct lfp_rconn *conns;
+    struct lfp_rconn *conns; /* n command slots, then n blocking slots (lfp_redis_blpop) */
 };
 
 /* ------------------------------------------------------------------ URL */
@@ -276,12 +276,12 @@ int lfp_redis_open(lfp_redis **out, const char *url, const struct lfp_redis_opts
     r->n = o.pool_size ? o.pool_size : 4;
     atomic_init(&r->connects, 0);
     atomic_init(&r->attempts, 0);
-    r->conns = aligned_alloc(LFP_CACHELINE, r->n * sizeof *r->conns);
+    r->conns = aligned_alloc(LFP_CACHELINE, 2 * r->n * sizeof *r->conns);
     if (!r->conns) {
         e = ENOMEM;
         goto fail;
     }
-    for (unsigned i = 0; i < r->n; i++) {
+    for (unsigned i = 0; i < 2 * r->n; i++) {
         r->conns[i] = (struct lfp_rconn){ .c = NULL };
         pthread_mutex_init(&r->conns[i].mu, NULL);
     }
@@ -298,7 +298,7 @@ fail:
 void lfp_redis_close(lfp_redis *r)
 {
     if (!r) return;
-    for (unsigned i = 0; r->conns && i < r->n; i++) {
+    for (unsigned i = 0; r->conns && i < 2 * r->n; i++) {
         if (r->conns[i].c) redisFree(r->conns[i].c);
         pthread_mutex_destroy(&r->conns[i].mu);
     }
@@ -474,4 +474,37 @@ int lfp_redis_make_key(char *key, const char *prefix, const char *name)
     const char *esc = name[0] == '}' || name[0] == '\\' ? "\\" : "";
     snprintf(key, LFP_REDIS_NAME_MAX + 16, "%s{%s%s}", prefix, esc, name);
     return 0;
+}
+
+/* Blocking slots: a BLPOP holds its connection until it returns, so it
+ * never takes a command slot (a release in another thread must not wait
+ * behind a blocked waiter) and never waits for a blocking slot (trylock
+ * only: the caller falls back to polling). A blocking slot connects when
+ * first used and follows the same reconnect and backoff rules. */
+int lfp_redis_blpop(lfp_redis *r, const char *key, int64_t timeout_ns)
+{
+    if (timeout_ns <= 0) return ETIMEDOUT;
+    struct lfp_rconn *k = NULL;
+    unsigned s = lfp_thread_slot() % r->n;
+    for (unsigned i = 0; !k && i < r->n; i++) {
+        struct lfp_rconn *t = &r->conns[r->n + (s + i) % r->n];
+        if (pthread_mutex_trylock(&t->mu) == 0) k = t;
+    }
+    if (!k) return EAGAIN;
+    /* Seconds with decimals (Redis >= 6), rounded up to whole ms (the
+     * server's resolution), never 0 (which would block forever). */
+    int64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
+    char secs[32];
+    snprintf(secs, sizeof secs, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    /* One deadline for the call: the BLPOP's own timeout plus the command
+     * timeout (plus the connect timeout if it must connect). */
+    int64_t deadline = lfp_now() + r->command_ns + ms * 1000000;
+    redisReply *rep = NULL;
+    int e = conn_ready(r, k, &deadline);
+    if (!e) e = command(k->c, deadline, 3, (const char *[]){ "BLPOP", key, secs }, &rep);
+    pthread_mutex_unlock(&k->mu);
+    if (e) return e;
+    e = rep->type == REDIS_REPLY_NIL ? ETIMEDOUT : rep->type == REDIS_REPLY_ARRAY ? 0 : EPROTO;
+    freeReplyObject(rep);
+    return e;
 }

@@ -19,6 +19,14 @@ extern const char *const lfp_rscript_text[LFP_RS_COUNT];
 int lfp_redis_evalsha(lfp_redis *r, enum lfp_rscript script, int argc, const char *const *argv,
                       unsigned count, redisReply **replies);
 
+/* BLPOP key with a timeout of timeout_ns (rounded up to whole ms) on one
+ * of the pool's blocking connections, under one deadline: the timeout plus
+ * the command timeout (plus the connect timeout if it must connect).
+ * Returns 0 (an element was popped), ETIMEDOUT (none within the timeout,
+ * or timeout_ns <= 0: nothing sent), EAGAIN (every blocking connection is
+ * in use: nothing sent), or EIO / EACCES / EPERM / EBUSY / EPROTO / ENOMEM. */
+int lfp_redis_blpop(lfp_redis *r, const char *key, int64_t timeout_ns);
+
 /* The errno for an error reply's message: EACCES (NOAUTH, WRONGPASS),
  * EPERM (NOPERM), EBUSY (maxclients, LOADING, BUSY, TRYAGAIN, MASTERDOWN),
  * else EPROTO. */
@@ -37,8 +45,8 @@ bool lfp_reply_int(const redisReply *rep, size_t i, long long *v);
 int lfp_redis_make_key(char *key, const char *prefix, const char *name);
 
 /* Every key of semaphore s, as its script is called with: the holders
- * (s->key), then :w, :q, :t, :qw. */
-enum { LFP_RSEM_NKEYS = 5, LFP_RSEM_KEY = LFP_REDIS_NAME_MAX + 24 };
+ * (s->key), then :w, :q, :t, :qw, :f (the fencing token). */
+enum { LFP_RSEM_NKEYS = 6, LFP_RSEM_KEY = LFP_REDIS_NAME_MAX + 24 };
 void lfp_rsem_keys(const lfp_rsem *s, char keys[LFP_RSEM_NKEYS][LFP_RSEM_KEY]);
 
 #endif

@@ -187,6 +187,19 @@ redisContext *rfix_connect(struct rfix *f)
     return c;
 }
 
+bool rfix_blocked_in_blpop(void *watch)
+{
+    struct rfix_blpop_watch *w = watch;
+    /* One line per client; cmd= is its last command, so "flags=b" (blocked
+     * now) must be on the same line. */
+    redisReply *rep = w->seen ? NULL : redisCommand(w->raw, "CLIENT LIST");
+    if (rep && rep->type == REDIS_REPLY_STRING)
+        for (char *line = strtok(rep->str, "\n"); line && !w->seen; line = strtok(NULL, "\n"))
+            w->seen = strstr(line, " flags=b ") && strstr(line, " cmd=blpop ");
+    if (rep) freeReplyObject(rep);
+    return w->seen;
+}
+
 int64_t rfix_time_us(struct rfix *f)
 {
     redisContext *c = rfix_connect(f);

@@ -39,6 +39,15 @@ void rfix_stop(struct rfix *f);
 /* A raw hiredis connection to the server (authenticated, RFIX_PATIENT_NS
  * timeouts); exits on failure. */
 redisContext *rfix_connect(struct rfix *f);
+/* For rfix_await(rfix_blocked_in_blpop, &watch, ...): a client of the
+ * server has been seen blocked in BLPOP (CLIENT LIST on watch.raw). It
+ * latches (seen), because a waiter leaves its BLPOP now and then to poll
+ * and rfix_await checks once more at the end. */
+struct rfix_blpop_watch {
+    redisContext *raw;
+    bool seen;
+};
+bool rfix_blocked_in_blpop(void *watch);
 /* The server's TIME in microseconds. */
 int64_t rfix_time_us(struct rfix *f);
 /* A free loopback port (nothing listening). */

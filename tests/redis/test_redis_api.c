@@ -273,8 +273,8 @@ static void rsem_weights_and_bad_input(void **state)
     assert_int_equal(lfp_rsem_held(&s), 3);
     assert_int_equal(lfp_rsem_renew(&s, &a), 0);
     assert_int_equal(lfp_rsem_release(&s, &a), 0);
-    assert_int_equal(lfp_rsem_release(&s, &a), ETIMEDOUT); /* not held any more */
-    assert_int_equal(lfp_rsem_renew(&s, &a), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_release(&s, &a), ESTALE); /* not held any more */
+    assert_int_equal(lfp_rsem_renew(&s, &a), ESTALE);
     assert_int_equal(lfp_rsem_held(&s), 1);
     assert_int_equal(lfp_rsem_acquire(&s, 2, &b, lfp_after(1000000000), NULL), 0);
     assert_int_equal(lfp_rsem_release(&s, &b), 0);
@@ -343,8 +343,8 @@ static void rsem_renew_sets_the_lease_from_now(void **state)
     assert_int_equal(lfp_rsem_held(&forever), 3); /* a live holder keeps its weight */
     assert_int_equal(lfp_rsem_renew(&brief, &l), 0);
     assert_true(rfix_await(nothing_held, &forever, RFIX_PATIENT_NS));
-    assert_int_equal(lfp_rsem_renew(&forever, &l), ETIMEDOUT);
-    assert_int_equal(lfp_rsem_release(&forever, &l), ETIMEDOUT);
+    assert_int_equal(lfp_rsem_renew(&forever, &l), ESTALE);
+    assert_int_equal(lfp_rsem_release(&forever, &l), ESTALE);
     lfp_rsem_destroy(&brief);
     lfp_rsem_destroy(&forever);
 }

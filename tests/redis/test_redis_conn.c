@@ -1,6 +1,6 @@
 /* lfpat-redis connection handling against a real redis-server: a pooled
- * connection the server closed while it sat idle (CLIENT KILL, a restart)
- * is replaced before the next command goes out on it; the connect backoff
+ * connection the server closed while it sat idle (CLIENT KILL, a restart,
+ * the server's idle `timeout`) is replaced before the next command goes out on it; the connect backoff
  * follows a failed attempt on a hung server (counted, not timed); timeouts
  * under 1 us are still timeouts; the server's refusals get their own codes
  * (authentication, permission, transient refusal such as maxclients or a
@@ -99,7 +99,7 @@ static void a_connection_killed_while_idle_is_replaced(void **state)
     rfix_own.raw = rfix_connect(&rfix_own.srv);
     assert_int_equal(lfp_rbucket_take(&b, 1, &res), 0);
     assert_false(res.degraded);
-    assert_int_equal(lfp_rsem_release(&s, &l), ETIMEDOUT); /* the new server never saw it */
+    assert_int_equal(lfp_rsem_release(&s, &l), ESTALE); /* the new server never saw it */
     assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
     assert_int_equal(lfp_rsem_release(&s, &l), 0);
     lfp_rbucket_destroy(&b);
@@ -253,6 +253,45 @@ static void acl_denials_are_eperm_and_wrong_passwords_eacces(void **state)
     /* Not transient: a blocking acquire gives up at once. */
     assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EPERM);
     lfp_rsem_destroy(&s);
+
+    /* The password is changed under a live pool: the reconnect is refused
+     * (EACCES), and a blocking acquire does not retry it. */
+    assert_true(raw_cmd("ACL SETUSER nokeys ~* resetpass >newpw"));
+    assert_int_equal(lfp_rsem_init(&s, rfix_own.pool, "rotated", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0); /* the live connection is still authenticated */
+    assert_int_equal(lfp_rsem_release(&s, &l), 0);
+    kill_pool_connections();
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EACCES);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EACCES);
+    lfp_rsem_destroy(&s);
+}
+
+/* A key of the wrong type where a limiter's key should be: the server's
+ * WRONGTYPE is EPROTO (not transient: a blocking acquire returns it at
+ * once), for the bucket through its failure policy. */
+static void a_key_of_the_wrong_type_is_eproto(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, NULL);
+    assert_true(raw_cmd("SET lfp:rs:{typed}:w not-a-hash"));
+    assert_true(raw_cmd("SET lfp:rb:{typed} not-a-hash"));
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    assert_int_equal(lfp_rsem_init(&s, r, "typed", 1, LONG_NS), 0);
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), EPROTO);
+    assert_int_equal(lfp_rsem_acquire(&s, 1, &l, LFP_FOREVER, NULL), EPROTO);
+    assert_int_equal(lfp_rsem_held(&s), -EPROTO);
+    lfp_rsem_destroy(&s);
+    lfp_rbucket b;
+    struct lfp_rbucket_opts bo = { .on_failure = LFP_RFAIL_CLOSED };
+    struct lfp_rbucket_result res;
+    assert_int_equal(lfp_rbucket_init(&b, r, "typed", 10, 10, &bo), 0);
+    assert_int_equal(lfp_rbucket_take(&b, 1, &res), EAGAIN); /* fail closed */
+    assert_true(res.degraded);
+    assert_int_equal(res.error, EPROTO);
+    lfp_rbucket_destroy(&b);
 }
 
 struct acquirer {
@@ -281,6 +320,67 @@ static bool attempts_reached(void *arg)
 {
     struct attempts_reached *w = arg;
     return lfp_redis_connect_attempts(w->r) >= w->want || atomic_load(&w->a->done);
+}
+
+/* ------------------------------------------- the server's idle timeout */
+
+static bool only_one_client(void *arg)
+{
+    (void)arg;
+    redisReply *rep = redisCommand(rfix_own.raw, "INFO clients");
+    bool one = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "connected_clients:1\r\n");
+    if (rep) freeReplyObject(rep);
+    return one;
+}
+
+/* A waiter blocks on the server (a blocking connection) until a release
+ * through s grants it. */
+static void hand_off_through_a_blocked_waiter(lfp_rsem *s)
+{
+    lfp_rsem_lease h;
+    assert_int_equal(lfp_rsem_try_acquire(s, 1, &h), 0);
+    struct acquirer a = { .s = s, .deadline = lfp_after(RFIX_PATIENT_NS) };
+    pthread_t t;
+    pthread_create(&t, NULL, acquire_thread, &a);
+    struct rfix_blpop_watch watch = { .raw = rfix_own.raw };
+    bool blocked = rfix_await(rfix_blocked_in_blpop, &watch, RFIX_PATIENT_NS);
+    assert_int_equal(lfp_rsem_release(s, &h), 0); /* before asserting: the thread must end */
+    pthread_join(t, NULL);
+    assert_true(blocked);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(lfp_rsem_release(s, &a.l), 0);
+}
+
+/* The server's `timeout`: it closes every client idle for that long
+ * (except one blocked in BLPOP). The command connection and the blocking
+ * connection are both closed while idle; the next calls find them closed,
+ * reconnect, and succeed: a release is not lost, and a waiter blocks on the
+ * server again. The raw connection stays busy (it polls), so it is the one
+ * client left. */
+static void connections_the_server_timed_out_are_replaced(void **state)
+{
+    (void)state;
+    rfix_start(&rfix_own.srv, NULL);
+    rfix_own.raw = rfix_connect(&rfix_own.srv);
+    struct lfp_redis_opts o = rfix_patient;
+    o.pool_size = 1;
+    lfp_redis *r = rfix_own.pool = rfix_open(&rfix_own.srv, &o);
+    lfp_rsem s;
+    lfp_rsem_lease l;
+    assert_int_equal(lfp_rsem_init(&s, r, "idle", 1, LONG_NS), 0);
+    hand_off_through_a_blocked_waiter(&s); /* the blocking connection is made */
+    assert_int_equal(lfp_rsem_try_acquire(&s, 1, &l), 0);
+    uint64_t connects = lfp_redis_connects(r);
+
+    assert_true(raw_cmd("CONFIG SET timeout 1"));
+    assert_true(rfix_await(only_one_client, NULL, RFIX_PATIENT_NS));
+    assert_int_equal(lfp_rsem_release(&s, &l), 0); /* the weight is not left held */
+    assert_int_equal(lfp_rsem_held(&s), 0);
+    assert_int_equal(lfp_redis_connects(r), connects + 1);
+    assert_true(rfix_await(only_one_client, NULL, RFIX_PATIENT_NS));
+    hand_off_through_a_blocked_waiter(&s);
+    assert_int_equal(lfp_redis_connects(r), connects + 3); /* and the blocking one */
+    lfp_rsem_destroy(&s);
 }
 
 /* maxclients reached: the server accepts, answers "ERR max number of
@@ -535,7 +635,9 @@ int main(void)
         cmocka_unit_test_teardown(the_backoff_follows_a_failed_connect_to_a_hung_server, rfix_own_teardown),
         cmocka_unit_test(sub_microsecond_timeouts_do_not_block_forever),
         cmocka_unit_test_teardown(acl_denials_are_eperm_and_wrong_passwords_eacces, rfix_own_teardown),
+        cmocka_unit_test_teardown(a_key_of_the_wrong_type_is_eproto, rfix_own_teardown),
         cmocka_unit_test_teardown(maxclients_is_ebusy_and_blocking_calls_retry, rfix_own_teardown),
+        cmocka_unit_test_teardown(connections_the_server_timed_out_are_replaced, rfix_own_teardown),
         cmocka_unit_test_teardown(a_busy_server_is_ebusy, busy_teardown),
         cmocka_unit_test_teardown(a_dripping_server_cannot_stretch_a_call, proxy_teardown),
     };

@@ -242,6 +242,7 @@ struct rsem_waiter {
     lfp_rsem *s;
     lfp_cancel cancel;
     pthread_t thread;
+    lfp_rsem_lease *lease; /* where the grant goes; NULL: dropped */
     int rc;
     int64_t cpu_wait_ns; /* the thread's waits for a CPU, over its life */
 };
@@ -250,7 +251,7 @@ static void *rsem_wait(void *arg)
 {
     struct rsem_waiter *w = arg;
     lfp_rsem_lease l;
-    w->rc = lfp_rsem_acquire(w->s, 1, &l, LFP_FOREVER, &w->cancel);
+    w->rc = lfp_rsem_acquire(w->s, 1, w->lease ? w->lease : &l, LFP_FOREVER, &w->cancel);
     w->cpu_wait_ns = run_delay_of("/proc/thread-self/schedstat");
     return NULL;
 }
@@ -323,6 +324,64 @@ static void hung_server(struct rfix *srv)
     lfp_redis_close(r);
 }
 
+/* A waiter blocked on the server (BLPOP, on its pool's blocking
+ * connection) when the server hangs: the cancel still ends it, within one
+ * BLPOP slice and one round trip to the hung server. And when the server
+ * is killed and restarted (losing every key: no persistence), the waiter
+ * blocked there is granted on the new server, with a larger fencing token
+ * than the holder whose lease the restart lost (ESTALE at its renew). */
+static void blocked_waiter_on_a_hung_or_restarted_server(struct rfix *srv)
+{
+    const struct lfp_redis_opts ro = { .connect_timeout_ns = TIMEOUT_NS, .command_timeout_ns = TIMEOUT_NS,
+                                       .pool_size = 1 };
+    lfp_redis *r = rfix_open(srv, &ro), *patient = rfix_open(srv, NULL);
+    redisContext *raw = rfix_connect(srv);
+    lfp_rsem sem, holder;
+    lfp_rsem_lease held;
+    RFIX_CHECK(lfp_rsem_init(&sem, r, "blocked-sem", 1, LEASE_NS) == 0);
+    RFIX_CHECK(lfp_rsem_init(&holder, patient, "blocked-sem", 1, LEASE_NS) == 0);
+    RFIX_CHECK(lfp_rsem_try_acquire(&holder, 1, &held) == 0);
+
+    struct rsem_waiter w = { .s = &sem };
+    lfp_cancel_init(&w.cancel, NULL);
+    pthread_create(&w.thread, NULL, rsem_wait, &w);
+    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, &(struct rfix_blpop_watch){ .raw = raw },
+                          RFIX_PATIENT_NS));
+    rfix_freeze(srv, true);
+    struct watch t = watch_start();
+    lfp_cancel_fire(&w.cancel, ECANCELED);
+    pthread_join(w.thread, NULL);
+    int64_t cancel_took = watch_sched(t) - w.cpu_wait_ns;
+    RFIX_CHECK(w.rc == ECANCELED);
+    RFIX_CHECK(cancel_took <= 2 * ROUND_TRIP_NS);
+    rfix_freeze(srv, false);
+    lfp_cancel_destroy(&w.cancel);
+
+    /* The restart: a waiter with a patient deadline, blocked, then the
+     * server is killed under it and started again. */
+    struct rsem_waiter w2 = { .s = &sem };
+    lfp_cancel_init(&w2.cancel, NULL);
+    lfp_rsem_lease got = { .token = 0 };
+    w2.lease = &got;
+    pthread_create(&w2.thread, NULL, rsem_wait, &w2);
+    RFIX_CHECK(rfix_await(rfix_blocked_in_blpop, &(struct rfix_blpop_watch){ .raw = raw },
+                          RFIX_PATIENT_NS));
+    redisFree(raw);
+    rfix_restart(srv);
+    pthread_join(w2.thread, NULL);
+    RFIX_CHECK(w2.rc == 0);
+    RFIX_CHECK(got.token > held.token);
+    RFIX_CHECK(lfp_rsem_renew(&holder, &held) == ESTALE);
+    RFIX_CHECK(lfp_rsem_release(&sem, &got) == 0);
+    printf("blocked waiter: cancel on a hung server %.1f ms (timeouts %.0f ms); granted after a restart: %s\n",
+           cancel_took / 1e6, TIMEOUT_NS / 1e6, w2.rc == 0 ? "yes" : "no");
+    lfp_cancel_destroy(&w2.cancel);
+    lfp_rsem_destroy(&holder);
+    lfp_rsem_destroy(&sem);
+    lfp_redis_close(patient);
+    lfp_redis_close(r);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* each result line, also if ctest stops the test */
@@ -337,6 +396,7 @@ int main(void)
     RFIX_CHECK(lfp_redis_connects(r) > 4); /* reconnected after every restart */
     lfp_redis_close(r);
     hung_server(&srv);
+    blocked_waiter_on_a_hung_or_restarted_server(&srv);
     rfix_stop(&srv);
     return rfix_report("test_redis_outage");
 }
