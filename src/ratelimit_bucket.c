@@ -3,8 +3,6 @@
  * the algorithm's argument. */
 #include "ratelimit_internal.h"
 
-#include "lfpat/eventcount.h"
-
 #include <sched.h>
 #include <string.h>
 
@@ -316,40 +314,26 @@ int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *can
     return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
 }
 
-/* ------------------------------------------------------------ waiting (shared) */
+/* ------------------------------------------------------------ ready time (lfp_limit_all_wait) */
 
-/* Sleep until `until` on a private eventcount (nobody notifies it; only the
- * deadline or the cancel token end the wait). Returns 0 or ECANCELED. */
-static int sleep_until(int64_t until, lfp_cancel *cancel)
+/* A take of n is admitted from max(TAT, now) - (burst - n) * T on (the
+ * admission rule of lfp_bucket_take_at solved for now); INT64_MAX when its
+ * TAT would pass the time line's end; `now` during a change (retry). */
+int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
 {
-    lfp_ec ec;
-    lfp_ec_init(&ec);
-    for (;;) {
-        if (lfp_now() >= until)
-            return 0;
-        uint32_t key = lfp_ec_prepare(&ec);
-        int rc = lfp_ec_wait(&ec, key, until, cancel);
-        if (rc == ECANCELED)
-            return lfp_now() >= until ? 0 : ECANCELED;   /* success preferred */
-    }
-}
-
-int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
-                 lfp_cancel *cancel)
-{
-    lfp_bucket_reservation r;
-    int rc = w->reserve(b, n, now, now, &r);
-    if (rc != EAGAIN)
-        return rc;                 /* taken at once, or EINVAL (NULL b too) */
-    if (lfp_cancel_fired(cancel))
-        return ECANCELED;
-    rc = w->reserve(b, n, now, deadline, &r);
-    if (rc == EAGAIN)
-        return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
-    if (rc != 0 || r.ready <= now)
-        return rc;
-    rc = sleep_until(r.ready, cancel);
-    if (rc == ECANCELED)
-        w->give_back(b, &r);       /* restored unless later reservations count on it */
-    return rc;
+    lfp_bucket *m = (lfp_bucket *)b;
+    /* acquire: as in lfp_bucket_take_at (pairs with the release in change()). */
+    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
+    /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
+    int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
+    uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
+    if (tat == LFP_BUCKET_CHANGING_ || n > burst)
+        return now;
+    int64_t base = tat > now ? tat : now, cost = (int64_t)n * t;
+    uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62 */
+    if (base >= INT64_MAX - cost)
+        return INT64_MAX;
+    if ((uint64_t)base - (uint64_t)now <= slack)
+        return now;
+    return base - (int64_t)slack;   /* > now: no overflow */
 }

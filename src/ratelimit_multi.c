@@ -45,6 +45,17 @@ static void give_back(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
     }
 }
 
+int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now)
+{
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_FWINDOW: return lfp_fwindow_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_SWINDOW: return lfp_swindow_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_SLOG:    return lfp_slog_ready_at_(l->obj, n, now);
+    }
+    return now;
+}
+
 /* Receipts live on the stack in chunks; more limiters recurse. */
 #define CHUNK 16
 

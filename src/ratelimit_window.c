@@ -107,3 +107,57 @@ void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged)
             return;
     }
 }
+
+/* ------------------------------------------------------------ ready times (waits) */
+
+/* Window number of the stored id `stored`, as seen from `now`: the id
+ * arithmetic of the takes (exact ids, or the modular reading). */
+static int64_t stored_k(const lfp_rl_ids_ *ids, uint64_t stored, int64_t now, int64_t window)
+{
+    int64_t k = lfp_rl_floor_div(now, window);
+    return k + lfp_rl_id_delta_(ids, stored, lfp_rl_id_of_(ids, now, window));
+}
+
+/* A take of n waits for the window after the stored one (a later `now`
+ * starts a fresh window, which admits any n <= limit). */
+int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now)
+{
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    /* relaxed: a snapshot of the one word; the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_fwindow *)w)->state, memory_order_relaxed);
+    if (v == LFP_FWINDOW_EMPTY_ || (v & cmask) + n <= w->limit)
+        return now;
+    int64_t k = stored_k(&w->ids, v >> w->cbits, now, w->window);
+    if (k < lfp_rl_floor_div(now, w->window))
+        return now;                 /* `now` is already in a later window */
+    return lfp_rl_window_start_((lfp_i128_)k + 1, w->window);
+}
+
+/* With prev and cur fixed, est + n <= limit holds in window k from offset
+ * e = W - floor((limit - cur - n) * W / prev) on (prev * (W - e) <= (limit -
+ * cur - n) * W); in window k + 1 (prev' = cur, cur' = 0) from e' = W -
+ * floor((limit - n) * W / cur); in window k + 2 always. The first such time
+ * not before `now`. */
+int64_t lfp_swindow_ready_at_(const lfp_swindow *w, uint32_t n, int64_t now)
+{
+    /* relaxed: a snapshot of the one word; the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_swindow *)w)->state, memory_order_relaxed);
+    if (v == LFP_SW_EMPTY_)
+        return now;
+    int64_t e;
+    lfp_sw_state_ s = lfp_sw_at_(w, v, now, &e);
+    if (lfp_sw_admits_(w, s, e, n))
+        return now;
+    lfp_i128_ k = stored_k(&w->ids, s.id, now, w->window), wnd = w->window;
+    if ((uint64_t)s.cur + n <= w->limit && s.prev) {
+        lfp_i128_ off = wnd - ((lfp_i128_)(w->limit - s.cur - n) * wnd) / s.prev;
+        if (off < wnd)
+            return lfp_time_add(lfp_rl_window_start_(k, w->window), (int64_t)off);
+    }
+    lfp_i128_ off = s.cur ? wnd - ((lfp_i128_)(w->limit - n) * wnd) / s.cur : 0;
+    if (off < 0)
+        off = 0;
+    if (off < wnd)
+        return lfp_time_add(lfp_rl_window_start_(k + 1, w->window), (int64_t)off);
+    return lfp_rl_window_start_(k + 2, w->window);
+}

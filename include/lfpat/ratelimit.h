@@ -288,8 +288,10 @@ LFP_API int lfp_bucket_give_back(lfp_bucket *b, lfp_bucket_reservation *r);
  * Progress: blocking (sleeps until the ready time). */
 LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel);
 
-/* lfp_bucket_wait with the caller's clock reading `now` as the starting time
- * (the sleep itself is on CLOCK_MONOTONIC). */
+/* lfp_bucket_wait with the caller's clock reading `now` as the starting time:
+ * `now`, `deadline` and the ready time are on the caller's clock; the sleep
+ * lasts ready - now of CLOCK_MONOTONIC (so a fake clock far from
+ * CLOCK_MONOTONIC still sleeps only for that span). */
 LFP_API int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                                lfp_cancel *cancel);
 
@@ -428,6 +430,24 @@ static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 }
 
 LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
+
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (the start of the window after the full one),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_fwindow_wait(lfp_fwindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_fwindow_wait_at(lfp_fwindow *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
 
 
 /* ------------------------------------------------------------ sliding window counter */
@@ -570,6 +590,25 @@ static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 
 LFP_API int lfp_swindow_take(lfp_swindow *w, uint32_t n);
 
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (the first time at which est + n <= limit, in this window as
+ * the previous one's weight falls, or in the next two),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_swindow_wait(lfp_swindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_swindow_wait_at(lfp_swindow *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
+
 /* The estimate at `now` (prev weighted + cur), as a take would compute it. */
 LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
 
@@ -623,6 +662,25 @@ LFP_API void lfp_slog_destroy(lfp_slog *w);
  * Progress: lock-free. */
 LFP_API int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now);
 LFP_API int lfp_slog_take(lfp_slog *w, uint32_t n);
+
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (W after the newest of the n oldest
+ * admissions),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_slog_wait(lfp_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_slog_wait_at(lfp_slog *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
 
 /* Admissions recorded in (now - W, now] among the last `limit` (a snapshot:
  * concurrent takes may or may not be counted). Progress: wait-free. */
@@ -718,6 +776,20 @@ typedef struct lfp_limiter {
  * Progress: lock-free (a bounded number of lock-free takes and give-backs). */
 LFP_API int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now);
 LFP_API int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n);
+
+/* lfp_limit_all, waiting if needed: sleeps until the latest of the
+ * limiters' earliest admission times (a bucket's is when its TAT allows n,
+ * the others' as for their own waits), then tries the all-or-nothing take
+ * again, recomputing. Nothing is held while sleeping: an attempt that fails
+ * gives back as lfp_limit_all does, so a timeout or cancel leaves every
+ * limiter as it found it. Returns 0; ETIMEDOUT (the earliest time is after
+ * `deadline`); ECANCELED; EINVAL as lfp_limit_all. Admitted at once if it
+ * can be, even if the deadline passed or cancel fired. The _at form: as
+ * lfp_fwindow_wait_at. Progress: blocking. */
+LFP_API int lfp_limit_all_wait(const lfp_limiter *ls, size_t count, uint32_t n,
+                               int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_limit_all_wait_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now,
+                                  int64_t deadline, lfp_cancel *cancel);
 
 #ifdef __cplusplus
 }
