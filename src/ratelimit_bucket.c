@@ -40,10 +40,27 @@ bool lfp_rl_span_ok_(uint32_t burst, int64_t t)
     return burst != 0 && t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN;
 }
 
-int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
+/* The bucket's interval for a rate: 0 for +infinity (unlimited), -1 if the
+ * rate is not accepted. */
+static int64_t interval_of(double rate)
 {
-    int64_t t = lfp_rl_interval_(rate_per_s);
-    if (!b || t == 0 || !lfp_rl_span_ok_(burst, t))
+    if (rate == __builtin_inf())
+        return 0;
+    int64_t t = lfp_rl_interval_(rate);
+    return t ? t : -1;
+}
+
+/* Accepted settings: unlimited (t == 0) with any burst, or burst * t within
+ * LFP_BUCKET_MAX_SPAN (burst 0 included: it admits nothing). */
+static bool settings_ok(uint32_t burst, int64_t t)
+{
+    return t == 0 || (t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN &&
+                      t <= LFP_BUCKET_MAX_SPAN);
+}
+
+static int init_with(lfp_bucket *b, int64_t t, uint32_t burst)
+{
+    if (!b || !settings_ok(burst, t))
         return EINVAL;
     atomic_init(&b->tat, INT64_MIN);   /* full: max(TAT, now) == now */
     atomic_init(&b->interval, t);
@@ -51,6 +68,16 @@ int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
     atomic_init(&b->cfg_lock_, 0);
     atomic_init(&b->gen_, 0);
     return 0;
+}
+
+int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
+{
+    return init_with(b, interval_of(rate_per_s), burst);
+}
+
+int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst)
+{
+    return init_with(b, interval_ns, burst);
 }
 
 int lfp_bucket_take(lfp_bucket *b, uint32_t n)
@@ -92,6 +119,8 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_relaxed);
     /* The debt in ns, D = max(TAT, now) - now; tokens = burst - D / t. */
     lfp_u128_ d = old > now ? (uint64_t)old - (uint64_t)now : 0;
+    if (t == 0 || nt == 0)
+        d = 0, t = 1, burst = nb;   /* to or from unlimited: full (Go: capped at burst) */
     /* Keep the tokens: new debt D' with nb - D'/nt = min(burst - D/t, nb),
      * i.e. D' = max(0, D + (nb - burst) * t) * nt / t, rounded up (never
      * fewer ns of debt than the exact value: never early). */
@@ -111,39 +140,40 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     atomic_store_explicit(&b->tat, tat, memory_order_release);
 }
 
-/* Change the interval (t) or the burst (burst) at now; 0 keeps the current
- * one. The shared body of set_rate_at and set_burst_at. */
-static int reconfigure_at(lfp_bucket *b, uint32_t burst, int64_t t, int64_t now)
+/* Change the interval (t, 0: unlimited) or the burst at now; a negative
+ * value keeps the current one. The shared body of set_rate_at and
+ * set_burst_at. */
+static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
 {
     if (now == INT64_MAX)
         now = INT64_MAX - 1;
     cfg_lock(b);
     /* relaxed: ordered by the configuration lock. */
-    if (burst == 0)
+    if (burst < 0)
         burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
     /* relaxed: ordered by the configuration lock. */
-    if (t == 0)
+    if (t < 0)
         t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
+    int rc = settings_ok((uint32_t)burst, t) ? 0 : EINVAL;
     if (rc == 0)
-        change(b, burst, t, now);
+        change(b, (uint32_t)burst, t, now);
     cfg_unlock(b);
     return rc;
 }
 
 int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
 {
-    int64_t t = lfp_rl_interval_(rate_per_s);
-    if (!b || t == 0)
+    int64_t t = interval_of(rate_per_s);
+    if (!b || t < 0)
         return EINVAL;
-    return reconfigure_at(b, 0, t, now);
+    return reconfigure_at(b, -1, t, now);
 }
 
 int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now)
 {
-    if (!b || burst == 0)
+    if (!b)
         return EINVAL;
-    return reconfigure_at(b, burst, 0, now);
+    return reconfigure_at(b, burst, -1, now);
 }
 
 int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
@@ -159,7 +189,8 @@ int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst)
 double lfp_bucket_rate(const lfp_bucket *b)
 {
     /* relaxed: a parameter read; orders nothing. */
-    return 1e9 / (double)atomic_load_explicit(&((lfp_bucket *)b)->interval, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&((lfp_bucket *)b)->interval, memory_order_relaxed);
+    return t ? 1e9 / (double)t : __builtin_inf();
 }
 
 uint32_t lfp_bucket_burst(const lfp_bucket *b)
@@ -177,6 +208,8 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
     int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
+    if (t == 0)
+        return __builtin_inf();
     if (tat <= now)
         return burst;
     double debt = (double)((uint64_t)tat - (uint64_t)now);
@@ -206,6 +239,10 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
         uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
         /* relaxed: read after TAT's acquire; a later value makes the CAS fail. */
         uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
+        if (n != 0 && t == 0) {          /* unlimited: at once, nothing consumed */
+            *r = (lfp_bucket_reservation){ now, 0, 0, n, gen };
+            return 0;
+        }
         if (n == 0 || n > burst)
             return EINVAL;
         int64_t cost = (int64_t)n * t, full = (int64_t)burst * t;   /* <= 2^62 */
@@ -278,6 +315,8 @@ static int give_back(void *bucket, lfp_bucket_reservation *r)
     if (!b || !r || r->n_ == 0)
         return EINVAL;
     r->n_ = 0;
+    if (r->end_ == r->start_)
+        return 0;                  /* unlimited: nothing was consumed */
     /* acquire: pairs with the release store of TAT in change(): if TAT is
      * (or follows) a value a change wrote, the gen_ load below sees that
      * change's increment. */
@@ -316,6 +355,14 @@ int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *can
 
 /* ------------------------------------------------------------ ready time (lfp_limit_all_wait) */
 
+bool lfp_bucket_valid_n_(const lfp_bucket *b, uint32_t n)
+{
+    lfp_bucket *m = (lfp_bucket *)b;
+    /* relaxed: parameter reads; the take re-checks them. */
+    return n != 0 && (n <= atomic_load_explicit(&m->burst, memory_order_relaxed) ||
+                      atomic_load_explicit(&m->interval, memory_order_relaxed) == 0);
+}
+
 /* A take of n is admitted from max(TAT, now) - (burst - n) * T on (the
  * admission rule of lfp_bucket_take_at solved for now); INT64_MAX when its
  * TAT would pass the time line's end; `now` during a change (retry). */
@@ -327,7 +374,7 @@ int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
     /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
-    if (tat == LFP_BUCKET_CHANGING_ || n > burst)
+    if (tat == LFP_BUCKET_CHANGING_ || n > burst || t == 0)
         return now;
     int64_t base = tat > now ? tat : now, cost = (int64_t)n * t;
     uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62 */

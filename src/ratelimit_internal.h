@@ -136,6 +136,10 @@ typedef struct lfp_rl_retry_ {
 int lfp_rl_wait_retry_(const lfp_rl_retry_ *f, void *obj, uint32_t n, int64_t now,
                        int64_t deadline, lfp_cancel *cancel);
 
+/* n admissible by the bucket's settings: 1 <= n <= burst, any n >= 1 if
+ * unlimited. */
+bool lfp_bucket_valid_n_(const lfp_bucket *b, uint32_t n);
+
 /* The ready times (see lfp_rl_retry_) of each limiter, for a valid n. */
 int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now);
 int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now);

@@ -13,7 +13,7 @@ static bool valid(const lfp_limiter *l, uint32_t n)
     if (!l->obj || n == 0)
         return false;
     switch (l->kind) {
-    case LFP_LIMITER_BUCKET:  return n <= lfp_bucket_burst(l->obj);
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_valid_n_(l->obj, n);
     case LFP_LIMITER_FWINDOW: return n <= ((lfp_fwindow *)l->obj)->limit;
     case LFP_LIMITER_SWINDOW: return n <= ((lfp_swindow *)l->obj)->limit;
     case LFP_LIMITER_SLOG:    return n <= ((lfp_slog *)l->obj)->limit;

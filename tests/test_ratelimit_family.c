@@ -414,6 +414,90 @@ static void waits_at_time_line_end(void **state)
     assert_int_equal(lfp_limit_all_wait_at(ls, 1, 1, INT64_MAX - SEC, LFP_FOREVER, NULL), ETIMEDOUT);
 }
 
+
+/* ------------------------------------------------------------ x/time/rate parity */
+
+static void bucket_unlimited_rate_admits_everything(void **state)
+{
+    (void)state;
+    lfp_bucket b;
+    assert_int_equal(lfp_bucket_init(&b, LFP_RATE_INF, 0), 0);
+    assert_true(lfp_bucket_rate(&b) == LFP_RATE_INF);
+    assert_true(lfp_bucket_tokens_at(&b, 0) == LFP_RATE_INF);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(lfp_bucket_take_at(&b, 1 + (uint32_t)(next() % UINT32_MAX),
+                                            (int64_t)next()), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 0, 0), EINVAL);
+    assert_int_equal(atomic_load(&b.tat), INT64_MIN);   /* no write at all */
+    lfp_bucket_reservation r;
+    assert_int_equal(lfp_bucket_reserve_ex_at(&b, 7, 5, &r), 0);
+    assert_int_equal(r.ready, 5);
+    assert_int_equal(lfp_bucket_give_back(&b, &r), 0);
+    assert_int_equal(lfp_bucket_give_back(&b, &r), EINVAL);
+    assert_int_equal(lfp_bucket_wait(&b, 1000, 0, NULL), 0);
+    lfp_limiter ls[1] = { { LFP_LIMITER_BUCKET, &b } };
+    assert_int_equal(lfp_limit_all_at(ls, 1, 99, 0), 0);
+    assert_int_equal(lfp_bucket_init_every(&b, 0, 3), 0);   /* Every(0) = Inf */
+    assert_int_equal(lfp_bucket_take_at(&b, 4, 0), 0);
+}
+
+/* Drained at a finite rate, unlimited, finite again: full at the change
+ * (Go caps the tokens at the burst), never more than burst at one instant. */
+static void bucket_unlimited_and_back(void **state)
+{
+    (void)state;
+    lfp_bucket b;
+    assert_int_equal(lfp_bucket_init(&b, 1, 3), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 3, 10 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 10 * SEC), EAGAIN);
+    assert_int_equal(lfp_bucket_set_rate_at(&b, LFP_RATE_INF, 10 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 50, 10 * SEC), 0);
+    assert_int_equal(lfp_bucket_set_rate_at(&b, 1, 11 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 3, 11 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 11 * SEC), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 12 * SEC), 0);
+}
+
+static void bucket_burst_zero(void **state)
+{
+    (void)state;
+    lfp_bucket b;
+    int64_t ready;
+    assert_int_equal(lfp_bucket_init(&b, 1, 0), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 0), EINVAL);          /* never succeeds */
+    assert_int_equal(lfp_bucket_reserve_at(&b, 1, 0, &ready), EINVAL);
+    assert_int_equal(lfp_bucket_wait(&b, 1, LFP_FOREVER, NULL), EINVAL);
+    /* full bucket of 5 -> burst 0 -> burst 5 at one instant: 0 tokens kept */
+    assert_int_equal(lfp_bucket_init(&b, 1, 5), 0);
+    assert_int_equal(lfp_bucket_set_burst_at(&b, 0, SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 2 * SEC), EINVAL);
+    assert_int_equal(lfp_bucket_set_burst_at(&b, 5, 2 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 2 * SEC), EAGAIN);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 3 * SEC), 0);
+    assert_int_equal(lfp_bucket_take_at(&b, 1, 3 * SEC), EAGAIN);
+}
+
+/* Every(interval): T is the interval to the ns, for intervals whose rate
+ * 1e9 / interval no double holds exactly. */
+static void bucket_init_every_is_exact(void **state)
+{
+    (void)state;
+    lfp_bucket b;
+    for (int i = 0; i < 2000; i++) {
+        int64_t t = 1 + (int64_t)(next() % (UINT64_C(1) << (1 + next() % 61)));
+        int64_t now = (int64_t)(next() >> 2) - (INT64_C(1) << 61);
+        assert_int_equal(lfp_bucket_init_every(&b, t, 1), 0);
+        assert_int_equal(lfp_bucket_take_at(&b, 1, now), 0);
+        assert_int_equal(lfp_bucket_take_at(&b, 1, now + t - 1), EAGAIN);
+        assert_int_equal(lfp_bucket_take_at(&b, 1, now + t), 0);
+    }
+    assert_int_equal(lfp_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN, 1), 0);
+    assert_int_equal(lfp_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN, 2), EINVAL);
+    assert_int_equal(lfp_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN + 1, 0), EINVAL);
+    assert_int_equal(lfp_bucket_init_every(&b, -1, 1), EINVAL);
+    assert_int_equal(lfp_bucket_init_every(NULL, 1, 1), EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +514,10 @@ int main(void)
         cmocka_unit_test(waits_race_real_clock),
         cmocka_unit_test(waits_bad_input),
         cmocka_unit_test(waits_at_time_line_end),
+        cmocka_unit_test(bucket_unlimited_rate_admits_everything),
+        cmocka_unit_test(bucket_unlimited_and_back),
+        cmocka_unit_test(bucket_burst_zero),
+        cmocka_unit_test(bucket_init_every_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,10 +158,24 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * slower rate (T' > T) it is charged n * T instead of n * T', i.e. it may be
  * under-charged by less than its own n tokens, once per such racing take.
  *
+ * Unlimited rate and burst 0 (Go's x/time/rate semantics): with rate
+ * LFP_RATE_INF (T = 0) every take, reservation and wait of any n >= 1
+ * succeeds at once, whatever the burst, and changes nothing (no write: a
+ * give-back of such a receipt returns 0 and restores nothing, as nothing
+ * was consumed); lfp_bucket_tokens_at returns +infinity. With a finite rate,
+ * burst 0 admits nothing: every take, reservation or wait returns EINVAL
+ * (n > burst: it could never succeed), as Go's AllowN is false and WaitN
+ * fails. Changing from the unlimited rate to a finite one leaves the bucket
+ * full (Go: the tokens are capped at the burst).
+ *
  * Progress: take/give_back are lock-free (one CAS loop on one word; a refused
  * take makes no write at all); reserve is lock-free except that it waits
  * for a configuration change in progress.
  */
+/* An unlimited rate, Go's rate.Inf: lfp_bucket_init / set_rate accept it
+ * (any +infinity); lfp_bucket_init_every with interval 0 makes it too. */
+#define LFP_RATE_INF (__builtin_inf())
+
 #define LFP_BUCKET_MAX_RATE 1e9
 #define LFP_BUCKET_MIN_RATE 2.2e-10
 #define LFP_BUCKET_MAX_SPAN (INT64_C(1) << 62)   /* largest burst * T, ns */
@@ -189,17 +203,27 @@ typedef struct lfp_bucket_reservation {
     uint32_t gen_;    /* lfp_bucket: configuration generation it was made in */
 } lfp_bucket_reservation;
 
-/* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
- * Returns 0; EINVAL if b is NULL, rate is NaN, infinite, <= 0 or outside
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], burst is 0, or burst * T >
- * LFP_BUCKET_MAX_SPAN. */
+/* Initialise a full bucket: `burst` tokens, refilled at rate_per_s
+ * (LFP_RATE_INF: unlimited). burst may be 0 (see "Unlimited rate and
+ * burst 0").
+ * Returns 0; EINVAL if b is NULL, rate is NaN, -infinity, <= 0 or outside
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] (and not +infinity), or
+ * burst * T > LFP_BUCKET_MAX_SPAN. */
 LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
+
+/* Initialise a full bucket refilled one token every interval_ns (Go's
+ * rate.Every): T = interval_ns exactly, no rounding through a double rate;
+ * interval_ns == 0 is the unlimited rate (as Go's Every(0) = Inf).
+ * Returns 0; EINVAL if b is NULL, interval_ns < 0 or burst * interval_ns >
+ * LFP_BUCKET_MAX_SPAN (also interval_ns > LFP_BUCKET_MAX_SPAN). */
+LFP_API int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst);
 
 static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
- * Returns 0; EAGAIN (nothing taken; also when the new TAT would pass
- * INT64_MAX); EINVAL if n == 0 or n > burst.
+ * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
+ * (nothing taken; also when the new TAT would pass INT64_MAX); EINVAL if
+ * n == 0 or n > burst (so always with burst 0 and a finite rate).
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
@@ -215,8 +239,8 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
          * one, and then the new parameters are the right ones for it. */
         int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
         uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-        if (LFP_UNLIKELY(n == 0 || n > burst))
-            return EINVAL;
+        if (LFP_UNLIKELY(n == 0 || n > burst || t == 0))
+            return n != 0 && t == 0 ? 0 : EINVAL;   /* unlimited: admitted, no write */
         uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62: no overflow */
         int64_t cost = (int64_t)n * t;
         int64_t base = old > now ? old : now;
@@ -295,16 +319,22 @@ LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_can
 LFP_API int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                                lfp_cancel *cancel);
 
-/* Tokens available at `now` (fractional; negative while reservations queue
- * beyond the bucket). Progress: wait-free (loads only). */
+/* Tokens available at `now`: burst - D / T for the debt D = max(TAT, now) -
+ * now, in double arithmetic (so within a few ulps of the exact value, not
+ * exact once D passes 2^53 ns; negative while reservations queue beyond the
+ * bucket; +infinity if the rate is unlimited). The exact whole number a take
+ * at `now` would admit is lfp_bucket_take_result_at(b, 0, now, &r)'s
+ * r.remaining. Progress: wait-free (loads only). */
 LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 
-/* The effective rate, exactly 1e9 / T tokens per second, and the burst. */
+/* The effective rate, exactly 1e9 / T tokens per second (+infinity if
+ * unlimited), and the burst. */
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
 LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
 
 /* Change the rate / burst at `now` (validated as in init, with the other
- * parameter's current value; EINVAL leaves the bucket unchanged). The
+ * parameter's current value; EINVAL leaves the bucket unchanged; rate
+ * LFP_RATE_INF and burst 0 are accepted, see "Unlimited rate and burst 0"). The
  * tokens held at `now` are kept (capped by a lower burst; a debt is kept in
  * tokens and its repayment time rescales): see "Configuration changes"
  * above. Progress: blocking against other changes (spin lock), lock-free
