@@ -364,18 +364,14 @@ bool lfp_bucket_valid_n_(const lfp_bucket *b, uint32_t n)
 }
 
 /* A take of n is admitted from max(TAT, now) - (burst - n) * T on (the
- * admission rule of lfp_bucket_take_at solved for now); INT64_MAX when its
- * TAT would pass the time line's end; `now` during a change (retry). */
-int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
+ * admission rule of lfp_bucket_take_at solved for now); INT64_MAX when
+ * never (n > burst, or its TAT would pass the time line's end). */
+static int64_t ready_from(int64_t tat, int64_t t, uint32_t burst, uint32_t n, int64_t now)
 {
-    lfp_bucket *m = (lfp_bucket *)b;
-    /* acquire: as in lfp_bucket_take_at (pairs with the release in change()). */
-    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
-    /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
-    int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
-    uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
-    if (tat == LFP_BUCKET_CHANGING_ || n > burst || t == 0)
+    if (t == 0)
         return now;
+    if (n > burst)
+        return INT64_MAX;
     int64_t base = tat > now ? tat : now, cost = (int64_t)n * t;
     uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62 */
     if (base >= INT64_MAX - cost)
@@ -383,4 +379,69 @@ int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
     if ((uint64_t)base - (uint64_t)now <= slack)
         return now;
     return base - (int64_t)slack;   /* > now: no overflow */
+}
+
+/* TAT (acquire: pairs with the release in change(), as in
+ * lfp_bucket_take_at) and the parameters read after it. */
+static int64_t load(const lfp_bucket *b, int64_t *t, uint32_t *burst)
+{
+    lfp_bucket *m = (lfp_bucket *)b;
+    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
+    /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
+    *t = atomic_load_explicit(&m->interval, memory_order_relaxed);
+    *burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
+    return tat;
+}
+
+/* `now` during a change (the retry waits it out). */
+int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
+{
+    int64_t t;
+    uint32_t burst;
+    int64_t tat = load(b, &t, &burst);
+    return tat == LFP_BUCKET_CHANGING_ ? now : ready_from(tat, t, burst, n, now);
+}
+
+/* ------------------------------------------------------------ result (redis-cell style) */
+
+/* The result for TAT `tat` at `now`, after a call that took n (rc 0) or
+ * was refused (EAGAIN), n == 0 for a peek. With debt D = max(TAT, now) -
+ * now: a take of m is admitted iff D <= (burst - m) * T, i.e. m <=
+ * floor((burst * T - D) / T), the exact remaining count. */
+static void result_of(int64_t tat, int64_t t, uint32_t burst, uint32_t n, int rc, int64_t now,
+                      struct lfp_rl_result *res)
+{
+    if (t == 0 || tat == LFP_BUCKET_CHANGING_) {   /* unlimited; or changing: retry at once */
+        *res = (struct lfp_rl_result){ burst, t == 0 ? INT64_MAX : 0, 0, 0 };
+        return;
+    }
+    res->limit = burst;
+    int64_t d = lfp_rl_until_(now, tat);
+    lfp_i128_ full = (lfp_i128_)burst * t;
+    res->remaining = d >= full ? 0 : (int64_t)((full - d) / t);
+    res->reset_ns = d;
+    res->retry_after_ns = rc == 0 && n != 0 ? 0
+                        : lfp_rl_retry_after_(now, ready_from(tat, t, burst, n ? n : 1, now));
+}
+
+int lfp_bucket_take_result_at(lfp_bucket *b, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!b || !res)
+        return EINVAL;
+    lfp_bucket_reservation r = { 0, 0, 0, 0, 0 };
+    int rc = n ? reserve(b, n, now, now, &r) : 0;
+    if (rc == EINVAL)
+        return rc;
+    int64_t t;
+    uint32_t burst;
+    int64_t tat = load(b, &t, &burst);
+    if (rc == 0 && n != 0)
+        tat = r.end_;   /* the TAT this take's CAS wrote (later takes not counted) */
+    result_of(tat, t, burst, n, rc, now, res);
+    return rc;
+}
+
+int lfp_bucket_take_result(lfp_bucket *b, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_bucket_take_result_at(b, n, lfp_rl_now_(), res);
 }

@@ -149,6 +149,22 @@ int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now);
 
 __extension__ typedef __int128 lfp_i128_;
 
+/* t - now for t >= now, saturating (the operands may span the int64 line);
+ * 0 for t < now. */
+static inline int64_t lfp_rl_until_(int64_t now, int64_t t)
+{
+    if (t < now)
+        return 0;
+    uint64_t d = (uint64_t)t - (uint64_t)now;
+    return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+}
+
+/* A result's retry_after_ns for ready time `at` (INT64_MAX: never). */
+static inline int64_t lfp_rl_retry_after_(int64_t now, int64_t at)
+{
+    return at == INT64_MAX ? INT64_MAX : lfp_rl_until_(now, at);
+}
+
 /* k * w, saturating at INT64_MIN / INT64_MAX: the start of window k. */
 static inline int64_t lfp_rl_window_start_(lfp_i128_ k, int64_t w)
 {

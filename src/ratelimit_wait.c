@@ -10,13 +10,6 @@
 
 #include "lfpat/eventcount.h"
 
-/* b - a for b >= a, saturating (the operands may span the int64 line). */
-static int64_t span(int64_t a, int64_t b)
-{
-    uint64_t d = (uint64_t)b - (uint64_t)a;
-    return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
-}
-
 /* The caller's clock: `now` at CLOCK_MONOTONIC `mono`. */
 typedef struct caller_clock {
     int64_t now, mono;
@@ -29,7 +22,7 @@ static caller_clock clock_start(int64_t now)
 
 static int64_t clock_read(const caller_clock *c)
 {
-    return lfp_time_add(c->now, span(c->mono, lfp_now()));
+    return lfp_time_add(c->now, lfp_rl_until_(c->mono, lfp_now()));
 }
 
 /* Sleep until the caller's clock reads `until` (>= c->now) on a private
@@ -38,7 +31,7 @@ static int64_t clock_read(const caller_clock *c)
  * success preferred). */
 static int sleep_until(const caller_clock *c, int64_t until, lfp_cancel *cancel)
 {
-    int64_t mono_until = lfp_time_add(c->mono, span(c->now, until));
+    int64_t mono_until = lfp_time_add(c->mono, lfp_rl_until_(c->now, until));
     lfp_ec ec;
     lfp_ec_init(&ec);
     for (;;) {

@@ -161,3 +161,65 @@ int64_t lfp_swindow_ready_at_(const lfp_swindow *w, uint32_t n, int64_t now)
         return lfp_time_add(lfp_rl_window_start_(k + 1, w->window), (int64_t)off);
     return lfp_rl_window_start_(k + 2, w->window);
 }
+
+/* ------------------------------------------------------------ results (redis-cell style) */
+
+/* The state read after the call (a snapshot: takes racing with it may be
+ * counted); retry_after for n (1 for a peek) unless this call admitted. */
+int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!w || !res)
+        return EINVAL;
+    int rc = n ? lfp_fwindow_take_at(w, n, now) : 0;
+    if (rc == EINVAL)
+        return rc;
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    /* relaxed: a snapshot of the one word; orders nothing. */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
+    int64_t k = v == LFP_FWINDOW_EMPTY_ ? INT64_MIN : stored_k(&w->ids, v >> w->cbits, now, w->window);
+    uint64_t count = k < lfp_rl_floor_div(now, w->window) ? 0 : v & cmask;
+    res->limit = w->limit;
+    res->remaining = (int64_t)(w->limit - count);
+    res->reset_ns = count ? lfp_rl_until_(now, lfp_rl_window_start_((lfp_i128_)k + 1, w->window)) : 0;
+    res->retry_after_ns = rc == 0 && n != 0
+                              ? 0
+                              : lfp_rl_retry_after_(now, lfp_fwindow_ready_at_(w, n ? n : 1, now));
+    return rc;
+}
+
+int lfp_fwindow_take_result(lfp_fwindow *w, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_fwindow_take_result_at(w, n, lfp_rl_now_(), res);
+}
+
+/* remaining: the largest m with prev * (W - e) + (cur + m) * W <= limit * W
+ * (lfp_sw_admits_). Full again when prev's weight and cur are gone: at the
+ * end of window k (only prev counts) or of k + 1. */
+int lfp_swindow_take_result_at(lfp_swindow *w, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!w || !res)
+        return EINVAL;
+    int rc = n ? lfp_swindow_take_at(w, n, now) : 0;
+    if (rc == EINVAL)
+        return rc;
+    /* relaxed: a snapshot of the one word; orders nothing. */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
+    int64_t e;
+    lfp_sw_state_ s = v == LFP_SW_EMPTY_ ? (lfp_sw_state_){ 0, 0, 0 } : lfp_sw_at_(w, v, now, &e);
+    lfp_i128_ wnd = w->window, k = v == LFP_SW_EMPTY_ ? 0 : stored_k(&w->ids, s.id, now, w->window);
+    lfp_i128_ room = v == LFP_SW_EMPTY_ ? (lfp_i128_)w->limit * wnd
+                   : ((lfp_i128_)w->limit - s.cur) * wnd - (lfp_i128_)s.prev * (wnd - e);
+    res->limit = w->limit;
+    res->remaining = room <= 0 ? 0 : (int64_t)(room / wnd);
+    res->reset_ns = s.cur ? lfp_rl_until_(now, lfp_rl_window_start_(k + 2, w->window))
+                  : s.prev ? lfp_rl_until_(now, lfp_rl_window_start_(k + 1, w->window)) : 0;
+    res->retry_after_ns = rc == 0 && n != 0
+                              ? 0
+                              : lfp_rl_retry_after_(now, lfp_swindow_ready_at_(w, n ? n : 1, now));
+    return rc;
+}
+
+int lfp_swindow_take_result(lfp_swindow *w, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_swindow_take_result_at(w, n, lfp_rl_now_(), res);
+}

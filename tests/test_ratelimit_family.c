@@ -498,6 +498,106 @@ static void bucket_init_every_is_exact(void **state)
     assert_int_equal(lfp_bucket_init_every(NULL, 1, 1), EINVAL);
 }
 
+/* ------------------------------------------------------------ results (redis-cell style) */
+
+/* Each field against the limiter's own take on copies of its state after
+ * the call: remaining = the largest m a take at now admits; retry_after =
+ * the first admission time of n (1 for a peek) minus now, 0 if this call
+ * admitted; reset = the first time a take of the whole limit is admitted. */
+#define CHECK_RESULT(type, take, take_result, w, lim, n, now, horizon)                     \
+    do {                                                                                 \
+        type before_ = *(w);                                                             \
+        struct lfp_rl_result res_;                                                       \
+        int rc_ = take_result(w, n, now, &res_);                                         \
+        if ((n) == 0)                                                                    \
+            assert_int_equal(rc_, 0);                                                    \
+        else                                                                             \
+            assert_int_equal(rc_, take(&before_, n, now));                               \
+        assert_int_equal(res_.limit, lim);                                               \
+        int64_t m_ = 0;                                                                  \
+        for (uint32_t j_ = 1; j_ <= (lim); j_++) {                                       \
+            type c_ = *(w);                                                              \
+            if (take(&c_, j_, now) == 0)                                                 \
+                m_ = j_;                                                                 \
+        }                                                                                \
+        assert_int_equal(res_.remaining, m_);                                            \
+        int64_t want_ = rc_ == 0 && (n) != 0                                             \
+                            ? 0                                                          \
+                            : FIRST_ADMIT(type, take, w, (n) ? (n) : 1, now, horizon) - (now); \
+        assert_int_equal(res_.retry_after_ns, want_);                                    \
+        assert_int_equal(res_.reset_ns, FIRST_ADMIT(type, take, w, lim, now, horizon) - (now)); \
+    } while (0)
+
+static void results_match_the_takes(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 1500; round++) {
+        int64_t base = (int64_t)(next() % 1000) - 500;
+        lfp_bucket b;
+        uint32_t burst = 1 + next() % 5;
+        assert_int_equal(lfp_bucket_init_every(&b, 1 + (int64_t)(next() % 30), burst), 0);
+        lfp_fwindow f;
+        lfp_swindow w;
+        uint32_t limit = 1 + next() % 6;
+        int64_t win = 1 + (int64_t)(next() % 40);
+        assert_int_equal(lfp_fwindow_init(&f, limit, win), 0);
+        assert_int_equal(lfp_swindow_init(&w, limit, win), 0);
+        for (int k = 0; k < 6; k++) {
+            int64_t t = base + (int64_t)(next() % 100);
+            lfp_bucket_take_at(&b, 1 + next() % burst, t);
+            lfp_fwindow_take_at(&f, 1 + next() % limit, t);
+            lfp_swindow_take_at(&w, 1 + next() % limit, t);
+        }
+        int64_t now = base + (int64_t)(next() % 130);
+        uint32_t nb = next() % (burst + 1), nl = next() % (limit + 1);
+        CHECK_RESULT(lfp_bucket, lfp_bucket_take_at, lfp_bucket_take_result_at, &b, burst, nb, now,
+                     1000);
+        CHECK_RESULT(lfp_fwindow, lfp_fwindow_take_at, lfp_fwindow_take_result_at, &f, limit, nl,
+                     now, 300 + 4 * win);
+        CHECK_RESULT(lfp_swindow, lfp_swindow_take_at, lfp_swindow_take_result_at, &w, limit, nl,
+                     now, 300 + 4 * win);
+    }
+}
+
+static void results_edges_and_bad_input(void **state)
+{
+    (void)state;
+    struct lfp_rl_result r;
+    lfp_bucket b;
+    lfp_fwindow f;
+    lfp_swindow w;
+    assert_int_equal(lfp_bucket_init(&b, 1, 2), 0);
+    assert_int_equal(lfp_fwindow_init(&f, 2, SEC), 0);
+    assert_int_equal(lfp_swindow_init(&w, 2, SEC), 0);
+    assert_int_equal(lfp_bucket_take_result_at(NULL, 1, 0, &r), EINVAL);
+    assert_int_equal(lfp_bucket_take_result_at(&b, 1, 0, NULL), EINVAL);
+    assert_int_equal(lfp_bucket_take_result_at(&b, 3, 0, &r), EINVAL);
+    assert_int_equal(lfp_fwindow_take_result_at(NULL, 1, 0, &r), EINVAL);
+    assert_int_equal(lfp_fwindow_take_result_at(&f, 1, 0, NULL), EINVAL);
+    assert_int_equal(lfp_fwindow_take_result(&f, 3, &r), EINVAL);
+    assert_int_equal(lfp_swindow_take_result_at(NULL, 1, 0, &r), EINVAL);
+    assert_int_equal(lfp_swindow_take_result_at(&w, 1, 0, NULL), EINVAL);
+    assert_int_equal(lfp_swindow_take_result(&w, 3, &r), EINVAL);
+    /* fresh: a peek shows everything available */
+    assert_int_equal(lfp_bucket_take_result_at(&b, 0, 0, &r), 0);
+    assert_true(r.limit == 2 && r.remaining == 2 && r.retry_after_ns == 0 && r.reset_ns == 0);
+    /* the time line's end: never */
+    assert_int_equal(lfp_bucket_take_result_at(&b, 2, INT64_MAX - 2 * SEC - 1, &r), 0);
+    assert_int_equal(lfp_bucket_take_result_at(&b, 1, INT64_MAX - 2 * SEC - 1, &r), EAGAIN);
+    assert_true(r.remaining == 0 && r.retry_after_ns == INT64_MAX);
+    /* unlimited and burst 0 */
+    assert_int_equal(lfp_bucket_init(&b, LFP_RATE_INF, 1), 0);
+    assert_int_equal(lfp_bucket_take_result_at(&b, 5, 0, &r), 0);
+    assert_true(r.remaining == INT64_MAX && r.retry_after_ns == 0 && r.reset_ns == 0);
+    assert_int_equal(lfp_bucket_init(&b, 1, 0), 0);
+    assert_int_equal(lfp_bucket_take_result_at(&b, 0, 0, &r), 0);
+    assert_true(r.limit == 0 && r.remaining == 0 && r.retry_after_ns == INT64_MAX);
+    /* a window at the end of the time line */
+    assert_int_equal(lfp_fwindow_take_result_at(&f, 2, INT64_MAX, &r), 0);
+    assert_int_equal(lfp_fwindow_take_result_at(&f, 1, INT64_MAX, &r), EAGAIN);
+    assert_true(r.remaining == 0 && r.retry_after_ns == INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +618,8 @@ int main(void)
         cmocka_unit_test(bucket_unlimited_and_back),
         cmocka_unit_test(bucket_burst_zero),
         cmocka_unit_test(bucket_init_every_is_exact),
+        cmocka_unit_test(results_match_the_takes),
+        cmocka_unit_test(results_edges_and_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,6 +77,34 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
     return (now % w < 0) ? q - 1 : q;
 }
 
+/* ------------------------------------------------------------ results */
+
+/* The outcome of a take as redis-cell's CL.THROTTLE replies, with the
+ * meanings (and names) of lfpat/redis.h's lfp_rbucket_result, from
+ * lfp_bucket_take_result_at, lfp_fwindow_take_result_at and
+ * lfp_swindow_take_result_at:
+ *   limit           the burst (bucket) or the limit per window
+ *   remaining       admissions a take at `now` could still get after this
+ *                   call, exactly by the limiter's own rule (>= 0;
+ *                   INT64_MAX for an unlimited bucket)
+ *   retry_after_ns  refused: how long from `now` until a take of n could be
+ *                   admitted if nothing else happens (INT64_MAX: never, e.g.
+ *                   past the time line's end); admitted: 0; a peek (n == 0):
+ *                   the same for a take of 1
+ *   reset_ns        how long from `now` until the limiter is back to its
+ *                   full capacity (0 if it is)
+ * A zero quantity is a peek: n == 0 returns 0 and the state at `now`
+ * without taking (the plain takes keep refusing n == 0 with EINVAL: a take
+ * of nothing there is a caller's mistake). lfp_slog has no result call:
+ * its `remaining` would need a scan of up to `limit` slots per take (use
+ * lfp_slog_count_at). */
+struct lfp_rl_result {
+    int64_t limit;
+    int64_t remaining;
+    int64_t retry_after_ns;
+    int64_t reset_ns;
+};
+
 /* ------------------------------------------------------------ bucket (GCRA) */
 
 /* lfp_bucket — a token bucket of `burst` tokens refilled at `rate` per
@@ -327,6 +355,16 @@ LFP_API int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t d
  * r.remaining. Progress: wait-free (loads only). */
 LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 
+/* lfp_bucket_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result). An admitted take's result is computed from the TAT
+ * its own CAS wrote (exact: later takes are not counted); a refusal's or a
+ * peek's from one TAT read (during a configuration change, which lasts a few
+ * instructions, it reads "retry at once"). Same codes as lfp_bucket_take_at,
+ * 0 for a peek; EINVAL also for a NULL b or res. Progress: lock-free. */
+LFP_API int lfp_bucket_take_result_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                      struct lfp_rl_result *res);
+LFP_API int lfp_bucket_take_result(lfp_bucket *b, uint32_t n, struct lfp_rl_result *res);
+
 /* The effective rate, exactly 1e9 / T tokens per second (+infinity if
  * unlimited), and the burst. */
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
@@ -460,6 +498,15 @@ static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 }
 
 LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
+
+/* lfp_fwindow_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result) from the limiter's word read just after the take (a
+ * take racing with it may be counted; exact single-threaded). Same codes as
+ * the take, 0 for a peek; EINVAL also for a NULL w or res.
+ * Progress: lock-free. */
+LFP_API int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now,
+                                       struct lfp_rl_result *res);
+LFP_API int lfp_fwindow_take_result(lfp_fwindow *w, uint32_t n, struct lfp_rl_result *res);
 
 /* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
  * `cancel` (NULL: none) fires. Computes from the limiter's state the
@@ -619,6 +666,15 @@ static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 }
 
 LFP_API int lfp_swindow_take(lfp_swindow *w, uint32_t n);
+
+/* lfp_swindow_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result) from the limiter's word read just after the take (a
+ * take racing with it may be counted; exact single-threaded). Same codes as
+ * the take, 0 for a peek; EINVAL also for a NULL w or res.
+ * Progress: lock-free. */
+LFP_API int lfp_swindow_take_result_at(lfp_swindow *w, uint32_t n, int64_t now,
+                                       struct lfp_rl_result *res);
+LFP_API int lfp_swindow_take_result(lfp_swindow *w, uint32_t n, struct lfp_rl_result *res);
 
 /* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
  * `cancel` (NULL: none) fires. Computes from the limiter's state the
