@@ -45,7 +45,7 @@ static int64_t gap(int64_t t)
     case 0:  return (int64_t)(next() % (uint64_t)(3600 * SEC));
     case 1:  return (int64_t)(next() % (uint64_t)(3 * YEAR));
     case 2:  return 0;
-    default: return (int64_t)(next() % (uint64_t)(4 * t + 1));
+    default: return (int64_t)(next() % (t > INT64_MAX / 8 ? (uint64_t)INT64_MAX : (uint64_t)(4 * t + 1)));
     }
 }
 
@@ -190,7 +190,7 @@ static void gcra_run(int64_t t0, int64_t start, uint32_t burst, bool change, int
     int64_t now = start;
     for (int s = 0; s < steps; s++) {
         int64_t step = gap(m.t ? (int64_t)m.t : 10);
-        now = step > INT64_MAX - now ? INT64_MAX : now + step;
+        now = lfp_time_add(now, step);
         unsigned op = next() % 10, k = next() % NREC;
         uint32_t n = 1 + next() % (uint32_t)(burst + 1);
         if (op < 4) {
@@ -299,8 +299,7 @@ static void fwindow_model_differential(void **state)
             int64_t step = gap(w);
             if (next() % 8 == 0)
                 step = -(int64_t)(next() % (uint64_t)(4 * w));   /* time going back */
-            now = step > 0 && step > INT64_MAX - now ? INT64_MAX
-                : step < 0 && now < INT64_MIN - step ? INT64_MIN : now + step;
+            now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % limit);
             i128 kn = lfp_rl_floor_div(now, w);
             if (empty || kn > k) {       /* a later window starts afresh */
@@ -337,8 +336,7 @@ static void swindow_model_differential(void **state)
             int64_t step = gap(w);
             if (next() % 8 == 0)
                 step = -(int64_t)(next() % (uint64_t)(3 * w));
-            now = step > 0 && step > INT64_MAX - now ? INT64_MAX
-                : step < 0 && now < INT64_MIN - step ? INT64_MIN : now + step;
+            now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % limit);
             /* the state as seen at now; stored only by an admission (a
              * refusal writes nothing) */
@@ -384,7 +382,7 @@ static void slog_model_differential(void **state)
         int64_t now = next() % 4 == 0 ? INT64_MIN + 1 : (int64_t)(next() >> 1);
         for (int s = 0; s < 400; s++) {
             int64_t step = gap(w);
-            now = step > INT64_MAX - now ? INT64_MAX : now + step;
+            now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % limit);
             bool ok = true;
             for (uint32_t i = 0; i < n; i++) {
@@ -434,7 +432,7 @@ static void limit_all_model_differential(void **state)
         int64_t now = (int64_t)(next() >> 2);
         for (int s = 0; s < 300; s++) {
             int64_t step = gap(w);
-            now = step > INT64_MAX - now ? INT64_MAX : now + step;
+            now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % (burst < limit ? burst : limit));
             i128 kn = lfp_rl_floor_div(now, w);
             uint32_t c = empty || kn > k ? 0 : count;
