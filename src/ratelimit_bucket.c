@@ -3,8 +3,6 @@
  * the algorithm's argument. */
 #include "ratelimit_internal.h"
 
-#include "lfpat/eventcount.h"
-
 #include <sched.h>
 #include <string.h>
 
@@ -42,10 +40,27 @@ bool lfp_rl_span_ok_(uint32_t burst, int64_t t)
     return burst != 0 && t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN;
 }
 
-int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
+/* The bucket's interval for a rate: 0 for +infinity (unlimited), -1 if the
+ * rate is not accepted. */
+static int64_t interval_of(double rate)
 {
-    int64_t t = lfp_rl_interval_(rate_per_s);
-    if (!b || t == 0 || !lfp_rl_span_ok_(burst, t))
+    if (rate == __builtin_inf())
+        return 0;
+    int64_t t = lfp_rl_interval_(rate);
+    return t ? t : -1;
+}
+
+/* Accepted settings: unlimited (t == 0) with any burst, or burst * t within
+ * LFP_BUCKET_MAX_SPAN (burst 0 included: it admits nothing). */
+static bool settings_ok(uint32_t burst, int64_t t)
+{
+    return t == 0 || (t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN &&
+                      t <= LFP_BUCKET_MAX_SPAN);
+}
+
+static int init_with(lfp_bucket *b, int64_t t, uint32_t burst)
+{
+    if (!b || !settings_ok(burst, t))
         return EINVAL;
     atomic_init(&b->tat, INT64_MIN);   /* full: max(TAT, now) == now */
     atomic_init(&b->interval, t);
@@ -53,6 +68,16 @@ int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
     atomic_init(&b->cfg_lock_, 0);
     atomic_init(&b->gen_, 0);
     return 0;
+}
+
+int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
+{
+    return init_with(b, interval_of(rate_per_s), burst);
+}
+
+int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst)
+{
+    return init_with(b, interval_ns, burst);
 }
 
 int lfp_bucket_take(lfp_bucket *b, uint32_t n)
@@ -94,6 +119,8 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_relaxed);
     /* The debt in ns, D = max(TAT, now) - now; tokens = burst - D / t. */
     lfp_u128_ d = old > now ? (uint64_t)old - (uint64_t)now : 0;
+    if (t == 0 || nt == 0)
+        d = 0, t = 1, burst = nb;   /* to or from unlimited: full (Go: capped at burst) */
     /* Keep the tokens: new debt D' with nb - D'/nt = min(burst - D/t, nb),
      * i.e. D' = max(0, D + (nb - burst) * t) * nt / t, rounded up (never
      * fewer ns of debt than the exact value: never early). */
@@ -113,39 +140,40 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     atomic_store_explicit(&b->tat, tat, memory_order_release);
 }
 
-/* Change the interval (t) or the burst (burst) at now; 0 keeps the current
- * one. The shared body of set_rate_at and set_burst_at. */
-static int reconfigure_at(lfp_bucket *b, uint32_t burst, int64_t t, int64_t now)
+/* Change the interval (t, 0: unlimited) or the burst at now; a negative
+ * value keeps the current one. The shared body of set_rate_at and
+ * set_burst_at. */
+static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
 {
     if (now == INT64_MAX)
         now = INT64_MAX - 1;
     cfg_lock(b);
     /* relaxed: ordered by the configuration lock. */
-    if (burst == 0)
+    if (burst < 0)
         burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
     /* relaxed: ordered by the configuration lock. */
-    if (t == 0)
+    if (t < 0)
         t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    int rc = lfp_rl_span_ok_(burst, t) ? 0 : EINVAL;
+    int rc = settings_ok((uint32_t)burst, t) ? 0 : EINVAL;
     if (rc == 0)
-        change(b, burst, t, now);
+        change(b, (uint32_t)burst, t, now);
     cfg_unlock(b);
     return rc;
 }
 
 int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
 {
-    int64_t t = lfp_rl_interval_(rate_per_s);
-    if (!b || t == 0)
+    int64_t t = interval_of(rate_per_s);
+    if (!b || t < 0)
         return EINVAL;
-    return reconfigure_at(b, 0, t, now);
+    return reconfigure_at(b, -1, t, now);
 }
 
 int lfp_bucket_set_burst_at(lfp_bucket *b, uint32_t burst, int64_t now)
 {
-    if (!b || burst == 0)
+    if (!b)
         return EINVAL;
-    return reconfigure_at(b, burst, 0, now);
+    return reconfigure_at(b, burst, -1, now);
 }
 
 int lfp_bucket_set_rate(lfp_bucket *b, double rate_per_s)
@@ -161,7 +189,8 @@ int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst)
 double lfp_bucket_rate(const lfp_bucket *b)
 {
     /* relaxed: a parameter read; orders nothing. */
-    return 1e9 / (double)atomic_load_explicit(&((lfp_bucket *)b)->interval, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&((lfp_bucket *)b)->interval, memory_order_relaxed);
+    return t ? 1e9 / (double)t : __builtin_inf();
 }
 
 uint32_t lfp_bucket_burst(const lfp_bucket *b)
@@ -179,6 +208,8 @@ double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now)
     int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
     int64_t t = atomic_load_explicit(&m->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
+    if (t == 0)
+        return __builtin_inf();
     if (tat <= now)
         return burst;
     double debt = (double)((uint64_t)tat - (uint64_t)now);
@@ -208,6 +239,10 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
         uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
         /* relaxed: read after TAT's acquire; a later value makes the CAS fail. */
         uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
+        if (n != 0 && t == 0) {          /* unlimited: at once, nothing consumed */
+            *r = (lfp_bucket_reservation){ now, 0, 0, n, gen };
+            return 0;
+        }
         if (n == 0 || n > burst)
             return EINVAL;
         int64_t cost = (int64_t)n * t, full = (int64_t)burst * t;   /* <= 2^62 */
@@ -280,6 +315,8 @@ static int give_back(void *bucket, lfp_bucket_reservation *r)
     if (!b || !r || r->n_ == 0)
         return EINVAL;
     r->n_ = 0;
+    if (r->end_ == r->start_)
+        return 0;                  /* unlimited: nothing was consumed */
     /* acquire: pairs with the release store of TAT in change(): if TAT is
      * (or follows) a value a change wrote, the gen_ load below sees that
      * change's increment. */
@@ -316,40 +353,95 @@ int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *can
     return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
 }
 
-/* ------------------------------------------------------------ waiting (shared) */
+/* ------------------------------------------------------------ ready time (lfp_limit_all_wait) */
 
-/* Sleep until `until` on a private eventcount (nobody notifies it; only the
- * deadline or the cancel token end the wait). Returns 0 or ECANCELED. */
-static int sleep_until(int64_t until, lfp_cancel *cancel)
+bool lfp_bucket_valid_n_(const lfp_bucket *b, uint32_t n)
 {
-    lfp_ec ec;
-    lfp_ec_init(&ec);
-    for (;;) {
-        if (lfp_now() >= until)
-            return 0;
-        uint32_t key = lfp_ec_prepare(&ec);
-        int rc = lfp_ec_wait(&ec, key, until, cancel);
-        if (rc == ECANCELED)
-            return lfp_now() >= until ? 0 : ECANCELED;   /* success preferred */
-    }
+    lfp_bucket *m = (lfp_bucket *)b;
+    /* relaxed: parameter reads; the take re-checks them. */
+    return n != 0 && (n <= atomic_load_explicit(&m->burst, memory_order_relaxed) ||
+                      atomic_load_explicit(&m->interval, memory_order_relaxed) == 0);
 }
 
-int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
-                 lfp_cancel *cancel)
+/* A take of n is admitted from max(TAT, now) - (burst - n) * T on (the
+ * admission rule of lfp_bucket_take_at solved for now); INT64_MAX when
+ * never (n > burst, or its TAT would pass the time line's end). */
+static int64_t ready_from(int64_t tat, int64_t t, uint32_t burst, uint32_t n, int64_t now)
 {
-    lfp_bucket_reservation r;
-    int rc = w->reserve(b, n, now, now, &r);
-    if (rc != EAGAIN)
-        return rc;                 /* taken at once, or EINVAL (NULL b too) */
-    if (lfp_cancel_fired(cancel))
-        return ECANCELED;
-    rc = w->reserve(b, n, now, deadline, &r);
-    if (rc == EAGAIN)
-        return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
-    if (rc != 0 || r.ready <= now)
+    if (t == 0)
+        return now;
+    if (n > burst)
+        return INT64_MAX;
+    int64_t base = tat > now ? tat : now, cost = (int64_t)n * t;
+    uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62 */
+    if (base >= INT64_MAX - cost)
+        return INT64_MAX;
+    if ((uint64_t)base - (uint64_t)now <= slack)
+        return now;
+    return base - (int64_t)slack;   /* > now: no overflow */
+}
+
+/* TAT (acquire: pairs with the release in change(), as in
+ * lfp_bucket_take_at) and the parameters read after it. */
+static int64_t load(const lfp_bucket *b, int64_t *t, uint32_t *burst)
+{
+    lfp_bucket *m = (lfp_bucket *)b;
+    int64_t tat = atomic_load_explicit(&m->tat, memory_order_acquire);
+    /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */
+    *t = atomic_load_explicit(&m->interval, memory_order_relaxed);
+    *burst = atomic_load_explicit(&m->burst, memory_order_relaxed);
+    return tat;
+}
+
+/* `now` during a change (the retry waits it out). */
+int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now)
+{
+    int64_t t;
+    uint32_t burst;
+    int64_t tat = load(b, &t, &burst);
+    return tat == LFP_BUCKET_CHANGING_ ? now : ready_from(tat, t, burst, n, now);
+}
+
+/* ------------------------------------------------------------ result (redis-cell style) */
+
+/* The result for TAT `tat` at `now`, after a call that took n (rc 0) or
+ * was refused (EAGAIN), n == 0 for a peek. With debt D = max(TAT, now) -
+ * now: a take of m is admitted iff D <= (burst - m) * T, i.e. m <=
+ * floor((burst * T - D) / T), the exact remaining count. */
+static void result_of(int64_t tat, int64_t t, uint32_t burst, uint32_t n, int rc, int64_t now,
+                      struct lfp_rl_result *res)
+{
+    if (t == 0 || tat == LFP_BUCKET_CHANGING_) {   /* unlimited; or changing: retry at once */
+        *res = (struct lfp_rl_result){ burst, t == 0 ? INT64_MAX : 0, 0, 0 };
+        return;
+    }
+    res->limit = burst;
+    int64_t d = lfp_rl_until_(now, tat);
+    lfp_i128_ full = (lfp_i128_)burst * t;
+    res->remaining = d >= full ? 0 : (int64_t)((full - d) / t);
+    res->reset_ns = d;
+    res->retry_after_ns = rc == 0 && n != 0 ? 0
+                        : lfp_rl_retry_after_(now, ready_from(tat, t, burst, n ? n : 1, now));
+}
+
+int lfp_bucket_take_result_at(lfp_bucket *b, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!b || !res)
+        return EINVAL;
+    lfp_bucket_reservation r = { 0, 0, 0, 0, 0 };
+    int rc = n ? reserve(b, n, now, now, &r) : 0;
+    if (rc == EINVAL)
         return rc;
-    rc = sleep_until(r.ready, cancel);
-    if (rc == ECANCELED)
-        w->give_back(b, &r);       /* restored unless later reservations count on it */
+    int64_t t;
+    uint32_t burst;
+    int64_t tat = load(b, &t, &burst);
+    if (rc == 0 && n != 0)
+        tat = r.end_;   /* the TAT this take's CAS wrote (later takes not counted) */
+    result_of(tat, t, burst, n, rc, now, res);
     return rc;
+}
+
+int lfp_bucket_take_result(lfp_bucket *b, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_bucket_take_result_at(b, n, lfp_rl_now_(), res);
 }

@@ -119,4 +119,57 @@ bool lfp_rl_span_ok_(uint32_t burst, int64_t t);
 int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
                  lfp_cancel *cancel);
 
+/* The wait of the limiters without reservations (windows, log,
+ * lfp_limit_all): `take` is the limiter's take at `now`; `ready` the
+ * earliest time >= now at which a take of n could be admitted if nothing
+ * else changed (now when it could be at once; INT64_MAX when not before the
+ * end of the time line). */
+typedef struct lfp_rl_retry_ {
+    int (*take)(void *obj, uint32_t n, int64_t now);
+    int64_t (*ready)(void *obj, uint32_t n, int64_t now);
+} lfp_rl_retry_;
+
+/* Take at once if admitted (whatever the deadline or token); else
+ * ECANCELED if the token fired; else ETIMEDOUT if the ready time is after
+ * the deadline; else sleep until the ready time and try again (others may
+ * have taken the capacity meanwhile). Nothing is taken unless it returns 0. */
+int lfp_rl_wait_retry_(const lfp_rl_retry_ *f, void *obj, uint32_t n, int64_t now,
+                       int64_t deadline, lfp_cancel *cancel);
+
+/* n admissible by the bucket's settings: 1 <= n <= burst, any n >= 1 if
+ * unlimited. */
+bool lfp_bucket_valid_n_(const lfp_bucket *b, uint32_t n);
+
+/* The ready times (see lfp_rl_retry_) of each limiter, for a valid n. */
+int64_t lfp_bucket_ready_at_(const lfp_bucket *b, uint32_t n, int64_t now);
+int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now);
+int64_t lfp_swindow_ready_at_(const lfp_swindow *w, uint32_t n, int64_t now);
+int64_t lfp_slog_ready_at_(const lfp_slog *w, uint32_t n, int64_t now);
+int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now);
+
+__extension__ typedef __int128 lfp_i128_;
+
+/* t - now for t >= now, saturating (the operands may span the int64 line);
+ * 0 for t < now. */
+static inline int64_t lfp_rl_until_(int64_t now, int64_t t)
+{
+    if (t < now)
+        return 0;
+    uint64_t d = (uint64_t)t - (uint64_t)now;
+    return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+}
+
+/* A result's retry_after_ns for ready time `at` (INT64_MAX: never). */
+static inline int64_t lfp_rl_retry_after_(int64_t now, int64_t at)
+{
+    return at == INT64_MAX ? INT64_MAX : lfp_rl_until_(now, at);
+}
+
+/* k * w, saturating at INT64_MIN / INT64_MAX: the start of window k. */
+static inline int64_t lfp_rl_window_start_(lfp_i128_ k, int64_t w)
+{
+    lfp_i128_ t = k * w;
+    return t > INT64_MAX ? INT64_MAX : t < INT64_MIN ? INT64_MIN : (int64_t)t;
+}
+
 #endif

@@ -13,7 +13,7 @@ static bool valid(const lfp_limiter *l, uint32_t n)
     if (!l->obj || n == 0)
         return false;
     switch (l->kind) {
-    case LFP_LIMITER_BUCKET:  return n <= lfp_bucket_burst(l->obj);
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_valid_n_(l->obj, n);
     case LFP_LIMITER_FWINDOW: return n <= ((lfp_fwindow *)l->obj)->limit;
     case LFP_LIMITER_SWINDOW: return n <= ((lfp_swindow *)l->obj)->limit;
     case LFP_LIMITER_SLOG:    return n <= ((lfp_slog *)l->obj)->limit;
@@ -43,6 +43,17 @@ static void give_back(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
     case LFP_LIMITER_SWINDOW: lfp_swindow_give_back_(l->obj, n, r->charged); break;
     case LFP_LIMITER_SLOG:    lfp_slog_give_back_(l->obj, n, now, r->first); break;
     }
+}
+
+int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now)
+{
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_FWINDOW: return lfp_fwindow_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_SWINDOW: return lfp_swindow_ready_at_(l->obj, n, now);
+    case LFP_LIMITER_SLOG:    return lfp_slog_ready_at_(l->obj, n, now);
+    }
+    return now;
 }
 
 /* Receipts live on the stack in chunks; more limiters recurse. */

@@ -253,3 +253,21 @@ int64_t lfp_rolling_sum(lfp_rolling *r)
 {
     return lfp_rolling_sum_at(r, lfp_now());
 }
+
+/* ------------------------------------------------------------ sliding log: ready time */
+
+/* An in-order take of n needs the n slots from head expired: the newest of
+ * them plus W (a snapshot: the take re-checks). */
+int64_t lfp_slog_ready_at_(const lfp_slog *w, uint32_t n, int64_t now)
+{
+    /* relaxed: a hint, as in lfp_slog_take_claim_. */
+    uint64_t h = atomic_load_explicit(&((lfp_slog *)w)->head, memory_order_relaxed);
+    int64_t newest = INT64_MIN;
+    for (uint64_t i = h; i < h + n; i++) {
+        /* relaxed: a snapshot of each slot, as in all_expired. */
+        int64_t t = atomic_load_explicit(slot(w, i), memory_order_relaxed);
+        newest = t > newest ? t : newest;
+    }
+    int64_t at = lfp_time_add(newest, w->window);
+    return at > now ? at : now;
+}

@@ -107,3 +107,119 @@ void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged)
             return;
     }
 }
+
+/* ------------------------------------------------------------ ready times (waits) */
+
+/* Window number of the stored id `stored`, as seen from `now`: the id
+ * arithmetic of the takes (exact ids, or the modular reading). */
+static int64_t stored_k(const lfp_rl_ids_ *ids, uint64_t stored, int64_t now, int64_t window)
+{
+    int64_t k = lfp_rl_floor_div(now, window);
+    return k + lfp_rl_id_delta_(ids, stored, lfp_rl_id_of_(ids, now, window));
+}
+
+/* A take of n waits for the window after the stored one (a later `now`
+ * starts a fresh window, which admits any n <= limit). */
+int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now)
+{
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    /* relaxed: a snapshot of the one word; the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_fwindow *)w)->state, memory_order_relaxed);
+    if (v == LFP_FWINDOW_EMPTY_ || (v & cmask) + n <= w->limit)
+        return now;
+    int64_t k = stored_k(&w->ids, v >> w->cbits, now, w->window);
+    if (k < lfp_rl_floor_div(now, w->window))
+        return now;                 /* `now` is already in a later window */
+    return lfp_rl_window_start_((lfp_i128_)k + 1, w->window);
+}
+
+/* With prev and cur fixed, est + n <= limit holds in window k from offset
+ * e = W - floor((limit - cur - n) * W / prev) on (prev * (W - e) <= (limit -
+ * cur - n) * W); in window k + 1 (prev' = cur, cur' = 0) from e' = W -
+ * floor((limit - n) * W / cur); in window k + 2 always. The first such time
+ * not before `now`. */
+int64_t lfp_swindow_ready_at_(const lfp_swindow *w, uint32_t n, int64_t now)
+{
+    /* relaxed: a snapshot of the one word; the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_swindow *)w)->state, memory_order_relaxed);
+    if (v == LFP_SW_EMPTY_)
+        return now;
+    int64_t e;
+    lfp_sw_state_ s = lfp_sw_at_(w, v, now, &e);
+    if (lfp_sw_admits_(w, s, e, n))
+        return now;
+    lfp_i128_ k = stored_k(&w->ids, s.id, now, w->window), wnd = w->window;
+    if ((uint64_t)s.cur + n <= w->limit && s.prev) {
+        lfp_i128_ off = wnd - ((lfp_i128_)(w->limit - s.cur - n) * wnd) / s.prev;
+        if (off < wnd)
+            return lfp_time_add(lfp_rl_window_start_(k, w->window), (int64_t)off);
+    }
+    lfp_i128_ off = s.cur ? wnd - ((lfp_i128_)(w->limit - n) * wnd) / s.cur : 0;
+    if (off < 0)
+        off = 0;
+    if (off < wnd)
+        return lfp_time_add(lfp_rl_window_start_(k + 1, w->window), (int64_t)off);
+    return lfp_rl_window_start_(k + 2, w->window);
+}
+
+/* ------------------------------------------------------------ results (redis-cell style) */
+
+/* The state read after the call (a snapshot: takes racing with it may be
+ * counted); retry_after for n (1 for a peek) unless this call admitted. */
+int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!w || !res)
+        return EINVAL;
+    int rc = n ? lfp_fwindow_take_at(w, n, now) : 0;
+    if (rc == EINVAL)
+        return rc;
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    /* relaxed: a snapshot of the one word; orders nothing. */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
+    int64_t k = v == LFP_FWINDOW_EMPTY_ ? INT64_MIN : stored_k(&w->ids, v >> w->cbits, now, w->window);
+    uint64_t count = k < lfp_rl_floor_div(now, w->window) ? 0 : v & cmask;
+    res->limit = w->limit;
+    res->remaining = (int64_t)(w->limit - count);
+    res->reset_ns = count ? lfp_rl_until_(now, lfp_rl_window_start_((lfp_i128_)k + 1, w->window)) : 0;
+    res->retry_after_ns = rc == 0 && n != 0
+                              ? 0
+                              : lfp_rl_retry_after_(now, lfp_fwindow_ready_at_(w, n ? n : 1, now));
+    return rc;
+}
+
+int lfp_fwindow_take_result(lfp_fwindow *w, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_fwindow_take_result_at(w, n, lfp_rl_now_(), res);
+}
+
+/* remaining: the largest m with prev * (W - e) + (cur + m) * W <= limit * W
+ * (lfp_sw_admits_). Full again when prev's weight and cur are gone: at the
+ * end of window k (only prev counts) or of k + 1. */
+int lfp_swindow_take_result_at(lfp_swindow *w, uint32_t n, int64_t now, struct lfp_rl_result *res)
+{
+    if (!w || !res)
+        return EINVAL;
+    int rc = n ? lfp_swindow_take_at(w, n, now) : 0;
+    if (rc == EINVAL)
+        return rc;
+    /* relaxed: a snapshot of the one word; orders nothing. */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
+    int64_t e;
+    lfp_sw_state_ s = v == LFP_SW_EMPTY_ ? (lfp_sw_state_){ 0, 0, 0 } : lfp_sw_at_(w, v, now, &e);
+    lfp_i128_ wnd = w->window, k = v == LFP_SW_EMPTY_ ? 0 : stored_k(&w->ids, s.id, now, w->window);
+    lfp_i128_ room = v == LFP_SW_EMPTY_ ? (lfp_i128_)w->limit * wnd
+                   : ((lfp_i128_)w->limit - s.cur) * wnd - (lfp_i128_)s.prev * (wnd - e);
+    res->limit = w->limit;
+    res->remaining = room <= 0 ? 0 : (int64_t)(room / wnd);
+    res->reset_ns = s.cur ? lfp_rl_until_(now, lfp_rl_window_start_(k + 2, w->window))
+                  : s.prev ? lfp_rl_until_(now, lfp_rl_window_start_(k + 1, w->window)) : 0;
+    res->retry_after_ns = rc == 0 && n != 0
+                              ? 0
+                              : lfp_rl_retry_after_(now, lfp_swindow_ready_at_(w, n ? n : 1, now));
+    return rc;
+}
+
+int lfp_swindow_take_result(lfp_swindow *w, uint32_t n, struct lfp_rl_result *res)
+{
+    return lfp_swindow_take_result_at(w, n, lfp_rl_now_(), res);
+}

@@ -26,6 +26,7 @@
 { "lfp_wsem", 72, 8 },
 { "lfp_spsc", 384, 64 },
 { "lfp_waitgroup", 64, 64 },
+{ "struct lfp_rl_result", 32, 8 },
 { "lfp_locked_breaker", 1664, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },

@@ -116,14 +116,15 @@ static void bucket_bad_input(void **state)
 {
     (void)state;
     lfp_bucket b;
-    const double bad[] = { 0, -1, NAN, INFINITY, -INFINITY, 2e9, 1e-12 };
+    /* +infinity is the unlimited rate for lfp_bucket (not for the twin) */
+    const double bad[] = { 0, -1, NAN, -INFINITY, INFINITY, 2e9, 1e-12 };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(lfp_bucket_init(&b, bad[i], 1), EINVAL);
-    assert_int_equal(lfp_bucket_init(&b, 1, 0), EINVAL);
+        if (bad[i] != INFINITY)
+            assert_int_equal(lfp_bucket_init(&b, bad[i], 1), EINVAL);
     assert_int_equal(lfp_bucket_init(NULL, 1, 1), EINVAL);
     assert_int_equal(lfp_bucket_init(&b, 10, 2), 0);
     assert_int_equal(lfp_bucket_set_rate(&b, NAN), EINVAL);
-    assert_int_equal(lfp_bucket_set_burst(&b, 0), EINVAL);
+    assert_int_equal(lfp_bucket_set_burst(NULL, 1), EINVAL);
     assert_int_equal(lfp_bucket_give_back(&b, NULL), EINVAL);
     int64_t ready;
     assert_int_equal(lfp_bucket_reserve_at(&b, 3, 0, &ready), EINVAL);
@@ -359,7 +360,7 @@ static void bucket_set_rate_and_burst(void **state)
     assert_int_equal(lfp_bucket_take_at(&b, 4, 3 * SEC + 4 * MS), 0);
     assert_int_equal(lfp_bucket_take_at(&b, 1, 3 * SEC + 5 * MS), 0);
     assert_true(lfp_bucket_rate(&b) == 1000);
-    assert_int_equal(lfp_bucket_set_burst(&b, 0), EINVAL);
+    assert_int_equal(lfp_bucket_set_burst(NULL, 2), EINVAL);
     assert_int_equal(lfp_bucket_set_rate(&b, -1), EINVAL);
     /* The twin keeps the token count the same way. */
     lfp_locked_bucket l;

@@ -192,6 +192,11 @@ LFP_API int  lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t wi
 LFP_API void lfp_locked_slog_destroy(lfp_locked_slog *w);
 LFP_API int  lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now);
 LFP_API int  lfp_locked_slog_take(lfp_locked_slog *w, uint32_t n);
+/* lfp_slog_wait / lfp_slog_wait_at under the mutex: same contract and codes. */
+LFP_API int  lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadline,
+                                  lfp_cancel *cancel);
+LFP_API int  lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now,
+                                     int64_t deadline, lfp_cancel *cancel);
 /* ------------------------------------------------------------ patterns:
  * waitgroup, future, broadcast (the twins of waitgroup.h, future.h,
  * broadcast.h; same calls, same return codes). Blocking calls wait on a

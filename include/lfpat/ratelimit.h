@@ -77,6 +77,34 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
     return (now % w < 0) ? q - 1 : q;
 }
 
+/* ------------------------------------------------------------ results */
+
+/* The outcome of a take as redis-cell's CL.THROTTLE replies, with the
+ * meanings (and names) of lfpat/redis.h's lfp_rbucket_result, from
+ * lfp_bucket_take_result_at, lfp_fwindow_take_result_at and
+ * lfp_swindow_take_result_at:
+ *   limit           the burst (bucket) or the limit per window
+ *   remaining       admissions a take at `now` could still get after this
+ *                   call, exactly by the limiter's own rule (>= 0;
+ *                   INT64_MAX for an unlimited bucket)
+ *   retry_after_ns  refused: how long from `now` until a take of n could be
+ *                   admitted if nothing else happens (INT64_MAX: never, e.g.
+ *                   past the time line's end); admitted: 0; a peek (n == 0):
+ *                   the same for a take of 1
+ *   reset_ns        how long from `now` until the limiter is back to its
+ *                   full capacity (0 if it is)
+ * A zero quantity is a peek: n == 0 returns 0 and the state at `now`
+ * without taking (the plain takes keep refusing n == 0 with EINVAL: a take
+ * of nothing there is a caller's mistake). lfp_slog has no result call:
+ * its `remaining` would need a scan of up to `limit` slots per take (use
+ * lfp_slog_count_at). */
+struct lfp_rl_result {
+    int64_t limit;
+    int64_t remaining;
+    int64_t retry_after_ns;
+    int64_t reset_ns;
+};
+
 /* ------------------------------------------------------------ bucket (GCRA) */
 
 /* lfp_bucket — a token bucket of `burst` tokens refilled at `rate` per
@@ -158,10 +186,24 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
  * slower rate (T' > T) it is charged n * T instead of n * T', i.e. it may be
  * under-charged by less than its own n tokens, once per such racing take.
  *
+ * Unlimited rate and burst 0 (Go's x/time/rate semantics): with rate
+ * LFP_RATE_INF (T = 0) every take, reservation and wait of any n >= 1
+ * succeeds at once, whatever the burst, and changes nothing (no write: a
+ * give-back of such a receipt returns 0 and restores nothing, as nothing
+ * was consumed); lfp_bucket_tokens_at returns +infinity. With a finite rate,
+ * burst 0 admits nothing: every take, reservation or wait returns EINVAL
+ * (n > burst: it could never succeed), as Go's AllowN is false and WaitN
+ * fails. Changing from the unlimited rate to a finite one leaves the bucket
+ * full (Go: the tokens are capped at the burst).
+ *
  * Progress: take/give_back are lock-free (one CAS loop on one word; a refused
  * take makes no write at all); reserve is lock-free except that it waits
  * for a configuration change in progress.
  */
+/* An unlimited rate, Go's rate.Inf: lfp_bucket_init / set_rate accept it
+ * (any +infinity); lfp_bucket_init_every with interval 0 makes it too. */
+#define LFP_RATE_INF (__builtin_inf())
+
 #define LFP_BUCKET_MAX_RATE 1e9
 #define LFP_BUCKET_MIN_RATE 2.2e-10
 #define LFP_BUCKET_MAX_SPAN (INT64_C(1) << 62)   /* largest burst * T, ns */
@@ -189,17 +231,27 @@ typedef struct lfp_bucket_reservation {
     uint32_t gen_;    /* lfp_bucket: configuration generation it was made in */
 } lfp_bucket_reservation;
 
-/* Initialise a full bucket: `burst` tokens, refilled at rate_per_s.
- * Returns 0; EINVAL if b is NULL, rate is NaN, infinite, <= 0 or outside
- * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE], burst is 0, or burst * T >
- * LFP_BUCKET_MAX_SPAN. */
+/* Initialise a full bucket: `burst` tokens, refilled at rate_per_s
+ * (LFP_RATE_INF: unlimited). burst may be 0 (see "Unlimited rate and
+ * burst 0").
+ * Returns 0; EINVAL if b is NULL, rate is NaN, -infinity, <= 0 or outside
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] (and not +infinity), or
+ * burst * T > LFP_BUCKET_MAX_SPAN. */
 LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
+
+/* Initialise a full bucket refilled one token every interval_ns (Go's
+ * rate.Every): T = interval_ns exactly, no rounding through a double rate;
+ * interval_ns == 0 is the unlimited rate (as Go's Every(0) = Inf).
+ * Returns 0; EINVAL if b is NULL, interval_ns < 0 or burst * interval_ns >
+ * LFP_BUCKET_MAX_SPAN (also interval_ns > LFP_BUCKET_MAX_SPAN). */
+LFP_API int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst);
 
 static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
- * Returns 0; EAGAIN (nothing taken; also when the new TAT would pass
- * INT64_MAX); EINVAL if n == 0 or n > burst.
+ * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
+ * (nothing taken; also when the new TAT would pass INT64_MAX); EINVAL if
+ * n == 0 or n > burst (so always with burst 0 and a finite rate).
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
@@ -215,8 +267,8 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
          * one, and then the new parameters are the right ones for it. */
         int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
         uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-        if (LFP_UNLIKELY(n == 0 || n > burst))
-            return EINVAL;
+        if (LFP_UNLIKELY(n == 0 || n > burst || t == 0))
+            return n != 0 && t == 0 ? 0 : EINVAL;   /* unlimited: admitted, no write */
         uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62: no overflow */
         int64_t cost = (int64_t)n * t;
         int64_t base = old > now ? old : now;
@@ -288,21 +340,39 @@ LFP_API int lfp_bucket_give_back(lfp_bucket *b, lfp_bucket_reservation *r);
  * Progress: blocking (sleeps until the ready time). */
 LFP_API int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel);
 
-/* lfp_bucket_wait with the caller's clock reading `now` as the starting time
- * (the sleep itself is on CLOCK_MONOTONIC). */
+/* lfp_bucket_wait with the caller's clock reading `now` as the starting time:
+ * `now`, `deadline` and the ready time are on the caller's clock; the sleep
+ * lasts ready - now of CLOCK_MONOTONIC (so a fake clock far from
+ * CLOCK_MONOTONIC still sleeps only for that span). */
 LFP_API int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                                lfp_cancel *cancel);
 
-/* Tokens available at `now` (fractional; negative while reservations queue
- * beyond the bucket). Progress: wait-free (loads only). */
+/* Tokens available at `now`: burst - D / T for the debt D = max(TAT, now) -
+ * now, in double arithmetic (so within a few ulps of the exact value, not
+ * exact once D passes 2^53 ns; negative while reservations queue beyond the
+ * bucket; +infinity if the rate is unlimited). The exact whole number a take
+ * at `now` would admit is lfp_bucket_take_result_at(b, 0, now, &r)'s
+ * r.remaining. Progress: wait-free (loads only). */
 LFP_API double lfp_bucket_tokens_at(const lfp_bucket *b, int64_t now);
 
-/* The effective rate, exactly 1e9 / T tokens per second, and the burst. */
+/* lfp_bucket_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result). An admitted take's result is computed from the TAT
+ * its own CAS wrote (exact: later takes are not counted); a refusal's or a
+ * peek's from one TAT read (during a configuration change, which lasts a few
+ * instructions, it reads "retry at once"). Same codes as lfp_bucket_take_at,
+ * 0 for a peek; EINVAL also for a NULL b or res. Progress: lock-free. */
+LFP_API int lfp_bucket_take_result_at(lfp_bucket *b, uint32_t n, int64_t now,
+                                      struct lfp_rl_result *res);
+LFP_API int lfp_bucket_take_result(lfp_bucket *b, uint32_t n, struct lfp_rl_result *res);
+
+/* The effective rate, exactly 1e9 / T tokens per second (+infinity if
+ * unlimited), and the burst. */
 LFP_API double lfp_bucket_rate(const lfp_bucket *b);
 LFP_API uint32_t lfp_bucket_burst(const lfp_bucket *b);
 
 /* Change the rate / burst at `now` (validated as in init, with the other
- * parameter's current value; EINVAL leaves the bucket unchanged). The
+ * parameter's current value; EINVAL leaves the bucket unchanged; rate
+ * LFP_RATE_INF and burst 0 are accepted, see "Unlimited rate and burst 0"). The
  * tokens held at `now` are kept (capped by a lower burst; a debt is kept in
  * tokens and its repayment time rescales): see "Configuration changes"
  * above. Progress: blocking against other changes (spin lock), lock-free
@@ -428,6 +498,33 @@ static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 }
 
 LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
+
+/* lfp_fwindow_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result) from the limiter's word read just after the take (a
+ * take racing with it may be counted; exact single-threaded). Same codes as
+ * the take, 0 for a peek; EINVAL also for a NULL w or res.
+ * Progress: lock-free. */
+LFP_API int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now,
+                                       struct lfp_rl_result *res);
+LFP_API int lfp_fwindow_take_result(lfp_fwindow *w, uint32_t n, struct lfp_rl_result *res);
+
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (the start of the window after the full one),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_fwindow_wait(lfp_fwindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_fwindow_wait_at(lfp_fwindow *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
 
 
 /* ------------------------------------------------------------ sliding window counter */
@@ -570,6 +667,34 @@ static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 
 LFP_API int lfp_swindow_take(lfp_swindow *w, uint32_t n);
 
+/* lfp_swindow_take_at (n >= 1) or a peek (n == 0) that also fills *res (see
+ * struct lfp_rl_result) from the limiter's word read just after the take (a
+ * take racing with it may be counted; exact single-threaded). Same codes as
+ * the take, 0 for a peek; EINVAL also for a NULL w or res.
+ * Progress: lock-free. */
+LFP_API int lfp_swindow_take_result_at(lfp_swindow *w, uint32_t n, int64_t now,
+                                       struct lfp_rl_result *res);
+LFP_API int lfp_swindow_take_result(lfp_swindow *w, uint32_t n, struct lfp_rl_result *res);
+
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (the first time at which est + n <= limit, in this window as
+ * the previous one's weight falls, or in the next two),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_swindow_wait(lfp_swindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_swindow_wait_at(lfp_swindow *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
+
 /* The estimate at `now` (prev weighted + cur), as a take would compute it. */
 LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
 
@@ -623,6 +748,25 @@ LFP_API void lfp_slog_destroy(lfp_slog *w);
  * Progress: lock-free. */
 LFP_API int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now);
 LFP_API int lfp_slog_take(lfp_slog *w, uint32_t n);
+
+/* Take n, waiting if needed, until `deadline` (LFP_FOREVER: none) or until
+ * `cancel` (NULL: none) fires. Computes from the limiter's state the
+ * earliest time at which the take could be admitted (W after the newest of the n oldest
+ * admissions),
+ * sleeps once until then (parks with that deadline; no polling) and tries
+ * again, recomputing, since other callers may have taken the capacity
+ * meanwhile. Nothing is held while sleeping, so nothing is given back.
+ * Returns 0 once admitted; ETIMEDOUT, taking nothing, as soon as the
+ * earliest time is after the deadline (or past the time line's end);
+ * ECANCELED, taking nothing, if `cancel` fires first; EINVAL if w is
+ * NULL, n == 0 or n > limit. Admitted at once if it can be, even if the
+ * deadline passed or cancel fired. The _at form starts from the caller's
+ * clock reading `now` (a fake clock): `now` and `deadline` are on that
+ * clock, which is taken to advance with CLOCK_MONOTONIC while sleeping.
+ * Progress: blocking (sleeps until the computed time). */
+LFP_API int lfp_slog_wait(lfp_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_slog_wait_at(lfp_slog *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel);
 
 /* Admissions recorded in (now - W, now] among the last `limit` (a snapshot:
  * concurrent takes may or may not be counted). Progress: wait-free. */
@@ -718,6 +862,20 @@ typedef struct lfp_limiter {
  * Progress: lock-free (a bounded number of lock-free takes and give-backs). */
 LFP_API int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now);
 LFP_API int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n);
+
+/* lfp_limit_all, waiting if needed: sleeps until the latest of the
+ * limiters' earliest admission times (a bucket's is when its TAT allows n,
+ * the others' as for their own waits), then tries the all-or-nothing take
+ * again, recomputing. Nothing is held while sleeping: an attempt that fails
+ * gives back as lfp_limit_all does, so a timeout or cancel leaves every
+ * limiter as it found it. Returns 0; ETIMEDOUT (the earliest time is after
+ * `deadline`); ECANCELED; EINVAL as lfp_limit_all. Admitted at once if it
+ * can be, even if the deadline passed or cancel fired. The _at form: as
+ * lfp_fwindow_wait_at. Progress: blocking. */
+LFP_API int lfp_limit_all_wait(const lfp_limiter *ls, size_t count, uint32_t n,
+                               int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_limit_all_wait_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now,
+                                  int64_t deadline, lfp_cancel *cancel);
 
 #ifdef __cplusplus
 }

@@ -286,3 +286,38 @@ int lfp_locked_slog_take(lfp_locked_slog *w, uint32_t n)
 {
     return lfp_locked_slog_take_at(w, n, lfp_now());
 }
+
+/* The time from which the n oldest entries are at or before now - W. */
+static int64_t locked_slog_ready(void *log, uint32_t n, int64_t now)
+{
+    lfp_locked_slog *w = log;
+    pthread_mutex_lock(&w->lock);
+    int64_t at = now;
+    for (uint64_t a = w->head; a < w->head + n; a++)
+        if (a >= w->limit) {
+            int64_t t = lfp_time_add(w->ring[a % w->limit], w->window);
+            at = t > at ? t : at;
+        }
+    pthread_mutex_unlock(&w->lock);
+    return at;
+}
+
+static int locked_slog_take(void *log, uint32_t n, int64_t now)
+{
+    return lfp_locked_slog_take_at(log, n, now);
+}
+
+static const lfp_rl_retry_ slog_retry = { locked_slog_take, locked_slog_ready };
+
+int lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now, int64_t deadline,
+                            lfp_cancel *cancel)
+{
+    if (!w)
+        return EINVAL;
+    return lfp_rl_wait_retry_(&slog_retry, w, n, now, deadline, cancel);
+}
+
+int lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    return lfp_locked_slog_wait_at(w, n, lfp_now(), deadline, cancel);
+}
