@@ -26,6 +26,7 @@
 { "lfp_wsem", 72, 8 },
 { "lfp_spsc", 384, 64 },
 { "lfp_waitgroup", 64, 64 },
+{ "lfp_keyed", 128, 64 },
 { "lfp_locked_breaker", 1664, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },
@@ -40,3 +41,4 @@
 { "lfp_locked_slog", 72, 8 },
 { "lfp_locked_waitgroup", 120, 8 },
 { "lfp_locked_wsem", 72, 8 },
+{ "lfp_locked_keyed", 104, 8 },
