@@ -178,10 +178,11 @@ static void settle(lfp_keyed *k)
  * which every claim bumps and wakes when it ends. */
 static int64_t wait_settled(lfp_keyed *k, lfp_keyed_slot_ *s)
 {
-    for (int spin = 0; spin < 128; spin++) {
+    for (unsigned spin = 0; spin < 32; spin++) {   /* pauses only (lfp_spin_pause) */
         int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);   /* seq_cst: see below */
         if (t != LFP_KEYED_EVICTING_)
             return t;
+        lfp_spin_pause(spin);
     }
     for (;;) {
         /* seq_cst: read the counter before counting in and re-checking:
