@@ -368,6 +368,35 @@ static void keyed_evicted_straggler(void **state)
         }
 }
 
+/* The pin protocol, white-box: a taker of key J stands between its check
+ * and its CAS (its pin is held by hand here). An inserter that finds J idle
+ * must not evict it then (else the taker's CAS would land on the new key's
+ * TAT, and J's take would be lost with its entry). */
+static void keyed_pinned_slot_not_evicted(void **state)
+{
+    (void)state;
+    for (int rep = 0; rep < 16; rep++) {
+        lfp_keyed k;
+        assert_int_equal(lfp_keyed_init(&k, 1, 1, 1), 0);   /* 2 slots, window 2 */
+        assert_int_equal(lfp_keyed_take_at(&k, 10, 1, 0), 0);   /* J: TAT 1 s */
+        assert_int_equal(lfp_keyed_take_at(&k, 20, 1, 0), 0);   /* L: TAT 1 s */
+        lfp_keyed_slot_ *j = atomic_load(&k.slots[0].key) == 10 ? &k.slots[0] : &k.slots[1];
+        assert_int_equal(atomic_load(&j->key), 10);
+        atomic_fetch_add(&j->pins, 1);   /* J's taker in flight */
+        /* K at 1 s: both idle, J pinned: L's slot is the one to take */
+        assert_int_equal(lfp_keyed_take_at(&k, 30, 1, SEC), 0);
+        assert_int_equal(atomic_load(&j->key), 10);
+        assert_int_equal(atomic_load(&j->tat), SEC);
+        /* M at 1 s: J pinned, K busy: no slot */
+        assert_int_equal(lfp_keyed_take_at(&k, 40, 1, SEC), ENOSPC);
+        atomic_fetch_sub(&j->pins, 1);
+        assert_int_equal(lfp_keyed_take_at(&k, 10, 1, SEC), 0);   /* J, in its slot */
+        assert_int_equal(atomic_load(&j->key), 10);
+        assert_int_equal(atomic_load(&j->tat), 2 * SEC);
+        lfp_keyed_destroy(&k);
+    }
+}
+
 /* ------------------------------------------------------------ concurrency */
 
 #define CTHREADS 4
@@ -471,6 +500,7 @@ int main(void)
         cmocka_unit_test(keyed_matches_model),
         cmocka_unit_test(keyed_far_times),
         cmocka_unit_test(keyed_evicted_straggler),
+        cmocka_unit_test(keyed_pinned_slot_not_evicted),
         cmocka_unit_test(keyed_concurrent_within_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
