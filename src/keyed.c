@@ -96,6 +96,7 @@ int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t bu
         atomic_init(&slots[i].tat, LFP_KEYED_EMPTY_);
         atomic_init(&slots[i].key, 0);
         atomic_init(&slots[i].pins, 0);
+        atomic_init(&slots[i].gen, 0);
     }
     for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
         pthread_mutex_init(&locks[i], NULL);
@@ -126,10 +127,22 @@ void lfp_keyed_destroy(lfp_keyed *k)
 
 #define KEYED_RETRY (-1)   /* the slot no longer holds the key (or is being claimed) */
 
-/* The take on slot s, which held `key` when the caller probed it: pin, check
- * that it still holds key and is not being claimed, GCRA CAS loop, unpin.
- * Returns 0, EAGAIN or KEYED_RETRY (nothing taken). */
-static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, uint64_t key, uint32_t n, int64_t now)
+/* One take or reservation: key, n, the caller's now, and the latest ready
+ * time accepted (now for a take). On success r is the receipt and slot /
+ * gen say where it was consumed (for a give-back). */
+typedef struct keyed_op {
+    uint64_t key;
+    uint32_t n;
+    int64_t now, latest;
+    lfp_bucket_reservation r;
+    lfp_keyed_slot_ *slot;
+    uint32_t gen;
+} keyed_op;
+
+/* The take on slot s, which held op->key when the caller probed it: pin,
+ * check that it still holds the key and is not being claimed, GCRA CAS
+ * loop, unpin. Returns 0, EAGAIN or KEYED_RETRY (nothing taken). */
+static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, keyed_op *op)
 {
     /* seq_cst: the store-load pattern with claim(): pin, then read TAT,
      * against set "evicting", then read the pins. Either this load sees
@@ -141,13 +154,16 @@ static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, uint64_t key, uint3
     int rc = KEYED_RETRY;
     /* relaxed: ordered after the acquire above; while pinned and not
      * "evicting" the key cannot change (claim gives up on a pinned slot). */
-    if (t < LFP_KEYED_EVICTING_ && atomic_load_explicit(&s->key, memory_order_relaxed) == key) {
+    if (t < LFP_KEYED_EVICTING_ && atomic_load_explicit(&s->key, memory_order_relaxed) == op->key) {
+        /* relaxed: as the key (claim writes both before its release store) */
+        op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+        op->slot = s;
         for (;;) {
-            int64_t next;
-            rc = lfp_keyed_gcra_(t, n, now, k->interval, k->burst, &next);
+            rc = lfp_keyed_gcra_(t, op->n, op->now, op->latest, k->interval, k->burst, &op->r);
             /* relaxed: the CAS is the admission, atomic on this word; the
              * pin keeps the slot this key's, and limiters publish nothing. */
-            if (rc != 0 || atomic_compare_exchange_weak_explicit(&s->tat, &t, next, memory_order_relaxed,
+            if (rc != 0 || atomic_compare_exchange_weak_explicit(&s->tat, &t, op->r.end_,
+                                                                 memory_order_relaxed,
                                                                  memory_order_relaxed))
                 break;
             if (t >= LFP_KEYED_EVICTING_) {   /* an inserter's claim; it will see our pin */
@@ -225,6 +241,7 @@ static bool claim(lfp_keyed *k, lfp_keyed_slot_ *s, int64_t t, uint64_t key, int
             raise_horizon(k, t);
         /* relaxed: published by the release (seq_cst) store of the TAT below */
         atomic_store_explicit(&s->key, key, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->gen, 1, memory_order_relaxed);   /* relaxed: as the key */
     }
     /* seq_cst: a release that publishes the key to slot_take's acquire, and
      * the store half of wait_settled's store-load pattern. */
@@ -240,10 +257,10 @@ static lfp_keyed_slot_ *slot_at(const lfp_keyed *k, uint64_t home, uint32_t d)
 
 #define KEYED_ABSENT (-2)   /* the key is in no slot of its window */
 
-/* Under key's stripe lock: the take on key's slot, waiting for claims in
+/* Under the key's stripe lock: the take on its slot, waiting for claims in
  * progress to settle (the key's own slot may be one); KEYED_ABSENT if it is
  * in none; KEYED_RETRY if its slot was evicted between probe and take. */
-static int find_take(lfp_keyed *k, uint64_t key, uint64_t home, uint32_t n, int64_t now)
+static int find_take(lfp_keyed *k, uint64_t home, keyed_op *op)
 {
     for (uint32_t d = 0; d < k->probe; d++) {
         lfp_keyed_slot_ *s = slot_at(k, home, d);
@@ -251,59 +268,65 @@ static int find_take(lfp_keyed *k, uint64_t key, uint64_t home, uint32_t n, int6
         if (t == LFP_KEYED_EMPTY_)
             return KEYED_ABSENT;
         /* relaxed: ordered after wait_settled's seq_cst (acquire) load. */
-        if (atomic_load_explicit(&s->key, memory_order_relaxed) == key)
-            return slot_take(k, s, key, n, now);
+        if (atomic_load_explicit(&s->key, memory_order_relaxed) == op->key)
+            return slot_take(k, s, op);
     }
     return KEYED_ABSENT;
 }
 
-/* Under key's stripe lock, key absent: claim the first slot of its window
- * that is empty or idle at now, with the first take (TAT `first`). A claim
- * that fails leaves that slot non-empty or busy, so the key still lands
- * before every empty slot of its window. False if no slot could be had. */
-static bool place(lfp_keyed *k, uint64_t key, uint64_t home, int64_t now, int64_t first)
+/* Under the key's stripe lock, key absent: claim the first slot of its
+ * window that is empty or idle at now, with the first take (op->r.end_)
+ * already charged. A claim that fails leaves that slot non-empty or busy,
+ * so the key still lands before every empty slot of its window. False if
+ * no slot could be had. */
+static bool place(lfp_keyed *k, uint64_t home, keyed_op *op)
 {
     for (uint32_t d = 0; d < k->probe; d++) {
         lfp_keyed_slot_ *s = slot_at(k, home, d);
         int64_t t = wait_settled(k, s);
-        if ((t == LFP_KEYED_EMPTY_ || t <= now) && claim(k, s, t, key, first))
+        if ((t == LFP_KEYED_EMPTY_ || t <= op->now) && claim(k, s, t, op->key, op->r.end_)) {
+            op->slot = s;
+            /* relaxed: this thread's own increment in claim() */
+            op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
             return true;
+        }
     }
     return false;
 }
 
-/* Insert `key` (not found by the lock-free probe) and take n at now, under
- * its stripe lock: find it again (it may have been inserted meanwhile, or
- * its slot was being claimed), else place it. Only this lock inserts `key`,
+/* Insert the key (not found by the lock-free probe) and take, under its
+ * stripe lock: find it again (it may have been inserted meanwhile, or its
+ * slot was being claimed), else place it. Only this lock inserts the key,
  * so it is never in two slots at once. */
-static int insert_take(lfp_keyed *k, uint64_t key, uint64_t home, uint32_t n, int64_t now)
+static int insert_take(lfp_keyed *k, uint64_t home, keyed_op *op)
 {
     pthread_mutex_t *lock = &k->locks[(home >> 58) % LFP_KEYED_STRIPES];
     pthread_mutex_lock(lock);
     int rc;
     do
-        rc = find_take(k, key, home, n, now);
+        rc = find_take(k, home, op);
     while (rc == KEYED_RETRY);
     if (rc == KEYED_ABSENT) {
         /* A new key starts at the horizon (keyed.h, "Clocks that disagree").
          * relaxed: ordered after find_take's acquire loads of every slot of
          * the window, which synchronise with the claim that evicted this
          * key (raise_horizon's pairing). */
-        int64_t first;
-        rc = lfp_keyed_gcra_(atomic_load_explicit(&k->horizon, memory_order_relaxed), n, now,
-                             k->interval, k->burst, &first);
-        if (rc == 0 && !place(k, key, home, now, first))
+        rc = lfp_keyed_gcra_(atomic_load_explicit(&k->horizon, memory_order_relaxed), op->n,
+                             op->now, op->latest, k->interval, k->burst, &op->r);
+        if (rc == 0 && !place(k, home, op))
             rc = ENOSPC;
     }
     pthread_mutex_unlock(lock);
     return rc;
 }
 
-int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
+/* A take (latest == now) or a reservation: the lock-free probe, then the
+ * stripe-locked insert if the key was not found in a stable slot. */
+static int keyed_consume(lfp_keyed *k, keyed_op *op)
 {
-    if (!k || n == 0 || n > k->burst)
+    if (!k || op->n == 0 || op->n > k->burst)
         return EINVAL;
-    uint64_t home = lfp_keyed_mix_(k->seed, key);
+    uint64_t home = lfp_keyed_mix_(k->seed, op->key);
     for (uint32_t d = 0; d < k->probe; d++) {
         lfp_keyed_slot_ *s = slot_at(k, home, d);
         /* acquire: pairs with claim()'s release store of the TAT: the key
@@ -313,14 +336,86 @@ int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
             break;
         /* relaxed: as above. A slot being claimed holds no key for us: if
          * it was ours, the stripe-locked path waits for it. */
-        if (t != LFP_KEYED_EVICTING_ && atomic_load_explicit(&s->key, memory_order_relaxed) == key) {
-            int rc = slot_take(k, s, key, n, now);
+        if (t != LFP_KEYED_EVICTING_ &&
+            atomic_load_explicit(&s->key, memory_order_relaxed) == op->key) {
+            int rc = slot_take(k, s, op);
             if (rc != KEYED_RETRY)
                 return rc;
             break;
         }
     }
-    return insert_take(k, key, home, n, now);
+    return insert_take(k, home, op);
+}
+
+int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
+{
+    keyed_op op = { .key = key, .n = n, .now = now, .latest = now };
+    return keyed_consume(k, &op);
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* lfp_rl_wait_'s view of one key: the table, the key, and where its
+ * reservation was made. */
+typedef struct keyed_wait {
+    lfp_keyed *k;
+    keyed_op op;
+} keyed_wait;
+
+static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bucket_reservation *r)
+{
+    keyed_wait *w = b;
+    w->op.n = n;
+    w->op.now = now;
+    w->op.latest = latest;
+    int rc = keyed_consume(w->k, &w->op);
+    if (rc == 0)
+        *r = w->op.r;
+    return rc;
+}
+
+/* lfp_bucket_give_back's rule on the reservation's slot (its argument is
+ * in src/ratelimit_bucket.c): restore TAT from r's end to r's start only if
+ * TAT is still r's end in the same tenure of the slot (same key, not
+ * evicted and re-created since: the tenure counter says so), checked and
+ * CASed under a pin, as a take. */
+static int wait_give_back(void *b, lfp_bucket_reservation *r)
+{
+    keyed_wait *w = b;
+    lfp_keyed_slot_ *s = w->op.slot;
+    if (!s || r->n_ == 0)
+        return EINVAL;
+    r->n_ = 0;
+    /* seq_cst: slot_take's pin protocol (see there). */
+    atomic_fetch_add_explicit(&s->pins, 1, memory_order_seq_cst);
+    int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
+    int rc = EAGAIN;
+    /* relaxed: ordered after the acquire above, stable while pinned. */
+    if (t == r->end_ && atomic_load_explicit(&s->key, memory_order_relaxed) == w->op.key &&
+        atomic_load_explicit(&s->gen, memory_order_relaxed) == w->op.gen &&
+        /* relaxed: as slot_take's CAS. */
+        atomic_compare_exchange_strong_explicit(&s->tat, &t, r->start_, memory_order_relaxed,
+                                                memory_order_relaxed))
+        rc = 0;
+    /* release: as in slot_take. */
+    atomic_fetch_sub_explicit(&s->pins, 1, memory_order_release);
+    return rc;
+}
+
+static const lfp_rl_waiter_ keyed_waiter = { wait_reserve, wait_give_back };
+
+int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now, int64_t deadline,
+                      lfp_cancel *cancel)
+{
+    if (!k)
+        return EINVAL;
+    keyed_wait w = { .k = k, .op = { .key = key } };
+    return lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel);
+}
+
+int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    return lfp_keyed_wait_at(k, key, n, lfp_now(), deadline, cancel);
 }
 
 int lfp_keyed_take(lfp_keyed *k, uint64_t key, uint32_t n)

@@ -37,20 +37,30 @@ static inline uint64_t lfp_keyed_mix_(const uint64_t seed[3], uint64_t key)
     return x;
 }
 
-/* One GCRA step (lfp_bucket_take_at's rule) on a key's TAT `tat` at `now`:
- * 0 and the new TAT in *next if n tokens are available; EAGAIN if not, or
+/* One GCRA step (lfp_bucket's rule) on a key's TAT `tat` at `now`: consume
+ * n tokens if they are ready by `latest` (latest == now: a take, admitted
+ * iff max(TAT, now) - now <= (burst - n) * T; later: a reservation whose
+ * holder waits until r->ready). Returns 0 and fills r (ready, start_ =
+ * max(TAT, now), end_ = the new TAT, n_); EAGAIN if not ready by latest, or
  * if the new TAT would reach the marks above. n <= burst (checked by the
  * caller); burst * T <= LFP_BUCKET_MAX_SPAN (checked at init), so the
  * products fit. */
-static inline int lfp_keyed_gcra_(int64_t tat, uint32_t n, int64_t now, int64_t t,
-                                  uint32_t burst, int64_t *next)
+static inline int lfp_keyed_gcra_(int64_t tat, uint32_t n, int64_t now, int64_t latest, int64_t t,
+                                  uint32_t burst, lfp_bucket_reservation *r)
 {
-    uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;
     int64_t cost = (int64_t)n * t;
     int64_t base = tat > now ? tat : now;
-    if ((uint64_t)base - (uint64_t)now > slack || base >= LFP_KEYED_EVICTING_ - cost)
+    if (base >= LFP_KEYED_EVICTING_ - cost)
         return EAGAIN;
-    *next = base + cost;
+    /* ready when the depth after this take fits the burst: next - ready
+     * <= burst * T (saturating: near INT64_MIN it is simply "now") */
+    int64_t ready = lfp_time_add(base + cost, -(int64_t)burst * t);
+    if (ready > latest)
+        return EAGAIN;
+    r->ready = ready > now ? ready : now;
+    r->start_ = base;
+    r->end_ = base + cost;
+    r->n_ = n;
     return 0;
 }
 

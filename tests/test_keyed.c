@@ -5,6 +5,7 @@
  * burst + L/T admissions of a key" checked over every pair of a key's
  * admission times. Fake clocks throughout. */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,8 @@ typedef struct table {
     size_t (*busy_at)(void *, int64_t now);
     void (*destroy)(void *);
     unsigned probe;   /* the window, for the ENOSPC check */
+    int (*wait_at)(void *, uint64_t key, uint32_t n, int64_t now, int64_t deadline, lfp_cancel *c);
+    int64_t (*tat_of)(void *, uint64_t key);   /* white-box: the key's TAT, INT64_MIN if absent */
 } table;
 
 static int k_take(void *k, uint64_t key, uint32_t n, int64_t now) { return lfp_keyed_take_at(k, key, n, now); }
@@ -38,6 +41,36 @@ static int l_take(void *k, uint64_t key, uint32_t n, int64_t now) { return lfp_l
 static size_t l_busy(void *k, int64_t now) { return lfp_locked_keyed_busy_at(k, now); }
 static void l_destroy(void *k) { lfp_locked_keyed_destroy(k); free(k); }
 
+static int k_wait(void *k, uint64_t key, uint32_t n, int64_t now, int64_t deadline, lfp_cancel *c)
+{
+    return lfp_keyed_wait_at(k, key, n, now, deadline, c);
+}
+static int l_wait(void *k, uint64_t key, uint32_t n, int64_t now, int64_t deadline, lfp_cancel *c)
+{
+    return lfp_locked_keyed_wait_at(k, key, n, now, deadline, c);
+}
+static int64_t k_tat(void *p, uint64_t key)
+{
+    lfp_keyed *k = p;
+    for (uint64_t i = 0; i <= k->mask; i++) {
+        int64_t t = atomic_load(&k->slots[i].tat);
+        if (t < INT64_MAX - 1 && atomic_load(&k->slots[i].key) == key)
+            return t;
+    }
+    return INT64_MIN;
+}
+static int64_t l_tat(void *p, uint64_t key)
+{
+    lfp_locked_keyed *k = p;
+    int64_t t = INT64_MIN;
+    pthread_mutex_lock(&k->lock);
+    for (uint64_t i = 0; i <= k->mask; i++)
+        if (k->slots[i].tat != INT64_MAX && k->slots[i].key == key)
+            t = k->slots[i].tat;
+    pthread_mutex_unlock(&k->lock);
+    return t;
+}
+
 static table make_table(bool locked, size_t capacity, double rate, uint32_t burst)
 {
     table t;
@@ -45,12 +78,12 @@ static table make_table(bool locked, size_t capacity, double rate, uint32_t burs
         lfp_locked_keyed *k = malloc(sizeof *k);
         assert_non_null(k);
         assert_int_equal(lfp_locked_keyed_init(k, capacity, rate, burst), 0);
-        t = (table){ "lfp_locked_keyed", k, l_take, l_busy, l_destroy, k->probe };
+        t = (table){ "lfp_locked_keyed", k, l_take, l_busy, l_destroy, k->probe, l_wait, l_tat };
     } else {
         lfp_keyed *k = aligned_alloc(LFP_CACHELINE, sizeof *k);
         assert_non_null(k);
         assert_int_equal(lfp_keyed_init(k, capacity, rate, burst), 0);
-        t = (table){ "lfp_keyed", k, k_take, k_busy, k_destroy, k->probe };
+        t = (table){ "lfp_keyed", k, k_take, k_busy, k_destroy, k->probe, k_wait, k_tat };
     }
     return t;
 }
@@ -492,6 +525,125 @@ static void keyed_concurrent_within_spec(void **state)
     }
 }
 
+/* ------------------------------------------------------------ wait */
+
+static void keyed_wait_einval(void **state)
+{
+    (void)state;
+    assert_int_equal(lfp_keyed_wait(NULL, 1, 1, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_keyed_wait_at(NULL, 1, 1, 0, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_locked_keyed_wait(NULL, 1, 1, LFP_FOREVER, NULL), EINVAL);
+    assert_int_equal(lfp_locked_keyed_wait_at(NULL, 1, 1, 0, LFP_FOREVER, NULL), EINVAL);
+    for (int locked = 0; locked < 2; locked++) {
+        table tb = make_table(locked, 4, 1, 2);
+        assert_int_equal(tb.wait_at(tb.self, 1, 0, 0, LFP_FOREVER, NULL), EINVAL);
+        assert_int_equal(tb.wait_at(tb.self, 1, 3, 0, LFP_FOREVER, NULL), EINVAL);
+        assert_int_equal(tb.busy_at(tb.self, 0), 0);
+        tb.destroy(tb.self);
+    }
+}
+
+/* Ready at once, after a sleep (never before the ready time), timed out
+ * (nothing consumed), cancelled before (nothing consumed). */
+static void keyed_wait_outcomes(void **state)
+{
+    (void)state;
+    for (int locked = 0; locked < 2; locked++) {
+        /* 100/s, burst 1: T = 10 ms */
+        table tb = make_table(locked, 4, 100, 1);
+        int64_t t0 = lfp_now();
+        assert_int_equal(tb.wait_at(tb.self, 7, 1, t0, lfp_after(10 * SEC), NULL), 0);
+        assert_int_equal(tb.wait_at(tb.self, 7, 1, t0, lfp_after(10 * SEC), NULL), 0);
+        assert_true(lfp_now() >= t0 + 10000000);   /* ready at t0 + T, not before */
+        assert_int_equal(tb.tat_of(tb.self, 7), t0 + 20000000);
+        tb.destroy(tb.self);
+
+        /* 1/s: ready 1 s after t0, deadline before that */
+        tb = make_table(locked, 4, 1, 1);
+        assert_int_equal(tb.take_at(tb.self, 7, 1, t0), 0);
+        assert_int_equal(tb.wait_at(tb.self, 7, 1, t0, t0 + SEC / 2, NULL), ETIMEDOUT);
+        lfp_cancel c;
+        assert_int_equal(lfp_cancel_init(&c, NULL), 0);
+        lfp_cancel_fire(&c, 1);
+        assert_int_equal(tb.wait_at(tb.self, 7, 1, t0, LFP_FOREVER, &c), ECANCELED);
+        assert_int_equal(tb.wait_at(tb.self, 8, 1, t0, LFP_FOREVER, &c), 0);   /* at once */
+        assert_int_equal(tb.take_at(tb.self, 7, 1, t0 + SEC), 0);   /* nothing was consumed */
+        lfp_cancel_destroy(&c);
+        tb.destroy(tb.self);
+    }
+}
+
+struct waiter_arg {
+    table *tb;
+    uint64_t key;
+    int64_t now;
+    lfp_cancel *c;
+    int rc;
+};
+
+static void *waiter(void *p)
+{
+    struct waiter_arg *a = p;
+    a->rc = a->tb->wait_at(a->tb->self, a->key, 1, a->now, LFP_FOREVER, a->c);
+    return NULL;
+}
+
+/* Wait (bounded: 10 s, then fail) until key's TAT is `tat`: the waiter
+ * thread has reserved and is asleep (its ready time is 100 s away). */
+static void await_tat(table *tb, uint64_t key, int64_t tat)
+{
+    int64_t give_up = lfp_after(10 * SEC);
+    while (tb->tat_of(tb->self, key) != tat) {
+        if (lfp_now() > give_up)
+            fail_msg("%s: the waiter never reserved", tb->name);
+        sched_yield();
+    }
+}
+
+/* A waiter cancelled while asleep gives its reservation back: restored
+ * while it is still the key's newest consumption; not restored once its
+ * slot went to another key (eviction at a later `now`), where moving the
+ * new tenant's TAT back would mint tokens. T = 100 s, so the waiter is
+ * certainly asleep when cancelled (no timing is relied on: await_tat). */
+static void keyed_wait_cancel_gives_back(void **state)
+{
+    (void)state;
+    const int64_t T = 100 * SEC;
+    for (int locked = 0; locked < 2; locked++) {
+        table tb = make_table(locked, 1, 0.01, 1);   /* 2 slots */
+        int64_t t0 = lfp_now();
+        assert_int_equal(tb.take_at(tb.self, 1, 1, t0), 0);   /* TAT t0 + T */
+        lfp_cancel c;
+        assert_int_equal(lfp_cancel_init(&c, NULL), 0);
+        struct waiter_arg a = { &tb, 1, t0, &c, -1 };
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, waiter, &a), 0);
+        await_tat(&tb, 1, t0 + 2 * T);
+        lfp_cancel_fire(&c, 1);
+        pthread_join(th, NULL);
+        assert_int_equal(a.rc, ECANCELED);
+        assert_int_equal(tb.tat_of(tb.self, 1), t0 + T);   /* restored */
+        lfp_cancel_destroy(&c);
+
+        /* the same, but key 1 is evicted while its waiter sleeps */
+        assert_int_equal(lfp_cancel_init(&c, NULL), 0);
+        a = (struct waiter_arg){ &tb, 1, t0, &c, -1 };
+        assert_int_equal(pthread_create(&th, NULL, waiter, &a), 0);
+        await_tat(&tb, 1, t0 + 2 * T);
+        /* at t0 + 3T key 1 is idle: keys 2 and 3 take both slots */
+        assert_int_equal(tb.take_at(tb.self, 2, 1, t0 + 3 * T), 0);
+        assert_int_equal(tb.take_at(tb.self, 3, 1, t0 + 3 * T), 0);
+        assert_true(tb.tat_of(tb.self, 1) == INT64_MIN);
+        lfp_cancel_fire(&c, 1);
+        pthread_join(th, NULL);
+        assert_int_equal(a.rc, ECANCELED);
+        assert_int_equal(tb.tat_of(tb.self, 2), t0 + 4 * T);   /* untouched */
+        assert_int_equal(tb.tat_of(tb.self, 3), t0 + 4 * T);
+        lfp_cancel_destroy(&c);
+        tb.destroy(tb.self);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +653,9 @@ int main(void)
         cmocka_unit_test(keyed_far_times),
         cmocka_unit_test(keyed_evicted_straggler),
         cmocka_unit_test(keyed_pinned_slot_not_evicted),
+        cmocka_unit_test(keyed_wait_einval),
+        cmocka_unit_test(keyed_wait_outcomes),
+        cmocka_unit_test(keyed_wait_cancel_gives_back),
         cmocka_unit_test(keyed_concurrent_within_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,8 @@ typedef struct lfp_keyed_slot_ {
     _Atomic int64_t tat;     /* TAT, or the empty / evicting marks */
     _Atomic uint64_t key;
     _Atomic uint32_t pins;   /* takers between their check and their CAS */
-    uint32_t pad_[3];
+    _Atomic uint32_t gen;    /* tenures so far (receipts of waits check it) */
+    uint32_t pad_[2];
 } lfp_keyed_slot_;
 
 typedef struct lfp_keyed {
@@ -148,6 +149,25 @@ LFP_API int lfp_keyed_take_bytes(lfp_keyed *k, const void *key, size_t len, uint
  * len > 0). Progress: wait-free. */
 LFP_API uint64_t lfp_keyed_hash(const lfp_keyed *k, const void *key, size_t len);
 
+/* Take n tokens of `key`'s bucket, waiting if needed: lfp_bucket_wait_at's
+ * protocol on the key's bucket (one exact ready time, one sleep until it on
+ * CLOCK_MONOTONIC, no polling), starting at the caller's reading `now`.
+ * Returns 0 once the tokens are the caller's; ETIMEDOUT at once, consuming
+ * nothing, if they would be ready only after `deadline`; ECANCELED if
+ * `cancel` fires first (the reservation is given back as
+ * lfp_bucket_give_back does: restored only if it is still the key's newest
+ * consumption, in the same tenure of its slot — never after the key was
+ * evicted and re-created); ENOSPC as lfp_keyed_take_at (nothing consumed);
+ * EINVAL if k is NULL, n == 0 or n > burst. Tokens available at once are
+ * taken even if the deadline passed or cancel fired.
+ * Progress: blocking (sleeps until the ready time). */
+LFP_API int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now,
+                              int64_t deadline, lfp_cancel *cancel);
+
+/* lfp_keyed_wait_at starting at lfp_now(). */
+LFP_API int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadline,
+                           lfp_cancel *cancel);
+
 /* Keys in the table whose bucket is not full at `now` (a snapshot:
  * concurrent takes may or may not be counted); 0 for a NULL k.
  * Progress: wait-free (one pass over the slots). */
@@ -162,6 +182,7 @@ LFP_API size_t lfp_keyed_busy_at(const lfp_keyed *k, int64_t now);
 typedef struct lfp_locked_keyed_slot_ {
     uint64_t key;
     int64_t tat;             /* TAT, or INT64_MAX for an empty slot */
+    uint64_t gen;            /* tenures so far, as lfp_keyed's */
 } lfp_locked_keyed_slot_;
 
 typedef struct lfp_locked_keyed {
@@ -176,8 +197,8 @@ typedef struct lfp_locked_keyed {
 } lfp_locked_keyed;
 
 /* As lfp_keyed_init / _destroy / _take_at / _take / _take_bytes_at /
- * _take_bytes / _hash / _busy_at, with the same codes; every call holds the
- * one mutex (blocking). */
+ * _take_bytes / _wait_at / _wait / _hash / _busy_at, with the same codes;
+ * every call holds the one mutex (blocking; the waits sleep without it). */
 LFP_API int lfp_locked_keyed_init(lfp_locked_keyed *k, size_t capacity, double rate_per_s,
                                   uint32_t burst);
 LFP_API void lfp_locked_keyed_destroy(lfp_locked_keyed *k);
@@ -187,6 +208,10 @@ LFP_API int lfp_locked_keyed_take_bytes_at(lfp_locked_keyed *k, const void *key,
                                            uint32_t n, int64_t now);
 LFP_API int lfp_locked_keyed_take_bytes(lfp_locked_keyed *k, const void *key, size_t len,
                                         uint32_t n);
+LFP_API int lfp_locked_keyed_wait_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now,
+                                     int64_t deadline, lfp_cancel *cancel);
+LFP_API int lfp_locked_keyed_wait(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t deadline,
+                                  lfp_cancel *cancel);
 LFP_API uint64_t lfp_locked_keyed_hash(const lfp_locked_keyed *k, const void *key, size_t len);
 LFP_API size_t lfp_locked_keyed_busy_at(lfp_locked_keyed *k, int64_t now);
 

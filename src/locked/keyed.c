@@ -15,7 +15,7 @@ int lfp_locked_keyed_init(lfp_locked_keyed *k, size_t capacity, double rate_per_
     if (!k->slots)
         return ENOMEM;
     for (uint64_t i = 0; i < n; i++)
-        k->slots[i] = (lfp_locked_keyed_slot_){ .key = 0, .tat = LFP_KEYED_EMPTY_ };
+        k->slots[i] = (lfp_locked_keyed_slot_){ .key = 0, .tat = LFP_KEYED_EMPTY_, .gen = 0 };
     k->mask = n - 1;
     lfp_keyed_seed_(k->seed);
     k->interval = t;
@@ -56,23 +56,85 @@ static lfp_locked_keyed_slot_ *lookup(lfp_locked_keyed *k, uint64_t key, int64_t
     return spare;
 }
 
-int lfp_locked_keyed_take_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now)
+/* A take (latest == now) or a reservation of n for key: fills *r and the
+ * slot's index and tenure (for a give-back). */
+static int consume(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now, int64_t latest,
+                   lfp_bucket_reservation *r, uint64_t *where, uint64_t *gen)
 {
     if (!k || n == 0 || n > k->burst)
         return EINVAL;
     pthread_mutex_lock(&k->lock);
     bool found;
     lfp_locked_keyed_slot_ *s = lookup(k, key, now, &found);
-    int64_t next;
     /* a new key starts at the horizon (lfpat/keyed.h) */
     int rc = !s ? ENOSPC
-                : lfp_keyed_gcra_(found ? s->tat : k->horizon, n, now, k->interval, k->burst, &next);
-    if (rc == 0 && !found && s->tat != LFP_KEYED_EMPTY_ && s->tat > k->horizon)
-        k->horizon = s->tat;   /* evicting an idle key */
-    if (rc == 0)
-        *s = (lfp_locked_keyed_slot_){ .key = key, .tat = next };
+                : lfp_keyed_gcra_(found ? s->tat : k->horizon, n, now, latest, k->interval,
+                                  k->burst, r);
+    if (rc == 0 && !found) {
+        if (s->tat != LFP_KEYED_EMPTY_ && s->tat > k->horizon)
+            k->horizon = s->tat;   /* evicting an idle key */
+        s->key = key;
+        s->gen++;
+    }
+    if (rc == 0) {
+        s->tat = r->end_;
+        *where = (uint64_t)(s - k->slots);
+        *gen = s->gen;
+    }
     pthread_mutex_unlock(&k->lock);
     return rc;
+}
+
+int lfp_locked_keyed_take_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now)
+{
+    lfp_bucket_reservation r;
+    uint64_t where, gen;
+    return consume(k, key, n, now, now, &r, &where, &gen);
+}
+
+typedef struct locked_wait {
+    lfp_locked_keyed *k;
+    uint64_t key, where, gen;
+} locked_wait;
+
+static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bucket_reservation *r)
+{
+    locked_wait *w = b;
+    return consume(w->k, w->key, n, now, latest, r, &w->where, &w->gen);
+}
+
+/* lfp_bucket_give_back's rule: restore only if the reservation is still
+ * the newest consumption of the same tenure of its slot. */
+static int wait_give_back(void *b, lfp_bucket_reservation *r)
+{
+    locked_wait *w = b;
+    if (r->n_ == 0)
+        return EINVAL;
+    r->n_ = 0;
+    pthread_mutex_lock(&w->k->lock);
+    lfp_locked_keyed_slot_ *s = &w->k->slots[w->where];
+    int rc = s->key == w->key && s->gen == w->gen && s->tat == r->end_ ? 0 : EAGAIN;
+    if (rc == 0)
+        s->tat = r->start_;
+    pthread_mutex_unlock(&w->k->lock);
+    return rc;
+}
+
+static const lfp_rl_waiter_ locked_waiter = { wait_reserve, wait_give_back };
+
+int lfp_locked_keyed_wait_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now,
+                             int64_t deadline, lfp_cancel *cancel)
+{
+    if (!k)
+        return EINVAL;
+    locked_wait w = { .k = k, .key = key };
+    return lfp_rl_wait_(&locked_waiter, &w, n, now, deadline, cancel);
+}
+
+int lfp_locked_keyed_wait(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t deadline,
+                          lfp_cancel *cancel)
+{
+    return lfp_locked_keyed_wait_at(k, key, n, lfp_now(), deadline, cancel);
 }
 
 int lfp_locked_keyed_take(lfp_locked_keyed *k, uint64_t key, uint32_t n)
