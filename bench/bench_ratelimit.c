@@ -11,6 +11,14 @@
  *                               read lfp_now() per take, as most code does
  *   ratelimit/take_at_refused/<impl>  every take refused (an empty bucket):
  *                               lfp_bucket refuses with loads only
+ *   ratelimit/keyed_1e3/<impl>, keyed_1e6/<impl>  a lookup and a take of a
+ *                               key drawn uniformly from 10^3 or 10^6 keys,
+ *                               all in the table (filled before the first
+ *                               case runs), at the caller's timestamp:
+ *                               lfp_keyed vs lfp_locked_keyed (one mutex
+ *                               around the same open-addressing map);
+ *                               10^6 keys take 64 MB (lfp_keyed) and 32 MB
+ *                               (the twin), so most lookups miss the cache
  *
  * The breakdown of a take (same run, same loop and batch):
  *   ratelimit/clock_read/lfp_now              the clock read alone
@@ -75,6 +83,41 @@ static lfp_slog slog;
 static LINE lfp_locked_slog lslog;
 static lfp_bucket empty_bucket;
 static LINE lfp_locked_bucket empty_lbucket;
+
+/* Keyed tables, filled on first use (64 MB and 32 MB for 10^6 keys: not
+ * for benchmark runs that do not ask for them). */
+static lfp_keyed keyed3, keyed6;
+static LINE lfp_locked_keyed lkeyed3, lkeyed6;
+static pthread_once_t keyed_once = PTHREAD_ONCE_INIT;
+
+static void keyed_fill(void)
+{
+    lfp_keyed_init(&keyed3, 1000, 1e9, 1000000);
+    lfp_keyed_init(&keyed6, 1000000, 1e9, 1000000);
+    lfp_locked_keyed_init(&lkeyed3, 1000, 1e9, 1000000);
+    lfp_locked_keyed_init(&lkeyed6, 1000000, 1e9, 1000000);
+    int64_t now = lfp_now();
+    for (uint64_t key = 0; key < 1000000; key++) {
+        if (key < 1000) {
+            lfp_keyed_take_at(&keyed3, key, 1, now);
+            lfp_locked_keyed_take_at(&lkeyed3, key, 1, now);
+        }
+        lfp_keyed_take_at(&keyed6, key, 1, now);
+        lfp_locked_keyed_take_at(&lkeyed6, key, 1, now);
+    }
+}
+
+/* A key drawn uniformly from [0, n): a per-thread xorshift. */
+static _Thread_local uint64_t key_rng;
+static uint64_t next_key(uint64_t n)
+{
+    if (key_rng == 0)
+        key_rng = (uint64_t)(uintptr_t)&key_rng | 1;
+    key_rng ^= key_rng << 13;
+    key_rng ^= key_rng >> 7;
+    key_rng ^= key_rng << 17;
+    return key_rng % n;
+}
 
 /* The breakdown's floors. relaxed: a counter bumped for its cost alone. */
 static LINE _Atomic int64_t rmw_word;
@@ -179,6 +222,20 @@ TAKE_BATCH(plain_msliding, mutex_swindow_take_at(&msliding, 1, lfp_now()))
 TAKE_BATCH(plain_slog, lfp_slog_take(&slog, 1))
 TAKE_BATCH(plain_lslog, lfp_locked_slog_take(&lslog, 1))
 TAKE_BATCH(same_clock_lbucket, lfp_locked_bucket_take_at(&lbucket, 1, lfp_rl_now_()))
+#define KEYED_BATCH(fname, call)                                         \
+    static int64_t fname(void)                                           \
+    {                                                                    \
+        pthread_once(&keyed_once, keyed_fill);                           \
+        int64_t refused = 0, now = lfp_now();                            \
+        for (int i = 0; i < BATCH; i++)                                  \
+            refused += (call) != 0;                                      \
+        return refused;                                                  \
+    }
+
+KEYED_BATCH(keyed3_batch, lfp_keyed_take_at(&keyed3, next_key(1000), 1, now))
+KEYED_BATCH(lkeyed3_batch, lfp_locked_keyed_take_at(&lkeyed3, next_key(1000), 1, now))
+KEYED_BATCH(keyed6_batch, lfp_keyed_take_at(&keyed6, next_key(1000000), 1, now))
+KEYED_BATCH(lkeyed6_batch, lfp_locked_keyed_take_at(&lkeyed6, next_key(1000000), 1, now))
 TAKE_AT_BATCH(at_refused_bucket, lfp_bucket_take_at(&empty_bucket, 1, now))
 TAKE_AT_BATCH(at_refused_lbucket, lfp_locked_bucket_take_at(&empty_lbucket, 1, now))
 
@@ -293,6 +350,10 @@ LFPB_REGISTER(ratelimit)
         { "ratelimit/take_same_clock/lfp_locked_bucket", same_clock_lbucket },
         { "ratelimit/take_at_refused/lfp_bucket", at_refused_bucket },
         { "ratelimit/take_at_refused/lfp_locked_bucket", at_refused_lbucket },
+        { "ratelimit/keyed_1e3/lfp_keyed", keyed3_batch },
+        { "ratelimit/keyed_1e3/lfp_locked_keyed", lkeyed3_batch },
+        { "ratelimit/keyed_1e6/lfp_keyed", keyed6_batch },
+        { "ratelimit/keyed_1e6/lfp_locked_keyed", lkeyed6_batch },
         { "ratelimit/clock_read/lfp_now", clock_only },
         { "ratelimit/one_rmw/atomic_fetch_add", one_rmw },
         { "ratelimit/lock_unlock/pthread_mutex", lock_unlock },

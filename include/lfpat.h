@@ -14,6 +14,7 @@
 #include "lfpat/once.h"
 #include "lfpat/sem.h"
 #include "lfpat/ratelimit.h"
+#include "lfpat/keyed.h"
 #include "lfpat/waitgroup.h"
 #include "lfpat/future.h"
 #include "lfpat/broadcast.h"

@@ -1,5 +1,6 @@
 /* Exact sliding log (lock-free ring of admission times) and rolling sum.
  * The algorithms' arguments are in lfpat/ratelimit.h. */
+#include "park.h"
 #include "ratelimit_internal.h"
 
 #include <stdlib.h>
@@ -30,50 +31,67 @@ void lfp_slog_destroy(lfp_slog *w)
     w->ring = NULL;
 }
 
-static _Atomic int64_t *slot(const lfp_slog *w, uint64_t i)
+/* Ring positions: slot index i lives at i % limit. A take computes that
+ * once and steps with wrap (next_pos): a 64-bit division per slot visited
+ * was a large part of a take's cost. */
+static uint32_t next_pos(const lfp_slog *w, uint32_t pos)
 {
-    return &w->ring[i % w->limit];
+    return pos + 1 == w->limit ? 0 : pos + 1;
 }
 
-/* Are the n slots from h all expired at `cut` (= now - W)? */
-static bool all_expired(const lfp_slog *w, uint64_t h, uint32_t n, int64_t cut)
+/* Are the n slots from position p all expired at `cut` (= now - W)? */
+static bool all_expired(const lfp_slog *w, uint32_t p, uint32_t n, int64_t cut)
 {
-    for (uint64_t i = h; i < h + n; i++)
+    for (uint32_t i = 0; i < n; i++, p = next_pos(w, p))
         /* relaxed: one value decides; the later CAS on the same slot
          * re-checks it (per-location coherence is all exactness needs). */
-        if (atomic_load_explicit(slot(w, i), memory_order_relaxed) > cut)
+        if (atomic_load_explicit(&w->ring[p], memory_order_relaxed) > cut)
             return false;
     return true;
 }
 
-/* Release slots [h, h + n) that still hold `now` (taken by this caller):
- * set them to cut = now - W, so the next time they take is >= now, exactly
- * as if this caller's entry were still there but nobody is counted. */
-static void release(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+/* Release the n slots from position p that still hold `now` (taken by this
+ * caller): set them to cut = now - W, so the next time they take is >= now,
+ * exactly as if this caller's entry were still there but nobody is counted. */
+static void release(const lfp_slog *w, uint32_t p, uint32_t n, int64_t now, int64_t cut)
 {
-    for (uint64_t i = h; i < h + n; i++) {
+    for (uint32_t i = 0; i < n; i++, p = next_pos(w, p)) {
         int64_t t = now;
         /* relaxed: a value-only decision, as in all_expired. */
-        atomic_compare_exchange_strong_explicit(slot(w, i), &t, cut, memory_order_relaxed,
+        atomic_compare_exchange_strong_explicit(&w->ring[p], &t, cut, memory_order_relaxed,
                                                 memory_order_relaxed);
     }
 }
 
-/* CAS slots [h, h + n) from their expired values to now; on a lost slot
- * release those taken and return false. */
-static bool take_slots(const lfp_slog *w, uint64_t h, uint32_t n, int64_t now, int64_t cut)
+/* CAS the n slots from position p from their expired values to now; on a
+ * lost slot release those taken and return false. */
+static bool take_slots(const lfp_slog *w, uint32_t p, uint32_t n, int64_t now, int64_t cut)
 {
-    for (uint64_t i = h; i < h + n; i++) {
-        _Atomic int64_t *s = slot(w, i);
+    uint32_t first = p;
+    for (uint32_t i = 0; i < n; i++, p = next_pos(w, p)) {
+        _Atomic int64_t *s = &w->ring[p];
         /* relaxed: a value-only decision, as in all_expired. */
         int64_t t = atomic_load_explicit(s, memory_order_relaxed);
         if (t > cut || !atomic_compare_exchange_strong_explicit(s, &t, now, memory_order_relaxed,
                                                                 memory_order_relaxed)) {
-            release(w, h, (uint32_t)(i - h), now, cut);
+            release(w, first, i, now, cut);
             return false;
         }
     }
     return true;
+}
+
+/* Contention on head: after a lost CAS, pause 1, 2, 4 ... 64 times before
+ * the next attempt (a CPU hint only: no yield, no wait for any thread).
+ * Without it two cores that both keep taking lose the head line to each
+ * other on every take, while the mutex twin serialises them and lets one
+ * run alone for a while; with it the winner keeps the line for a few takes. */
+#define SLOG_BACKOFF_MAX 64u
+static unsigned slog_backoff(unsigned pauses)
+{
+    for (unsigned i = 0; i < pauses; i++)
+        lfp_spin_pause(0);
+    return pauses < SLOG_BACKOFF_MAX ? 2 * pauses : SLOG_BACKOFF_MAX;
 }
 
 int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
@@ -84,14 +102,17 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
     /* relaxed: head is a hint for where the oldest slots are; it publishes
      * nothing (the slots' CASes decide). */
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
-    for (;;) {
-        if (!all_expired(w, h, n, cut))
+    for (unsigned backoff = 1;;) {
+        uint32_t p = (uint32_t)(h % w->limit);
+        if (!all_expired(w, p, n, cut))
             return EAGAIN;
         /* relaxed: reserves slot indices only, as above. */
         if (!atomic_compare_exchange_weak_explicit(&w->head, &h, h + n, memory_order_relaxed,
-                                                   memory_order_relaxed))
+                                                   memory_order_relaxed)) {
+            backoff = slog_backoff(backoff);
             continue;
-        if (take_slots(w, h, n, now, cut)) {
+        }
+        if (take_slots(w, p, n, now, cut)) {
             *first = h;
             return 0;
         }
@@ -113,7 +134,7 @@ int lfp_slog_take(lfp_slog *w, uint32_t n)
 
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 {
-    release(w, first, n, now, lfp_rl_sat_add(now, -w->window));
+    release(w, (uint32_t)(first % w->limit), n, now, lfp_rl_sat_add(now, -w->window));
     /* If nobody claimed since, move the hint back so that the released
      * slots are reused at once (else when the ring comes round to them).
      * relaxed: a hint, as in lfp_slog_take_claim_. */

@@ -27,6 +27,7 @@
 { "lfp_spsc", 384, 64 },
 { "lfp_waitgroup", 64, 64 },
 { "struct lfp_rl_result", 32, 8 },
+{ "lfp_keyed", 128, 64 },
 { "lfp_locked_breaker", 1664, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },
@@ -41,3 +42,4 @@
 { "lfp_locked_slog", 72, 8 },
 { "lfp_locked_waitgroup", 120, 8 },
 { "lfp_locked_wsem", 72, 8 },
+{ "lfp_locked_keyed", 104, 8 },

@@ -1,0 +1,456 @@
+/* Keyed rate limiter: a fixed table of per-key GCRA buckets with lock-free
+ * takes on present keys and idle-key eviction. The protocol and its
+ * argument are in lfpat/keyed.h. */
+#include "keyed_internal.h"
+#include "park.h"
+#include "ratelimit_internal.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* ------------------------------------------------------------ shared with the twin */
+
+int lfp_keyed_params_(size_t capacity, double rate_per_s, uint32_t burst, uint64_t *slots,
+                      int64_t *interval)
+{
+    int64_t t = lfp_rl_interval_(rate_per_s);
+    if (capacity == 0 || capacity > LFP_KEYED_MAX_CAPACITY || t == 0 || !lfp_rl_span_ok_(burst, t))
+        return EINVAL;
+    uint64_t n = 2;
+    while (n < 2 * (uint64_t)capacity)
+        n <<= 1;
+    *slots = n;
+    *interval = t;
+    return 0;
+}
+
+void lfp_keyed_seed_(uint64_t seed[3])
+{
+    if (getrandom(seed, 3 * sizeof seed[0], 0) == (ssize_t)(3 * sizeof seed[0]))
+        return;
+    /* No entropy source: still differ per table and per run. */
+    uint64_t x = (uint64_t)lfp_now() ^ (uint64_t)(uintptr_t)seed;
+    for (int i = 0; i < 3; i++) {
+        x += UINT64_C(0x9e3779b97f4a7c15);
+        seed[i] = lfp_keyed_mix_((const uint64_t[3]){ 0, 0, (uint64_t)i }, x);
+    }
+}
+
+static uint64_t rotl(uint64_t x, int b) { return x << b | x >> (64 - b); }
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+    v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+    v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+    v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+static void sip_absorb(uint64_t v[4], uint64_t m)
+{
+    v[3] ^= m;
+    sip_round(v);   /* c = 1 compression round */
+    v[0] ^= m;
+}
+
+uint64_t lfp_keyed_siphash_(const uint64_t seed[3], const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t v[4] = { seed[0] ^ UINT64_C(0x736f6d6570736575), seed[1] ^ UINT64_C(0x646f72616e646f6d),
+                      seed[0] ^ UINT64_C(0x6c7967656e657261), seed[1] ^ UINT64_C(0x7465646279746573) };
+    size_t whole = len & ~(size_t)7;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m = 0;
+        for (int b = 0; b < 8; b++)   /* little-endian, whatever the host */
+            m |= (uint64_t)p[i + b] << (8 * b);
+        sip_absorb(v, m);
+    }
+    uint64_t last = (uint64_t)(len & 0xff) << 56;
+    for (size_t b = 0; b < (len & 7); b++)
+        last |= (uint64_t)p[whole + b] << (8 * b);
+    sip_absorb(v, last);
+    v[2] ^= 0xff;
+    for (int r = 0; r < 3; r++)   /* d = 3 finalisation rounds */
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* ------------------------------------------------------------ lfp_keyed */
+
+int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t burst)
+{
+    uint64_t n;
+    int64_t t;
+    if (!k || lfp_keyed_params_(capacity, rate_per_s, burst, &n, &t) != 0)
+        return EINVAL;
+    lfp_keyed_slot_ *slots = aligned_alloc(LFP_CACHELINE, n * sizeof *slots);
+    pthread_mutex_t *locks = malloc(LFP_KEYED_STRIPES * sizeof *locks);
+    if (!slots || !locks) {
+        free(slots);
+        free(locks);
+        return ENOMEM;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        atomic_init(&slots[i].tat, LFP_KEYED_EMPTY_);
+        atomic_init(&slots[i].key, 0);
+        atomic_init(&slots[i].pins, 0);
+        atomic_init(&slots[i].gen, 0);
+    }
+    for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
+        pthread_mutex_init(&locks[i], NULL);
+    k->slots = slots;
+    k->locks = locks;
+    k->mask = n - 1;
+    lfp_keyed_seed_(k->seed);
+    k->interval = t;
+    k->burst = burst;
+    k->probe = n < LFP_KEYED_PROBE ? (uint32_t)n : LFP_KEYED_PROBE;
+    atomic_init(&k->settled, 0);
+    atomic_init(&k->waiters, 0);
+    atomic_init(&k->horizon, INT64_MIN);
+    return 0;
+}
+
+void lfp_keyed_destroy(lfp_keyed *k)
+{
+    if (!k || !k->slots)
+        return;
+    for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
+        pthread_mutex_destroy(&k->locks[i]);
+    free(k->locks);
+    free(k->slots);
+    k->slots = NULL;
+    k->locks = NULL;
+}
+
+#define KEYED_RETRY (-1)   /* the slot no longer holds the key (or is being claimed) */
+
+/* One take or reservation: key, n, the caller's now, and the latest ready
+ * time accepted (now for a take). On success r is the receipt and slot /
+ * gen say where it was consumed (for a give-back). */
+typedef struct keyed_op {
+    uint64_t key;
+    uint32_t n;
+    int64_t now, latest;
+    lfp_bucket_reservation r;
+    lfp_keyed_slot_ *slot;
+    uint32_t gen;
+} keyed_op;
+
+/* The take on slot s, which held op->key when the caller probed it: pin,
+ * check that it still holds the key and is not being claimed, GCRA CAS
+ * loop, unpin. Returns 0, EAGAIN or KEYED_RETRY (nothing taken). */
+static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, keyed_op *op)
+{
+    /* seq_cst: the store-load pattern with claim(): pin, then read TAT,
+     * against set "evicting", then read the pins. Either this load sees
+     * "evicting" or claim's load of the pins sees this pin. */
+    atomic_fetch_add_explicit(&s->pins, 1, memory_order_seq_cst);
+    /* seq_cst: as above; also an acquire: pairs with the release store of
+     * the TAT in claim(), so the key read below is the one stored with it. */
+    int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
+    int rc = KEYED_RETRY;
+    /* relaxed: ordered after the acquire above; while pinned and not
+     * "evicting" the key cannot change (claim gives up on a pinned slot). */
+    if (t < LFP_KEYED_EVICTING_ && atomic_load_explicit(&s->key, memory_order_relaxed) == op->key) {
+        /* relaxed: as the key (claim writes both before its release store) */
+        op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+        op->slot = s;
+        for (;;) {
+            rc = lfp_keyed_gcra_(t, op->n, op->now, op->latest, k->interval, k->burst, &op->r);
+            /* relaxed: the CAS is the admission, atomic on this word; the
+             * pin keeps the slot this key's, and limiters publish nothing. */
+            if (rc != 0 || atomic_compare_exchange_weak_explicit(&s->tat, &t, op->r.end_,
+                                                                 memory_order_relaxed,
+                                                                 memory_order_relaxed))
+                break;
+            if (t >= LFP_KEYED_EVICTING_) {   /* an inserter's claim; it will see our pin */
+                rc = KEYED_RETRY;
+                break;
+            }
+        }
+    }
+    /* release: pairs with claim()'s seq_cst load of the pins (an evictor
+     * that sees this unpin sees our CAS on the TAT, which precedes it). */
+    atomic_fetch_sub_explicit(&s->pins, 1, memory_order_release);
+    return rc;
+}
+
+/* A claimed slot settled (restored or given its new key): wake whoever
+ * parked waiting for it. */
+static void settle(lfp_keyed *k)
+{
+    /* seq_cst: the store-load pattern with wait_settled (bump, then read
+     * the waiters, against count in, then re-read the TAT). */
+    atomic_fetch_add_explicit(&k->settled, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&k->waiters, memory_order_seq_cst) != 0)
+        lfp_park_wake(&k->settled, INT_MAX);
+}
+
+/* Wait until slot s is no longer being claimed; returns its TAT. Spins
+ * briefly (a claim lasts a few instructions), then parks on `settled`,
+ * which every claim bumps and wakes when it ends. */
+static int64_t wait_settled(lfp_keyed *k, lfp_keyed_slot_ *s)
+{
+    for (unsigned spin = 0; spin < 32; spin++) {   /* pauses only (lfp_spin_pause) */
+        int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);   /* seq_cst: see below */
+        if (t != LFP_KEYED_EVICTING_)
+            return t;
+        lfp_spin_pause(spin);
+    }
+    for (;;) {
+        /* seq_cst: read the counter before counting in and re-checking:
+         * a settle after this read changes it, so the park returns. */
+        uint32_t seen = atomic_load_explicit(&k->settled, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&k->waiters, 1, memory_order_seq_cst);
+        int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
+        if (t == LFP_KEYED_EVICTING_)
+            lfp_park_wait(&k->settled, seen, LFP_FOREVER);
+        atomic_fetch_sub_explicit(&k->waiters, 1, memory_order_seq_cst);
+        if (t != LFP_KEYED_EVICTING_)
+            return t;
+    }
+}
+
+/* Fold an evicted TAT into the horizon (an atomic max). */
+static void raise_horizon(lfp_keyed *k, int64_t t)
+{
+    /* relaxed: published with the slot by claim()'s release store of the
+     * TAT, which the inserter of the evicted key reads (find_take probes
+     * every slot of the key's window) before it reads the horizon. */
+    int64_t h = atomic_load_explicit(&k->horizon, memory_order_relaxed);
+    while (h < t && !atomic_compare_exchange_weak_explicit(&k->horizon, &h, t, memory_order_relaxed,
+                                                           memory_order_relaxed))
+        ;
+}
+
+/* Claim slot s (TAT `t`: empty, or idle at now) for `key`, whose first take
+ * makes the TAT `first`. Fails (false, the slot unchanged) if the TAT moved
+ * or a taker of the old key has the slot pinned. Under key's stripe lock. */
+static bool claim(lfp_keyed *k, lfp_keyed_slot_ *s, int64_t t, uint64_t key, int64_t first)
+{
+    /* seq_cst: the store-load pattern with slot_take (see there). */
+    if (!atomic_compare_exchange_strong_explicit(&s->tat, &t, LFP_KEYED_EVICTING_,
+                                                 memory_order_seq_cst, memory_order_seq_cst))
+        return false;
+    bool free_ = atomic_load_explicit(&s->pins, memory_order_seq_cst) == 0;
+    if (free_) {
+        if (t != LFP_KEYED_EMPTY_)
+            raise_horizon(k, t);
+        /* relaxed: published by the release (seq_cst) store of the TAT below */
+        atomic_store_explicit(&s->key, key, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->gen, 1, memory_order_relaxed);   /* relaxed: as the key */
+    }
+    /* seq_cst: a release that publishes the key to slot_take's acquire, and
+     * the store half of wait_settled's store-load pattern. */
+    atomic_store_explicit(&s->tat, free_ ? first : t, memory_order_seq_cst);
+    settle(k);
+    return free_;
+}
+
+static lfp_keyed_slot_ *slot_at(const lfp_keyed *k, uint64_t home, uint32_t d)
+{
+    return &k->slots[(home + d) & k->mask];
+}
+
+#define KEYED_ABSENT (-2)   /* the key is in no slot of its window */
+
+/* Under the key's stripe lock: the take on its slot, waiting for claims in
+ * progress to settle (the key's own slot may be one); KEYED_ABSENT if it is
+ * in none; KEYED_RETRY if its slot was evicted between probe and take. */
+static int find_take(lfp_keyed *k, uint64_t home, keyed_op *op)
+{
+    for (uint32_t d = 0; d < k->probe; d++) {
+        lfp_keyed_slot_ *s = slot_at(k, home, d);
+        int64_t t = wait_settled(k, s);
+        if (t == LFP_KEYED_EMPTY_)
+            return KEYED_ABSENT;
+        /* relaxed: ordered after wait_settled's seq_cst (acquire) load. */
+        if (atomic_load_explicit(&s->key, memory_order_relaxed) == op->key)
+            return slot_take(k, s, op);
+    }
+    return KEYED_ABSENT;
+}
+
+/* Under the key's stripe lock, key absent: claim the first slot of its
+ * window that is empty or idle at now, with the first take (op->r.end_)
+ * already charged. A claim that fails leaves that slot non-empty or busy,
+ * so the key still lands before every empty slot of its window. False if
+ * no slot could be had. */
+static bool place(lfp_keyed *k, uint64_t home, keyed_op *op)
+{
+    for (uint32_t d = 0; d < k->probe; d++) {
+        lfp_keyed_slot_ *s = slot_at(k, home, d);
+        int64_t t = wait_settled(k, s);
+        if ((t == LFP_KEYED_EMPTY_ || t <= op->now) && claim(k, s, t, op->key, op->r.end_)) {
+            op->slot = s;
+            /* relaxed: this thread's own increment in claim() */
+            op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Insert the key (not found by the lock-free probe) and take, under its
+ * stripe lock: find it again (it may have been inserted meanwhile, or its
+ * slot was being claimed), else place it. Only this lock inserts the key,
+ * so it is never in two slots at once. */
+static int insert_take(lfp_keyed *k, uint64_t home, keyed_op *op)
+{
+    pthread_mutex_t *lock = &k->locks[(home >> 58) % LFP_KEYED_STRIPES];
+    pthread_mutex_lock(lock);
+    int rc;
+    do
+        rc = find_take(k, home, op);
+    while (rc == KEYED_RETRY);
+    if (rc == KEYED_ABSENT) {
+        /* A new key starts at the horizon (keyed.h, "Clocks that disagree").
+         * relaxed: ordered after find_take's acquire loads of every slot of
+         * the window, which synchronise with the claim that evicted this
+         * key (raise_horizon's pairing). */
+        rc = lfp_keyed_gcra_(atomic_load_explicit(&k->horizon, memory_order_relaxed), op->n,
+                             op->now, op->latest, k->interval, k->burst, &op->r);
+        if (rc == 0 && !place(k, home, op))
+            rc = ENOSPC;
+    }
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
+/* A take (latest == now) or a reservation: the lock-free probe, then the
+ * stripe-locked insert if the key was not found in a stable slot. */
+static int keyed_consume(lfp_keyed *k, keyed_op *op)
+{
+    if (!k || op->n == 0 || op->n > k->burst)
+        return EINVAL;
+    uint64_t home = lfp_keyed_mix_(k->seed, op->key);
+    for (uint32_t d = 0; d < k->probe; d++) {
+        lfp_keyed_slot_ *s = slot_at(k, home, d);
+        /* acquire: pairs with claim()'s release store of the TAT: the key
+         * read next is at least as new (a hint; slot_take re-checks). */
+        int64_t t = atomic_load_explicit(&s->tat, memory_order_acquire);
+        if (t == LFP_KEYED_EMPTY_)
+            break;
+        /* relaxed: as above. A slot being claimed holds no key for us: if
+         * it was ours, the stripe-locked path waits for it. */
+        if (t != LFP_KEYED_EVICTING_ &&
+            atomic_load_explicit(&s->key, memory_order_relaxed) == op->key) {
+            int rc = slot_take(k, s, op);
+            if (rc != KEYED_RETRY)
+                return rc;
+            break;
+        }
+    }
+    return insert_take(k, home, op);
+}
+
+int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
+{
+    keyed_op op = { .key = key, .n = n, .now = now, .latest = now };
+    return keyed_consume(k, &op);
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* lfp_rl_wait_'s view of one key: the table, the key, and where its
+ * reservation was made. */
+typedef struct keyed_wait {
+    lfp_keyed *k;
+    keyed_op op;
+} keyed_wait;
+
+static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bucket_reservation *r)
+{
+    keyed_wait *w = b;
+    w->op.n = n;
+    w->op.now = now;
+    w->op.latest = latest;
+    int rc = keyed_consume(w->k, &w->op);
+    if (rc == 0)
+        *r = w->op.r;
+    return rc;
+}
+
+/* lfp_bucket_give_back's rule on the reservation's slot (its argument is
+ * in src/ratelimit_bucket.c): restore TAT from r's end to r's start only if
+ * TAT is still r's end in the same tenure of the slot (same key, not
+ * evicted and re-created since: the tenure counter says so), checked and
+ * CASed under a pin, as a take. */
+static int wait_give_back(void *b, lfp_bucket_reservation *r)
+{
+    keyed_wait *w = b;
+    lfp_keyed_slot_ *s = w->op.slot;
+    if (!s || r->n_ == 0)
+        return EINVAL;
+    r->n_ = 0;
+    /* seq_cst: slot_take's pin protocol (see there). */
+    atomic_fetch_add_explicit(&s->pins, 1, memory_order_seq_cst);
+    int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
+    int rc = EAGAIN;
+    /* relaxed: ordered after the acquire above, stable while pinned. */
+    if (t == r->end_ && atomic_load_explicit(&s->key, memory_order_relaxed) == w->op.key &&
+        atomic_load_explicit(&s->gen, memory_order_relaxed) == w->op.gen &&
+        /* relaxed: as slot_take's CAS. */
+        atomic_compare_exchange_strong_explicit(&s->tat, &t, r->start_, memory_order_relaxed,
+                                                memory_order_relaxed))
+        rc = 0;
+    /* release: as in slot_take. */
+    atomic_fetch_sub_explicit(&s->pins, 1, memory_order_release);
+    return rc;
+}
+
+static const lfp_rl_waiter_ keyed_waiter = { wait_reserve, wait_give_back };
+
+int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now, int64_t deadline,
+                      lfp_cancel *cancel)
+{
+    if (!k)
+        return EINVAL;
+    keyed_wait w = { .k = k, .op = { .key = key } };
+    return lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel);
+}
+
+int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadline, lfp_cancel *cancel)
+{
+    return lfp_keyed_wait_at(k, key, n, lfp_now(), deadline, cancel);
+}
+
+int lfp_keyed_take(lfp_keyed *k, uint64_t key, uint32_t n)
+{
+    return lfp_keyed_take_at(k, key, n, lfp_rl_now_());
+}
+
+uint64_t lfp_keyed_hash(const lfp_keyed *k, const void *key, size_t len)
+{
+    if (!k || (!key && len > 0))
+        return 0;
+    return lfp_keyed_siphash_(k->seed, key, len);
+}
+
+int lfp_keyed_take_bytes_at(lfp_keyed *k, const void *key, size_t len, uint32_t n, int64_t now)
+{
+    if (!k || (!key && len > 0))
+        return EINVAL;
+    return lfp_keyed_take_at(k, lfp_keyed_siphash_(k->seed, key, len), n, now);
+}
+
+int lfp_keyed_take_bytes(lfp_keyed *k, const void *key, size_t len, uint32_t n)
+{
+    return lfp_keyed_take_bytes_at(k, key, len, n, lfp_rl_now_());
+}
+
+size_t lfp_keyed_busy_at(const lfp_keyed *k, int64_t now)
+{
+    if (!k)
+        return 0;
+    size_t busy = 0;
+    for (uint64_t i = 0; i <= k->mask; i++) {
+        /* relaxed: a snapshot of each slot; orders nothing. */
+        int64_t t = atomic_load_explicit(&k->slots[i].tat, memory_order_relaxed);
+        busy += t > now && t < LFP_KEYED_EVICTING_;
+    }
+    return busy;
+}
