@@ -13,9 +13,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from manpages import COMMENT_PROTO, comments_and_decls  # noqa: E402
 
-# Calls whose int result is not an error code (a count, a bool, a state).
+# Calls whose int result is not an error code (a count, a bool, a state, a
+# token's reason: lfp_cancel_reason(NULL) is 0 because NULL is "no token",
+# which every blocking call accepts and which never fires).
 NOT_A_CODE = re.compile(r'_(held|waiting|closed|is_ready|is_set|done|fired|size|count|'
-                        r'state_of|allow|allow_at|cancelled|expired)$')
+                        r'state_of|allow|allow_at|cancelled|expired|reason)$')
 
 
 def args_of(proto):

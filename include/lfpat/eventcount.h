@@ -130,7 +130,8 @@ static inline void lfp_ec_abort(lfp_ec *ec)
 
 /* Park until the epoch differs from key, a notify, the deadline, or cancel
  * fires; then withdraw the waiter. Returns 0 (woken or epoch moved, maybe
- * spuriously: re-check the condition), ETIMEDOUT, or ECANCELED. */
+ * spuriously: re-check the condition), ETIMEDOUT, ECANCELED, or EINVAL if
+ * ec is NULL. */
 LFP_API int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel);
 
 LFP_API void lfp_ec_wake_(lfp_ec *ec, int n);
@@ -180,7 +181,8 @@ static inline void lfp_ec_notify_all(lfp_ec *ec) { lfp_ec_notify_(ec, 0x7fffffff
  * then park on ec. Returns ETIMEDOUT once the deadline has passed and
  * ECANCELED once cancel has fired, in both cases only after a last try_fn
  * failed. wake_one says whether notifiers of ec wake one waiter (then a waiter
- * that leaves on timeout or cancel passes its possible wake-up on) or all. */
+ * that leaves on timeout or cancel passes its possible wake-up on) or all.
+ * EINVAL if ec or try_fn is NULL. */
 typedef int (*lfp_try_fn)(void *arg);
 LFP_API int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
                          int64_t deadline, lfp_cancel *cancel, bool wake_one);

@@ -28,7 +28,7 @@
  * the newest one seen.
  *
  * Return codes of every take: 0 admitted; EAGAIN refused (rate exceeded,
- * nothing consumed); EINVAL for n == 0 or n above the burst/limit (nothing
+ * nothing consumed); EINVAL for a NULL limiter, n == 0 or n above the burst/limit (nothing
  * consumed). A take is all-or-nothing.
  *
  * Ordering: none. Like counters, limiters carry no happens-before edge
@@ -199,10 +199,12 @@ static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
  * Returns 0; EAGAIN (nothing taken; also when the new TAT would pass
- * INT64_MAX); EINVAL if n == 0 or n > burst.
+ * INT64_MAX); EINVAL if b is NULL, n == 0 or n > burst.
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
+    if (LFP_UNLIKELY(!b))
+        return EINVAL;
     /* acquire: pairs with the release store of TAT in set_rate_at /
      * set_burst_at: a TAT value written by a change is read with the
      * parameters it was computed for (loaded below, after it). */
@@ -395,7 +397,7 @@ static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
 static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
                                             uint64_t *charged)
 {
-    if (LFP_UNLIKELY(n == 0 || n > w->limit))
+    if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
     uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
@@ -419,7 +421,7 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
 }
 
 /* Take n admissions in the window holding `now` (or in the stored window if
- * `now` is older). Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
+ * `now` is older). Returns 0; EAGAIN; EINVAL if w is NULL, n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 {
