@@ -124,9 +124,9 @@ typedef struct lfp_breaker_ticket {
 } lfp_breaker_ticket;
 
 typedef struct lfp_breaker {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
-    _Atomic uint64_t open_end;     /* OPEN generation << 32 | end tick >> 32 */
-    alignas(LFP_CACHELINE) _Atomic uint64_t window[LFP_BREAKER_MAX_BUCKETS];  /* see above */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state;  /* see the header comment */
+    _Atomic(uint64_t) open_end;    /* OPEN generation << 32 | end tick >> 32 */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) window[LFP_BREAKER_MAX_BUCKETS]; /* see above */
     struct lfp_breaker_config cfg;
     int64_t bucket_ns;
     pthread_mutex_t cb_lock;       /* callback delivery, only with on_change */

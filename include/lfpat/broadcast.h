@@ -80,15 +80,15 @@ extern "C" {
 #define LFP_BROADCAST_CLOSED_ ((uint64_t)1 << 63)
 
 typedef struct lfp_broadcast_slot {
-    _Atomic uint64_t seq;        /* 0, 2p+1 (busy), 2p+2 (holds position p) */
+    _Atomic(uint64_t) seq;       /* 0, 2p+1 (busy), 2p+2 (holds position p) */
     _Atomic(void *) value;
 } lfp_broadcast_slot;
 
 typedef struct lfp_broadcast {
-    alignas(LFP_CACHELINE) _Atomic uint64_t tail;    /* positions claimed | CLOSED */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) tail;   /* positions claimed | CLOSED */
     alignas(LFP_CACHELINE) lfp_broadcast_slot *slots;
     uint64_t mask;                                   /* capacity - 1 */
-    _Atomic bool closed;                             /* set once, before CLOSED */
+    _Atomic(bool) closed;                            /* set once, before CLOSED */
     alignas(LFP_CACHELINE) lfp_ec arrived;           /* subscribers park here */
 } lfp_broadcast;
 

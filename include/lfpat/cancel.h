@@ -36,7 +36,7 @@ struct lfp_cancel_watch;
 
 typedef struct lfp_cancel lfp_cancel;
 struct lfp_cancel {
-    _Atomic int reason;          /* 0 until fired; written once under the tree lock */
+    _Atomic(int) reason;         /* 0 until fired; written once under the tree lock */
     lfp_cancel *parent;          /* the fields below are guarded by the tree lock */
     lfp_cancel *first_child;
     lfp_cancel *next_sibling;

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 typedef struct lfp_counter {
-    _Atomic int64_t value;
+    _Atomic(int64_t) value;
 } lfp_counter;
 
 #define LFP_COUNTER_INIT(v) { (v) }
@@ -73,7 +73,7 @@ static inline void lfp_counter_destroy(lfp_counter *c) { (void)c; }
 #define LFP_STRIPED_MAX_CELLS 4096u
 
 typedef struct lfp_striped_cell {
-    alignas(LFP_CACHELINE) _Atomic int64_t value;
+    alignas(LFP_CACHELINE) _Atomic(int64_t) value;
 } lfp_striped_cell;
 
 typedef struct lfp_striped {
@@ -98,7 +98,7 @@ static inline void lfp_striped_add(lfp_striped *c, int64_t d)
 {
     unsigned slot = lfp_thread_slot();
     if (LFP_LIKELY(slot <= c->mask)) {
-        _Atomic int64_t *v = &c->cells[slot].value;
+        _Atomic(int64_t) *v = &c->cells[slot].value;
         /* relaxed: this thread is the cell's only writer (slot ownership);
          * sum's relaxed loads read it coherently. Pairs with nothing. */
         uint64_t old = (uint64_t)atomic_load_explicit(v, memory_order_relaxed);

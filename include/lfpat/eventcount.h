@@ -69,8 +69,8 @@ extern "C" {
 #endif
 
 typedef struct lfp_ec {
-    _Atomic uint32_t epoch;    /* the futex word; bumped by a notify that saw waiters */
-    _Atomic uint32_t waiters;  /* threads between prepare and the end of wait/abort */
+    _Atomic(uint32_t) epoch;   /* the futex word; bumped by a notify that saw waiters */
+    _Atomic(uint32_t) waiters; /* threads between prepare and the end of wait/abort */
     uint32_t asym;             /* set by lfp_ec_init_asym, constant afterwards */
 } lfp_ec;
 

@@ -69,7 +69,7 @@ enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
        LFP_FUTURE_WAITING_ = 4, LFP_FUTURE_NOTIFYING_ = 8 };
 
 typedef struct lfp_future {
-    _Atomic uint32_t state;   /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
+    _Atomic(uint32_t) state;  /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
     int error;                /* written by the winning setter only */
     void *value;              /* written by the winning setter only */
     lfp_ec ready;             /* getters park here */

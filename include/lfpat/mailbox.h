@@ -25,7 +25,7 @@ extern "C" {
 
 typedef struct lfp_mailbox {
     lfp_mpsc q;
-    alignas(LFP_CACHELINE) _Atomic size_t count;   /* accepted, not yet received */
+    alignas(LFP_CACHELINE) _Atomic(size_t) count;  /* accepted, not yet received */
     size_t capacity;
 } lfp_mailbox;
 

@@ -74,13 +74,13 @@ extern "C" {
 #endif
 
 typedef struct lfp_mpmc_cell {
-    _Atomic size_t seq;
+    _Atomic(size_t) seq;
     void *value;
 } lfp_mpmc_cell;
 
 typedef struct lfp_mpmc {
-    alignas(LFP_CACHELINE) _Atomic size_t tail;   /* next push position | LFP_Q_CLOSED */
-    alignas(LFP_CACHELINE) _Atomic size_t head;   /* next pop position */
+    alignas(LFP_CACHELINE) _Atomic(size_t) tail;  /* next push position | LFP_Q_CLOSED */
+    alignas(LFP_CACHELINE) _Atomic(size_t) head;  /* next pop position */
     alignas(LFP_CACHELINE) lfp_mpmc_cell *cells;  /* read-mostly */
     size_t mask;                                  /* capacity - 1 */
     alignas(LFP_CACHELINE) lfp_ec not_empty;      /* poppers park here */

@@ -75,10 +75,10 @@ typedef struct lfp_mpsc_node {
 #define LFP_MPSC_CLOSED_ ((uintptr_t)1)
 
 typedef struct lfp_mpsc {
-    alignas(LFP_CACHELINE) _Atomic uintptr_t tail;  /* last node | LFP_MPSC_CLOSED_ */
+    alignas(LFP_CACHELINE) _Atomic(uintptr_t) tail; /* last node | LFP_MPSC_CLOSED_ */
     alignas(LFP_CACHELINE) lfp_mpsc_node *head;     /* consumer-owned */
-    _Atomic size_t popped;                          /* consumer-written */
-    _Atomic int consumer;                           /* the single-consumer guard */
+    _Atomic(size_t) popped;                         /* consumer-written */
+    _Atomic(int) consumer;                          /* the single-consumer guard */
     alignas(LFP_CACHELINE) lfp_mpsc_node stub;      /* linked by producers */
     lfp_striped pushed;                             /* pushes, for lfp_mpsc_size */
     alignas(LFP_CACHELINE) lfp_ec not_empty;        /* the consumer parks here */

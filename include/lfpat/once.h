@@ -78,7 +78,7 @@ enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONC
        LFP_ONCE_RETRY_ = 4, LFP_ONCE_FAILED_ = 5 };
 
 typedef struct lfp_once {
-    _Atomic uint32_t state;   /* LFP_ONCE_*_, the futex word waiters park on */
+    _Atomic(uint32_t) state;  /* LFP_ONCE_*_, the futex word waiters park on */
     int result;               /* fn's non-zero result; written before FAILED is released */
 } lfp_once;
 

@@ -51,8 +51,8 @@ typedef struct lfp_pool {
     pthread_t *threads;
     unsigned nthreads;
     lfp_waitgroup running;        /* workers not yet exited */
-    _Atomic bool abandon;         /* shutdown's deadline passed: stop taking tasks */
-    _Atomic uint64_t ran, not_run;
+    _Atomic(bool) abandon;        /* shutdown's deadline passed: stop taking tasks */
+    _Atomic(uint64_t) ran, not_run;
 } lfp_pool;
 
 /* Start `threads` workers with a queue of `capacity` tasks (rounded up as

@@ -169,11 +169,11 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
 typedef struct lfp_bucket {
     /* TAT and the parameters share a line: every take reads all three and
      * writes TAT, so one line moves per take; parameters rarely change. */
-    alignas(LFP_CACHELINE) _Atomic int64_t tat;
-    _Atomic int64_t interval;   /* T, ns per token */
-    _Atomic uint32_t burst;
-    _Atomic uint32_t cfg_lock_; /* serialises set_rate / set_burst */
-    _Atomic uint32_t gen_;      /* configuration changes so far (receipts check it) */
+    alignas(LFP_CACHELINE) _Atomic(int64_t) tat;
+    _Atomic(int64_t) interval;  /* T, ns per token */
+    _Atomic(uint32_t) burst;
+    _Atomic(uint32_t) cfg_lock_; /* serialises set_rate / set_burst */
+    _Atomic(uint32_t) gen_;     /* configuration changes so far (receipts check it) */
 } lfp_bucket;
 
 #define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
@@ -380,7 +380,7 @@ static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint6
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << cbits | count */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* id << cbits | count */
     uint32_t limit;
     unsigned cbits;     /* count bits */
     int64_t window;
@@ -469,7 +469,7 @@ LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
 #define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
 
 typedef struct lfp_swindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id | prev | cur */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* id | prev | cur */
     uint32_t limit;
     unsigned cbits;     /* bits of each count */
     int64_t window;
@@ -495,8 +495,9 @@ typedef struct lfp_sw_state_ {
 static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
 {
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    return (lfp_sw_state_){ v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
-                            (uint32_t)(v & cmask) };
+    lfp_sw_state_ s = { v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
+                        (uint32_t)(v & cmask) };   /* no compound literal: C++ has none */
+    return s;
 }
 
 static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
@@ -609,8 +610,8 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
 #define LFP_SLOG_MAX_LIMIT (1u << 26)
 
 typedef struct lfp_slog {
-    alignas(LFP_CACHELINE) _Atomic uint64_t head;   /* slot claims so far */
-    _Atomic int64_t *ring;                          /* admission times */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) head;  /* slot claims so far */
+    _Atomic(int64_t) *ring;                         /* admission times */
     uint32_t limit;
     int64_t window;
 } lfp_slog;
@@ -665,7 +666,7 @@ LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
 #define LFP_ROLLING_LATE_LAPS 1024u   /* see "Lap arithmetic" above */
 
 typedef struct lfp_rolling {
-    _Atomic uint64_t *slots;
+    _Atomic(uint64_t) *slots;
     unsigned buckets;
     int64_t bucket_ns;
 } lfp_rolling;

@@ -221,7 +221,7 @@ typedef struct lfp_rbucket {
     int64_t t_ns;   /* emission interval sent to the script (rounded up) */
     uint32_t burst;
     struct lfp_rbucket_opts o;
-    alignas(LFP_CACHELINE) _Atomic int64_t lease_tokens; /* unspent leased tokens */
+    alignas(LFP_CACHELINE) _Atomic(int64_t) lease_tokens; /* unspent leased tokens */
     pthread_mutex_t lease_mu;                              /* one refill at a time */
     lfp_bucket local; /* LFP_RFAIL_LOCAL: this process's share (own line) */
 } lfp_rbucket;

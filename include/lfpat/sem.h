@@ -127,13 +127,13 @@ struct lfp_sem_stats {
 
 typedef struct lfp_sem {
     /* the fast paths' line: the word and what they read beside it */
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* P | G << 32 | W << 40 */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state;  /* P | G << 32 | W << 40 */
     uint32_t capacity;
     lfp_striped releases;            /* per-thread cells: no shared RMW */
     /* the slow path's line: parking waiters write here, not on `state` */
     alignas(LFP_CACHELINE) lfp_ec ec;
-    _Atomic uint64_t timeouts;
-    _Atomic uint64_t cancellations;
+    _Atomic(uint64_t) timeouts;
+    _Atomic(uint64_t) cancellations;
 } lfp_sem;
 
 static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
@@ -247,7 +247,7 @@ struct lfp_wsem_queue {
 };
 
 typedef struct lfp_wsem {
-    _Atomic uint64_t state;     /* free | LFP_WSEM_QUEUED_ */
+    _Atomic(uint64_t) state;    /* free | LFP_WSEM_QUEUED_ */
     int64_t capacity;
     pthread_mutex_t lock;       /* guards queue; slow path only */
     struct lfp_wsem_queue queue;

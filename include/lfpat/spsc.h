@@ -92,14 +92,14 @@ extern "C" {
 #define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
 
 typedef struct lfp_spsc {
-    alignas(LFP_CACHELINE) _Atomic size_t tail;  /* next push position */
-    alignas(LFP_CACHELINE) _Atomic uint32_t pushing; /* 1 from a push's enter to its exit */
+    alignas(LFP_CACHELINE) _Atomic(size_t) tail; /* next push position */
+    alignas(LFP_CACHELINE) _Atomic(uint32_t) pushing; /* 1 from a push's enter to its exit */
     size_t head_cache;                           /* producer-private: a past head */
-    alignas(LFP_CACHELINE) _Atomic size_t head;  /* next pop position; consumer writes */
+    alignas(LFP_CACHELINE) _Atomic(size_t) head; /* next pop position; consumer writes */
     size_t tail_cache;                           /* consumer-private: a past tail */
     alignas(LFP_CACHELINE) void **slots;         /* read-mostly from here */
     size_t mask;                                 /* capacity - 1 */
-    _Atomic uint32_t closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
+    _Atomic(uint32_t) closed;                    /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
     uint32_t asym;                               /* eventcounts asymmetric; constant */
     alignas(LFP_CACHELINE) lfp_ec not_empty;     /* consumers park here */
     alignas(LFP_CACHELINE) lfp_ec not_full;      /* producers park here */

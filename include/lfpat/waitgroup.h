@@ -81,7 +81,7 @@ extern "C" {
 #define LFP_WAITGROUP_MAX ((int64_t)INT32_MAX)
 
 typedef struct lfp_waitgroup {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count | WAITING | NOTIFYING | phase */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* count | WAITING | NOTIFYING | phase */
     lfp_ec zero;                                    /* waiters park here */
 } lfp_waitgroup;
 
