@@ -228,7 +228,7 @@ static inline int lfp_breaker_record(lfp_breaker *b, lfp_breaker_ticket t, bool 
 static inline lfp_breaker_state lfp_breaker_state_of(const lfp_breaker *b, uint32_t *gen)
 {
     /* acquire: as in lfp_breaker_allow_at. */
-    uint64_t w = atomic_load_explicit(&((lfp_breaker *)b)->state, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
     if (gen)
         *gen = lfp_brk_gen_(w);
     return lfp_brk_state_(w);

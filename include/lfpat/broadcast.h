@@ -117,7 +117,7 @@ static inline size_t lfp_broadcast_capacity(const lfp_broadcast *b)
 static inline uint64_t lfp_broadcast_published(const lfp_broadcast *b)
 {
     /* relaxed: a snapshot; orders nothing. */
-    return atomic_load_explicit(&((lfp_broadcast *)b)->tail, memory_order_relaxed) &
+    return atomic_load_explicit(&b->tail, memory_order_relaxed) &
            ~LFP_BROADCAST_CLOSED_;
 }
 

@@ -68,7 +68,7 @@ LFP_API bool lfp_cancel_fire(lfp_cancel *c, int reason);
 static inline int lfp_cancel_reason(const lfp_cancel *c)
 {
     /* acquire: pairs with the release store of reason in lfp_cancel_fire. */
-    return c ? atomic_load_explicit(&((lfp_cancel *)c)->reason, memory_order_acquire) : 0;
+    return c ? atomic_load_explicit(&c->reason, memory_order_acquire) : 0;
 }
 
 static inline bool lfp_cancel_fired(const lfp_cancel *c)

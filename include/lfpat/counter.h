@@ -62,7 +62,7 @@ static inline int64_t lfp_counter_add(lfp_counter *c, int64_t d)
 static inline int64_t lfp_counter_get(const lfp_counter *c)
 {
     /* relaxed: a counter orders nothing. */
-    return atomic_load_explicit(&((lfp_counter *)c)->value, memory_order_relaxed);
+    return atomic_load_explicit(&c->value, memory_order_relaxed);
 }
 
 static inline void lfp_counter_destroy(lfp_counter *c) { (void)c; }

@@ -137,7 +137,7 @@ static inline bool lfp_future_is_ready(const lfp_future *f)
 {
     /* acquire: pairs with the release READY store in lfp_future_set /
      * lfp_future_wake_. */
-    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
+    return atomic_load_explicit(&f->state, memory_order_acquire) ==
            LFP_FUTURE_READY_;
 }
 

@@ -91,7 +91,7 @@ LFP_API void lfp_mailbox_close(lfp_mailbox *m);
 static inline size_t lfp_mailbox_size(const lfp_mailbox *m)
 {
     /* relaxed: a snapshot. */
-    return atomic_load_explicit(&((lfp_mailbox *)m)->count, memory_order_relaxed);
+    return atomic_load_explicit(&m->count, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

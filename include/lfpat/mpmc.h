@@ -270,7 +270,7 @@ LFP_API void lfp_mpmc_close(lfp_mpmc *q);
 static inline bool lfp_mpmc_closed(const lfp_mpmc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&((lfp_mpmc *)q)->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
+    return (atomic_load_explicit(&q->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
 }
 
 static inline size_t lfp_mpmc_capacity(const lfp_mpmc *q) { return q->mask + 1; }

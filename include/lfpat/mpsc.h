@@ -250,7 +250,7 @@ LFP_API void lfp_mpsc_close(lfp_mpsc *q);
 static inline bool lfp_mpsc_closed(const lfp_mpsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&((lfp_mpsc *)q)->tail, memory_order_relaxed) & LFP_MPSC_CLOSED_) != 0;
+    return (atomic_load_explicit(&q->tail, memory_order_relaxed) & LFP_MPSC_CLOSED_) != 0;
 }
 
 /* Unbounded: SIZE_MAX. */

@@ -141,7 +141,7 @@ static inline bool lfp_once_done(const lfp_once *o)
         return false;
     /* acquire: pairs with the release exchange storing DONE/FAILED in the
      * slow path. */
-    uint32_t s = atomic_load_explicit(&((lfp_once *)o)->state, memory_order_acquire);
+    uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
     return s == LFP_ONCE_DONE_ || s == LFP_ONCE_FAILED_;
 }
 

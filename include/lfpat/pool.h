@@ -108,13 +108,13 @@ LFP_API int lfp_pool_shutdown(lfp_pool *p, int64_t deadline, uint64_t *not_run);
 static inline uint64_t lfp_pool_ran(const lfp_pool *p)
 {
     /* relaxed: a statistic. */
-    return atomic_load_explicit(&((lfp_pool *)p)->ran, memory_order_relaxed);
+    return atomic_load_explicit(&p->ran, memory_order_relaxed);
 }
 
 static inline uint64_t lfp_pool_not_run(const lfp_pool *p)
 {
     /* relaxed: a statistic. */
-    return atomic_load_explicit(&((lfp_pool *)p)->not_run, memory_order_relaxed);
+    return atomic_load_explicit(&p->not_run, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

@@ -225,7 +225,7 @@ static inline int lfp_sem_release(lfp_sem *s)
 static inline unsigned lfp_sem_available(const lfp_sem *s)
 {
     /* relaxed: a snapshot that orders nothing. */
-    return s ? (uint32_t)atomic_load_explicit(&((lfp_sem *)s)->state, memory_order_relaxed) : 0;
+    return s ? (uint32_t)atomic_load_explicit(&s->state, memory_order_relaxed) : 0;
 }
 
 /* Fill *st. Each field is read at some moment during the call (not one
@@ -323,7 +323,7 @@ static inline int lfp_wsem_release(lfp_wsem *s, int64_t n)
 static inline int64_t lfp_wsem_available(const lfp_wsem *s)
 {
     /* relaxed: a snapshot that orders nothing. */
-    return s ? (int64_t)(atomic_load_explicit(&((lfp_wsem *)s)->state, memory_order_relaxed) &
+    return s ? (int64_t)(atomic_load_explicit(&s->state, memory_order_relaxed) &
                          ~LFP_WSEM_QUEUED_)
              : 0;
 }

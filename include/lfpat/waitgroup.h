@@ -146,8 +146,7 @@ static inline int lfp_waitgroup_done(lfp_waitgroup *wg) { return lfp_waitgroup_a
 static inline int64_t lfp_waitgroup_count(const lfp_waitgroup *wg)
 {
     /* relaxed: a snapshot; orders nothing. */
-    return lfp_wg_count_(atomic_load_explicit(&((lfp_waitgroup *)wg)->state,
-                                              memory_order_relaxed));
+    return lfp_wg_count_(atomic_load_explicit(&wg->state, memory_order_relaxed));
 }
 
 /* Wait until the count is zero or the phase current at the call has ended,

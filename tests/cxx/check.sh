@@ -12,7 +12,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # -Wcast-qual: a const getter reads its object without casting const away
 # (atomic loads take a pointer to const: C17 DR 459, C++ std::atomic).
-warn=(-Wall -Wextra -Wpedantic -Werror)
+# -Wcast-qual: a const getter reads its object without casting const away
+# (atomic loads take a pointer to const: C17 DR 459, C++ std::atomic).
+warn=(-Wall -Wextra -Wpedantic -Wcast-qual -Werror)
 
 # One translation unit including every public header.
 { echo '#include <lfpat.h>'
