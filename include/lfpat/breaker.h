@@ -76,6 +76,17 @@
  * on_change). record() is lock-free otherwise (a CAS on its window slot,
  * window_buckets loads, and a CAS on the state word). Ordering: none beyond the state word's own
  * (acquire loads, acq_rel CAS); the breaker guards no data.
+ *
+ * Copying: an lfp_breaker must not be copied or moved after init: it holds a
+ * pthread mutex, which POSIX forbids copying, and waiters and tickets refer to
+ * its address. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_breaker_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_BREAKER_H
 #define LFPAT_BREAKER_H

@@ -65,6 +65,18 @@
  * Subscribers: an lfp_broadcast_sub is caller-allocated, may be created and
  * dropped at any time (publishers never look at subscribers), and is used by
  * one thread at a time.
+ *
+ * Copying: an lfp_broadcast or lfp_broadcast_sub must not be copied or moved
+ * after init: a copy shares the slots (destroying both frees them twice),
+ * subscribers point to the broadcast, and subscribers park on the eventcount
+ * inside it. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_broadcast_* call on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_BROADCAST_H
 #define LFPAT_BROADCAST_H

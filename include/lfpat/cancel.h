@@ -22,6 +22,17 @@
  * a parent first detaches its remaining children (they keep their own state
  * but no longer receive the parent's cancellation). Init and destroy of a
  * token must not race with each other on the same token.
+ *
+ * Copying: an lfp_cancel must not be copied or moved after init: its parent,
+ * its children and the watchers of blocked threads link to its address. Use it
+ * where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_cancel_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_CANCEL_H
 #define LFPAT_CANCEL_H

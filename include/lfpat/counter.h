@@ -26,6 +26,17 @@
  * the call. When every concurrent add is positive, successive sums taken by
  * one thread never decrease, and a sum taken after every adder has been
  * joined is exact.
+ *
+ * Copying: an lfp_counter or lfp_striped must not be copied or moved after
+ * init: a copy of a counter is a separate counter, updates to one are lost to
+ * the other; a copy of an lfp_striped shares its cells, and destroying both
+ * frees them twice. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every call of this header on any counter,
+ * even one parent threads were updating at the fork: each update is a single
+ * atomic store or read-modify-write, which the fork copied either done or not
+ * begun (the thread-slot table lfp_striped uses is held across fork by
+ * lfpat's atfork handlers, src/fork.c, so it is never copied locked).
  */
 #ifndef LFPAT_COUNTER_H
 #define LFPAT_COUNTER_H

@@ -58,6 +58,17 @@
  *
  * Progress: notify is wait-free when nobody waits (a fence and a load) and
  * makes one futex wake otherwise. Waiting blocks.
+ *
+ * Copying: an lfp_ec must not be copied or moved after init: waiters park on
+ * the address of its epoch word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_ec_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_EVENTCOUNT_H
 #define LFPAT_EVENTCOUNT_H

@@ -55,6 +55,17 @@
  * set is visible to such a getter.
  *
  * Reuse: re-initialise with lfp_future_init only when no thread uses it.
+ *
+ * Copying: an lfp_future must not be copied or moved after init: waiters park
+ * on the address of its state word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_future_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_FUTURE_H
 #define LFPAT_FUTURE_H

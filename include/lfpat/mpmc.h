@@ -63,6 +63,18 @@
  * relaxed_publish.c). Model checked: stress/models/mpmc_cell.pml.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
+ *
+ * Copying: an lfp_mpmc must not be copied or moved after init: a copy shares
+ * the ring, so destroying both frees it twice, and waiters park on the
+ * eventcounts inside the object. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_mpmc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_MPMC_H
 #define LFPAT_MPMC_H

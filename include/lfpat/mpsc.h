@@ -56,6 +56,18 @@
  * Close: push returns EPIPE afterwards (the node stays the caller's; push may
  * have cleared its next field); pops drain what was accepted, then EPIPE;
  * blocked pops wake.
+ *
+ * Copying: an lfp_mpsc (or a node while it is queued) must not be copied or
+ * moved after init: the stub node lives inside the object and the producers'
+ * tail points into it, so a copy links into the original. Use it where it was
+ * initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_mpsc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_MPSC_H
 #define LFPAT_MPSC_H

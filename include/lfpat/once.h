@@ -64,6 +64,13 @@
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
  * concurrent) resets it to UNSET. Resetting under concurrent calls is
  * undefined, as the Go seed's ResettableOnce notes.
+ *
+ * Copying: an lfp_once must not be copied or moved after init: waiters park on
+ * the address of its state word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: the child may call lfp_once_* on any object, including one whose fn a
+ * parent thread was running at the fork (see "Fork" above).
  */
 #ifndef LFPAT_ONCE_H
 #define LFPAT_ONCE_H

@@ -22,6 +22,19 @@
  * submit happens-before the task runs (the queue's push -> pop edge); the
  * task's return happens-before lfp_pool_task_wait returns its result (the
  * future's set -> get edge).
+ *
+ * Copying: an lfp_pool (or a task while it is submitted) must not be copied or
+ * moved after init: its worker threads hold its address. Use it where it was
+ * initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_pool_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it; the child has none of the
+ * pool's worker threads either, so it must not submit to a pool the parent
+ * started (it may start its own).
  */
 #ifndef LFPAT_POOL_H
 #define LFPAT_POOL_H

@@ -45,6 +45,20 @@
  * (fixed and sliding window) or at the bucket's TAT (GCRA), so it can only be
  * refused more readily, never admitted past the limit. lfp_slog judges
  * each take by its own timestamp and stays exact for any arrival order.
+ *
+ * Copying: an lfp_bucket, lfp_fwindow, lfp_swindow, lfp_slog or lfp_rolling
+ * (lfp_bucket_reservation and lfp_limiter are plain values and may be copied)
+ * must not be copied or moved after init: a copy of a limiter is a second
+ * limiter, so admissions split between the two exceed the limit; lfp_slog and
+ * lfp_rolling share their buffer with a copy, and destroying both frees it
+ * twice. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every call of this header on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_RATELIMIT_H
 #define LFPAT_RATELIMIT_H

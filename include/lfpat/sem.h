@@ -93,6 +93,17 @@
  * Ordering (both): a release happens-before the acquire (try or blocking)
  * that takes the permit/weight it returned (release CAS / acquire CAS, or the
  * mutex plus the waiter's acquire load of its grant flag).
+ *
+ * Copying: an lfp_sem or lfp_wsem must not be copied or moved after init:
+ * waiters park on words inside the object and queue behind its address. Use it
+ * where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_sem_* and lfp_wsem_* call on an
+ * object that no thread of the parent was using when fork() was called
+ * (lfpat's process-wide locks are held across fork by atfork handlers,
+ * src/fork.c, so none is copied held). An object a parent thread was inside at
+ * the fork (in a call, or blocked in one) is copied in that intermediate
+ * state, with a thread the child does not have: the child must not use it.
  */
 #ifndef LFPAT_SEM_H
 #define LFPAT_SEM_H

@@ -76,6 +76,18 @@
  * Close: push/try_push then return EPIPE (the value stays the caller's); pop
  * returns what was pushed before close, then EPIPE. Every blocked thread wakes.
  * Process-private (the membarrier and the futex are), like the other queues.
+ *
+ * Copying: an lfp_spsc must not be copied or moved after init: a copy shares
+ * the ring, so destroying both frees it twice, and waiters park on the
+ * eventcounts inside the object. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_spsc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_SPSC_H
 #define LFPAT_SPSC_H

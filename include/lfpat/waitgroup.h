@@ -67,6 +67,17 @@
  * the phase end that add/done took part in (each add is an acq_rel RMW on the
  * state word, so they form one release sequence; the waiter's acquire load
  * reads its end or later).
+ *
+ * Copying: an lfp_waitgroup must not be copied or moved after init: waiters
+ * park on the address of its state word. Use it where it was initialised,
+ * through pointers.
+ *
+ * Fork: a child of fork may call every lfp_waitgroup_* call on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_WAITGROUP_H
 #define LFPAT_WAITGROUP_H
