@@ -15,9 +15,9 @@
  * Bad pointers: every int-returning call returns EINVAL for a NULL object or
  * NULL out pointer (tests/null_probe checks each one). Calls that return a
  * value rather than a code (getters such as lfp_mpmc_capacity or
- * lfp_counter_get, counter adds, void calls other than _destroy) require a
- * valid, initialised object: their result has no room for an error.
- * lfp_cancel_reason/lfp_cancel_fired accept NULL ("no token", never fired).
+ * lfp_counter_get, counter adds) and void calls require a valid, initialised
+ * object, unless their comment says NULL is ignored: they have no way to
+ * report an error. lfp_cancel_reason/lfp_cancel_fired accept NULL ("no token", never fired).
  *
  * Time: int64_t nanoseconds of CLOCK_MONOTONIC. Blocking calls take an
  * absolute deadline; LFP_FOREVER means none. A blocking call that can
