@@ -17,7 +17,8 @@
  * value rather than a code (getters such as lfp_mpmc_capacity or
  * lfp_counter_get, counter adds) and void calls require a valid, initialised
  * object, unless their comment says NULL is ignored: they have no way to
- * report an error. lfp_cancel_reason/lfp_cancel_fired accept NULL ("no token", never fired).
+ * report an error. lfp_cancel_reason and lfp_cancel_fired accept NULL ("no
+ * token", which never fires).
  *
  * Time: int64_t nanoseconds of CLOCK_MONOTONIC. Blocking calls take an
  * absolute deadline; LFP_FOREVER means none. A blocking call that can
