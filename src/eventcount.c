@@ -21,6 +21,8 @@ void lfp_ec_wake_(lfp_ec *ec, int n)
 
 int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel)
 {
+    if (!ec)
+        return EINVAL;
     struct lfp_cancel_watch watch;
     int rc = 0;
     if (cancel && lfp_cancel_watch(cancel, &watch, &ec->epoch) != 0) {
@@ -47,6 +49,8 @@ int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
                  int64_t deadline, lfp_cancel *cancel, bool wake_one)
 {
     int rc;
+    if (!ec || !try_fn)
+        return EINVAL;
     for (unsigned i = 0; i < AWAIT_SPINS; i++) {
         rc = try_fn(arg);
         if (rc != EAGAIN)

@@ -6,7 +6,11 @@
  * previous headers. tests/abi_layout.h records them for this version; a
  * mismatch fails here with the new table printed, to be pasted into
  * abi_layout.h together with a minor-version bump (the ABI policy in
- * include/lfpat/version.h). */
+ * include/lfpat/version.h). The offset of every field of every struct in the
+ * public headers is recorded the same way, in tests/abi_offsets.h: the
+ * current table is generated from the headers at build time
+ * (scripts/abi_fields.py), so a new field or struct is recorded without
+ * anyone remembering to, and a moved, added or removed field fails. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +20,7 @@
 #include <cmocka.h>
 
 #include "lfpat.h"
+#include "lfpat/redis.h"
 
 static void version_macros_match_library(void **state)
 {
@@ -82,11 +87,62 @@ static void public_layouts_match_the_record(void **state)
     assert_int_equal(mismatches, 0);
 }
 
+struct field { const char *type, *field; size_t offset; };
+
+static const struct field current_fields[] = {
+#include "abi_fields.h"
+    { NULL, NULL, 0 },
+};
+
+static const struct field recorded_fields[] = {
+#include "abi_offsets.h"
+    { NULL, NULL, 0 },
+};
+
+/* The entry of `f` (type and field name) in table t, or NULL. */
+static const struct field *field_in(const struct field *t, const struct field *f)
+{
+    for (; t->type != NULL; t++)
+        if (strcmp(t->type, f->type) == 0 && strcmp(t->field, f->field) == 0)
+            return t;
+    return NULL;
+}
+
+static void public_field_offsets_match_the_record(void **state)
+{
+    (void)state;
+    int mismatches = 0;
+    for (const struct field *f = current_fields; f->type != NULL; f++) {
+        const struct field *r = field_in(recorded_fields, f);
+        if (r == NULL || r->offset != f->offset) {
+            if (r)
+                fprintf(stderr, "layout changed: %s.%s at offset %zu (recorded %zu)\n",
+                        f->type, f->field, f->offset, r->offset);
+            else
+                fprintf(stderr, "layout changed: %s.%s at offset %zu (not recorded)\n",
+                        f->type, f->field, f->offset);
+            mismatches++;
+        }
+    }
+    for (const struct field *r = recorded_fields; r->type != NULL; r++)
+        if (field_in(current_fields, r) == NULL) {
+            fprintf(stderr, "layout changed: %s.%s is gone\n", r->type, r->field);
+            mismatches++;
+        }
+    if (mismatches) {
+        fprintf(stderr, "new tests/abi_offsets.h (bump LFP_VERSION_MINOR with it):\n");
+        for (const struct field *f = current_fields; f->type != NULL; f++)
+            fprintf(stderr, "{ \"%s\", \"%s\", %zu },\n", f->type, f->field, f->offset);
+    }
+    assert_int_equal(mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version_macros_match_library),
         cmocka_unit_test(public_layouts_match_the_record),
+        cmocka_unit_test(public_field_offsets_match_the_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,17 @@
  * on_change). record() is lock-free otherwise (a CAS on its window slot,
  * window_buckets loads, and a CAS on the state word). Ordering: none beyond the state word's own
  * (acquire loads, acq_rel CAS); the breaker guards no data.
+ *
+ * Copying: an lfp_breaker must not be copied or moved after init: it holds a
+ * pthread mutex, which POSIX forbids copying, and waiters and tickets refer to
+ * its address. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_breaker_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_BREAKER_H
 #define LFPAT_BREAKER_H
@@ -124,9 +135,9 @@ typedef struct lfp_breaker_ticket {
 } lfp_breaker_ticket;
 
 typedef struct lfp_breaker {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* see the header comment */
-    _Atomic uint64_t open_end;     /* OPEN generation << 32 | end tick >> 32 */
-    alignas(LFP_CACHELINE) _Atomic uint64_t window[LFP_BREAKER_MAX_BUCKETS];  /* see above */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state;  /* see the header comment */
+    _Atomic(uint64_t) open_end;    /* OPEN generation << 32 | end tick >> 32 */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) window[LFP_BREAKER_MAX_BUCKETS]; /* see above */
     struct lfp_breaker_config cfg;
     int64_t bucket_ns;
     pthread_mutex_t cb_lock;       /* callback delivery, only with on_change */
@@ -228,7 +239,7 @@ static inline int lfp_breaker_record(lfp_breaker *b, lfp_breaker_ticket t, bool 
 static inline lfp_breaker_state lfp_breaker_state_of(const lfp_breaker *b, uint32_t *gen)
 {
     /* acquire: as in lfp_breaker_allow_at. */
-    uint64_t w = atomic_load_explicit(&((lfp_breaker *)b)->state, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&b->state, memory_order_acquire);
     if (gen)
         *gen = lfp_brk_gen_(w);
     return lfp_brk_state_(w);

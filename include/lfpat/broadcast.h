@@ -65,6 +65,18 @@
  * Subscribers: an lfp_broadcast_sub is caller-allocated, may be created and
  * dropped at any time (publishers never look at subscribers), and is used by
  * one thread at a time.
+ *
+ * Copying: an lfp_broadcast or lfp_broadcast_sub must not be copied or moved
+ * after init: a copy shares the slots (destroying both frees them twice),
+ * subscribers point to the broadcast, and subscribers park on the eventcount
+ * inside it. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_broadcast_* call on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_BROADCAST_H
 #define LFPAT_BROADCAST_H
@@ -80,15 +92,15 @@ extern "C" {
 #define LFP_BROADCAST_CLOSED_ ((uint64_t)1 << 63)
 
 typedef struct lfp_broadcast_slot {
-    _Atomic uint64_t seq;        /* 0, 2p+1 (busy), 2p+2 (holds position p) */
+    _Atomic(uint64_t) seq;       /* 0, 2p+1 (busy), 2p+2 (holds position p) */
     _Atomic(void *) value;
 } lfp_broadcast_slot;
 
 typedef struct lfp_broadcast {
-    alignas(LFP_CACHELINE) _Atomic uint64_t tail;    /* positions claimed | CLOSED */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) tail;   /* positions claimed | CLOSED */
     alignas(LFP_CACHELINE) lfp_broadcast_slot *slots;
     uint64_t mask;                                   /* capacity - 1 */
-    _Atomic bool closed;                             /* set once, before CLOSED */
+    _Atomic(bool) closed;                            /* set once, before CLOSED */
     alignas(LFP_CACHELINE) lfp_ec arrived;           /* subscribers park here */
 } lfp_broadcast;
 
@@ -117,7 +129,7 @@ static inline size_t lfp_broadcast_capacity(const lfp_broadcast *b)
 static inline uint64_t lfp_broadcast_published(const lfp_broadcast *b)
 {
     /* relaxed: a snapshot; orders nothing. */
-    return atomic_load_explicit(&((lfp_broadcast *)b)->tail, memory_order_relaxed) &
+    return atomic_load_explicit(&b->tail, memory_order_relaxed) &
            ~LFP_BROADCAST_CLOSED_;
 }
 

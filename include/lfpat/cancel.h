@@ -22,6 +22,17 @@
  * a parent first detaches its remaining children (they keep their own state
  * but no longer receive the parent's cancellation). Init and destroy of a
  * token must not race with each other on the same token.
+ *
+ * Copying: an lfp_cancel must not be copied or moved after init: its parent,
+ * its children and the watchers of blocked threads link to its address. Use it
+ * where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_cancel_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_CANCEL_H
 #define LFPAT_CANCEL_H
@@ -36,7 +47,7 @@ struct lfp_cancel_watch;
 
 typedef struct lfp_cancel lfp_cancel;
 struct lfp_cancel {
-    _Atomic int reason;          /* 0 until fired; written once under the tree lock */
+    _Atomic(int) reason;         /* 0 until fired; written once under the tree lock */
     lfp_cancel *parent;          /* the fields below are guarded by the tree lock */
     lfp_cancel *first_child;
     lfp_cancel *next_sibling;
@@ -68,7 +79,7 @@ LFP_API bool lfp_cancel_fire(lfp_cancel *c, int reason);
 static inline int lfp_cancel_reason(const lfp_cancel *c)
 {
     /* acquire: pairs with the release store of reason in lfp_cancel_fire. */
-    return c ? atomic_load_explicit(&((lfp_cancel *)c)->reason, memory_order_acquire) : 0;
+    return c ? atomic_load_explicit(&c->reason, memory_order_acquire) : 0;
 }
 
 static inline bool lfp_cancel_fired(const lfp_cancel *c)

@@ -26,6 +26,17 @@
  * the call. When every concurrent add is positive, successive sums taken by
  * one thread never decrease, and a sum taken after every adder has been
  * joined is exact.
+ *
+ * Copying: an lfp_counter or lfp_striped must not be copied or moved after
+ * init: a copy of a counter is a separate counter, updates to one are lost to
+ * the other; a copy of an lfp_striped shares its cells, and destroying both
+ * frees them twice. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every call of this header on any counter,
+ * even one parent threads were updating at the fork: each update is a single
+ * atomic store or read-modify-write, which the fork copied either done or not
+ * begun (the thread-slot table lfp_striped uses is held across fork by
+ * lfpat's atfork handlers, src/fork.c, so it is never copied locked).
  */
 #ifndef LFPAT_COUNTER_H
 #define LFPAT_COUNTER_H
@@ -37,7 +48,7 @@ extern "C" {
 #endif
 
 typedef struct lfp_counter {
-    _Atomic int64_t value;
+    _Atomic(int64_t) value;
 } lfp_counter;
 
 #define LFP_COUNTER_INIT(v) { (v) }
@@ -62,7 +73,7 @@ static inline int64_t lfp_counter_add(lfp_counter *c, int64_t d)
 static inline int64_t lfp_counter_get(const lfp_counter *c)
 {
     /* relaxed: a counter orders nothing. */
-    return atomic_load_explicit(&((lfp_counter *)c)->value, memory_order_relaxed);
+    return atomic_load_explicit(&c->value, memory_order_relaxed);
 }
 
 static inline void lfp_counter_destroy(lfp_counter *c) { (void)c; }
@@ -73,7 +84,7 @@ static inline void lfp_counter_destroy(lfp_counter *c) { (void)c; }
 #define LFP_STRIPED_MAX_CELLS 4096u
 
 typedef struct lfp_striped_cell {
-    alignas(LFP_CACHELINE) _Atomic int64_t value;
+    alignas(LFP_CACHELINE) _Atomic(int64_t) value;
 } lfp_striped_cell;
 
 typedef struct lfp_striped {
@@ -98,7 +109,7 @@ static inline void lfp_striped_add(lfp_striped *c, int64_t d)
 {
     unsigned slot = lfp_thread_slot();
     if (LFP_LIKELY(slot <= c->mask)) {
-        _Atomic int64_t *v = &c->cells[slot].value;
+        _Atomic(int64_t) *v = &c->cells[slot].value;
         /* relaxed: this thread is the cell's only writer (slot ownership);
          * sum's relaxed loads read it coherently. Pairs with nothing. */
         uint64_t old = (uint64_t)atomic_load_explicit(v, memory_order_relaxed);

@@ -58,6 +58,17 @@
  *
  * Progress: notify is wait-free when nobody waits (a fence and a load) and
  * makes one futex wake otherwise. Waiting blocks.
+ *
+ * Copying: an lfp_ec must not be copied or moved after init: waiters park on
+ * the address of its epoch word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_ec_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_EVENTCOUNT_H
 #define LFPAT_EVENTCOUNT_H
@@ -69,8 +80,8 @@ extern "C" {
 #endif
 
 typedef struct lfp_ec {
-    _Atomic uint32_t epoch;    /* the futex word; bumped by a notify that saw waiters */
-    _Atomic uint32_t waiters;  /* threads between prepare and the end of wait/abort */
+    _Atomic(uint32_t) epoch;   /* the futex word; bumped by a notify that saw waiters */
+    _Atomic(uint32_t) waiters; /* threads between prepare and the end of wait/abort */
     uint32_t asym;             /* set by lfp_ec_init_asym, constant afterwards */
 } lfp_ec;
 
@@ -130,7 +141,8 @@ static inline void lfp_ec_abort(lfp_ec *ec)
 
 /* Park until the epoch differs from key, a notify, the deadline, or cancel
  * fires; then withdraw the waiter. Returns 0 (woken or epoch moved, maybe
- * spuriously: re-check the condition), ETIMEDOUT, or ECANCELED. */
+ * spuriously: re-check the condition), ETIMEDOUT, ECANCELED, or EINVAL if
+ * ec is NULL. */
 LFP_API int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel);
 
 LFP_API void lfp_ec_wake_(lfp_ec *ec, int n);
@@ -180,7 +192,8 @@ static inline void lfp_ec_notify_all(lfp_ec *ec) { lfp_ec_notify_(ec, 0x7fffffff
  * then park on ec. Returns ETIMEDOUT once the deadline has passed and
  * ECANCELED once cancel has fired, in both cases only after a last try_fn
  * failed. wake_one says whether notifiers of ec wake one waiter (then a waiter
- * that leaves on timeout or cancel passes its possible wake-up on) or all. */
+ * that leaves on timeout or cancel passes its possible wake-up on) or all.
+ * EINVAL if ec or try_fn is NULL. */
 typedef int (*lfp_try_fn)(void *arg);
 LFP_API int lfp_ec_await(lfp_ec *ec, lfp_try_fn try_fn, void *arg,
                          int64_t deadline, lfp_cancel *cancel, bool wake_one);

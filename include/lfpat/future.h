@@ -55,6 +55,17 @@
  * set is visible to such a getter.
  *
  * Reuse: re-initialise with lfp_future_init only when no thread uses it.
+ *
+ * Copying: an lfp_future must not be copied or moved after init: waiters park
+ * on the address of its state word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_future_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_FUTURE_H
 #define LFPAT_FUTURE_H
@@ -69,7 +80,7 @@ enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
        LFP_FUTURE_WAITING_ = 4, LFP_FUTURE_NOTIFYING_ = 8 };
 
 typedef struct lfp_future {
-    _Atomic uint32_t state;   /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
+    _Atomic(uint32_t) state;  /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
     int error;                /* written by the winning setter only */
     void *value;              /* written by the winning setter only */
     lfp_ec ready;             /* getters park here */
@@ -137,7 +148,7 @@ static inline bool lfp_future_is_ready(const lfp_future *f)
 {
     /* acquire: pairs with the release READY store in lfp_future_set /
      * lfp_future_wake_. */
-    return atomic_load_explicit(&((lfp_future *)f)->state, memory_order_acquire) ==
+    return atomic_load_explicit(&f->state, memory_order_acquire) ==
            LFP_FUTURE_READY_;
 }
 

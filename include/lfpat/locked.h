@@ -8,6 +8,18 @@
  * Progress: every call is blocking (takes a mutex). Ordering: every call is
  * sequentially consistent with every other call on the same object (the
  * mutex orders them), which is at least as strong as the lfp_x contract.
+ *
+ * Copying: an lfp_locked_* object must not be copied or moved after init: each
+ * holds a pthread mutex and condition variable, which POSIX forbids copying.
+ * Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_locked_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it; a mutex a parent thread held
+ * stays held in the child, as with any pthread mutex.
  */
 #ifndef LFPAT_LOCKED_H
 #define LFPAT_LOCKED_H

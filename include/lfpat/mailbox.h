@@ -13,6 +13,17 @@
  * Progress: try_send is lock-free (CAS on the count, then the mpsc push);
  * try_recv is the mpsc's; recv blocks (parks) while empty.
  * Ordering: a send happens-before the receive that returns its node.
+ *
+ * Copying: an lfp_mailbox must not be copied or moved after init: its queue
+ * and its waiters refer to addresses inside the object. Use it where it was
+ * initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_mailbox_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_MAILBOX_H
 #define LFPAT_MAILBOX_H
@@ -25,7 +36,7 @@ extern "C" {
 
 typedef struct lfp_mailbox {
     lfp_mpsc q;
-    alignas(LFP_CACHELINE) _Atomic size_t count;   /* accepted, not yet received */
+    alignas(LFP_CACHELINE) _Atomic(size_t) count;  /* accepted, not yet received */
     size_t capacity;
 } lfp_mailbox;
 
@@ -91,7 +102,7 @@ LFP_API void lfp_mailbox_close(lfp_mailbox *m);
 static inline size_t lfp_mailbox_size(const lfp_mailbox *m)
 {
     /* relaxed: a snapshot. */
-    return atomic_load_explicit(&((lfp_mailbox *)m)->count, memory_order_relaxed);
+    return atomic_load_explicit(&m->count, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

@@ -65,6 +65,18 @@
  * relaxed_publish.c). Model checked: stress/models/mpmc_cell.pml.
  * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
  * claimed before close — and will be delivered — or fails with EPIPE).
+ *
+ * Copying: an lfp_mpmc must not be copied or moved after init: a copy shares
+ * the ring, so destroying both frees it twice, and waiters park on the
+ * eventcounts inside the object. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_mpmc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_MPMC_H
 #define LFPAT_MPMC_H
@@ -76,13 +88,13 @@ extern "C" {
 #endif
 
 typedef struct lfp_mpmc_cell {
-    _Atomic size_t seq;
+    _Atomic(size_t) seq;
     void *value;
 } lfp_mpmc_cell;
 
 typedef struct lfp_mpmc {
-    alignas(LFP_CACHELINE) _Atomic size_t tail;   /* next push position | LFP_Q_CLOSED */
-    alignas(LFP_CACHELINE) _Atomic size_t head;   /* next pop position */
+    alignas(LFP_CACHELINE) _Atomic(size_t) tail;  /* next push position | LFP_Q_CLOSED */
+    alignas(LFP_CACHELINE) _Atomic(size_t) head;  /* next pop position */
     alignas(LFP_CACHELINE) lfp_mpmc_cell *cells;  /* read-mostly */
     size_t mask;                                  /* capacity - 1 */
     alignas(LFP_CACHELINE) lfp_ec not_empty;      /* poppers park here */
@@ -319,7 +331,7 @@ LFP_API void lfp_mpmc_close(lfp_mpmc *q);
 static inline bool lfp_mpmc_closed(const lfp_mpmc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&((lfp_mpmc *)q)->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
+    return (atomic_load_explicit(&q->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
 }
 
 static inline size_t lfp_mpmc_capacity(const lfp_mpmc *q) { return q->mask + 1; }

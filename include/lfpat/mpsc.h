@@ -56,6 +56,18 @@
  * Close: push returns EPIPE afterwards (the node stays the caller's; push may
  * have cleared its next field); pops drain what was accepted, then EPIPE;
  * blocked pops wake.
+ *
+ * Copying: an lfp_mpsc (or a node while it is queued) must not be copied or
+ * moved after init: the stub node lives inside the object and the producers'
+ * tail points into it, so a copy links into the original. Use it where it was
+ * initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_mpsc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_MPSC_H
 #define LFPAT_MPSC_H
@@ -75,10 +87,10 @@ typedef struct lfp_mpsc_node {
 #define LFP_MPSC_CLOSED_ ((uintptr_t)1)
 
 typedef struct lfp_mpsc {
-    alignas(LFP_CACHELINE) _Atomic uintptr_t tail;  /* last node | LFP_MPSC_CLOSED_ */
+    alignas(LFP_CACHELINE) _Atomic(uintptr_t) tail; /* last node | LFP_MPSC_CLOSED_ */
     alignas(LFP_CACHELINE) lfp_mpsc_node *head;     /* consumer-owned */
-    _Atomic size_t popped;                          /* consumer-written */
-    _Atomic int consumer;                           /* the single-consumer guard */
+    _Atomic(size_t) popped;                         /* consumer-written */
+    _Atomic(int) consumer;                          /* the single-consumer guard */
     alignas(LFP_CACHELINE) lfp_mpsc_node stub;      /* linked by producers */
     lfp_striped pushed;                             /* pushes, for lfp_mpsc_size */
     alignas(LFP_CACHELINE) lfp_ec not_empty;        /* the consumer parks here */
@@ -250,7 +262,7 @@ LFP_API void lfp_mpsc_close(lfp_mpsc *q);
 static inline bool lfp_mpsc_closed(const lfp_mpsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&((lfp_mpsc *)q)->tail, memory_order_relaxed) & LFP_MPSC_CLOSED_) != 0;
+    return (atomic_load_explicit(&q->tail, memory_order_relaxed) & LFP_MPSC_CLOSED_) != 0;
 }
 
 /* Unbounded: SIZE_MAX. */

@@ -64,6 +64,13 @@
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
  * concurrent) resets it to UNSET. Resetting under concurrent calls is
  * undefined, as the Go seed's ResettableOnce notes.
+ *
+ * Copying: an lfp_once must not be copied or moved after init: waiters park on
+ * the address of its state word. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: the child may call lfp_once_* on any object, including one whose fn a
+ * parent thread was running at the fork (see "Fork" above).
  */
 #ifndef LFPAT_ONCE_H
 #define LFPAT_ONCE_H
@@ -78,7 +85,7 @@ enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONC
        LFP_ONCE_RETRY_ = 4, LFP_ONCE_FAILED_ = 5 };
 
 typedef struct lfp_once {
-    _Atomic uint32_t state;   /* LFP_ONCE_*_, the futex word waiters park on */
+    _Atomic(uint32_t) state;  /* LFP_ONCE_*_, the futex word waiters park on */
     int result;               /* fn's non-zero result; written before FAILED is released */
 } lfp_once;
 
@@ -141,7 +148,7 @@ static inline bool lfp_once_done(const lfp_once *o)
         return false;
     /* acquire: pairs with the release exchange storing DONE/FAILED in the
      * slow path. */
-    uint32_t s = atomic_load_explicit(&((lfp_once *)o)->state, memory_order_acquire);
+    uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
     return s == LFP_ONCE_DONE_ || s == LFP_ONCE_FAILED_;
 }
 

@@ -22,6 +22,19 @@
  * submit happens-before the task runs (the queue's push -> pop edge); the
  * task's return happens-before lfp_pool_task_wait returns its result (the
  * future's set -> get edge).
+ *
+ * Copying: an lfp_pool (or a task while it is submitted) must not be copied or
+ * moved after init: its worker threads hold its address. Use it where it was
+ * initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_pool_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it; the child has none of the
+ * pool's worker threads either, so it must not submit to a pool the parent
+ * started (it may start its own).
  */
 #ifndef LFPAT_POOL_H
 #define LFPAT_POOL_H
@@ -51,8 +64,8 @@ typedef struct lfp_pool {
     pthread_t *threads;
     unsigned nthreads;
     lfp_waitgroup running;        /* workers not yet exited */
-    _Atomic bool abandon;         /* shutdown's deadline passed: stop taking tasks */
-    _Atomic uint64_t ran, not_run;
+    _Atomic(bool) abandon;        /* shutdown's deadline passed: stop taking tasks */
+    _Atomic(uint64_t) ran, not_run;
 } lfp_pool;
 
 /* Start `threads` workers with a queue of `capacity` tasks (rounded up as
@@ -108,13 +121,13 @@ LFP_API int lfp_pool_shutdown(lfp_pool *p, int64_t deadline, uint64_t *not_run);
 static inline uint64_t lfp_pool_ran(const lfp_pool *p)
 {
     /* relaxed: a statistic. */
-    return atomic_load_explicit(&((lfp_pool *)p)->ran, memory_order_relaxed);
+    return atomic_load_explicit(&p->ran, memory_order_relaxed);
 }
 
 static inline uint64_t lfp_pool_not_run(const lfp_pool *p)
 {
     /* relaxed: a statistic. */
-    return atomic_load_explicit(&((lfp_pool *)p)->not_run, memory_order_relaxed);
+    return atomic_load_explicit(&p->not_run, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

@@ -28,7 +28,7 @@
  * the newest one seen.
  *
  * Return codes of every take: 0 admitted; EAGAIN refused (rate exceeded,
- * nothing consumed); EINVAL for n == 0 or n above the burst/limit (nothing
+ * nothing consumed); EINVAL for a NULL limiter, n == 0 or n above the burst/limit (nothing
  * consumed). A take is all-or-nothing.
  *
  * Ordering: none. Like counters, limiters carry no happens-before edge
@@ -45,6 +45,20 @@
  * (fixed and sliding window) or at the bucket's TAT (GCRA), so it can only be
  * refused more readily, never admitted past the limit. lfp_slog judges
  * each take by its own timestamp and stays exact for any arrival order.
+ *
+ * Copying: an lfp_bucket, lfp_fwindow, lfp_swindow, lfp_slog or lfp_rolling
+ * (lfp_bucket_reservation and lfp_limiter are plain values and may be copied)
+ * must not be copied or moved after init: a copy of a limiter is a second
+ * limiter, so admissions split between the two exceed the limit; lfp_slog and
+ * lfp_rolling share their buffer with a copy, and destroying both frees it
+ * twice. Use it where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every call of this header on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_RATELIMIT_H
 #define LFPAT_RATELIMIT_H
@@ -211,11 +225,11 @@ struct lfp_rl_result {
 typedef struct lfp_bucket {
     /* TAT and the parameters share a line: every take reads all three and
      * writes TAT, so one line moves per take; parameters rarely change. */
-    alignas(LFP_CACHELINE) _Atomic int64_t tat;
-    _Atomic int64_t interval;   /* T, ns per token */
-    _Atomic uint32_t burst;
-    _Atomic uint32_t cfg_lock_; /* serialises set_rate / set_burst */
-    _Atomic uint32_t gen_;      /* configuration changes so far (receipts check it) */
+    alignas(LFP_CACHELINE) _Atomic(int64_t) tat;
+    _Atomic(int64_t) interval;  /* T, ns per token */
+    _Atomic(uint32_t) burst;
+    _Atomic(uint32_t) cfg_lock_; /* serialises set_rate / set_burst */
+    _Atomic(uint32_t) gen_;     /* configuration changes so far (receipts check it) */
 } lfp_bucket;
 
 #define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
@@ -250,11 +264,13 @@ static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
 
 /* Take n tokens at time `now` if available.
  * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
- * (nothing taken; also when the new TAT would pass INT64_MAX); EINVAL if
- * n == 0 or n > burst (so always with burst 0 and a finite rate).
+ * (nothing taken; also when the new TAT would pass INT64_MAX); EINVAL if b
+ * is NULL, n == 0 or n > burst (so always with burst 0 and a finite rate).
  * Progress: lock-free; a refusal is wait-free (loads only). */
 static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 {
+    if (LFP_UNLIKELY(!b))
+        return EINVAL;
     /* acquire: pairs with the release store of TAT in set_rate_at /
      * set_burst_at: a TAT value written by a change is read with the
      * parameters it was computed for (loaded below, after it). */
@@ -448,7 +464,7 @@ static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint6
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id << cbits | count */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* id << cbits | count */
     uint32_t limit;
     unsigned cbits;     /* count bits */
     int64_t window;
@@ -465,7 +481,7 @@ static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
 static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
                                             uint64_t *charged)
 {
-    if (LFP_UNLIKELY(n == 0 || n > w->limit))
+    if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
     uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
@@ -489,7 +505,7 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
 }
 
 /* Take n admissions in the window holding `now` (or in the stored window if
- * `now` is older). Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
+ * `now` is older). Returns 0; EAGAIN; EINVAL if w is NULL, n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
 static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 {
@@ -564,7 +580,7 @@ LFP_API int lfp_fwindow_wait_at(lfp_fwindow *w, uint32_t n, int64_t now, int64_t
 #define LFP_SWINDOW_MAX_LIMIT ((1u << 20) - 2)
 
 typedef struct lfp_swindow {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* id | prev | cur */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* id | prev | cur */
     uint32_t limit;
     unsigned cbits;     /* bits of each count */
     int64_t window;
@@ -590,8 +606,9 @@ typedef struct lfp_sw_state_ {
 static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
 {
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    return (lfp_sw_state_){ v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
-                            (uint32_t)(v & cmask) };
+    lfp_sw_state_ s = { v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
+                        (uint32_t)(v & cmask) };   /* no compound literal: C++ has none */
+    return s;
 }
 
 static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
@@ -732,8 +749,8 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
 #define LFP_SLOG_MAX_LIMIT (1u << 26)
 
 typedef struct lfp_slog {
-    alignas(LFP_CACHELINE) _Atomic uint64_t head;   /* slot claims so far */
-    _Atomic int64_t *ring;                          /* admission times */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) head;  /* slot claims so far */
+    _Atomic(int64_t) *ring;                         /* admission times */
     uint32_t limit;
     int64_t window;
 } lfp_slog;
@@ -807,7 +824,7 @@ LFP_API uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now);
 #define LFP_ROLLING_LATE_LAPS 1024u   /* see "Lap arithmetic" above */
 
 typedef struct lfp_rolling {
-    _Atomic uint64_t *slots;
+    _Atomic(uint64_t) *slots;
     unsigned buckets;
     int64_t bucket_ns;
 } lfp_rolling;

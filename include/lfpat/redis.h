@@ -88,6 +88,18 @@
  *   ENOMEM       out of memory (here, not on the server)
  * EACCES, EPERM and EPROTO are not transient: blocking calls return them at
  * once.
+ *
+ * Copying: an lfp_rbucket or lfp_rsem must not be copied or moved after
+ * init: an lfp_rbucket holds a pthread mutex (POSIX forbids copying one) and
+ * its unspent leased tokens, which a copy would spend twice; lfp_rsem's
+ * waiters park on the eventcount inside it. lfp_redis is opaque (used only
+ * through the pointer lfp_redis_open gives); lfp_rsem_lease and the opts and
+ * result structs are plain values and may be copied.
+ *
+ * Fork: a child of fork must not use a connection pool the parent opened, or
+ * a handle on it: its sockets are shared with the parent, so the requests and
+ * replies of the two processes would interleave. The child opens its own
+ * (lfp_redis_open) and makes its handles on that.
  */
 #ifndef LFPAT_REDIS_H
 #define LFPAT_REDIS_H
@@ -226,7 +238,7 @@ typedef struct lfp_rbucket {
     int64_t t_ns;   /* emission interval sent to the script (rounded up) */
     uint32_t burst;
     struct lfp_rbucket_opts o;
-    alignas(LFP_CACHELINE) _Atomic int64_t lease_tokens; /* unspent leased tokens */
+    alignas(LFP_CACHELINE) _Atomic(int64_t) lease_tokens; /* unspent leased tokens */
     pthread_mutex_t lease_mu;                              /* one refill at a time */
     lfp_bucket local; /* LFP_RFAIL_LOCAL: this process's share (own line) */
 } lfp_rbucket;

@@ -93,6 +93,17 @@
  * Ordering (both): a release happens-before the acquire (try or blocking)
  * that takes the permit/weight it returned (release CAS / acquire CAS, or the
  * mutex plus the waiter's acquire load of its grant flag).
+ *
+ * Copying: an lfp_sem or lfp_wsem must not be copied or moved after init:
+ * waiters park on words inside the object and queue behind its address. Use it
+ * where it was initialised, through pointers.
+ *
+ * Fork: a child of fork may call every lfp_sem_* and lfp_wsem_* call on an
+ * object that no thread of the parent was using when fork() was called
+ * (lfpat's process-wide locks are held across fork by atfork handlers,
+ * src/fork.c, so none is copied held). An object a parent thread was inside at
+ * the fork (in a call, or blocked in one) is copied in that intermediate
+ * state, with a thread the child does not have: the child must not use it.
  */
 #ifndef LFPAT_SEM_H
 #define LFPAT_SEM_H
@@ -127,13 +138,13 @@ struct lfp_sem_stats {
 
 typedef struct lfp_sem {
     /* the fast paths' line: the word and what they read beside it */
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;   /* P | G << 32 | W << 40 */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state;  /* P | G << 32 | W << 40 */
     uint32_t capacity;
     lfp_striped releases;            /* per-thread cells: no shared RMW */
     /* the slow path's line: parking waiters write here, not on `state` */
     alignas(LFP_CACHELINE) lfp_ec ec;
-    _Atomic uint64_t timeouts;
-    _Atomic uint64_t cancellations;
+    _Atomic(uint64_t) timeouts;
+    _Atomic(uint64_t) cancellations;
 } lfp_sem;
 
 static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
@@ -225,7 +236,7 @@ static inline int lfp_sem_release(lfp_sem *s)
 static inline unsigned lfp_sem_available(const lfp_sem *s)
 {
     /* relaxed: a snapshot that orders nothing. */
-    return s ? (uint32_t)atomic_load_explicit(&((lfp_sem *)s)->state, memory_order_relaxed) : 0;
+    return s ? (uint32_t)atomic_load_explicit(&s->state, memory_order_relaxed) : 0;
 }
 
 /* Fill *st. Each field is read at some moment during the call (not one
@@ -247,7 +258,7 @@ struct lfp_wsem_queue {
 };
 
 typedef struct lfp_wsem {
-    _Atomic uint64_t state;     /* free | LFP_WSEM_QUEUED_ */
+    _Atomic(uint64_t) state;    /* free | LFP_WSEM_QUEUED_ */
     int64_t capacity;
     pthread_mutex_t lock;       /* guards queue; slow path only */
     struct lfp_wsem_queue queue;
@@ -323,7 +334,7 @@ static inline int lfp_wsem_release(lfp_wsem *s, int64_t n)
 static inline int64_t lfp_wsem_available(const lfp_wsem *s)
 {
     /* relaxed: a snapshot that orders nothing. */
-    return s ? (int64_t)(atomic_load_explicit(&((lfp_wsem *)s)->state, memory_order_relaxed) &
+    return s ? (int64_t)(atomic_load_explicit(&s->state, memory_order_relaxed) &
                          ~LFP_WSEM_QUEUED_)
              : 0;
 }

@@ -76,6 +76,18 @@
  * Close: push/try_push then return EPIPE (the value stays the caller's); pop
  * returns what was pushed before close, then EPIPE. Every blocked thread wakes.
  * Process-private (the membarrier and the futex are), like the other queues.
+ *
+ * Copying: an lfp_spsc must not be copied or moved after init: a copy shares
+ * the ring, so destroying both frees it twice, and waiters park on the
+ * eventcounts inside the object. Use it where it was initialised, through
+ * pointers.
+ *
+ * Fork: a child of fork may call every lfp_spsc_* call on an object that no
+ * thread of the parent was using when fork() was called (lfpat's process-wide
+ * locks are held across fork by atfork handlers, src/fork.c, so none is copied
+ * held). An object a parent thread was inside at the fork (in a call, or
+ * blocked in one) is copied in that intermediate state, with a thread the
+ * child does not have: the child must not use it.
  */
 #ifndef LFPAT_SPSC_H
 #define LFPAT_SPSC_H
@@ -92,14 +104,14 @@ extern "C" {
 #define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
 
 typedef struct lfp_spsc {
-    alignas(LFP_CACHELINE) _Atomic size_t tail;  /* next push position */
-    alignas(LFP_CACHELINE) _Atomic uint32_t pushing; /* 1 from a push's enter to its exit */
+    alignas(LFP_CACHELINE) _Atomic(size_t) tail; /* next push position */
+    alignas(LFP_CACHELINE) _Atomic(uint32_t) pushing; /* 1 from a push's enter to its exit */
     size_t head_cache;                           /* producer-private: a past head */
-    alignas(LFP_CACHELINE) _Atomic size_t head;  /* next pop position; consumer writes */
+    alignas(LFP_CACHELINE) _Atomic(size_t) head; /* next pop position; consumer writes */
     size_t tail_cache;                           /* consumer-private: a past tail */
     alignas(LFP_CACHELINE) void **slots;         /* read-mostly from here */
     size_t mask;                                 /* capacity - 1 */
-    _Atomic uint32_t closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
+    _Atomic(uint32_t) closed;                    /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
     uint32_t asym;                               /* eventcounts asymmetric; constant */
     alignas(LFP_CACHELINE) lfp_ec not_empty;     /* consumers park here */
     alignas(LFP_CACHELINE) lfp_ec not_full;      /* producers park here */
@@ -272,7 +284,7 @@ LFP_API void lfp_spsc_close(lfp_spsc *q);
 static inline bool lfp_spsc_closed(const lfp_spsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return atomic_load_explicit(&((lfp_spsc *)q)->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
+    return atomic_load_explicit(&q->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
 }
 
 static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }

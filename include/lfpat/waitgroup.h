@@ -67,6 +67,17 @@
  * the phase end that add/done took part in (each add is an acq_rel RMW on the
  * state word, so they form one release sequence; the waiter's acquire load
  * reads its end or later).
+ *
+ * Copying: an lfp_waitgroup must not be copied or moved after init: waiters
+ * park on the address of its state word. Use it where it was initialised,
+ * through pointers.
+ *
+ * Fork: a child of fork may call every lfp_waitgroup_* call on an object that
+ * no thread of the parent was using when fork() was called (lfpat's
+ * process-wide locks are held across fork by atfork handlers, src/fork.c, so
+ * none is copied held). An object a parent thread was inside at the fork (in a
+ * call, or blocked in one) is copied in that intermediate state, with a thread
+ * the child does not have: the child must not use it.
  */
 #ifndef LFPAT_WAITGROUP_H
 #define LFPAT_WAITGROUP_H
@@ -81,7 +92,7 @@ extern "C" {
 #define LFP_WAITGROUP_MAX ((int64_t)INT32_MAX)
 
 typedef struct lfp_waitgroup {
-    alignas(LFP_CACHELINE) _Atomic uint64_t state;  /* count | WAITING | NOTIFYING | phase */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* count | WAITING | NOTIFYING | phase */
     lfp_ec zero;                                    /* waiters park here */
 } lfp_waitgroup;
 
@@ -146,8 +157,7 @@ static inline int lfp_waitgroup_done(lfp_waitgroup *wg) { return lfp_waitgroup_a
 static inline int64_t lfp_waitgroup_count(const lfp_waitgroup *wg)
 {
     /* relaxed: a snapshot; orders nothing. */
-    return lfp_wg_count_(atomic_load_explicit(&((lfp_waitgroup *)wg)->state,
-                                              memory_order_relaxed));
+    return lfp_wg_count_(atomic_load_explicit(&wg->state, memory_order_relaxed));
 }
 
 /* Wait until the count is zero or the phase current at the call has ended,

@@ -44,6 +44,8 @@ static void refill(lfp_locked_bucket *b, int64_t now)
 
 int lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now)
 {
+    if (!b)
+        return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
     if (n != 0 && n <= b->burst) {
@@ -267,7 +269,7 @@ static bool evictable(const lfp_locked_slog *w, uint64_t a, int64_t now)
 
 int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
 {
-    if (n == 0 || n > w->limit)
+    if (!w || n == 0 || n > w->limit)
         return EINVAL;
     pthread_mutex_lock(&w->lock);
     int rc = 0;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the build tree into a temporary prefix, then build and run a consumer
-# program against it the two ways users link: pkg-config and find_package.
+# program against it the ways users link: pkg-config (shared, static, redis,
+# multiarch libdir) and find_package; then build lfpat from source inside a
+# parent project with add_subdirectory and with FetchContent.
 set -euo pipefail
 build=$1 src=$2 cc=${3:-cc}
 tmp=$(mktemp -d)
@@ -50,14 +52,23 @@ PKG_CONFIG_PATH="$tmp/ma/lib/x86_64-linux-gnu/pkgconfig" \
   "$cc" -std=c11 -Wall -Werror "$src/consumer.c" -o "$tmp/ma_static" \
         $(PKG_CONFIG_PATH="$tmp/ma/lib/x86_64-linux-gnu/pkgconfig" pkg-config --cflags --libs lfpat-static)
 "$tmp/ma_static"
+# subproject DIR CMAKE_ARGS...: build the parent project tests/subproject,
+# which pulls lfpat in from source, and check that lfpat added only libraries.
+subproject() {
+  local dir=$1; shift
+  cmake -S "$src/../subproject" -B "$dir" -DCMAKE_C_COMPILER="$cc" "$@" >/dev/null
+  cmake --build "$dir" >/dev/null
+  "$dir/test_queue"
+  # The parent's tests are its own: lfpat added none.
+  local tests
+  tests=$(cd "$dir" && ctest -N | sed -n 's/^Total Tests: //p')
+  [ "$tests" = 1 ] || { echo "lfpat added tests to its parent: $tests" >&2; exit 1; }
+  if grep -q 'cmocka' "$dir/CMakeCache.txt"; then echo "subproject looked up cmocka" >&2; exit 1; fi
+}
 echo "== add_subdirectory(lfpat) from a parent project"
-cmake -S "$src/../subproject" -B "$tmp/sub" -DLFPAT_SOURCE_DIR="$src/../.." \
-      -DCMAKE_C_COMPILER="$cc" >/dev/null
-cmake --build "$tmp/sub" >/dev/null
-"$tmp/sub/test_queue"
-# The parent's tests are its own: lfpat added none.
-tests=$(cd "$tmp/sub" && ctest -N | sed -n 's/^Total Tests: //p')
-[ "$tests" = 1 ] || { echo "lfpat added tests to its parent: $tests" >&2; exit 1; }
-grep -q 'cmocka' "$tmp/sub/CMakeCache.txt" && { echo "subproject looked up cmocka" >&2; exit 1; }
+subproject "$tmp/sub" -DLFPAT_SOURCE_DIR="$src/../.."
+echo "== FetchContent(lfpat) of a source archive (URL file://, offline)"
+tar -C "$src/../.." --exclude=./build --exclude=./.git -czf "$tmp/lfpat-src.tar.gz" .
+subproject "$tmp/fetch" -DLFPAT_URL="file://$tmp/lfpat-src.tar.gz"
 
-echo "install_consumer: pkg-config, find_package and add_subdirectory consumers built and ran"
+echo "install_consumer: pkg-config, find_package, add_subdirectory and FetchContent consumers built and ran"
