@@ -25,6 +25,7 @@ int lfp_ec_wait(lfp_ec *ec, uint32_t key, int64_t deadline, lfp_cancel *cancel)
         return EINVAL;
     struct lfp_cancel_watch watch;
     int rc = 0;
+    LFP_TEST_HOOK("ec.wait");   /* prepared, not yet parked */
     if (cancel && lfp_cancel_watch(cancel, &watch, &ec->epoch) != 0) {
         rc = ECANCELED;
     } else {

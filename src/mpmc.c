@@ -83,6 +83,7 @@ size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n)
     if (!q || !v || n == 0)
         return 0;
     size_t m = claim_run(q, &q->tail, n, 0, &pos);
+    LFP_TEST_HOOK("mpmc.push_n");   /* claimed, not yet stored */
     for (size_t i = 0; i < m; i++) {
         lfp_mpmc_cell *c = &q->cells[(pos + i) & q->mask];
         c->value = v[i];
@@ -101,6 +102,7 @@ size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n)
     if (!q || !v || n == 0)
         return 0;
     size_t m = claim_run(q, &q->head, n, 1, &pos);
+    LFP_TEST_HOOK("mpmc.pop_n");   /* claimed, not yet released */
     for (size_t i = 0; i < m; i++) {
         lfp_mpmc_cell *c = &q->cells[(pos + i) & q->mask];
         v[i] = c->value;

@@ -39,6 +39,7 @@ void lfp_sem_destroy(lfp_sem *s)
 
 void lfp_sem_wake_(lfp_sem *s)
 {
+    LFP_TEST_HOOK("sem.grant");   /* signalled by the CAS, not yet woken */
     /* The caller's CAS that added the signal was seq_cst: no fence needed. */
     lfp_q_notify_after_sc_(&s->ec, 1);
 }

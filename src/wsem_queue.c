@@ -52,6 +52,7 @@ int64_t lfp_wq_grant(struct lfp_wsem_queue *q, int64_t free)
         /* release: pairs with the acquire load in granted_try; the waiter
          * sees everything done before this grant (the releases it builds on). */
         atomic_store_explicit(&w->granted, 1, memory_order_release);
+        LFP_TEST_HOOK("wsem.grant");   /* granted, not yet woken */
         lfp_ec_notify_one(&w->ec);
     }
     return free;

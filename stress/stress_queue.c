@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "lfpat.h"
+#include "quiet.h"
 
 #define MAXN (1u << 18)   /* items per producer */
 #define MAXP 8
@@ -306,6 +307,123 @@ static void run(const struct ops *o)
            o->producers, o->consumers, (unsigned long long)total, atomic_load(&closed_out));
 }
 
+/* ---- quiet phases: no close() until every waiter whose condition holds
+ * has returned (stress/quiet.h) */
+
+#define QUIET_N 2000      /* items per producer */
+#define QUIET_CAP 8       /* small: producers block on full, consumers on empty */
+
+static lfps_progress progress;
+static _Atomic int32_t quota;   /* pop tickets left (phase "push") */
+
+/* Push seq 0..QUIET_N-1 of producer p, every one with a blocking call (a
+ * push_n that takes none falls back to push), then stop. */
+static void quiet_producer(lfps_thread *t, int p)
+{
+    for (uint32_t seq = 0; seq < QUIET_N;) {
+        uintptr_t v[BATCH];
+        uint32_t k = 1 + (uint32_t)lfps_below(&t->rng, BATCH);
+        if (k > QUIET_N - seq)
+            k = QUIET_N - seq;
+        for (uint32_t i = 0; i < k; i++)
+            v[i] = item(p, seq + i);
+        size_t m = lfps_below(&t->rng, 4) == 0 ? cur->push_n(cur->q, v, k) : 0;
+        if (m == 0) {
+            int rc = cur->push(cur->q, v[0], LFP_FOREVER, NULL);
+            LFPS_CHECK(rc == 0, "%s quiet push rc %d", cur->name, rc);
+            if (rc != 0)
+                return;
+            m = 1;
+        }
+        seq += (uint32_t)m;
+        lfps_progress_add(&progress, (uint32_t)m);
+        lfps_delay(&t->rng);
+    }
+}
+
+/* Pop with blocking calls until EPIPE, or (ticketed) until the tickets run
+ * out. */
+static void quiet_consumer(lfps_thread *t, bool ticketed)
+{
+    struct consumer c;
+    for (int p = 0; p < MAXP; p++)
+        c.last[p] = -1;
+    c.got = 0;
+    for (;;) {
+        if (ticketed && atomic_fetch_sub(&quota, 1) <= 0)
+            return;
+        uintptr_t v[BATCH];
+        size_t m = !ticketed && lfps_below(&t->rng, 4) == 0
+                       ? cur->pop_n(cur->q, v, 1 + lfps_below(&t->rng, BATCH))
+                       : 0;
+        if (m == 0) {
+            int rc = cur->pop(cur->q, v, LFP_FOREVER, NULL);
+            if (rc == EPIPE)
+                return;
+            LFPS_CHECK(rc == 0, "%s quiet pop rc %d", cur->name, rc);
+            if (rc != 0)
+                return;
+            m = 1;
+        }
+        for (size_t i = 0; i < m; i++)
+            take(&c, v[i]);
+        lfps_progress_add(&progress, (uint32_t)m);
+        lfps_delay(&t->rng);
+    }
+}
+
+static bool quiet_ticketed;
+
+/* Thread 0 checks; then producers; then consumers. */
+static void quiet_worker(lfps_thread *t)
+{
+    if (t->id == 0) {
+        const char *what = quiet_ticketed ? "pushers blocked on full, poppers stop"
+                                          : "poppers blocked on empty, pushers stop";
+        if (!lfps_progress_wait(&progress, what))
+            printf("%s quiet (%s): size %zu\n", cur->name, what, cur->size(cur->q));
+        cur->close(cur->q);   /* only now: shut the idle consumers down */
+    } else if (t->id <= cur->producers) {
+        quiet_producer(t, t->id - 1);
+    } else {
+        quiet_consumer(t, quiet_ticketed);
+    }
+}
+
+/* Phase "pop" (ticketed false): consumers pop until EPIPE; the producers'
+ * P*N pushes must all be popped before the close. Phase "push" (ticketed,
+ * bounded queues only): consumers take exactly P*N - capacity items and
+ * stop, so every blocked push must complete; the rest is drained after. */
+static void quiet(const struct ops *o, void *q, bool ticketed)
+{
+    struct ops local = *o;
+    local.q = q;
+    cur = &local;
+    memset(seen, 0, sizeof seen);
+    uint32_t total = (uint32_t)o->producers * QUIET_N;
+    uint32_t pops = ticketed ? total - QUIET_CAP : total;
+    atomic_store(&quota, (int32_t)pops);
+    quiet_ticketed = ticketed;
+    lfps_progress_init(&progress, total + pops);
+    lfps_run(1 + o->producers + o->consumers, quiet_worker, NULL);
+    struct consumer c;
+    for (int p = 0; p < MAXP; p++)
+        c.last[p] = -1;
+    uintptr_t v;
+    while (local.try_pop(q, &v) == 0)   /* closed: drains what is left */
+        take(&c, v);
+    for (int p = 0; p < o->producers; p++)
+        for (uint32_t s = 0; s < QUIET_N; s++) {
+            unsigned char k = atomic_load_explicit(&seen[p][s], memory_order_relaxed);
+            if (k != 1)
+                LFPS_CHECK(false, "%s quiet: item %d/%u seen %u times", o->name, p, s, k);
+        }
+    lfps_ops(total);
+    printf("%s: quiet %s phase, %dP/%dC, %u items, no close until all %u operations done\n",
+           o->name, ticketed ? "push" : "pop", o->producers, o->consumers, total,
+           total + pops);
+}
+
 int main(void)
 {
     lfps_init("stress_queue");
@@ -334,6 +452,28 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         run(&all[i]);
+    for (int ticketed = 0; ticketed < 2; ticketed++) {
+        lfp_spsc qs;
+        lfp_mpmc qm;
+        lfp_mpsc qc;
+        lfp_locked_queue ql;
+        lfp_spsc_init(&qs, QUIET_CAP);
+        lfp_mpmc_init(&qm, QUIET_CAP);
+        lfp_mpsc_init(&qc);
+        lfp_locked_queue_init(&ql, QUIET_CAP);
+        quiet(&all[0], &qs, ticketed);
+        quiet(&all[1], &qm, ticketed);
+        if (!ticketed) {   /* unbounded: pushes never block */
+            struct ops one = all[2];
+            one.consumers = 1;
+            quiet(&one, &qc, false);
+        }
+        quiet(&all[3], &ql, ticketed);
+        lfp_spsc_destroy(&qs);
+        lfp_mpmc_destroy(&qm);
+        lfp_mpsc_destroy(&qc);
+        lfp_locked_queue_destroy(&ql);
+    }
     printf("lfp_mpsc: second consumer refused with EBUSY %llu times\n",
            (unsigned long long)atomic_load(&ebusy));
     lfp_spsc_destroy(&spsc);

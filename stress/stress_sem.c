@@ -9,6 +9,8 @@
  * wsem: small acquirers churn with deadlines while a large one (whole
  *       capacity) acquires repeatedly: held weight never exceeds capacity
  *       and the large acquirer completes (FIFO: no starvation).
+ * quiet: sem and wsem start empty, acquirers block, releasers release
+ *       exactly what they need and stop: every acquire returns, no close.
  * wsem cancel-vs-grant: pairs race a waiter's deadline / cancel token
  *       against the release that grants it, thousands of times; a waiter
  *       that returns an error holds nothing, so at the end all weight is
@@ -19,6 +21,7 @@
 
 #include "../tests/sem_impls.h"
 #include "harness.h"
+#include "quiet.h"
 
 /* ------------------------------------------------------------ cancellable
  * A token a worker uses for one acquire and a canceller thread may fire
@@ -321,15 +324,116 @@ static void race_phase(const struct wsem_impl *im, int pairs)
     free(r.pairs);
 }
 
+/* ------------------------------------------------------------ quiet
+ * No lost wake-up without close (stress/quiet.h): the semaphore starts
+ * empty, acquirers block (deadline LFP_FOREVER) for exactly their share,
+ * two releasers release exactly the total and stop; every acquire must
+ * return. The token is fired only after a failed check, to shut down. */
+
+#define QUIET_K 300   /* acquires per acquirer */
+
+struct quiet_run {
+    const struct sem_impl *sim;    /* counting: weight 1 */
+    const struct wsem_impl *wim;   /* or weighted */
+    const char *name;
+    void *sem;
+    int64_t total;                 /* weight acquired = weight released */
+    _Atomic int64_t to_release;
+    lfps_progress progress;
+    lfp_cancel stop;
+};
+
+static int quiet_acquire(struct quiet_run *r, int64_t n)
+{
+    return r->sim ? r->sim->acquire(r->sem, LFP_FOREVER, &r->stop)
+                  : r->wim->acquire(r->sem, n, LFP_FOREVER, &r->stop);
+}
+
+static int quiet_release(struct quiet_run *r, int64_t n)
+{
+    return r->sim ? r->sim->release(r->sem) : r->wim->release(r->sem, n);
+}
+
+static int64_t quiet_weight(const struct quiet_run *r, int acquirer)
+{
+    return r->sim ? 1 : 1 + acquirer % 3;
+}
+
+static void quiet_thread(lfps_thread *t)
+{
+    struct quiet_run *r = t->arg;
+    if (t->id == 0) {
+        if (!lfps_progress_wait(&r->progress, r->name))
+            lfp_cancel_fire(&r->stop, ECANCELED);
+    } else if (t->id <= 2) {   /* releasers: chunks until the total is out */
+        for (;;) {
+            int64_t n = r->sim ? 1 : 1 + (int64_t)lfps_below(&t->rng, 4);
+            int64_t left = atomic_fetch_sub(&r->to_release, n);
+            if (left <= 0)
+                break;
+            if (n > left)
+                n = left;
+            LFPS_CHECK(quiet_release(r, n) == 0, "%s: quiet release", r->name);
+            lfps_progress_add(&r->progress, (uint32_t)n);
+            lfps_delay(&t->rng);
+        }
+    } else {
+        int64_t w = quiet_weight(r, t->id - 3);
+        for (int i = 0; i < QUIET_K; i++) {
+            int rc = quiet_acquire(r, w);
+            LFPS_CHECK(rc == 0, "%s: quiet acquire rc %d", r->name, rc);
+            if (rc != 0)
+                break;
+            lfps_progress_add(&r->progress, (uint32_t)w);
+        }
+    }
+    lfps_ops(1);
+}
+
+static void quiet_phase(const struct sem_impl *sim, const struct wsem_impl *wim, int threads)
+{
+    if (threads < 4)
+        threads = 4;   /* checker, two releasers, acquirers */
+    struct quiet_run r = { .sim = sim, .wim = wim, .name = sim ? sim->name : wim->name };
+    for (int a = 0; a < threads - 3; a++)
+        r.total += QUIET_K * quiet_weight(&r, a);
+    r.sem = impl_alloc(sim ? sim->size : wim->size);
+    int rc = sim ? sim->init(r.sem, (unsigned)r.total) : wim->init(r.sem, r.total);
+    LFPS_CHECK(rc == 0, "%s: init", r.name);
+    if (sim)   /* start empty: take every permit */
+        for (int64_t i = 0; i < r.total; i++)
+            LFPS_CHECK(sim->try_acquire(r.sem) == 0, "%s: drain", r.name);
+    else
+        LFPS_CHECK(wim->try_acquire(r.sem, r.total) == 0, "%s: drain", r.name);
+    atomic_init(&r.to_release, r.total);
+    lfps_progress_init(&r.progress, (uint32_t)(2 * r.total));
+    lfp_cancel_init(&r.stop, NULL);
+    lfps_run(threads, quiet_thread, &r);
+    int64_t avail = sim ? (int64_t)sim->available(r.sem) : wim->available(r.sem);
+    LFPS_CHECK(avail == 0, "%s: quiet: %lld available after the exact releases", r.name,
+               (long long)avail);
+    printf("  %s: quiet phase, %d acquirers blocked for %lld weight, released exactly, "
+           "no close\n", r.name, threads - 3, (long long)r.total);
+    lfp_cancel_destroy(&r.stop);
+    if (sim)
+        sim->destroy(r.sem);
+    else
+        wim->destroy(r.sem);
+    free(r.sem);
+}
+
 int main(void)
 {
     lfps_init("stress_sem");
     int threads = lfps_threads(6);   /* oversubscribed on 2 cores */
-    for (size_t i = 0; i < NIMPL(sem_impls); i++)
+    for (size_t i = 0; i < NIMPL(sem_impls); i++) {
         sem_phase(&sem_impls[i], threads);
+        quiet_phase(&sem_impls[i], NULL, threads);
+    }
     for (size_t i = 0; i < NIMPL(wsem_impls); i++) {
         wsem_churn_phase(&wsem_impls[i], threads);
         race_phase(&wsem_impls[i], threads / 2 > 1 ? threads / 2 : 2);
+        quiet_phase(NULL, &wsem_impls[i], threads);
     }
     return lfps_finish();
 }

@@ -137,6 +137,7 @@ static inline uint64_t lfp_broadcast_published(const lfp_broadcast *b)
 static inline void lfp_broadcast_fill_(lfp_broadcast *b, lfp_broadcast_slot *s, uint64_t p,
                                        void *v)
 {
+    LFP_TEST_HOOK("broadcast.claim");   /* slot marked busy, not yet written */
     /* release: a subscriber whose acquire load of value reads this store
      * also sees our busy seq, so its re-load detects the overwrite. */
     atomic_store_explicit(&s->value, v, memory_order_release);

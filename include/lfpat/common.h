@@ -106,6 +106,20 @@ extern "C" {
 #define LFP_API
 #endif
 
+/* LFP_TEST_HOOK(site): a preemption point at a window where an operation has
+ * claimed but not yet published or released (mpmc, spsc, mpsc, broadcast,
+ * sem/wsem grants, eventcount prepare->wait). Nothing at all unless the
+ * library is built with the CMake option LFP_TEST_HOOKS (a test build, which
+ * defines LFP_TEST_HOOKS for the library and everything linking it); then it
+ * calls lfp_test_hook_, which may yield, spin or sleep as the environment
+ * says (src/test_hook.c). site is a static string naming the window. */
+#ifdef LFP_TEST_HOOKS
+LFP_API void lfp_test_hook_(const char *site);
+#define LFP_TEST_HOOK(site) lfp_test_hook_(site)
+#else
+#define LFP_TEST_HOOK(site) ((void)0)
+#endif
+
 /* The coherence granule on the machines lfpat targets (x86-64, arm64). Hot
  * atomics written by different threads are kept this far apart. */
 #define LFP_CACHELINE 64

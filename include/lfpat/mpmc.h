@@ -151,6 +151,7 @@ static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
 /* internal: store v in the claimed position and publish it. */
 static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
 {
+    LFP_TEST_HOOK("mpmc.push");   /* claimed, not yet stored */
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     c->value = v;
     /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_ and
@@ -201,6 +202,7 @@ static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
 /* internal: take the value of a claimed pop position and free the cell. */
 static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
 {
+    LFP_TEST_HOOK("mpmc.pop");   /* claimed, not yet released */
     lfp_mpmc_cell *c = &q->cells[pos & q->mask];
     void *v = c->value;
     /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_

@@ -125,6 +125,7 @@ static inline int lfp_mpsc_append_(lfp_mpsc *q, lfp_mpsc_node *first, lfp_mpsc_n
     } while (!atomic_compare_exchange_weak_explicit(&q->tail, &t, (uintptr_t)last | closed,
                                                     memory_order_seq_cst, memory_order_relaxed));
     lfp_mpsc_node *prev = (lfp_mpsc_node *)(t & ~LFP_MPSC_CLOSED_);
+    LFP_TEST_HOOK("mpsc.link");   /* tail swung, prev->next not yet linked */
     /* release: publishes the chain (and the producer's writes to the
      * enclosing objects) to the consumer's acquire load of prev->next. */
     atomic_store_explicit(&prev->next, first, memory_order_release);

@@ -154,6 +154,7 @@ LFP_API void lfp_spsc_wake_closer_(lfp_spsc *q);
  * parking; so either close sees pushing == 0 or the push sees CLOSING. */
 static inline void lfp_spsc_exit_(lfp_spsc *q)
 {
+    LFP_TEST_HOOK("spsc.push");   /* inside the push bracket */
     if (LFP_LIKELY(q->asym)) {
         /* release: pairs with the acquire half of the seq_cst load of
          * pushing in settle() in src/spsc.c: a published push
