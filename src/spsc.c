@@ -1,6 +1,5 @@
 #include "lfpat/spsc.h"
 
-#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -16,7 +15,7 @@ int lfp_spsc_init(lfp_spsc *q, size_t capacity)
     if (!slots)
         return ENOMEM;
     atomic_init(&q->tail, 0);
-    atomic_init(&q->pushing, 0);
+    atomic_init(&q->entered, 0);
     atomic_init(&q->head, 0);
     atomic_init(&q->closed, LFP_SPSC_OPEN_);
     q->head_cache = 0;
@@ -42,27 +41,38 @@ size_t lfp_spsc_push_n(lfp_spsc *q, void *const *v, size_t n)
 {
     if (!q || !v || n == 0)
         return 0;
-    size_t m = 0;
-    uint32_t closed = lfp_spsc_enter_(q);
     /* relaxed: only the producer writes tail (see try_push). */
     size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     size_t cap = q->mask + 1;
-    if (closed == LFP_SPSC_OPEN_) {
-        if (cap - (t - q->head_cache) < n)
-            /* acquire: pairs with the release store of head in the consumer. */
-            q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-        size_t room = cap - (t - q->head_cache);
-        m = n < room ? n : room;
-        for (size_t i = 0; i < m; i++)
-            q->slots[(t + i) & q->mask] = v[i];
-        /* release: publishes all m slots at once; pairs with the acquire
-         * load of tail in lfp_spsc_refill_ / pop_n. */
-        atomic_store_explicit(&q->tail, t + m, memory_order_release);
+    if (cap - (t - q->head_cache) < n)
+        /* acquire: pairs with the release store of head in the consumer. */
+        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+    size_t room = cap - (t - q->head_cache);
+    size_t m = n < room ? n : room;
+    if (m == 0)
+        return 0;
+    if (lfp_spsc_announce_(q, t) != LFP_SPSC_OPEN_) {
+        lfp_spsc_withdraw_(q, t);
+        return 0;
     }
-    lfp_spsc_exit_(q);
-    if (m != 0)
-        lfp_ec_notify_asym_(&q->not_empty, 1);
+    for (size_t i = 0; i < m; i++)
+        q->slots[(t + i) & q->mask] = v[i];
+    lfp_spsc_publish_(q, t + m);   /* all m slots at once */
     return m;
+}
+
+int lfp_spsc_withdraw_(lfp_spsc *q, size_t t)
+{
+    if (LFP_LIKELY(q->asym))
+        /* relaxed: settle reads it after its heavy barrier, as the
+         * announcement (spsc.h, "Close"). */
+        atomic_store_explicit(&q->entered, t, memory_order_relaxed);
+    else
+        /* seq_cst: the symmetric form of the same shape. */
+        atomic_store_explicit(&q->entered, t, memory_order_seq_cst);
+    /* A closer (or a consumer) may wait on not_empty for this push to end. */
+    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
+    return EPIPE;
 }
 
 size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n)
@@ -144,10 +154,11 @@ int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *ca
     return lfp_q_await_(&q->not_empty, try_pop_op, &op);
 }
 
-/* Move CLOSING -> CLOSED once no push is between enter and exit. Returns
- * true when the queue is CLOSED. The heavy side of the SB shape with
- * lfp_spsc_enter_ (spsc.h): after the barrier, a push that read OPEN has
- * its pushing = 1 visible here, so pushing == 0 means it has also exited. */
+/* Move CLOSING -> CLOSED once no push is announced. Returns true when the
+ * queue is CLOSED. The heavy side of the SB shape with lfp_spsc_announce_
+ * (spsc.h, "Close"): after the barrier, a push that read OPEN has its
+ * announcement (entered = t + 1) visible here, so entered <= tail means it
+ * has published too. */
 static bool settle(lfp_spsc *q)
 {
     /* acquire: pairs with the CAS below (by another settler). */
@@ -155,13 +166,16 @@ static bool settle(lfp_spsc *q)
         return true;
     if (q->asym)
         lfp_heavy_barrier_();
-    /* seq_cst: the read of the SB shape (pairs with enter's store/exchange);
-     * its acquire half pairs with the release in lfp_spsc_exit_. */
-    if (atomic_load_explicit(&q->pushing, memory_order_seq_cst) != 0)
+    /* seq_cst: the read of the SB shape (pairs with the announcement's store). */
+    size_t entered = atomic_load_explicit(&q->entered, memory_order_seq_cst);
+    /* acquire: pairs with the publish's release store of tail: the pushes
+     * counted here happen-before CLOSED. */
+    size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (entered > tail)
         return false;
     uint32_t closing = LFP_SPSC_CLOSING_;
-    /* seq_cst: release half publishes every exited push to the acquire
-     * loads of closed in lfp_spsc_refill_ and above. */
+    /* seq_cst: release half publishes every push published before it to the
+     * acquire loads of closed in lfp_spsc_refill_ and above. */
     atomic_compare_exchange_strong_explicit(&q->closed, &closing, LFP_SPSC_CLOSED_,
                                             memory_order_seq_cst, memory_order_acquire);
     return true;
@@ -177,31 +191,32 @@ int lfp_spsc_empty_closing_(lfp_spsc *q, size_t head)
     return head == q->tail_cache ? EPIPE : 0;
 }
 
-/* Pause/yield rounds close spins before it parks on `pushing`. */
+/* Pause rounds close spins before it parks. */
 #define CLOSE_SPINS 40
-
-void lfp_spsc_wake_closer_(lfp_spsc *q)
-{
-    lfp_park_wake(&q->pushing, INT_MAX);
-}
 
 void lfp_spsc_close(lfp_spsc *q)
 {
     if (!q)
         return;
     uint32_t open = LFP_SPSC_OPEN_;
-    /* seq_cst: the write of the SB shape with lfp_spsc_enter_; pushes that
-     * read closed after this refuse. */
+    /* seq_cst: the write of the SB shape with lfp_spsc_announce_; pushes
+     * that read closed after this refuse. */
     atomic_compare_exchange_strong_explicit(&q->closed, &open, LFP_SPSC_CLOSING_,
                                             memory_order_seq_cst, memory_order_acquire);
-    /* A push between enter and exit: wait-free code that finishes as soon
-     * as it runs. Spin briefly, then park on `pushing` (the push's exit
-     * wakes us: "Close waits by parking" in spsc.h). */
+    /* An announced push: wait-free code that finishes as soon as it runs.
+     * Spin briefly, then park on not_empty, which the push's publish or
+     * withdrawal notifies ("Close waits by parking" in spsc.h). */
     for (unsigned round = 0; !settle(q); round++) {
-        if (round < CLOSE_SPINS)
+        if (round < CLOSE_SPINS) {
             lfp_spin_pause(round);
-        else
-            lfp_park_wait(&q->pushing, 1, LFP_FOREVER);
+            continue;
+        }
+        uint32_t key = lfp_ec_prepare(&q->not_empty);
+        if (settle(q)) {
+            lfp_ec_abort(&q->not_empty);
+            break;
+        }
+        lfp_ec_wait(&q->not_empty, key, LFP_FOREVER, NULL);
     }
     /* settle's seq_cst CAS (or the one it read) made the condition true; the
      * waiters' prepare is a membarrier or a fence, so the fenced notify pairs. */

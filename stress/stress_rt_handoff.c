@@ -9,7 +9,7 @@
  * that the waiter is running (it preempts the notifier) exactly when it has
  * to wait for the notifier to finish: a woken waitgroup/future waiter while
  * its notifier is still inside the notify; spsc close while a push is
- * between its enter and exit; a broadcast publisher whose slot is still
+ * between its announcement and its publish; a broadcast publisher whose slot is still
  * being written by the publisher one lap earlier; a losing future set while
  * the winner has claimed but not yet published; an mpsc pop while a push is
  * between its tail CAS and its link; an mpmc pop whose head cell is claimed
@@ -238,7 +238,7 @@ static void bc_teardown(void)
 
 /* ------------------------------------------------------------ spsc close */
 
-/* The notifier is a push stalled between its enter (it read OPEN) and its
+/* The notifier is a push stalled between its announcement (it read OPEN) and its
  * publish when the waiter (a higher-priority closer) runs: close must wait
  * for the push, keep the value, and let the pusher run meanwhile. */
 static lfp_spsc *spsc_q;
@@ -255,7 +255,7 @@ static void *spsc_waiter(void *arg)
     for (int i = 0; i < rounds; i++) {
         CHECK(lfp_spsc_init(spsc_q, 4) == 0, "round %d", i);
         sem_post(&go);
-        sem_wait_all(&back);   /* a push is between enter and exit */
+        sem_wait_all(&back);   /* a push is announced, not yet published */
         lfp_spsc_close(spsc_q);
         void *v = NULL;
         int r1 = lfp_spsc_try_pop(spsc_q, &v), r2 = lfp_spsc_try_pop(spsc_q, &v);
@@ -273,15 +273,13 @@ static void *spsc_notifier(void *arg)
     for (int i = 0; i < rounds; i++) {
         sem_wait_all(&go);
         lfp_spsc *q = spsc_q;
-        /* lfp_spsc_try_push, with the closer running after its enter */
-        uint32_t closed = lfp_spsc_enter_(q);
+        /* lfp_spsc_try_push, with the closer running after its announcement */
+        size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        uint32_t closed = lfp_spsc_announce_(q, t);
         CHECK(closed == LFP_SPSC_OPEN_, "round %d", i);
         sem_post(&back);   /* the closer preempts us here */
-        size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
         q->slots[t & q->mask] = (void *)(intptr_t)(i + 1);
-        atomic_store_explicit(&q->tail, t + 1, memory_order_release);
-        lfp_spsc_exit_(q);
-        lfp_ec_notify_asym_(&q->not_empty, 1);
+        lfp_spsc_publish_(q, t + 1);
         sem_post(&back);
     }
     return NULL;

@@ -613,8 +613,8 @@ static void differential_mpmc_vs_locked(void **state)
 }
 
 /* White-box: close while a push is between its closed check and its
- * publish (lfp_spsc_enter_ done, exit not yet). close must wait for it; pop
- * must say EAGAIN (not EPIPE) meanwhile, and deliver the value afterwards. */
+ * publish (announced, not yet published). close must wait for it; pop must
+ * say EAGAIN (not EPIPE) meanwhile, and deliver the value afterwards. */
 static void *spsc_closer(void *q)
 {
     lfp_spsc_close(q);
@@ -627,16 +627,15 @@ static void spsc_close_waits_for_push_in_progress(void **state)
     lfp_spsc q;
     void *out = NULL;
     assert_int_equal(lfp_spsc_init(&q, 4), 0);
-    assert_int_equal(lfp_spsc_enter_(&q), LFP_SPSC_OPEN_);   /* the push saw OPEN */
+    assert_int_equal(lfp_spsc_announce_(&q, 0), LFP_SPSC_OPEN_);   /* the push saw OPEN */
     pthread_t closer;
     assert_int_equal(pthread_create(&closer, NULL, spsc_closer, &q), 0);
     while (!lfp_spsc_closed(&q))   /* wait for CLOSING (state, not time) */
         sched_yield();
     assert_int_equal(lfp_spsc_try_pop(&q, &out), EAGAIN);   /* not EPIPE yet */
-    /* the push publishes as try_push does, then exits */
+    /* the push publishes as try_push does */
     q.slots[0] = V(7);
-    atomic_store_explicit(&q.tail, 1, memory_order_release);   /* release: as try_push */
-    lfp_spsc_exit_(&q);
+    lfp_spsc_publish_(&q, 1);
     assert_int_equal(pthread_join(closer, NULL), 0);
     assert_int_equal(lfp_spsc_try_pop(&q, &out), 0);
     assert_ptr_equal(out, V(7));
@@ -649,8 +648,8 @@ static void spsc_layout(void **state)
 {
     (void)state;
     assert_true(offsetof(lfp_spsc, head) - offsetof(lfp_spsc, tail) >= LFP_CACHELINE);
-    /* a push's flag stores stay off the line the consumer reads (tail) */
-    assert_true(offsetof(lfp_spsc, pushing) - offsetof(lfp_spsc, tail) >= LFP_CACHELINE);
+    /* a push's announcement stays off the line the consumer reads (tail) */
+    assert_true(offsetof(lfp_spsc, entered) - offsetof(lfp_spsc, tail) >= LFP_CACHELINE);
     assert_true(offsetof(lfp_mpmc, head) - offsetof(lfp_mpmc, tail) >= LFP_CACHELINE);
     assert_true(offsetof(lfp_mpsc, head) - offsetof(lfp_mpsc, tail) >= LFP_CACHELINE);
 }

@@ -5,13 +5,20 @@
  * valid value. The capacity is rounded up to a power of two.
  *
  * Layout: tail (next push position) has a line of its own, which the
- * consumer reads; the producer's private line holds the `pushing` flag
- * (read only by close) and its cache of head, so that the two flag stores
- * of a push never take the line the consumer is reading; the consumer's
- * line holds head and its private cache of tail; a read-mostly line holds
- * the slots pointer, the mask and the closed state. Each side reads the
- * other's index only when its cache says full/empty, so the common case
- * touches one shared line per item (the slot) plus the index it publishes.
+ * consumer reads; the producer's private line holds `entered` (read only by
+ * close) and its cache of head, so that a push's announcement never takes
+ * the line the consumer is reading; the consumer's line holds head and its
+ * private cache of tail; a read-mostly line holds the slots pointer, the
+ * mask and the closed state. Each side reads the other's index only when
+ * its cache says full/empty, so the common case touches one shared line per
+ * item (the slot) plus the index it publishes.
+ *
+ * Cost per item (x86-64, gcc -O2): a push is a load of its own tail, a
+ * compare with its cache of head, one store to its private line
+ * (`entered`), a load of `closed` (read-mostly), the slot store, the release
+ * store of tail and the notify (a load of the eventcount word, read-mostly
+ * while nobody waits) — no read-modify-write, no fence. A pop is the
+ * minimal ring's pop plus the notify load.
  *
  * Algorithm: the classic Lamport ring with cached indices (as in rigtorp's
  * SPSCQueue). The producer writes slot[tail] and publishes it with a release
@@ -23,19 +30,24 @@
  * push or pop notifies with a compiler barrier and one load. Without kernel
  * membarrier support they fall back to the symmetric fence.
  *
- * Close without a read-modify-write on the fast path. close() moves `closed`
- * OPEN -> CLOSING; pushes that see CLOSING fail with EPIPE. A push brackets
- * its closed check and its publish with pushing = 1 ... pushing = 0
- * (lfp_spsc_enter_ / exit): the asymmetric SB shape again, with the heavy
- * barrier on the closing side (settle() in src/spsc.c): after the barrier,
- * pushing == 0 means every push either saw CLOSING or has published, so
- * settle moves CLOSING -> CLOSED. A pop reports EPIPE only in CLOSED and
- * empty: nothing accepted is lost, and a push that returns EPIPE never
- * stored its value. The consumer helps: a pop that finds CLOSING and an
- * empty ring runs settle itself. Without membarrier both sides use seq_cst
- * operations (all four accesses of the SB shape seq_cst).
- * Litmus: stress/litmus/litmus_lib_eventcount.c (asymmetric SB, library
- * code) and litmus_sb.c (the shape).
+ * Close without a read-modify-write on the fast path, and with one store
+ * per push. close() moves `closed` OPEN -> CLOSING; pushes that see CLOSING
+ * fail with EPIPE. A push announces the position it will publish — entered
+ * = t + 1 — before it reads closed (lfp_spsc_announce_), and its publish,
+ * tail = t + 1, ends the announcement: entered > tail exactly while a push
+ * is between its closed check and its publish. A push that reads CLOSING
+ * withdraws (entered = t again) without publishing. That is the asymmetric
+ * SB shape, with the heavy barrier on the closing side (settle() in
+ * src/spsc.c): after the barrier, settle reads entered, then tail; a push
+ * that read OPEN has its announcement visible there, so entered <= tail
+ * means every such push has published (and the acquire load of tail makes
+ * its slot visible), and settle moves CLOSING -> CLOSED. A pop reports
+ * EPIPE only in CLOSED and empty: nothing accepted is lost, and a push that
+ * returns EPIPE never stored its value. The consumer helps: a pop that
+ * finds CLOSING and an empty ring runs settle itself. Without membarrier
+ * both sides use seq_cst operations (all four accesses of the SB shape
+ * seq_cst). Litmus: stress/litmus/litmus_lib_eventcount.c (asymmetric SB,
+ * library code) and litmus_sb.c (the shape).
  *
  * Linearizability: a push takes effect at its store of tail, a pop at its
  * store of head; with one producer and one consumer the ring holds exactly
@@ -55,39 +67,24 @@
  * timestamp for this reason.
  * Close waits by parking: close() (and only close; a pop that finds a push
  * in progress returns EAGAIN or parks on not_empty, which close notifies)
- * waits for a push between its enter and exit with a brief spin, then parks
- * on `pushing` itself (futex, expecting 1). A push's exit stores pushing =
- * 0, re-reads closed, and if it is not OPEN wakes every thread parked on
- * `pushing`. No closer stays parked while pushing is 0: it parks only if
- * the word is still 1 (the futex compares atomically with the wake), and
- * every push that clears it after close began sees CLOSING (SB, at
- * lfp_spsc_exit_) and wakes. So close never spins on the pusher's progress
- * (under SCHED_FIFO, a closer at a higher priority than the producer on
- * the same CPU would otherwise livelock: stress/stress_rt_handoff.c). The
- * fast path pays one load of `closed` (the read-mostly line enter already
- * read) and a predictable branch at exit.
+ * waits for an announced push with a brief spin, then parks on the
+ * not_empty eventcount, re-running settle after its prepare. Both ways an
+ * announcement ends notify not_empty to all (the publish as every push
+ * does, the withdrawal in lfp_spsc_withdraw_), after the store that ends
+ * it, so by the eventcount's argument (eventcount.h) no closer stays parked
+ * once entered <= tail. So close never spins on the pusher's progress
+ * (under SCHED_FIFO, a closer at a higher priority than the producer on the
+ * same CPU would otherwise livelock: stress/stress_rt_handoff.c).
  * Progress: try_push, try_pop, push_n, pop_n, size, capacity are wait-free;
  * blocking push/pop spin briefly, then park (lfp_ec_await). close is
- * blocking only while a push is between its enter and exit (wait-free
- * code); it spins briefly, then parks meanwhile.
+ * blocking only while a push is between its announcement and its publish
+ * (wait-free code); it spins briefly, then parks meanwhile.
  * Ordering: a push happens-before the pop that returns its value; a pop
  * happens-before the push that reuses its slot; every accepted push
  * happens-before a pop's EPIPE.
  * Close: push/try_push then return EPIPE (the value stays the caller's); pop
  * returns what was pushed before close, then EPIPE. Every blocked thread wakes.
  * Process-private (the membarrier and the futex are), like the other queues.
- *
- * Copying: an lfp_spsc must not be copied or moved after init: a copy shares
- * the ring, so destroying both frees it twice, and waiters park on the
- * eventcounts inside the object. Use it where it was initialised, through
- * pointers.
- *
- * Fork: a child of fork may call every lfp_spsc_* call on an object that no
- * thread of the parent was using when fork() was called (lfpat's process-wide
- * locks are held across fork by atfork handlers, src/fork.c, so none is copied
- * held). An object a parent thread was inside at the fork (in a call, or
- * blocked in one) is copied in that intermediate state, with a thread the
- * child does not have: the child must not use it.
  */
 #ifndef LFPAT_SPSC_H
 #define LFPAT_SPSC_H
@@ -104,14 +101,14 @@ extern "C" {
 #define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
 
 typedef struct lfp_spsc {
-    alignas(LFP_CACHELINE) _Atomic(size_t) tail; /* next push position */
-    alignas(LFP_CACHELINE) _Atomic(uint32_t) pushing; /* 1 from a push's enter to its exit */
+    alignas(LFP_CACHELINE) _Atomic(size_t) tail;  /* next push position */
+    alignas(LFP_CACHELINE) _Atomic(size_t) entered; /* tail + 1 while a push is announced */
     size_t head_cache;                           /* producer-private: a past head */
-    alignas(LFP_CACHELINE) _Atomic(size_t) head; /* next pop position; consumer writes */
+    alignas(LFP_CACHELINE) _Atomic(size_t) head;  /* next pop position; consumer writes */
     size_t tail_cache;                           /* consumer-private: a past tail */
     alignas(LFP_CACHELINE) void **slots;         /* read-mostly from here */
     size_t mask;                                 /* capacity - 1 */
-    _Atomic(uint32_t) closed;                    /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
+    _Atomic(uint32_t) closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
     uint32_t asym;                               /* eventcounts asymmetric; constant */
     alignas(LFP_CACHELINE) lfp_ec not_empty;     /* consumers park here */
     alignas(LFP_CACHELINE) lfp_ec not_full;      /* producers park here */
@@ -126,53 +123,52 @@ LFP_API int lfp_spsc_init(lfp_spsc *q, size_t capacity);
  * caller's; the queue frees only its own memory). NULL is ignored. */
 LFP_API void lfp_spsc_destroy(lfp_spsc *q);
 
-/* internal: a push's entry. Announces the push, then reads the closed
- * state: the light side of the SB shape with settle() in src/spsc.c. */
-static inline uint32_t lfp_spsc_enter_(lfp_spsc *q)
+/* internal: a push's announcement that it will publish position t, then its
+ * read of the closed state: the light side of the SB shape with settle() in
+ * src/spsc.c ("Close" above). Returns the closed state it read. */
+static inline uint32_t lfp_spsc_announce_(lfp_spsc *q, size_t t)
 {
     if (LFP_LIKELY(q->asym)) {
         /* relaxed + compiler barrier: the light half of the asymmetric SB
          * shape; pairs with the membarrier in settle() in src/spsc.c. */
-        atomic_store_explicit(&q->pushing, 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);
-    } else {
-        /* seq_cst RMW: without membarrier, the SB shape with all four
-         * accesses seq_cst (pairs with settle's seq_cst load). */
-        atomic_exchange_explicit(&q->pushing, 1, memory_order_seq_cst);
-    }
-    /* seq_cst (a plain load on x86): the read of the SB shape. */
-    return atomic_load_explicit(&q->closed, memory_order_seq_cst);
-}
-
-LFP_API void lfp_spsc_wake_closer_(lfp_spsc *q);
-
-/* internal: a push's exit: pushing = 0, then a re-read of closed; a push
- * that finds the queue closing wakes a close() parked on `pushing` (see
- * "Close waits by parking" above). This is the SB shape once more, the
- * other way round: the push writes pushing and reads closed, close wrote
- * closed and (after its membarrier, or seq_cst) read pushing == 1 before
- * parking; so either close sees pushing == 0 or the push sees CLOSING. */
-static inline void lfp_spsc_exit_(lfp_spsc *q)
-{
-    LFP_TEST_HOOK("spsc.push");   /* inside the push bracket */
-    if (LFP_LIKELY(q->asym)) {
-        /* release: pairs with the acquire half of the seq_cst load of
-         * pushing in settle() in src/spsc.c: a published push
-         * happens-before CLOSED, hence before every EPIPE from pop. */
-        atomic_store_explicit(&q->pushing, 0, memory_order_release);
-        /* compiler barrier: the light half of the asymmetric SB shape; the
-         * heavy half is the membarrier in settle(). */
+        atomic_store_explicit(&q->entered, t + 1, memory_order_relaxed);
         atomic_signal_fence(memory_order_seq_cst);
     } else {
         /* seq_cst: without membarrier, the SB shape with all four accesses
-         * seq_cst (its release half as above). */
-        atomic_store_explicit(&q->pushing, 0, memory_order_seq_cst);
+         * seq_cst (pairs with settle's seq_cst load of entered). */
+        atomic_store_explicit(&q->entered, t + 1, memory_order_seq_cst);
     }
-    /* seq_cst (a plain load on x86): the read of that SB shape; pairs with
+    /* seq_cst (a plain load on x86): the read of the SB shape; pairs with
      * close's seq_cst CAS to CLOSING. */
-    if (LFP_UNLIKELY(atomic_load_explicit(&q->closed, memory_order_seq_cst) !=
-                     LFP_SPSC_OPEN_))
-        lfp_spsc_wake_closer_(q);
+    return atomic_load_explicit(&q->closed, memory_order_seq_cst);
+}
+
+/* internal: a push that announced position t and then found the queue
+ * closing takes its announcement back and wakes whoever waits to settle.
+ * Returns EPIPE. */
+LFP_API int lfp_spsc_withdraw_(lfp_spsc *q, size_t t);
+
+/* internal: a push's publish of positions up to t (exclusive), which also
+ * ends its announcement (entered <= tail again), then its notify. Wake-all:
+ * besides the one consumer, a close() waiting for this push parks on
+ * not_empty too (at most a few threads; the call costs a load while nobody
+ * waits). */
+static inline void lfp_spsc_publish_(lfp_spsc *q, size_t t)
+{
+    LFP_TEST_HOOK("spsc.push");   /* announced, not yet published */
+    /* release: publishes the slots; pairs with the acquire load of tail in
+     * lfp_spsc_refill_ / pop_n and in settle(). */
+    atomic_store_explicit(&q->tail, t, memory_order_release);
+    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
+}
+
+/* internal: a push found the ring full: EAGAIN, or EPIPE once closed (a full
+ * closed ring must not make a blocking push wait for room forever). */
+static inline int lfp_spsc_full_(const lfp_spsc *q)
+{
+    /* relaxed: a status read; the push stores nothing either way. */
+    return atomic_load_explicit(&q->closed, memory_order_relaxed) == LFP_SPSC_OPEN_ ? EAGAIN
+                                                                                   : EPIPE;
 }
 
 /* internal: the out-of-line part of a pop that found the ring empty and the
@@ -201,28 +197,19 @@ static inline int lfp_spsc_try_push(lfp_spsc *q, void *v)
 {
     if (LFP_UNLIKELY(!q))
         return EINVAL;
-    int rc = 0;
-    uint32_t closed = lfp_spsc_enter_(q);
     /* relaxed: only this thread writes tail. */
     size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (LFP_UNLIKELY(closed != LFP_SPSC_OPEN_)) {
-        rc = EPIPE;
-    } else if (LFP_UNLIKELY(t - q->head_cache > q->mask) &&
-               /* acquire: pairs with the release store of head in the
-                * consumer: its read of the slot happens-before our overwrite. */
-               (q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire),
-                t - q->head_cache > q->mask)) {
-        rc = EAGAIN;
-    } else {
-        q->slots[t & q->mask] = v;
-        /* release: publishes the slot; pairs with the acquire load of tail
-         * in lfp_spsc_refill_. */
-        atomic_store_explicit(&q->tail, t + 1, memory_order_release);
-    }
-    lfp_spsc_exit_(q);
-    if (LFP_LIKELY(rc == 0))
-        lfp_ec_notify_asym_(&q->not_empty, 1);
-    return rc;
+    if (LFP_UNLIKELY(t - q->head_cache > q->mask) &&
+        /* acquire: pairs with the release store of head in the consumer:
+         * its read of the slot happens-before our overwrite. */
+        (q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire),
+         t - q->head_cache > q->mask))
+        return lfp_spsc_full_(q);
+    if (LFP_UNLIKELY(lfp_spsc_announce_(q, t) != LFP_SPSC_OPEN_))
+        return lfp_spsc_withdraw_(q, t);
+    q->slots[t & q->mask] = v;
+    lfp_spsc_publish_(q, t + 1);
+    return 0;
 }
 
 /* Pop the oldest value into *out. Consumer thread only.
@@ -285,7 +272,7 @@ LFP_API void lfp_spsc_close(lfp_spsc *q);
 static inline bool lfp_spsc_closed(const lfp_spsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return atomic_load_explicit(&q->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
+    return atomic_load_explicit(&((lfp_spsc *)q)->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
 }
 
 static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }
