@@ -282,11 +282,12 @@ int64_t lfp_rolling_sum(lfp_rolling *r)
 int64_t lfp_slog_ready_at_(const lfp_slog *w, uint32_t n, int64_t now)
 {
     /* relaxed: a hint, as in lfp_slog_take_claim_. */
-    uint64_t h = atomic_load_explicit(&((lfp_slog *)w)->head, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
     int64_t newest = INT64_MIN;
-    for (uint64_t i = h; i < h + n; i++) {
+    uint32_t p = (uint32_t)(h % w->limit);
+    for (uint32_t i = 0; i < n; i++, p = next_pos(w, p)) {
         /* relaxed: a snapshot of each slot, as in all_expired. */
-        int64_t t = atomic_load_explicit(slot(w, i), memory_order_relaxed);
+        int64_t t = atomic_load_explicit(&w->ring[p], memory_order_relaxed);
         newest = t > newest ? t : newest;
     }
     int64_t at = lfp_time_add(newest, w->window);

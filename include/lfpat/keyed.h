@@ -90,10 +90,10 @@ extern "C" {
 #define LFP_KEYED_STRIPES 64u  /* insert locks */
 
 typedef struct lfp_keyed_slot_ {
-    _Atomic int64_t tat;     /* TAT, or the empty / evicting marks */
-    _Atomic uint64_t key;
-    _Atomic uint32_t pins;   /* takers between their check and their CAS */
-    _Atomic uint32_t gen;    /* tenures so far (receipts of waits check it) */
+    _Atomic(int64_t) tat;     /* TAT, or the empty / evicting marks */
+    _Atomic(uint64_t) key;
+    _Atomic(uint32_t) pins;   /* takers between their check and their CAS */
+    _Atomic(uint32_t) gen;    /* tenures so far (receipts of waits check it) */
     uint32_t pad_[2];
 } lfp_keyed_slot_;
 
@@ -105,9 +105,9 @@ typedef struct lfp_keyed {
     int64_t interval;        /* T, ns per token */
     uint32_t burst;
     uint32_t probe;          /* window: min(LFP_KEYED_PROBE, slots) */
-    alignas(LFP_CACHELINE) _Atomic uint32_t settled; /* bumped when a claimed slot settles */
-    _Atomic uint32_t waiters;                        /* threads parked on `settled` */
-    _Atomic int64_t horizon;                         /* largest TAT evicted (INT64_MIN: none) */
+    alignas(LFP_CACHELINE) _Atomic(uint32_t) settled; /* bumped when a claimed slot settles */
+    _Atomic(uint32_t) waiters;                        /* threads parked on `settled` */
+    _Atomic(int64_t) horizon;                         /* largest TAT evicted (INT64_MIN: none) */
 } lfp_keyed;
 
 /* Initialise a table for `capacity` keys busy at once (2 * capacity slots

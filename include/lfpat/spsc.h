@@ -272,7 +272,7 @@ LFP_API void lfp_spsc_close(lfp_spsc *q);
 static inline bool lfp_spsc_closed(const lfp_spsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return atomic_load_explicit(&((lfp_spsc *)q)->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
+    return atomic_load_explicit(&q->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
 }
 
 static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }
