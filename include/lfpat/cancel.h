@@ -76,18 +76,14 @@ LFP_API bool lfp_cancel_fire(lfp_cancel *c, int reason);
 /* The reason c was fired with, 0 while not fired (and for NULL).
  * Progress: wait-free. Ordering: acquire; pairs with the release store in
  * lfp_cancel_fire, so a non-zero result makes the firer's prior writes visible. */
-static inline int lfp_cancel_reason(const lfp_cancel *c)
-{
-    /* acquire: pairs with the release store of reason in lfp_cancel_fire. */
-    return c ? atomic_load_explicit(&c->reason, memory_order_acquire) : 0;
-}
+static inline int lfp_cancel_reason(const lfp_cancel *c);
 
-static inline bool lfp_cancel_fired(const lfp_cancel *c)
-{
-    return lfp_cancel_reason(c) != 0;
-}
+static inline bool lfp_cancel_fired(const lfp_cancel *c);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/cancel.h"
 #endif

@@ -106,20 +106,6 @@ extern "C" {
 #define LFP_API
 #endif
 
-/* LFP_TEST_HOOK(site): a preemption point at a window where an operation has
- * claimed but not yet published or released (mpmc, spsc, mpsc, broadcast,
- * sem/wsem grants, eventcount prepare->wait). Nothing at all unless the
- * library is built with the CMake option LFP_TEST_HOOKS (a test build, which
- * defines LFP_TEST_HOOKS for the library and everything linking it); then it
- * calls lfp_test_hook_, which may yield, spin or sleep as the environment
- * says (src/test_hook.c). site is a static string naming the window. */
-#ifdef LFP_TEST_HOOKS
-LFP_API void lfp_test_hook_(const char *site);
-#define LFP_TEST_HOOK(site) lfp_test_hook_(site)
-#else
-#define LFP_TEST_HOOK(site) ((void)0)
-#endif
-
 /* The coherence granule on the machines lfpat targets (x86-64, arm64). Hot
  * atomics written by different threads are kept this far apart. */
 #define LFP_CACHELINE 64
@@ -157,12 +143,7 @@ LFP_API int64_t lfp_now(void);
 LFP_API int64_t lfp_after(int64_t ns);
 
 /* Saturating addition of two time values, clamped to [INT64_MIN, LFP_FOREVER]. */
-static inline int64_t lfp_time_add(int64_t t, int64_t d)
-{
-    if (d > 0 && t > INT64_MAX - d) return INT64_MAX;
-    if (d < 0 && t < INT64_MIN - d) return INT64_MIN;
-    return t + d;
-}
+static inline int64_t lfp_time_add(int64_t t, int64_t d);
 
 /* A small dense index for the calling thread: the lowest index not held by
  * another live thread, assigned on first use and given back when the thread
@@ -171,18 +152,12 @@ static inline int64_t lfp_time_add(int64_t t, int64_t d)
  * owned by "the thread holding slot s" passes safely from one to the next.
  * Progress: wait-free after the first call on a thread (a thread-local read);
  * the first call takes a process-wide mutex. */
-LFP_API extern LFP_THREAD_LOCAL unsigned lfp_thread_slot_;   /* slot + 1; 0 = none */
-LFP_API unsigned lfp_thread_slot_assign_(void);
-
-static inline unsigned lfp_thread_slot(void)
-{
-    unsigned s = lfp_thread_slot_;
-    if (LFP_UNLIKELY(s == 0))
-        s = lfp_thread_slot_assign_();
-    return s - 1;
-}
+static inline unsigned lfp_thread_slot(void);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/common.h"
 #endif

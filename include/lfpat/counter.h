@@ -54,29 +54,16 @@ typedef struct lfp_counter {
 #define LFP_COUNTER_INIT(v) { (v) }
 
 /* Progress: wait-free. */
-static inline void lfp_counter_init(lfp_counter *c, int64_t v)
-{
-    atomic_init(&c->value, v);
-}
+static inline void lfp_counter_init(lfp_counter *c, int64_t v);
 
 /* Add d and return the new value (wraps modulo 2^64 like unsigned
  * arithmetic; no undefined behaviour). Progress: wait-free. */
-static inline int64_t lfp_counter_add(lfp_counter *c, int64_t d)
-{
-    /* relaxed: a counter orders nothing (see the header comment); the RMW
-     * itself is atomic and totally ordered on this one word. */
-    uint64_t old = (uint64_t)atomic_fetch_add_explicit(&c->value, d, memory_order_relaxed);
-    return (int64_t)(old + (uint64_t)d);
-}
+static inline int64_t lfp_counter_add(lfp_counter *c, int64_t d);
 
 /* Progress: wait-free. */
-static inline int64_t lfp_counter_get(const lfp_counter *c)
-{
-    /* relaxed: a counter orders nothing. */
-    return atomic_load_explicit(&c->value, memory_order_relaxed);
-}
+static inline int64_t lfp_counter_get(const lfp_counter *c);
 
-static inline void lfp_counter_destroy(lfp_counter *c) { (void)c; }
+static inline void lfp_counter_destroy(lfp_counter *c);
 
 /* ------------------------------------------------------------ striped */
 
@@ -101,25 +88,11 @@ LFP_API int lfp_striped_init(lfp_striped *c, unsigned cells);
 LFP_API void lfp_striped_destroy(lfp_striped *c);
 
 /* The number of exclusive cells chosen at init. */
-static inline unsigned lfp_striped_cells(const lfp_striped *c) { return c->mask + 1; }
+static inline unsigned lfp_striped_cells(const lfp_striped *c);
 
 /* Add d (wrapping). Progress: wait-free; contended only when more threads
  * than cells add at once. */
-static inline void lfp_striped_add(lfp_striped *c, int64_t d)
-{
-    unsigned slot = lfp_thread_slot();
-    if (LFP_LIKELY(slot <= c->mask)) {
-        _Atomic(int64_t) *v = &c->cells[slot].value;
-        /* relaxed: this thread is the cell's only writer (slot ownership);
-         * sum's relaxed loads read it coherently. Pairs with nothing. */
-        uint64_t old = (uint64_t)atomic_load_explicit(v, memory_order_relaxed);
-        atomic_store_explicit(v, (int64_t)(old + (uint64_t)d), memory_order_relaxed);
-    } else {
-        /* relaxed: a counter orders nothing; the RMW makes sharing safe. */
-        atomic_fetch_add_explicit(&c->cells[c->mask + 1 + (slot & c->mask)].value, d,
-                                  memory_order_relaxed);
-    }
-}
+static inline void lfp_striped_add(lfp_striped *c, int64_t d);
 
 /* The sum of all cells (wrapping); see "Sum semantics" above.
  * Progress: wait-free (one relaxed load per cell). */
@@ -128,4 +101,7 @@ LFP_API int64_t lfp_striped_sum(const lfp_striped *c);
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/counter.h"
 #endif

@@ -76,9 +76,6 @@
 extern "C" {
 #endif
 
-enum { LFP_FUTURE_EMPTY_ = 0, LFP_FUTURE_SETTING_ = 1, LFP_FUTURE_READY_ = 2,
-       LFP_FUTURE_WAITING_ = 4, LFP_FUTURE_NOTIFYING_ = 8 };
-
 typedef struct lfp_future {
     _Atomic(uint32_t) state;  /* EMPTY_ / SETTING_ / READY_, | WAITING_ */
     int error;                /* written by the winning setter only */
@@ -95,9 +92,6 @@ LFP_API int lfp_future_init(lfp_future *f);
  * NULL is ignored. */
 LFP_API void lfp_future_destroy(lfp_future *f);
 
-LFP_API void lfp_future_wake_(lfp_future *f);
-LFP_API void lfp_future_await_winner_(lfp_future *f);
-
 /* Set the value and an error code (0 for success; any int, the future only
  * carries it). The first set wins.
  * Returns 0; EALREADY if the future was already set (nothing changes; the
@@ -106,67 +100,17 @@ LFP_API void lfp_future_await_winner_(lfp_future *f);
  * and two wake calls only when getters are parked); a loser blocks until
  * the winner has published (see "Linearizability").
  * Ordering: happens-before every get that returns the value. */
-static inline int lfp_future_set(lfp_future *f, void *value, int error)
-{
-    if (LFP_UNLIKELY(!f))
-        return EINVAL;
-    /* relaxed: the claim only decides the winner; the READY CAS below
-     * publishes. A losing setter reads nothing guarded by the state. */
-    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-    do {
-        if (s & ~(uint32_t)LFP_FUTURE_WAITING_) {
-            /* Lost to a winner: return only once its value is published
-             * (READY), so that EALREADY is never seen while try_get says
-             * EAGAIN (see "Linearizability"). */
-            if (LFP_UNLIKELY(s != LFP_FUTURE_READY_))
-                lfp_future_await_winner_(f);
-            return EALREADY;
-        }
-        /* relaxed: as above (a getter may set WAITING meanwhile: retry). */
-    } while (!atomic_compare_exchange_weak_explicit(&f->state, &s, s | LFP_FUTURE_SETTING_,
-                                                    memory_order_relaxed, memory_order_relaxed));
-    f->value = value;
-    f->error = error;
-    s |= LFP_FUTURE_SETTING_;
-    /* Only getters change the word now (adding WAITING). With no getter
-     * waiting, READY is the setter's last access to *f. */
-    /* release: publishes value, error and the setter's prior writes; pairs
-     * with the acquire load in lfp_future_is_ready. */
-    while (!(s & LFP_FUTURE_WAITING_) &&
-           !atomic_compare_exchange_weak_explicit(&f->state, &s, LFP_FUTURE_READY_,
-                                                  memory_order_release, memory_order_relaxed)) {
-    }
-    if (LFP_UNLIKELY(s & LFP_FUTURE_WAITING_))
-        lfp_future_wake_(f);
-    return 0;
-}
+static inline int lfp_future_set(lfp_future *f, void *value, int error);
 
 /* True once the future is set and the setter no longer touches it (READY).
  * Progress: wait-free.
  * Ordering: a true result makes the setter's writes visible (acquire). */
-static inline bool lfp_future_is_ready(const lfp_future *f)
-{
-    /* acquire: pairs with the release READY store in lfp_future_set /
-     * lfp_future_wake_. */
-    return atomic_load_explicit(&f->state, memory_order_acquire) ==
-           LFP_FUTURE_READY_;
-}
+static inline bool lfp_future_is_ready(const lfp_future *f);
 
 /* If set, store the value in *value and the error in *error (either pointer
  * may be NULL) and return 0; else EAGAIN. EINVAL if f is NULL.
  * Progress: wait-free. Ordering: as lfp_future_get. */
-static inline int lfp_future_try_get(lfp_future *f, void **value, int *error)
-{
-    if (LFP_UNLIKELY(!f))
-        return EINVAL;
-    if (!lfp_future_is_ready(f))
-        return EAGAIN;
-    if (value)
-        *value = f->value;
-    if (error)
-        *error = f->error;
-    return 0;
-}
+static inline int lfp_future_try_get(lfp_future *f, void **value, int *error);
 
 /* Wait until the future is set, then store value and error as try_get does.
  * Returns 0 (the future's own error is in *error, not the return value);
@@ -175,19 +119,13 @@ static inline int lfp_future_try_get(lfp_future *f, void **value, int *error)
  * A set future is returned at once, whatever the deadline and token.
  * Progress: wait-free when set; otherwise blocks (spins briefly, parks).
  * Ordering: the set happens-before this get returns its value. */
-LFP_API int lfp_future_get_slow_(lfp_future *f, void **value, int *error,
-                                 int64_t deadline, lfp_cancel *cancel);
-
 static inline int lfp_future_get(lfp_future *f, void **value, int *error,
-                                 int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_future_try_get(f, value, error);
-    if (LFP_LIKELY(rc != EAGAIN))
-        return rc;
-    return lfp_future_get_slow_(f, value, error, deadline, cancel);
-}
+                                 int64_t deadline, lfp_cancel *cancel);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/future.h"
 #endif

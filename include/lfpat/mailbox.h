@@ -49,44 +49,12 @@ LFP_API void lfp_mailbox_destroy(lfp_mailbox *m);
 
 /* Send n. Returns 0; EAGAIN if the mailbox is full; EPIPE if closed (also
  * when full); EINVAL if m or n is NULL. Progress: lock-free. */
-static inline int lfp_mailbox_try_send(lfp_mailbox *m, lfp_mpsc_node *n)
-{
-    if (LFP_UNLIKELY(!m || !n))
-        return EINVAL;
-    /* relaxed: the count only bounds; the mpsc push carries the ordering. */
-    size_t c = atomic_load_explicit(&m->count, memory_order_relaxed);
-    do {
-        if (c >= m->capacity)
-            return lfp_mpsc_closed(&m->q) ? EPIPE : EAGAIN;   /* closed wins */
-        /* relaxed: as above. */
-    } while (!atomic_compare_exchange_weak_explicit(&m->count, &c, c + 1, memory_order_relaxed,
-                                                    memory_order_relaxed));
-    int rc = lfp_mpsc_push(&m->q, n);
-    if (rc)
-        /* relaxed: give back the slot of a refused (closed) send. */
-        atomic_fetch_sub_explicit(&m->count, 1, memory_order_relaxed);
-    return rc;
-}
-
-/* internal: a message left the mailbox. */
-static inline void lfp_mailbox_received_(lfp_mailbox *m)
-{
-    /* relaxed: as in try_send. */
-    atomic_fetch_sub_explicit(&m->count, 1, memory_order_relaxed);
-}
+static inline int lfp_mailbox_try_send(lfp_mailbox *m, lfp_mpsc_node *n);
 
 /* Receive without waiting (single receiver). Returns 0 and *out; EAGAIN if
  * empty; EPIPE if closed and drained; EBUSY if another thread is receiving;
  * EINVAL if m or out is NULL. */
-static inline int lfp_mailbox_try_recv(lfp_mailbox *m, lfp_mpsc_node **out)
-{
-    if (LFP_UNLIKELY(!m))
-        return EINVAL;
-    int rc = lfp_mpsc_try_pop(&m->q, out);
-    if (rc == 0)
-        lfp_mailbox_received_(m);
-    return rc;
-}
+static inline int lfp_mailbox_try_recv(lfp_mailbox *m, lfp_mpsc_node **out);
 
 /* Receive, waiting until a message arrives, the mailbox is closed and
  * drained (EPIPE), the deadline passes (ETIMEDOUT) or cancel fires
@@ -99,13 +67,12 @@ LFP_API int lfp_mailbox_recv(lfp_mailbox *m, lfp_mpsc_node **out, int64_t deadli
 LFP_API void lfp_mailbox_close(lfp_mailbox *m);
 
 /* Messages accepted and not yet received (a relaxed snapshot). */
-static inline size_t lfp_mailbox_size(const lfp_mailbox *m)
-{
-    /* relaxed: a snapshot. */
-    return atomic_load_explicit(&m->count, memory_order_relaxed);
-}
+static inline size_t lfp_mailbox_size(const lfp_mailbox *m);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/mailbox.h"
 #endif

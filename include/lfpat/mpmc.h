@@ -110,138 +110,17 @@ LFP_API int lfp_mpmc_init(lfp_mpmc *q, size_t capacity);
 /* Free the cells. Legal on a non-empty, quiescent queue. NULL is ignored. */
 LFP_API void lfp_mpmc_destroy(lfp_mpmc *q);
 
-/* internal: claim the next push position. Returns 0 and *pos; EAGAIN if
- * full (no pop has claimed cell[tail]'s old value); LFP_Q_BUSY_ if that pop
- * is in progress; EPIPE if closed. A successful claim must be followed by
- * lfp_mpmc_publish_. */
-static inline int lfp_mpmc_claim_push_(lfp_mpmc *q, size_t *pos_out)
-{
-    /* relaxed: a guess validated by the CAS. */
-    size_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    for (;;) {
-        if (LFP_UNLIKELY(pos & LFP_Q_CLOSED))
-            return EPIPE;
-        lfp_mpmc_cell *c = &q->cells[pos & q->mask];
-        /* acquire: pairs with the release store of seq in lfp_mpmc_release_:
-         * the previous pop's read of value happens-before our overwrite. */
-        size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-        intptr_t dif = (intptr_t)(seq - pos);
-        if (dif == 0) {
-            /* relaxed: the position is a ticket; the data hand-off is
-             * ordered by the cell's seq (acquire above, release in publish). */
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed, memory_order_relaxed)) {
-                *pos_out = pos;
-                return 0;
-            }
-        } else {
-            /* relaxed: as above. */
-            size_t now = atomic_load_explicit(&q->tail, memory_order_relaxed);
-            if (dif < 0 && now == pos) {
-                /* cell[pos] still holds the value of pos - capacity. relaxed:
-                 * a snapshot; for a waiter, ordered by lfp_ec_prepare's barrier. */
-                size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-                return pos - h > q->mask ? EAGAIN : LFP_Q_BUSY_;
-            }
-            pos = now;
-        }
-    }
-}
-
-/* internal: store v in the claimed position and publish it. */
-static inline void lfp_mpmc_publish_(lfp_mpmc *q, size_t pos, void *v)
-{
-    LFP_TEST_HOOK("mpmc.push");   /* claimed, not yet stored */
-    lfp_mpmc_cell *c = &q->cells[pos & q->mask];
-    c->value = v;
-    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_pop_ and
-     * publishes value. It is also the condition store of the asymmetric SB
-     * shape with a parking popper (its membarrier in lfp_ec_prepare, then
-     * its re-read of this seq); the light half is in lfp_ec_notify_asym_. */
-    atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_empty, 1);
-}
-
-/* internal: claim the next pop position. Returns 0 and *pos; EAGAIN if
- * empty (no push has claimed position head); LFP_Q_BUSY_ if that push is in
- * progress; EPIPE if closed and every claimed push position has been
- * claimed by a pop. */
-static inline int lfp_mpmc_claim_pop_(lfp_mpmc *q, size_t *pos_out)
-{
-    /* relaxed: a guess validated by the CAS. */
-    size_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
-    for (;;) {
-        lfp_mpmc_cell *c = &q->cells[pos & q->mask];
-        /* acquire: pairs with the release store of seq in lfp_mpmc_publish_. */
-        size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-        intptr_t dif = (intptr_t)(seq - (pos + 1));
-        if (dif == 0) {
-            /* relaxed: a ticket, as in lfp_mpmc_claim_push_. */
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed, memory_order_relaxed)) {
-                *pos_out = pos;
-                return 0;
-            }
-        } else {
-            /* relaxed: as above. */
-            size_t now = atomic_load_explicit(&q->head, memory_order_relaxed);
-            if (dif < 0 && now == pos) {
-                /* relaxed: only the value matters; pos | CLOSED exists in
-                 * tail's modification order only if no push ever claims pos.
-                 * For a waiter, ordered by lfp_ec_prepare's barrier. */
-                size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-                if ((t & ~LFP_Q_CLOSED) != pos)
-                    return LFP_Q_BUSY_;
-                return t & LFP_Q_CLOSED ? EPIPE : EAGAIN;
-            }
-            pos = now;
-        }
-    }
-}
-
-/* internal: take the value of a claimed pop position and free the cell. */
-static inline void *lfp_mpmc_release_(lfp_mpmc *q, size_t pos)
-{
-    LFP_TEST_HOOK("mpmc.pop");   /* claimed, not yet released */
-    lfp_mpmc_cell *c = &q->cells[pos & q->mask];
-    void *v = c->value;
-    /* release: pairs with the acquire load of seq in lfp_mpmc_claim_push_
-     * (our read of value happens-before the next lap's write); the condition
-     * store of the asymmetric SB shape with a parking pusher, as in publish. */
-    atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_full, 1);
-    return v;
-}
-
 /* Push v if cell[tail] is free. Returns 0; EAGAIN if full (or the pop of
  * that cell is in progress, see above); EPIPE if closed (v not stored);
  * EINVAL if q is NULL. Progress: lock-free. Ordering: happens-before the pop
  * that returns v. */
-static inline int lfp_mpmc_try_push(lfp_mpmc *q, void *v)
-{
-    if (LFP_UNLIKELY(!q))
-        return EINVAL;
-    size_t pos = 0;
-    int rc = lfp_mpmc_claim_push_(q, &pos);
-    if (LFP_LIKELY(rc == 0))
-        lfp_mpmc_publish_(q, pos, v);
-    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
-}
+static inline int lfp_mpmc_try_push(lfp_mpmc *q, void *v);
 
 /* Pop the oldest value into *out. Returns 0; EAGAIN if empty (or the push of
  * the oldest position is in progress, see above); EPIPE if closed and
  * drained; EINVAL if q or out is NULL. Progress: lock-free. Ordering: the
  * push of the value happens-before this returns it. */
-static inline int lfp_mpmc_try_pop(lfp_mpmc *q, void **out)
-{
-    if (LFP_UNLIKELY(!q || !out))
-        return EINVAL;
-    size_t pos = 0;
-    int rc = lfp_mpmc_claim_pop_(q, &pos);
-    if (LFP_LIKELY(rc == 0))
-        *out = lfp_mpmc_release_(q, pos);
-    return rc == LFP_Q_BUSY_ ? EAGAIN : rc;
-}
+static inline int lfp_mpmc_try_pop(lfp_mpmc *q, void **out);
 
 /* Push up to n values from v[] at consecutive positions with one claim (so
  * they stay adjacent and in order). Returns how many (0 if full, closed, or
@@ -252,20 +131,20 @@ LFP_API size_t lfp_mpmc_push_n(lfp_mpmc *q, void *const *v, size_t n);
  * many (0 if none ready, closed and drained, or q/v NULL). Lock-free. */
 LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
 
-/* int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel)
- * Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
+/* Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
  * for none) or `cancel` fires (NULL for none).
  * Returns 0; EPIPE if closed (v not stored); ETIMEDOUT; ECANCELED; EINVAL if
  * q is NULL. Room is preferred over ETIMEDOUT/ECANCELED.
  * Progress: lock-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
+static inline int lfp_mpmc_push(lfp_mpmc *q, void *v, int64_t deadline, lfp_cancel *cancel);
 
-/* int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel)
- * Pop the oldest value, waiting until one arrives, the queue is closed and
+/* Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT), or `cancel` fires
  * (ECANCELED). Returns 0 and stores the value in *out; EINVAL if q or out is
  * NULL. Progress: lock-free when a value is ready; otherwise blocks (parks).
  * Ordering: the push that stored the value happens-before this pop returns it. */
+static inline int lfp_mpmc_pop(lfp_mpmc *q, void **out, int64_t deadline, lfp_cancel *cancel);
 /* Wake-ups: no blocking call stays parked while its condition holds, for
  * any interleaving.
  * A blocking pop waits for C: cell[head] published, or closed and drained
@@ -322,21 +201,14 @@ LFP_API size_t lfp_mpmc_pop_n(lfp_mpmc *q, void **v, size_t n);
  * deterministic, fail before the pass-on); stress/stress_rt_handoff.c
  * mpmc_busy, mpmc_close_busy, mpmc_push_busy (held cells under SCHED_FIFO).
  * Cost: the pass-on is one load of `waiters` on the slow path only. */
-/* Both defined here, inline (see qcommon.h): */
-LFP_Q_BLOCKING_CALLS_(lfp_mpmc)
-
 /* Close: later pushes fail with EPIPE; pushes that claimed before close are
  * delivered; pops drain, then return EPIPE; every blocked thread wakes.
  * Idempotent. Progress: lock-free (one RMW, then wake calls). */
 LFP_API void lfp_mpmc_close(lfp_mpmc *q);
 
-static inline bool lfp_mpmc_closed(const lfp_mpmc *q)
-{
-    /* relaxed: a status snapshot; orders nothing. */
-    return (atomic_load_explicit(&q->tail, memory_order_relaxed) & LFP_Q_CLOSED) != 0;
-}
+static inline bool lfp_mpmc_closed(const lfp_mpmc *q);
 
-static inline size_t lfp_mpmc_capacity(const lfp_mpmc *q) { return q->mask + 1; }
+static inline size_t lfp_mpmc_capacity(const lfp_mpmc *q);
 
 /* Claimed pushes minus claimed pops, clamped to [0, capacity]: approximate
  * while operations run (it counts in-progress pushes). Wait-free. */
@@ -345,4 +217,7 @@ LFP_API size_t lfp_mpmc_size(const lfp_mpmc *q);
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/mpmc.h"
 #endif

@@ -81,9 +81,6 @@
 extern "C" {
 #endif
 
-enum { LFP_ONCE_UNSET_ = 0, LFP_ONCE_RUNNING_ = 1, LFP_ONCE_WAITED_ = 2, LFP_ONCE_DONE_ = 3,
-       LFP_ONCE_RETRY_ = 4, LFP_ONCE_FAILED_ = 5 };
-
 typedef struct lfp_once {
     _Atomic(uint32_t) state;  /* LFP_ONCE_*_, the futex word waiters park on */
     int result;               /* fn's non-zero result; written before FAILED is released */
@@ -93,16 +90,10 @@ typedef struct lfp_once {
 #define LFP_ONCE_INIT { 0, 0 }
 
 /* Initialise (or, when quiescent, reset) o. Progress: wait-free. */
-static inline void lfp_once_init(lfp_once *o)
-{
-    atomic_init(&o->state, LFP_ONCE_UNSET_);
-    o->result = 0;
-}
+static inline void lfp_once_init(lfp_once *o);
 
 /* Nothing to free; present for symmetry. */
-static inline void lfp_once_destroy(lfp_once *o) { (void)o; }
-
-LFP_API int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool retry);
+static inline void lfp_once_destroy(lfp_once *o);
 
 /* Run fn(arg) if no call on o has run it yet; otherwise wait until the
  * running call finished. fn runs exactly once per object: its result is
@@ -111,15 +102,7 @@ LFP_API int lfp_once_call_slow_(lfp_once *o, int (*fn)(void *), void *arg, bool 
  * then not run).
  * Progress: wait-free after completion; blocks while fn runs in another
  * thread. Ordering: fn's effects happen-before the return (header comment). */
-static inline int lfp_once_call(lfp_once *o, int (*fn)(void *), void *arg)
-{
-    /* acquire: pairs with the release exchange that stores DONE in
-     * lfp_once_call_slow_ after fn returned; makes fn's writes visible. */
-    if (LFP_LIKELY(o != NULL && fn != NULL &&
-                   atomic_load_explicit(&o->state, memory_order_acquire) == LFP_ONCE_DONE_))
-        return 0;
-    return lfp_once_call_slow_(o, fn, arg, false);
-}
+static inline int lfp_once_call(lfp_once *o, int (*fn)(void *), void *arg);
 
 /* Like lfp_once_call, but a non-zero result from fn leaves o unset: that
  * caller gets the result, and a later (or waiting) caller runs fn again.
@@ -128,31 +111,18 @@ static inline int lfp_once_call(lfp_once *o, int (*fn)(void *), void *arg)
  * fn succeeded) or the non-zero result of its own fn. EINVAL for NULL o/fn.
  * Progress and ordering as lfp_once_call; a failed attempt publishes nothing
  * except through the next attempt's claim (acquire). */
-static inline int lfp_once_call_retry(lfp_once *o, int (*fn)(void *), void *arg)
-{
-    /* acquire: pairs with the release exchange storing DONE in the slow path. */
-    if (LFP_LIKELY(o != NULL && fn != NULL &&
-                   atomic_load_explicit(&o->state, memory_order_acquire) == LFP_ONCE_DONE_))
-        return 0;
-    /* FAILED (lfp_once_call completed o with an error) is read there too. */
-    return lfp_once_call_slow_(o, fn, arg, true);
-}
+static inline int lfp_once_call_retry(lfp_once *o, int (*fn)(void *), void *arg);
 
 /* True once fn has completed on o (with any result for lfp_once_call, with
  * 0 for lfp_once_call_retry); false for NULL. Mixing the two calls on one
  * object is allowed: the first completion is sticky for both. Progress: wait-free.
  * Ordering: a true result happens-after everything fn did (acquire). */
-static inline bool lfp_once_done(const lfp_once *o)
-{
-    if (o == NULL)
-        return false;
-    /* acquire: pairs with the release exchange storing DONE/FAILED in the
-     * slow path. */
-    uint32_t s = atomic_load_explicit(&o->state, memory_order_acquire);
-    return s == LFP_ONCE_DONE_ || s == LFP_ONCE_FAILED_;
-}
+static inline bool lfp_once_done(const lfp_once *o);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/once.h"
 #endif

@@ -85,11 +85,7 @@ LFP_API int lfp_pool_task_init(lfp_pool_task *t, lfp_pool_fn fn, void *arg);
 /* Nothing to free (the task's future holds no resource); for symmetry with
  * lfp_locked_pool_task_destroy. The task must not be queued or running, and
  * nobody may be waiting for it. NULL is ignored. */
-static inline void lfp_pool_task_destroy(lfp_pool_task *t)
-{
-    if (t)
-        lfp_future_destroy(&t->done);
-}
+static inline void lfp_pool_task_destroy(lfp_pool_task *t);
 
 /* Queue t if there is room. Returns 0; EAGAIN if the queue is full; EPIPE
  * after shutdown; EINVAL if p or t is NULL or t has no function.
@@ -118,19 +114,14 @@ LFP_API int lfp_pool_task_wait(lfp_pool_task *t, void **result, int64_t deadline
 LFP_API int lfp_pool_shutdown(lfp_pool *p, int64_t deadline, uint64_t *not_run);
 
 /* Tasks run and tasks discarded so far (relaxed snapshots). */
-static inline uint64_t lfp_pool_ran(const lfp_pool *p)
-{
-    /* relaxed: a statistic. */
-    return atomic_load_explicit(&p->ran, memory_order_relaxed);
-}
+static inline uint64_t lfp_pool_ran(const lfp_pool *p);
 
-static inline uint64_t lfp_pool_not_run(const lfp_pool *p)
-{
-    /* relaxed: a statistic. */
-    return atomic_load_explicit(&p->not_run, memory_order_relaxed);
-}
+static inline uint64_t lfp_pool_not_run(const lfp_pool *p);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/pool.h"
 #endif

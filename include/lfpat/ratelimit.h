@@ -72,24 +72,14 @@ extern "C" {
 /* ------------------------------------------------------------ helpers */
 
 /* Saturating a + b for time values (a, b may be negative). */
-static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b) { return lfp_time_add(a, b); }
+static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b);
 
 /* Saturating n * t for a non-negative span t (no division: this is on
  * every take's path). */
-static inline int64_t lfp_rl_span(uint64_t n, int64_t t)
-{
-    int64_t r;
-    if (n > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)n, t, &r))
-        return INT64_MAX;
-    return r;
-}
+static inline int64_t lfp_rl_span(uint64_t n, int64_t t);
 
 /* floor(now / w) for w > 0 (rounds towards minus infinity). */
-static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
-{
-    int64_t q = now / w;
-    return (now % w < 0) ? q - 1 : q;
-}
+static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w);
 
 /* ------------------------------------------------------------ results */
 
@@ -232,8 +222,6 @@ typedef struct lfp_bucket {
     _Atomic(uint32_t) gen_;     /* configuration changes so far (receipts check it) */
 } lfp_bucket;
 
-#define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
-
 /* A receipt for tokens a reservation (or an undoable take) consumed: when
  * its holder may act, and what lfp_bucket_give_back needs to undo exactly
  * that consumption. Caller-owned; the fields ending in _ are private. */
@@ -260,46 +248,14 @@ LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
  * LFP_BUCKET_MAX_SPAN (also interval_ns > LFP_BUCKET_MAX_SPAN). */
 LFP_API int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst);
 
-static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
+static inline void lfp_bucket_destroy(lfp_bucket *b);
 
 /* Take n tokens at time `now` if available.
  * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
  * (nothing taken; also when the new TAT would pass INT64_MAX); EINVAL if b
  * is NULL, n == 0 or n > burst (so always with burst 0 and a finite rate).
  * Progress: lock-free; a refusal is wait-free (loads only). */
-static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
-{
-    if (LFP_UNLIKELY(!b))
-        return EINVAL;
-    /* acquire: pairs with the release store of TAT in set_rate_at /
-     * set_burst_at: a TAT value written by a change is read with the
-     * parameters it was computed for (loaded below, after it). */
-    int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
-    for (;;) {
-        /* relaxed: ordered after the acquire load of TAT above (or the
-         * acquire failure of the CAS below). A value older than that TAT is
-         * impossible; a newer one (a change racing this take) makes the CAS
-         * fail, as the change moved TAT, unless the new TAT equals the old
-         * one, and then the new parameters are the right ones for it. */
-        int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-        uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-        if (LFP_UNLIKELY(n == 0 || n > burst || t == 0))
-            return n != 0 && t == 0 ? 0 : EINVAL;   /* unlimited: admitted, no write */
-        uint64_t slack = (uint64_t)(burst - n) * (uint64_t)t;   /* <= 2^62: no overflow */
-        int64_t cost = (int64_t)n * t;
-        int64_t base = old > now ? old : now;
-        /* TAT stays below INT64_MAX (the "changing" mark, refused here) */
-        if ((uint64_t)base - (uint64_t)now > slack || base >= INT64_MAX - cost)
-            return EAGAIN;
-        /* acquire on failure: as the load above (the reloaded TAT is read
-         * with its parameters); on success only because C11 wants it no
-         * weaker than the failure order: limiters publish nothing, and the
-         * RMW is atomic on this one word, which is all admission needs. */
-        if (atomic_compare_exchange_weak_explicit(&b->tat, &old, base + cost,
-                                                  memory_order_acquire, memory_order_acquire))
-            return 0;
-    }
-}
+static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now);
 
 /* lfp_bucket_take_at at the current time (see "Time" above). */
 LFP_API int lfp_bucket_take(lfp_bucket *b, uint32_t n);
@@ -415,23 +371,6 @@ typedef struct lfp_rl_ids_ {
     bool exact;
 } lfp_rl_ids_;
 
-static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_t window)
-{
-    /* unsigned: exact ids are k - base in [0, mask]; modular ids wrap. */
-    return ((uint64_t)lfp_rl_floor_div(now, window) - (uint64_t)ids->base) & ids->mask;
-}
-
-/* How many windows id a is after stored id b: negative when a is before b
- * (time going backwards). */
-static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint64_t b)
-{
-    if (LFP_LIKELY(ids->exact))
-        return (int64_t)(a - b);            /* both in [0, 2^62] */
-    uint64_t d = (a - b) & ids->mask;
-    return d != 0 && d >= ids->mask - (ids->mask >> 2) ? (int64_t)d - (int64_t)ids->mask - 1
-                                                        : (int64_t)d;
-}
-
 /* lfp_fwindow — at most `limit` admissions per window [k*W, (k+1)*W)
  * (windows aligned to multiples of W since time 0).
  *
@@ -461,7 +400,6 @@ static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint6
  * Progress: lock-free; a refusal makes no write.
  */
 #define LFP_FWINDOW_MAX_LIMIT (UINT32_MAX - 1)
-#define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
 typedef struct lfp_fwindow {
     alignas(LFP_CACHELINE) _Atomic(uint64_t) state; /* id << cbits | count */
@@ -474,44 +412,12 @@ typedef struct lfp_fwindow {
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
-
-/* lfp_fwindow_take_at, also telling which window id the take was charged
- * to (lfp_limit_all gives back to exactly that window). */
-static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t now,
-                                            uint64_t *charged)
-{
-    if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
-        return EINVAL;
-    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
-    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
-    for (;;) {
-        uint64_t wid = old >> w->cbits, count = old & cmask;
-        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_delta_(&w->ids, id, wid) > 0) {
-            wid = id;
-            count = 0;
-        }
-        if (count + n > w->limit)
-            return EAGAIN;
-        /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old, wid << w->cbits | (count + n),
-                                                  memory_order_relaxed, memory_order_relaxed)) {
-            *charged = wid;
-            return 0;
-        }
-    }
-}
+static inline void lfp_fwindow_destroy(lfp_fwindow *w);
 
 /* Take n admissions in the window holding `now` (or in the stored window if
  * `now` is older). Returns 0; EAGAIN; EINVAL if w is NULL, n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
-static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
-{
-    uint64_t charged;
-    return lfp_fwindow_take_charged_(w, n, now, &charged);
-}
+static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now);
 
 LFP_API int lfp_fwindow_take(lfp_fwindow *w, uint32_t n);
 
@@ -590,97 +496,11 @@ typedef struct lfp_swindow {
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_swindow_destroy(lfp_swindow *w) { (void)w; }
-
-/* Internal, for the inline take: the word's fields, the state as seen at
- * `now`, and the admission test. */
-#define LFP_SW_EMPTY_ UINT64_MAX   /* before the first take (cur above every limit) */
-
-__extension__ typedef unsigned __int128 lfp_u128_;
-
-typedef struct lfp_sw_state_ {
-    uint64_t id;
-    uint32_t prev, cur;
-} lfp_sw_state_;
-
-static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
-{
-    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    lfp_sw_state_ s = { v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
-                        (uint32_t)(v & cmask) };   /* no compound literal: C++ has none */
-    return s;
-}
-
-static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
-{
-    return s.id << (2 * w->cbits) | (uint64_t)s.prev << w->cbits | s.cur;
-}
-
-/* The state as seen at `now` (window k, offset e): rolled forward when k is
- * after the stored window; the stored window (offset 0: full weight of prev,
- * the conservative choice) when `now` is older. Stores the offset to use. */
-static inline lfp_sw_state_ lfp_sw_at_(const lfp_swindow *w, uint64_t word, int64_t now,
-                                       int64_t *e)
-{
-    lfp_sw_state_ s = lfp_sw_unpack_(w, word);
-    int64_t k = lfp_rl_floor_div(now, w->window);
-    uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
-    *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
-    int64_t d = word == LFP_SW_EMPTY_ ? 2 : lfp_rl_id_delta_(&w->ids, id, s.id);
-    if (d > 0) {
-        s.prev = d == 1 ? s.cur : 0;
-        s.cur = 0;
-        s.id = id;
-    } else if (d < 0) {
-        *e = 0;
-    }
-    return s;
-}
-
-/* est + n <= limit, exactly: prev * (W - e) + (cur + n) * W <= limit * W.
- * As 0 <= e < W, est <= prev + cur: when prev + cur + n <= limit the take is
- * admitted without the products (the common case, well below the limit;
- * 9% faster a take in the 1-thread benchmark). */
-static inline bool lfp_sw_admits_(const lfp_swindow *w, lfp_sw_state_ s, int64_t e, uint32_t n)
-{
-    if ((uint64_t)s.prev + s.cur + n <= w->limit)
-        return true;
-    lfp_u128_ wnd = (lfp_u128_)(uint64_t)w->window;
-    return (lfp_u128_)s.prev * (uint64_t)(w->window - e) + (lfp_u128_)(s.cur + n) * wnd
-           <= (lfp_u128_)w->limit * wnd;
-}
-
-/* lfp_swindow_take_at, also telling which window id the take was charged
- * to (lfp_limit_all gives back to exactly that window). */
-static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t now,
-                                            uint64_t *charged)
-{
-    if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
-        return EINVAL;
-    /* relaxed: the decision depends on this word alone; the CAS checks it. */
-    uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
-    for (;;) {
-        int64_t e;
-        lfp_sw_state_ s = lfp_sw_at_(w, old, now, &e);
-        if (!lfp_sw_admits_(w, s, e, n))
-            return EAGAIN;
-        s.cur += n;   /* <= limit: est >= cur */
-        /* relaxed: limiters publish nothing; atomicity on the word suffices. */
-        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(w, s),
-                                                  memory_order_relaxed, memory_order_relaxed)) {
-            *charged = s.id;
-            return 0;
-        }
-    }
-}
+static inline void lfp_swindow_destroy(lfp_swindow *w);
 
 /* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
-static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
-{
-    uint64_t charged;
-    return lfp_swindow_take_charged_(w, n, now, &charged);
-}
+static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now);
 
 LFP_API int lfp_swindow_take(lfp_swindow *w, uint32_t n);
 
@@ -897,4 +717,7 @@ LFP_API int lfp_limit_all_wait_at(const lfp_limiter *ls, size_t count, uint32_t 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/ratelimit.h"
 #endif

@@ -50,7 +50,7 @@
  * min(P, W) == 0: no waiter stays parked next to a free permit.
  * The notify needs no fence: the releasing CAS is seq_cst and doubles as the
  * notifier's store-load barrier of the eventcount's SB handshake (the
- * argument is lfp_q_notify_after_sc_'s in qcommon.h).
+ * argument is lfp_q_notify_after_sc_'s in internal/qcommon.h).
  * Not FIFO: like sem_t, a try_acquire may take a permit a woken waiter was
  * about to take (the waiter consumes its signal and parks again); use
  * lfp_wsem for strict FIFO. At most 2^24 - 1 threads may block on one
@@ -132,10 +132,6 @@ struct lfp_sem_stats {
 
 /* ------------------------------------------------------------ lfp_sem */
 
-#define LFP_SEM_SIGNAL_ ((uint64_t)1 << 32)   /* G: bits 32-39 of the state word */
-#define LFP_SEM_WAITER_ ((uint64_t)1 << 40)   /* W: bits 40-63 */
-#define LFP_SEM_SIGNAL_MAX_ 255u
-
 typedef struct lfp_sem {
     /* the fast paths' line: the word and what they read beside it */
     alignas(LFP_CACHELINE) _Atomic(uint64_t) state;  /* P | G << 32 | W << 40 */
@@ -147,19 +143,6 @@ typedef struct lfp_sem {
     _Atomic(uint64_t) cancellations;
 } lfp_sem;
 
-static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
-static inline uint32_t lfp_sem_signals_(uint64_t v) { return (uint32_t)(v >> 32) & 0xff; }
-static inline uint32_t lfp_sem_waiters_(uint64_t v) { return (uint32_t)(v >> 40); }
-
-/* The wake rule on a word about to be stored: one more signal if the free
- * permits that waiters can use, min(P, W), outnumber the signals in flight.
- * The caller notifies the eventcount if the word changed. */
-static inline uint64_t lfp_sem_signal_(uint64_t v)
-{
-    uint32_t p = lfp_sem_permits_(v), w = lfp_sem_waiters_(v), g = lfp_sem_signals_(v);
-    return (p < w ? p : w) > g && g < LFP_SEM_SIGNAL_MAX_ ? v + LFP_SEM_SIGNAL_ : v;
-}
-
 /* Initialise s with `capacity` free permits.
  * Returns 0; EINVAL if s is NULL or capacity is 0; ENOMEM. */
 LFP_API int lfp_sem_init(lfp_sem *s, unsigned capacity);
@@ -170,22 +153,7 @@ LFP_API void lfp_sem_destroy(lfp_sem *s);
 /* Take a permit if one is free. Returns 0; EAGAIN if none; EINVAL if s is
  * NULL. Progress: lock-free (one CAS). Ordering: acquire; the release that
  * returned this permit happens-before. */
-static inline int lfp_sem_try_acquire(lfp_sem *s)
-{
-    if (LFP_UNLIKELY(s == NULL))
-        return EINVAL;
-    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
-    do {
-        if (lfp_sem_permits_(v) == 0)
-            return EAGAIN;
-        /* acquire: pairs with the release (seq_cst) CAS in lfp_sem_release. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - 1, memory_order_acquire,
-                                                    memory_order_relaxed));
-    return 0;
-}
-
-LFP_API int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_sem_try_acquire(lfp_sem *s);
 
 /* Take a permit, waiting until one is released, `deadline` passes
  * (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or `cancel` fires (NULL for
@@ -193,13 +161,7 @@ LFP_API int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *canc
  * has fired. Returns 0; ETIMEDOUT; ECANCELED; EINVAL if s is NULL.
  * Progress: lock-free when a permit is free (inline, one CAS); otherwise
  * spins briefly, then blocks (parks). Ordering: as lfp_sem_try_acquire. */
-static inline int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_sem_try_acquire(s);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_sem_acquire_slow_(s, deadline, cancel);
-}
-
-LFP_API void lfp_sem_wake_(lfp_sem *s);
+static inline int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *cancel);
 
 /* Return a permit and, if a parked waiter can use it and no woken one is
  * already on its way for it, wake one. Returns 0; EOVERFLOW if all
@@ -208,36 +170,10 @@ LFP_API void lfp_sem_wake_(lfp_sem *s);
  * Progress: lock-free (one CAS); plus one futex wake when it signals a
  * parked waiter (the wake rule in the header comment).
  * Ordering: release; happens-before the acquire that takes this permit. */
-static inline int lfp_sem_release(lfp_sem *s)
-{
-    if (LFP_UNLIKELY(s == NULL))
-        return EINVAL;
-    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed), n;
-    do {
-        if (lfp_sem_permits_(v) >= s->capacity)
-            return EOVERFLOW;
-        n = v + 1;
-        if (LFP_UNLIKELY(n >= LFP_SEM_WAITER_))
-            n = lfp_sem_signal_(n);
-        /* seq_cst: a release for the next acquirer's acquire CAS (publishes
-         * this holder's writes), and the store-load barrier before the
-         * eventcount check in lfp_sem_wake_ (header comment; on x86 the same
-         * instruction as a release CAS). */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_seq_cst,
-                                                    memory_order_relaxed));
-    lfp_striped_add(&s->releases, 1);
-    if (LFP_UNLIKELY(n - v != 1))   /* this release signalled a waiter */
-        lfp_sem_wake_(s);
-    return 0;
-}
+static inline int lfp_sem_release(lfp_sem *s);
 
 /* Free permits now (a snapshot). 0 for NULL. Progress: wait-free. */
-static inline unsigned lfp_sem_available(const lfp_sem *s)
-{
-    /* relaxed: a snapshot that orders nothing. */
-    return s ? (uint32_t)atomic_load_explicit(&s->state, memory_order_relaxed) : 0;
-}
+static inline unsigned lfp_sem_available(const lfp_sem *s);
 
 /* Fill *st. Each field is read at some moment during the call (not one
  * atomic snapshot under concurrency); exact when s is quiescent. Does nothing
@@ -249,7 +185,6 @@ LFP_API void lfp_sem_stats(const lfp_sem *s, struct lfp_sem_stats *st);
 /* Largest capacity (free weight lives in the word's low 63 bits; 2^62 keeps
  * free + n from overflowing before the capacity check). */
 #define LFP_WSEM_MAX ((int64_t)1 << 62)
-#define LFP_WSEM_QUEUED_ ((uint64_t)1 << 63)
 
 /* FIFO waiter queue (nodes live on the waiting threads' stacks). */
 struct lfp_wsem_waiter;
@@ -274,23 +209,7 @@ LFP_API void lfp_wsem_destroy(lfp_wsem *s);
 /* Take n units if nobody is queued and n fit now (FIFO: never jumps the
  * queue). Returns 0; EAGAIN; EINVAL if s is NULL, n <= 0 or n > capacity.
  * Progress: lock-free (one CAS). Ordering: acquire (see header comment). */
-static inline int lfp_wsem_try_acquire(lfp_wsem *s, int64_t n)
-{
-    if (LFP_UNLIKELY(s == NULL || n <= 0 || n > s->capacity))
-        return EINVAL;
-    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
-    do {
-        if ((v & LFP_WSEM_QUEUED_) || v < (uint64_t)n)
-            return EAGAIN;
-        /* acquire: pairs with the release CAS/store of free weight in
-         * lfp_wsem_release / its slow path. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v - (uint64_t)n,
-                                                    memory_order_acquire, memory_order_relaxed));
-    return 0;
-}
-
-LFP_API int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel);
+static inline int lfp_wsem_try_acquire(lfp_wsem *s, int64_t n);
 
 /* Take n units, waiting in FIFO order until they are granted, `deadline`
  * passes or `cancel` fires. Returns 0; ETIMEDOUT or ECANCELED (holding
@@ -298,51 +217,26 @@ LFP_API int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp
  * at once if s is NULL, n <= 0 or n > capacity (it could never be granted).
  * Progress: lock-free when nobody is queued and n fit (inline, one CAS);
  * otherwise takes the queue mutex and blocks (spins briefly, then parks). */
-static inline int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
-{
-    int rc = lfp_wsem_try_acquire(s, n);
-    return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_wsem_acquire_slow_(s, n, deadline, cancel);
-}
-
-LFP_API int lfp_wsem_release_slow_(lfp_wsem *s, int64_t n);
+static inline int lfp_wsem_acquire(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel);
 
 /* Return n units and grant queued waiters, in order, while the head fits.
  * Returns 0; EOVERFLOW if free weight would exceed capacity (more released
  * than acquired; state unchanged); EINVAL if s is NULL or n <= 0.
  * Progress: lock-free (one CAS) with nobody queued; takes the queue mutex
  * otherwise. Ordering: release (see header comment). */
-static inline int lfp_wsem_release(lfp_wsem *s, int64_t n)
-{
-    if (LFP_UNLIKELY(s == NULL || n <= 0))
-        return EINVAL;
-    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
-    do {
-        if (LFP_UNLIKELY(v & LFP_WSEM_QUEUED_))
-            return lfp_wsem_release_slow_(s, n);
-        if ((uint64_t)n > (uint64_t)s->capacity - v)
-            return EOVERFLOW;
-        /* release: pairs with the acquire CAS of lfp_wsem_try_acquire and
-         * the slow path's loads, publishing the holder's writes. */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v + (uint64_t)n,
-                                                    memory_order_release, memory_order_relaxed));
-    return 0;
-}
+static inline int lfp_wsem_release(lfp_wsem *s, int64_t n);
 
 /* Free weight now (a snapshot; weight granted to waiters is not free).
  * 0 for NULL. Progress: wait-free. */
-static inline int64_t lfp_wsem_available(const lfp_wsem *s)
-{
-    /* relaxed: a snapshot that orders nothing. */
-    return s ? (int64_t)(atomic_load_explicit(&s->state, memory_order_relaxed) &
-                         ~LFP_WSEM_QUEUED_)
-             : 0;
-}
+static inline int64_t lfp_wsem_available(const lfp_wsem *s);
 
 /* Capacity given at init; 0 for NULL. */
-static inline int64_t lfp_wsem_capacity(const lfp_wsem *s) { return s ? s->capacity : 0; }
+static inline int64_t lfp_wsem_capacity(const lfp_wsem *s);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/sem.h"
 #endif

@@ -95,11 +95,6 @@
 extern "C" {
 #endif
 
-/* lfp_spsc.closed */
-#define LFP_SPSC_OPEN_ 0u
-#define LFP_SPSC_CLOSING_ 1u   /* pushes refused; a push may still be publishing */
-#define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
-
 typedef struct lfp_spsc {
     alignas(LFP_CACHELINE) _Atomic(size_t) tail;  /* next push position */
     alignas(LFP_CACHELINE) _Atomic(size_t) entered; /* tail + 1 while a push is announced */
@@ -123,117 +118,16 @@ LFP_API int lfp_spsc_init(lfp_spsc *q, size_t capacity);
  * caller's; the queue frees only its own memory). NULL is ignored. */
 LFP_API void lfp_spsc_destroy(lfp_spsc *q);
 
-/* internal: a push's announcement that it will publish position t, then its
- * read of the closed state: the light side of the SB shape with settle() in
- * src/spsc.c ("Close" above). Returns the closed state it read. */
-static inline uint32_t lfp_spsc_announce_(lfp_spsc *q, size_t t)
-{
-    if (LFP_LIKELY(q->asym)) {
-        /* relaxed + compiler barrier: the light half of the asymmetric SB
-         * shape; pairs with the membarrier in settle() in src/spsc.c. */
-        atomic_store_explicit(&q->entered, t + 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);
-    } else {
-        /* seq_cst: without membarrier, the SB shape with all four accesses
-         * seq_cst (pairs with settle's seq_cst load of entered). */
-        atomic_store_explicit(&q->entered, t + 1, memory_order_seq_cst);
-    }
-    /* seq_cst (a plain load on x86): the read of the SB shape; pairs with
-     * close's seq_cst CAS to CLOSING. */
-    return atomic_load_explicit(&q->closed, memory_order_seq_cst);
-}
-
-/* internal: a push that announced position t and then found the queue
- * closing takes its announcement back and wakes whoever waits to settle.
- * Returns EPIPE. */
-LFP_API int lfp_spsc_withdraw_(lfp_spsc *q, size_t t);
-
-/* internal: a push's publish of positions up to t (exclusive), which also
- * ends its announcement (entered <= tail again), then its notify. Wake-all:
- * besides the one consumer, a close() waiting for this push parks on
- * not_empty too (at most a few threads; the call costs a load while nobody
- * waits). */
-static inline void lfp_spsc_publish_(lfp_spsc *q, size_t t)
-{
-    LFP_TEST_HOOK("spsc.push");   /* announced, not yet published */
-    /* release: publishes the slots; pairs with the acquire load of tail in
-     * lfp_spsc_refill_ / pop_n and in settle(). */
-    atomic_store_explicit(&q->tail, t, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
-}
-
-/* internal: a push found the ring full: EAGAIN, or EPIPE once closed (a full
- * closed ring must not make a blocking push wait for room forever). */
-static inline int lfp_spsc_full_(const lfp_spsc *q)
-{
-    /* relaxed: a status read; the push stores nothing either way. */
-    return atomic_load_explicit(&q->closed, memory_order_relaxed) == LFP_SPSC_OPEN_ ? EAGAIN
-                                                                                   : EPIPE;
-}
-
-/* internal: the out-of-line part of a pop that found the ring empty and the
- * queue not open: settle if needed, then EPIPE or (a late push) 0. */
-LFP_API int lfp_spsc_empty_closing_(lfp_spsc *q, size_t head);
-
-/* internal: refresh the consumer's cache of tail at position h. Returns 0 if
- * an item is ready, EAGAIN if empty, EPIPE if closed and empty. */
-static inline int lfp_spsc_refill_(lfp_spsc *q, size_t h)
-{
-    /* acquire: pairs with the release store of tail in the producer (try_push,
-     * push_n), making the published slots visible. */
-    q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
-    if (LFP_LIKELY(h != q->tail_cache))
-        return 0;
-    /* acquire: pairs with the seq_cst CAS to CLOSED in settle() in src/spsc.c. */
-    if (LFP_LIKELY(atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_OPEN_))
-        return EAGAIN;
-    return lfp_spsc_empty_closing_(q, h);
-}
-
 /* Push v if there is room. Producer thread only.
  * Returns 0; EAGAIN if full; EPIPE if closed (v not stored); EINVAL if q is
  * NULL. Progress: wait-free. Ordering: happens-before the pop returning v. */
-static inline int lfp_spsc_try_push(lfp_spsc *q, void *v)
-{
-    if (LFP_UNLIKELY(!q))
-        return EINVAL;
-    /* relaxed: only this thread writes tail. */
-    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (LFP_UNLIKELY(t - q->head_cache > q->mask) &&
-        /* acquire: pairs with the release store of head in the consumer:
-         * its read of the slot happens-before our overwrite. */
-        (q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire),
-         t - q->head_cache > q->mask))
-        return lfp_spsc_full_(q);
-    if (LFP_UNLIKELY(lfp_spsc_announce_(q, t) != LFP_SPSC_OPEN_))
-        return lfp_spsc_withdraw_(q, t);
-    q->slots[t & q->mask] = v;
-    lfp_spsc_publish_(q, t + 1);
-    return 0;
-}
+static inline int lfp_spsc_try_push(lfp_spsc *q, void *v);
 
 /* Pop the oldest value into *out. Consumer thread only.
  * Returns 0; EAGAIN if empty; EPIPE if closed and empty; EINVAL if q or out
  * is NULL. Progress: wait-free. Ordering: the push of the value
  * happens-before this returns it. */
-static inline int lfp_spsc_try_pop(lfp_spsc *q, void **out)
-{
-    if (LFP_UNLIKELY(!q || !out))
-        return EINVAL;
-    /* relaxed: only this thread writes head. */
-    size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    if (LFP_UNLIKELY(h == q->tail_cache)) {
-        int rc = lfp_spsc_refill_(q, h);
-        if (rc != 0)
-            return rc;
-    }
-    *out = q->slots[h & q->mask];
-    /* release: pairs with the acquire load of head in the producer: our read
-     * of the slot happens-before the producer reuses it. */
-    atomic_store_explicit(&q->head, h + 1, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_full, 1);
-    return 0;
-}
+static inline int lfp_spsc_try_pop(lfp_spsc *q, void **out);
 
 /* Push up to n values from v[], in order, publishing them at once. Producer
  * only. Returns how many were pushed (0 if full, closed, or q/v NULL).
@@ -244,23 +138,21 @@ LFP_API size_t lfp_spsc_push_n(lfp_spsc *q, void *const *v, size_t n);
  * (0 if empty, closed and drained, or q/v NULL). Progress: wait-free. */
 LFP_API size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n);
 
-/* int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
- * Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
+/* Push v, waiting for room until `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER
  * for none) or until `cancel` fires (NULL for none). Producer only.
  * Returns 0; EPIPE if closed (also when closed while waiting; v not stored);
  * ETIMEDOUT; ECANCELED; EINVAL if q is NULL. Room is preferred: a push that
  * can complete does, even past its deadline.
  * Progress: wait-free when there is room; otherwise blocks (spins briefly,
  * then parks). Ordering: as try_push. */
+static inline int lfp_spsc_push(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel);
 
-/* int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
- * Pop the oldest value, waiting until one arrives, the queue is closed and
+/* Pop the oldest value, waiting until one arrives, the queue is closed and
  * drained (EPIPE), `deadline` passes (ETIMEDOUT) or `cancel` fires
  * (ECANCELED). Consumer only. Returns 0 and stores the value in *out; EINVAL
  * if q or out is NULL. Progress: wait-free when a value is ready; otherwise
  * blocks. Ordering: as try_pop. */
-/* Both defined here, inline (see qcommon.h): */
-LFP_Q_BLOCKING_CALLS_(lfp_spsc)
+static inline int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel);
 
 /* Close: later pushes fail with EPIPE, pops drain then return EPIPE, and
  * every blocked push/pop wakes. Idempotent; callable from any thread.
@@ -269,13 +161,9 @@ LFP_Q_BLOCKING_CALLS_(lfp_spsc)
 LFP_API void lfp_spsc_close(lfp_spsc *q);
 
 /* True once lfp_spsc_close has been called. Wait-free. */
-static inline bool lfp_spsc_closed(const lfp_spsc *q)
-{
-    /* relaxed: a status snapshot; orders nothing. */
-    return atomic_load_explicit(&q->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
-}
+static inline bool lfp_spsc_closed(const lfp_spsc *q);
 
-static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }
+static inline size_t lfp_spsc_capacity(const lfp_spsc *q);
 
 /* Number of values in the queue: exact when called by the producer or the
  * consumer while the other side is idle; otherwise a value the queue held
@@ -285,4 +173,7 @@ LFP_API size_t lfp_spsc_size(const lfp_spsc *q);
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/spsc.h"
 #endif

@@ -98,16 +98,6 @@ typedef struct lfp_waitgroup {
 
 #define LFP_WAITGROUP_INIT { 0, LFP_EC_INIT }
 
-/* internal: fields of the state word. */
-#define LFP_WG_WAITING_ ((uint64_t)1 << 32)
-#define LFP_WG_NOTIFY_ONE_ ((uint64_t)1 << 20)
-#define LFP_WG_NOTIFYING_ ((uint64_t)0xfff << 20)
-#define LFP_WG_PHASE_ ((uint64_t)0xfffff)
-static inline uint32_t lfp_wg_count_(uint64_t s) { return (uint32_t)(s >> 33); }
-static inline uint32_t lfp_wg_phase_(uint64_t s) { return (uint32_t)(s & LFP_WG_PHASE_); }
-
-LFP_API void lfp_waitgroup_wake_(lfp_waitgroup *wg);
-
 /* Initialise with count zero. Returns 0; EINVAL if wg is NULL. */
 LFP_API int lfp_waitgroup_init(lfp_waitgroup *wg);
 
@@ -120,45 +110,13 @@ LFP_API void lfp_waitgroup_destroy(lfp_waitgroup *wg);
  * LFP_WAITGROUP_MAX (nothing changes); EINVAL if wg is NULL.
  * Progress: lock-free. Ordering: happens-before every wait that returns for
  * the phase end this add takes part in (see the header comment). */
-static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta)
-{
-    if (LFP_UNLIKELY(!wg))
-        return EINVAL;
-    if (LFP_UNLIKELY(delta < -LFP_WAITGROUP_MAX || delta > LFP_WAITGROUP_MAX))
-        return EOVERFLOW;   /* (checked first: keeps count + delta in range) */
-    /* relaxed: a guess validated by the CAS below. */
-    uint64_t s = atomic_load_explicit(&wg->state, memory_order_relaxed);
-    uint64_t next;
-    do {
-        int64_t count = (int64_t)lfp_wg_count_(s) + delta;
-        if (count < 0 || count > LFP_WAITGROUP_MAX)
-            return EOVERFLOW;
-        bool ends = count == 0 && delta != 0;
-        /* ending a phase: next phase number, WAITING cleared, NOTIFYING
-         * raised if there are waiters to wake */
-        next = ends ? (s & LFP_WG_NOTIFYING_) + (s & LFP_WG_WAITING_ ? LFP_WG_NOTIFY_ONE_ : 0) +
-                          ((s + 1) & LFP_WG_PHASE_)
-                    : (s & ~((uint64_t)UINT32_MAX << 33)) | (uint64_t)count << 33;
-        /* acq_rel: release publishes this task's writes to the waiter whose
-         * acquire load in lfp_waitgroup_try_ reads this RMW or a later one in
-         * the release sequence; acquire chains the earlier adds' releases. */
-    } while (!atomic_compare_exchange_weak_explicit(&wg->state, &s, next,
-                                                    memory_order_acq_rel,
-                                                    memory_order_relaxed));
-    if (s & LFP_WG_WAITING_ && lfp_wg_count_(next) == 0)
-        lfp_waitgroup_wake_(wg);   /* the last access to *wg */
-    return 0;
-}
+static inline int lfp_waitgroup_add(lfp_waitgroup *wg, int64_t delta);
 
 /* Mark one task finished: lfp_waitgroup_add(wg, -1). */
-static inline int lfp_waitgroup_done(lfp_waitgroup *wg) { return lfp_waitgroup_add(wg, -1); }
+static inline int lfp_waitgroup_done(lfp_waitgroup *wg);
 
 /* The outstanding count (a relaxed snapshot, for diagnostics). */
-static inline int64_t lfp_waitgroup_count(const lfp_waitgroup *wg)
-{
-    /* relaxed: a snapshot; orders nothing. */
-    return lfp_wg_count_(atomic_load_explicit(&wg->state, memory_order_relaxed));
-}
+static inline int64_t lfp_waitgroup_count(const lfp_waitgroup *wg);
 
 /* Wait until the count is zero or the phase current at the call has ended,
  * the deadline passes (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or cancel
@@ -172,4 +130,7 @@ LFP_API int lfp_waitgroup_wait(lfp_waitgroup *wg, int64_t deadline, lfp_cancel *
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/waitgroup.h"
 #endif

@@ -18,7 +18,9 @@ warn=(-Wall -Wextra -Wpedantic -Wcast-qual -Werror)
 
 # One translation unit including every public header.
 { echo '#include <lfpat.h>'
-  for h in "$root"/include/lfpat/*.h; do echo "#include <lfpat/${h##*/}>"; done
+  for h in "$root"/include/lfpat/*.h "$root"/include/lfpat/*/*.h; do
+    echo "#include <${h#"$root"/include/}>"
+  done
 } >"$tmp/all.h"
 # C: <stdatomic.h>/<threads.h> are C's <atomic>/<thread>.
 printf '#include "all.h"\n' >"$tmp/c_alone.c"
