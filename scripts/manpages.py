@@ -5,10 +5,11 @@
     manpages.py OUTDIR VERSION HEADER...
 
 Every public header gets a family page named after it (lfpat/mpmc.h ->
-lfp_mpmc(3)) holding the header's opening comment, and every public call
-(an LFP_API declaration, a static inline definition, or a prototype written
-as the first line of a comment, for calls a macro defines) a page of its
-own holding the comment written above it. A comment above a group of
+lfp_mpmc(3), lfpat/locked/queue.h -> lfp_locked_queue(3)) holding the
+header's opening comment, and every public call (an LFP_API declaration,
+a static inline prototype or definition, or a prototype written as the
+first line of a comment) a page of its own holding the comment written
+above it. A comment above a group of
 declarations documents each of them. Names ending in '_' are internal and
 get no page. The pages say nothing the headers do not: the headers are the
 contract, these are its index."""
@@ -105,9 +106,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     written = 0
     for path in sorted(headers):
-        base = os.path.splitext(os.path.basename(path))[0]
-        inc = f'lfpat/{base}.h'
-        family = f'lfp_{base}'
+        # lfpat/mpmc.h -> lfp_mpmc(3); lfpat/locked/queue.h -> lfp_locked_queue(3)
+        inc = 'lfpat/' + path.replace(os.sep, '/').rsplit('/lfpat/', 1)[-1]
+        family = 'lfp_' + os.path.splitext(inc[len('lfpat/'):])[0].replace('/', '_')
         text = open(path, encoding='utf-8').read()
         items = list(comments_and_decls(text))
         top = next((it[1] for it in items if it[0] == 'comment'), '')
@@ -134,6 +135,17 @@ def main():
             # a blank line between a comment and its declarations is allowed;
             # other code ends the group
         if not calls:
+            # an umbrella (lfpat/locked.h): its page indexes the headers it includes
+            subs = ['lfp_' + m.replace('/', '_') for m in
+                    re.findall(r'#include "lfpat/(\w+/\w+)\.h"', text)]
+            if top and subs:
+                with open(os.path.join(out, family + '.3'), 'w') as f:
+                    f.write(page(family, version,
+                                 f'.SH NAME\n{family} \\- {esc(summary(top))}\n'
+                                 f'.SH SYNOPSIS\n.nf\n.B #include <{inc}>\n.fi\n'
+                                 f'.SH DESCRIPTION\n{paragraphs(top)}\n'
+                                 '.SH HEADERS\n' + '\n.br\n'.join(f'.BR {h} (3)' for h in subs)
+                                 + '\n.SH SEE ALSO\n.BR lfpat (3)\n'))
             continue
         names = sorted(calls)
         fam = page(family, version,
@@ -151,7 +163,7 @@ def main():
             see = f'.BR {family} (3)'
             twin = re.match(r'lfp_locked_(\w+)', c)
             if twin:
-                see += f',\n.BR lfp_{twin.group(1)} (3)'
+                see += f',\n.BR lfp_locked (3),\n.BR lfp_{twin.group(1)} (3)'
                 d = (f'The mutex twin of lfp_{twin.group(1)}(3): the same call shape, return '
                      'codes and contract, implemented as a pthread mutex (and condition '
                      'variables where it blocks) around plain data. Progress: blocking.'

@@ -1,6 +1,6 @@
 /* lfpat/keyed.h — keyed rate limiters: one token bucket per key (client id,
  * IP address, tenant) in a fixed-capacity concurrent table, the way servers
- * use rate limiters; and its mutex twin lfp_locked_keyed.
+ * use rate limiters. Its mutex twin lfp_locked_keyed is in lfpat/locked/keyed.h.
  *
  * Every key has its own GCRA token bucket with the table's rate and burst:
  * exactly lfp_bucket's arithmetic (lfpat/ratelimit.h: emission interval T =
@@ -172,48 +172,6 @@ LFP_API int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadl
  * concurrent takes may or may not be counted); 0 for a NULL k.
  * Progress: wait-free (one pass over the slots). */
 LFP_API size_t lfp_keyed_busy_at(const lfp_keyed *k, int64_t now);
-
-/* ------------------------------------------------------------ mutex twin */
-
-/* lfp_locked_keyed: the same table as most code writes it — one mutex
- * around an open-addressing hash map of GCRA buckets, with the same
- * capacity, window, eviction rule (only idle keys) and codes as lfp_keyed.
- * Its byte keys use the same SipHash-1-3 under its own secret. */
-typedef struct lfp_locked_keyed_slot_ {
-    uint64_t key;
-    int64_t tat;             /* TAT, or INT64_MAX for an empty slot */
-    uint64_t gen;            /* tenures so far, as lfp_keyed's */
-} lfp_locked_keyed_slot_;
-
-typedef struct lfp_locked_keyed {
-    pthread_mutex_t lock;
-    lfp_locked_keyed_slot_ *slots;
-    uint64_t mask;
-    uint64_t seed[3];
-    int64_t interval;
-    uint32_t burst;
-    uint32_t probe;
-    int64_t horizon;         /* largest TAT evicted, as lfp_keyed's */
-} lfp_locked_keyed;
-
-/* As lfp_keyed_init / _destroy / _take_at / _take / _take_bytes_at /
- * _take_bytes / _wait_at / _wait / _hash / _busy_at, with the same codes;
- * every call holds the one mutex (blocking; the waits sleep without it). */
-LFP_API int lfp_locked_keyed_init(lfp_locked_keyed *k, size_t capacity, double rate_per_s,
-                                  uint32_t burst);
-LFP_API void lfp_locked_keyed_destroy(lfp_locked_keyed *k);
-LFP_API int lfp_locked_keyed_take_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now);
-LFP_API int lfp_locked_keyed_take(lfp_locked_keyed *k, uint64_t key, uint32_t n);
-LFP_API int lfp_locked_keyed_take_bytes_at(lfp_locked_keyed *k, const void *key, size_t len,
-                                           uint32_t n, int64_t now);
-LFP_API int lfp_locked_keyed_take_bytes(lfp_locked_keyed *k, const void *key, size_t len,
-                                        uint32_t n);
-LFP_API int lfp_locked_keyed_wait_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now,
-                                     int64_t deadline, lfp_cancel *cancel);
-LFP_API int lfp_locked_keyed_wait(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t deadline,
-                                  lfp_cancel *cancel);
-LFP_API uint64_t lfp_locked_keyed_hash(const lfp_locked_keyed *k, const void *key, size_t len);
-LFP_API size_t lfp_locked_keyed_busy_at(lfp_locked_keyed *k, int64_t now);
 
 #ifdef __cplusplus
 }

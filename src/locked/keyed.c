@@ -1,5 +1,7 @@
 /* lfp_locked_keyed: one mutex around an open-addressing map of GCRA
  * buckets, with lfp_keyed's geometry, window and eviction rule. */
+#include "lfpat/locked/keyed.h"
+
 #include "../keyed_internal.h"
 #include "../ratelimit_internal.h"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Every public header compiles, warning-free (-Wcast-qual included), as C11/C17/C2x (gcc, clang) and
+# Every public header (include/lfpat/, its locked/ twins and internal/ layer)
+# compiles, warning-free (-Wcast-qual included), as C11/C17/C2x (gcc, clang) and
 # as C++17/20/23 (g++, clang++), alone and with the language's own atomics and
 # threads headers included before and after it; and the inline fast paths
 # compile to the same atomic instructions in C and in C++ (x86-64). A
@@ -10,8 +11,6 @@ set -euo pipefail
 root=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# -Wcast-qual: a const getter reads its object without casting const away
-# (atomic loads take a pointer to const: C17 DR 459, C++ std::atomic).
 # -Wcast-qual: a const getter reads its object without casting const away
 # (atomic loads take a pointer to const: C17 DR 459, C++ std::atomic).
 warn=(-Wall -Wextra -Wpedantic -Wcast-qual -Werror)
@@ -62,6 +61,20 @@ for cxx in g++ clang++; do
     std=$(first_std "$cxx" c++ $want)
     [ -n "$std" ] || { echo "cxx_headers: $cxx has no -std=${want%% *}, skipped"; skipped=$((skipped + 1)); continue; }
     compile "$cxx" "$std" "$tmp"/cxx_*.cpp
+  done
+done
+
+# Each header alone (its own includes suffice), as C11 and as C++17.
+for h in "$root"/include/lfpat/*.h "$root"/include/lfpat/*/*.h; do
+  r=${h#"$root"/include/}
+  printf '#include <%s>\n' "$r" >"$tmp/alone.c"
+  cp "$tmp/alone.c" "$tmp/alone.cpp"
+  for pair in "gcc c11 alone.c" "g++ c++17 alone.cpp"; do
+    set -- $pair
+    command -v "$1" >/dev/null || continue
+    "$1" "-std=$2" "${warn[@]}" -I"$root/include" -fsyntax-only "$tmp/$3" ||
+      { echo "cxx_headers: <$r> does not compile alone ($1 -std=$2)"; exit 1; }
+    n=$((n + 1))
   done
 done
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 man3=$1 inc=$2
 missing=0
-for name in $(grep -ho 'LFP_API[^;(]*(' "$inc"/*.h |
+for name in $(grep -ho 'LFP_API[^;(]*(' "$inc"/*.h "$inc"/locked/*.h |
               sed -nE 's/.*\b(lfp_[a-z0-9_]+) *\($/\1/p' | grep -v '_$' | sort -u); do
   [ -f "$man3/$name.3" ] || { echo "no man page for $name"; missing=$((missing + 1)); }
 done
