@@ -127,14 +127,31 @@ static bool take_or_register(lfp_sem *s)
  * Pause only, no sched_yield: a yield may hand the CPU to another process
  * for a whole time slice, while a parked thread is woken as soon as a
  * permit comes. */
+/* The spin's schedule, shared by lfp_sem and lfp_wsem: each call pauses for
+ * the next gap (SPIN_QUICK gaps of one pause, then doubling up to
+ * SPIN_GAP_MAX) and returns false once SPIN_PAUSES have been spent. */
+struct spin_schedule {
+    unsigned look, spent, gap;
+};
+#define SPIN_SCHEDULE_INIT {0, 0, 1}
+
+static bool spin_next(struct spin_schedule *sp)
+{
+    if (sp->spent >= SPIN_PAUSES)
+        return false;
+    if (sp->look >= SPIN_QUICK && sp->gap < SPIN_GAP_MAX)
+        sp->gap *= 2;
+    for (unsigned i = 0; i < sp->gap; i++)
+        lfp_spin_pause(0);   /* round 0: a CPU pause, never a yield */
+    sp->look++;
+    sp->spent += sp->gap;
+    return true;
+}
+
 static bool spin_take(lfp_sem *s)
 {
-    unsigned gap = 1;
-    for (unsigned look = 0, spent = 0; spent < SPIN_PAUSES; look++, spent += gap) {
-        if (look >= SPIN_QUICK && gap < SPIN_GAP_MAX)
-            gap *= 2;
-        for (unsigned i = 0; i < gap; i++)
-            lfp_spin_pause(0);   /* round 0: a CPU pause, never a yield */
+    struct spin_schedule sp = SPIN_SCHEDULE_INIT;
+    while (spin_next(&sp)) {
         /* relaxed: only the CAS's first guess. */
         uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
         if (lfp_sem_permits_(v) > 0)
@@ -267,10 +284,33 @@ static bool take_or_mark_queued(lfp_wsem *s, int64_t n)
     }
 }
 
+/* Spin for n units before queueing, on lfp_sem's schedule and for the same
+ * reasons (spin_take): the cheap handoff between two running threads, where
+ * taking the mutex and parking would cost two context switches. FIFO is
+ * kept: the spinner takes only through lfp_wsem_try_acquire, which never
+ * jumps a queued waiter, and stops as soon as anybody is queued (it would
+ * have to queue behind them anyway) or a take is lost to another thread
+ * (a contended semaphore: park rather than trade the line). */
+static bool wsem_spin_take(lfp_wsem *s, int64_t n)
+{
+    struct spin_schedule sp = SPIN_SCHEDULE_INIT;
+    while (spin_next(&sp)) {
+        /* relaxed: a look; lfp_wsem_try_acquire's CAS re-validates it. */
+        uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (v & LFP_WSEM_QUEUED_)
+            return false;
+        if (v >= (uint64_t)n)
+            return lfp_wsem_try_acquire(s, n) == 0;
+    }
+    return false;
+}
+
 int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s || n <= 0 || n > s->capacity)
         return EINVAL;
+    if (give_up(deadline, cancel) == 0 && wsem_spin_take(s, n))
+        return 0;
     pthread_mutex_lock(&s->lock);
     if (take_or_mark_queued(s, n)) {
         pthread_mutex_unlock(&s->lock);

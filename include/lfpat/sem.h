@@ -74,8 +74,12 @@
  *   release(n):     CAS free+n if QUEUED is clear (inline); with QUEUED set,
  *                   under the mutex: add n, then grant the queue's head while
  *                   it fits, in order, and wake exactly the granted waiters.
- *   acquire(n):     try; else, under the mutex, either take (QUEUED clear and
- *                   it fits) or set QUEUED in the same CAS loop and enqueue.
+ *   acquire(n):     try; else spin ~10 microseconds on lfp_sem's schedule,
+ *                   retrying the try while nobody is queued (FIFO: the try
+ *                   never jumps a queued waiter; the spin ends when anyone
+ *                   queues or a take is lost to another thread); else, under
+ *                   the mutex, either take (QUEUED clear and it fits) or set
+ *                   QUEUED in the same CAS loop and enqueue.
  * While QUEUED is set, the word changes only under the mutex: a fast-path
  * CAS that read the word without QUEUED fails (the word changed), re-reads it
  * and goes to the slow path. So "free weight + queue" is consistent under the
