@@ -14,32 +14,32 @@
  * finds cell[tail] still held by C1 and parks again; C1 releases and wakes
  * one, who pushes. A cell is then free: the other must not stay parked.
  * pool: the pop side with lfp_pool's workers as the consumers.
+ * EPIPE pass-on (close path): consumers A and B parked behind a push held
+ * between claim and publish, the queue closed meanwhile (close's wake-all
+ * finds cell 0 still busy, both park again); the push stores seq and is
+ * preempted before its notify; a fast try_pop takes the item; the push's
+ * notify wakes one, who finds the queue closed and drained (EPIPE). The
+ * queue is now closed and drained for the other too: it must not stay
+ * parked (fails with pop_wait_ passing on only after a value).
  * Before the pass-on rule (src/mpmc.c, try_pop_op / try_push_op) each ends
  * with a waiter returning only at its deadline (all three fail on
  * 19c21ca~1:src/mpmc.c).
  *
- * "Parked" is read from the kernel, not guessed with a pause: a thread is
- * parked when /proc/self/task/TID/syscall shows it sleeping in futex on the
- * eventcount's epoch word (its third field is the expected value, the key). Waits are
- * bounded (5 s deadlines, 5 s polls); the test never relies on them to pass. */
+ * "Parked" is read from the kernel, not guessed with a pause (tests/parked.h).
+ * Waits are bounded (5 s deadlines, 5 s polls); the test never relies on
+ * them to pass. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "lfpat.h"
+#include "parked.h"
 
-#define BOUND_NS 5000000000LL
+#define BOUND_NS PARKED_BOUND_NS
 
 static lfp_mpmc q;
 struct res {
@@ -64,67 +64,6 @@ static void *producer(void *arg)
     r->rc = lfp_mpmc_push(&q, r->v, r->deadline, NULL);
     r->done = lfp_now();
     return NULL;
-}
-
-/* Is thread tid asleep in futex on word? Sets *expected to the value it
- * waits for (the epoch key it parked with). */
-static bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
-{
-    char path[64], state = 0;
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    /* the state follows the command name in parentheses */
-    int ok = fscanf(f, "%*d (%*[^)]) %c", &state) == 1;
-    fclose(f);
-    if (!ok || state != 'S')
-        return false;
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    long nr = -1;
-    uintptr_t addr = 0, op = 0, val = 0;
-    if (!(f = fopen(path, "r")))
-        return false;
-    ok = fscanf(f, "%ld %" SCNxPTR " %" SCNxPTR " %" SCNxPTR, &nr, &addr, &op, &val) == 4;
-    fclose(f);
-    if (!ok || nr != SYS_futex || addr != (uintptr_t)word)
-        return false;
-    *expected = (uint32_t)val;
-    return true;
-}
-
-/* How many threads of this process are parked on ec, and how many of them
- * with the current epoch as key (parked after the last notify). */
-static void count_parked(lfp_ec *ec, int *all, int *fresh)
-{
-    *all = *fresh = 0;
-    /* relaxed: a test-side snapshot; the kernel's view is what counts. */
-    uint32_t now = atomic_load_explicit(&ec->epoch, memory_order_relaxed);
-    DIR *d = opendir("/proc/self/task");
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        uint32_t key = 0;
-        if (e->d_name[0] != '.' && parked_on((pid_t)atoi(e->d_name), &ec->epoch, &key)) {
-            ++*all;
-            *fresh += key == now;
-        }
-    }
-    closedir(d);
-}
-
-/* Wait (bounded) until n threads are parked on ec, at least `fresh` of them
- * after the last notify. */
-static void wait_parked(lfp_ec *ec, int n, int fresh)
-{
-    int64_t end = lfp_after(BOUND_NS);
-    for (;;) {
-        int all = 0, f = 0;
-        count_parked(ec, &all, &f);
-        if (all == n && f >= fresh)
-            return;
-        assert_true(lfp_now() < end);   /* a waiter never parked: a test setup failure */
-        sched_yield();
-    }
 }
 
 /* Neither returned at its deadline: a lost wake-up shows as a call that
@@ -225,9 +164,40 @@ static void pool_workers(void **state)
     lfp_pool_destroy(&p);
 }
 
+static void pop_side_epipe(void **state)
+{
+    (void)state;
+    assert_int_equal(lfp_mpmc_init(&q, 4), 0);
+    size_t p0 = 0;
+    assert_int_equal(lfp_mpmc_claim_push_(&q, &p0), 0);   /* P claims 0, held */
+    struct res a = { 0 }, b = { 0 };
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, consumer, &a);
+    pthread_create(&tb, NULL, consumer, &b);
+    wait_parked(&q.not_empty, 2, 2);   /* A and B parked behind the busy cell 0 */
+    lfp_mpmc_close(&q);                /* wakes both; cell 0 still busy */
+    wait_parked(&q.not_empty, 2, 2);   /* both parked again, after the close */
+    /* P's publish (lfp_mpmc_publish_), preempted between its store of seq
+     * and its notify. release: as in publish_. */
+    q.cells[p0 & q.mask].value = (void *)1;
+    atomic_store_explicit(&q.cells[p0 & q.mask].seq, p0 + 1, memory_order_release);
+    void *v = NULL;
+    assert_int_equal(lfp_mpmc_try_pop(&q, &v), 0);   /* a fast pop takes item 0 */
+    assert_ptr_equal(v, (void *)1);
+    lfp_ec_notify_asym_(&q.not_empty, 1);   /* P's notify: wakes one, who gets EPIPE */
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.rc, EPIPE);
+    assert_int_equal(b.rc, EPIPE);
+    assert_true(a.done < a.deadline);   /* returned at its deadline: a lost wake-up */
+    assert_true(b.done < b.deadline);
+    lfp_mpmc_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = { cmocka_unit_test(pop_side), cmocka_unit_test(push_side),
-                                        cmocka_unit_test(pool_workers) };
+                                        cmocka_unit_test(pool_workers),
+                                        cmocka_unit_test(pop_side_epipe) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
