@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_spsc_close.c — the lfp_spsc close protocol's wake-ups, white-box and
+ * deterministic (spsc.h, "Close" and "Close waits by parking").
+ *
+ * A push is held inside its announcement window by running its steps
+ * (lfp_spsc_announce_ / the slot stores / lfp_spsc_publish_, or the
+ * announcement's store, the read of closed and lfp_spsc_withdraw_) from
+ * the test thread; the closer and a blocking consumer are made to park
+ * (read from the kernel, tests/parked.h) before the held push moves on.
+ * Then every parked thread must return before its bound:
+ *   publish:   a closer parked behind a push that read OPEN, and a consumer
+ *              parked on the same eventcount (before close, or after: its
+ *              own tries run settle); the publish (of one item, or of a
+ *              push_n batch) must wake both: the consumer gets every item,
+ *              then EPIPE.
+ *   withdraw:  a closer parked behind a push that announced but then read
+ *              CLOSING; its withdrawal must wake the closer and the
+ *              consumer, who gets EPIPE.
+ *   full ring: a producer parked on a full ring; close wakes it with EPIPE.
+ * Each runs with the asymmetric eventcounts (membarrier) and with the
+ * seq_cst fallback of a kernel without membarrier.
+ * Seen to fail (a thread stuck until the bound): with lfp_spsc_publish_
+ * waking one thread instead of all, the *_consumer_first cases (the futex
+ * wakes the consumer, who settles and returns; the closer stays parked);
+ * with lfp_spsc_withdraw_ not notifying, withdraw_wakes. Both modes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <time.h>
+
+#include "lfpat.h"
+#include "parked.h"
+
+#define V(i) ((void *)(uintptr_t)(i))
+#define MAX_GOT 8
+
+static lfp_spsc q;
+
+struct popper {
+    int rc;                 /* how the pops ended (EPIPE expected) */
+    size_t n;               /* values received, in order */
+    void *got[MAX_GOT];
+    int64_t deadline, done;
+};
+
+/* Blocking pops until one fails; bounded by a deadline the test never
+ * relies on. */
+static void *consumer(void *arg)
+{
+    struct popper *p = arg;
+    p->deadline = lfp_after(PARKED_BOUND_NS);
+    void *v = NULL;
+    while ((p->rc = lfp_spsc_pop(&q, &v, p->deadline, NULL)) == 0 && p->n < MAX_GOT)
+        p->got[p->n++] = v;
+    p->done = lfp_now();
+    return NULL;
+}
+
+static void *closer(void *arg)
+{
+    (void)arg;
+    lfp_spsc_close(&q);
+    return NULL;
+}
+
+struct pusher {
+    int rc;
+    int64_t deadline, done;
+};
+
+static void *producer(void *arg)
+{
+    struct pusher *p = arg;
+    p->deadline = lfp_after(PARKED_BOUND_NS);
+    p->rc = lfp_spsc_push(&q, V(99), p->deadline, NULL);
+    p->done = lfp_now();
+    return NULL;
+}
+
+/* A fresh ring; state != NULL: the seq_cst fallback (white-box, as
+ * stress/stress_spsc_close.c does for a kernel without membarrier). */
+static void fresh(void **state, size_t capacity)
+{
+    assert_int_equal(lfp_spsc_init(&q, capacity), 0);
+    if (*state) {
+        q.asym = 0;
+        q.not_empty.asym = 0;
+        q.not_full.asym = 0;
+    }
+}
+
+/* Join the closer within the bound. A closer that stays parked fails the
+ * test; it is released (notify) first so that the test can tear down. */
+static void join_closer(pthread_t t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += PARKED_BOUND_NS / 1000000000;
+    int rc = pthread_timedjoin_np(t, NULL, &ts);
+    if (rc != 0) {
+        /* unblock it for the teardown: mark no push announced, wake */
+        atomic_store(&q.entered, atomic_load(&q.tail));
+        lfp_ec_notify_all(&q.not_empty);
+        pthread_join(t, NULL);
+    }
+    assert_int_equal(rc, 0);   /* ETIMEDOUT: close stayed parked */
+}
+
+static void assert_popped(const struct popper *p, size_t n)
+{
+    assert_int_equal(p->rc, EPIPE);
+    assert_true(p->done < p->deadline);   /* returned only at its bound: a lost wake-up */
+    assert_int_equal(p->n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_ptr_equal(p->got[i], V(i + 1));
+}
+
+/* The held push read OPEN; close parks behind it. m items (a push_n batch
+ * when m > 1). consumer_first: the consumer parks before close (on an open,
+ * empty ring), else after (its tries find CLOSING and run settle). */
+static void publish_wakes(void **state, size_t m, bool consumer_first)
+{
+    fresh(state, 4);
+    struct popper p = { 0 };
+    pthread_t tc, tx;
+    if (consumer_first) {
+        pthread_create(&tc, NULL, consumer, &p);
+        wait_parked(&q.not_empty, 1, 1);
+    }
+    assert_int_equal(lfp_spsc_announce_(&q, 0), LFP_SPSC_OPEN_);   /* push held */
+    pthread_create(&tx, NULL, closer, NULL);
+    if (consumer_first) {
+        wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
+    } else {
+        wait_parked(&q.not_empty, 1, 1);   /* closer parked */
+        pthread_create(&tc, NULL, consumer, &p);
+        wait_parked(&q.not_empty, 2, 2);   /* consumer parked too (settle said no) */
+    }
+    for (size_t i = 0; i < m; i++)   /* the held push's stores, as push_n */
+        q.slots[i & q.mask] = V(i + 1);
+    lfp_spsc_publish_(&q, m);
+    join_closer(tx);
+    pthread_join(tc, NULL);
+    assert_popped(&p, m);
+    assert_int_equal(lfp_spsc_try_push(&q, V(9)), EPIPE);
+    lfp_spsc_destroy(&q);
+}
+
+static void publish_one_consumer_first(void **state) { publish_wakes(state, 1, true); }
+static void publish_one_consumer_after(void **state) { publish_wakes(state, 1, false); }
+static void publish_batch_consumer_first(void **state) { publish_wakes(state, 3, true); }
+static void publish_batch_consumer_after(void **state) { publish_wakes(state, 3, false); }
+
+/* The held push announced position 0, then (after close) read CLOSING. */
+static void withdraw_wakes(void **state)
+{
+    fresh(state, 4);
+    struct popper p = { 0 };
+    pthread_t tc, tx;
+    pthread_create(&tc, NULL, consumer, &p);
+    wait_parked(&q.not_empty, 1, 1);
+    /* lfp_spsc_announce_'s store, its read of closed still to come.
+     * seq_cst: the stronger of its two forms. */
+    atomic_store_explicit(&q.entered, 1, memory_order_seq_cst);
+    pthread_create(&tx, NULL, closer, NULL);
+    wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
+    /* seq_cst: the announcement's read of closed */
+    assert_int_equal(atomic_load(&q.closed), LFP_SPSC_CLOSING_);
+    assert_int_equal(lfp_spsc_withdraw_(&q, 0), EPIPE);
+    join_closer(tx);
+    pthread_join(tc, NULL);
+    assert_popped(&p, 0);
+    lfp_spsc_destroy(&q);
+}
+
+/* A producer parked on a full ring; close wakes it with EPIPE and the
+ * accepted items still drain. */
+static void full_ring_close(void **state)
+{
+    fresh(state, 2);
+    assert_int_equal(lfp_spsc_try_push(&q, V(1)), 0);
+    assert_int_equal(lfp_spsc_try_push(&q, V(2)), 0);   /* full */
+    struct pusher w = { 0 };
+    pthread_t tp;
+    pthread_create(&tp, NULL, producer, &w);
+    wait_parked(&q.not_full, 1, 1);
+    lfp_spsc_close(&q);
+    pthread_join(tp, NULL);
+    assert_int_equal(w.rc, EPIPE);
+    assert_true(w.done < w.deadline);
+    void *v = NULL;
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
+    assert_ptr_equal(v, V(1));
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
+    assert_ptr_equal(v, V(2));
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), EPIPE);
+    lfp_spsc_destroy(&q);
+}
+
+/* Each case twice: membarrier (state NULL), then the seq_cst fallback. */
+#define BOTH(fn)                                                                        \
+    { #fn " (membarrier)", fn, NULL, NULL, NULL },                                      \
+    { #fn " (seq_cst fallback)", fn, NULL, NULL, (void *)1 }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(publish_one_consumer_first),   BOTH(publish_one_consumer_after),
+        BOTH(publish_batch_consumer_first), BOTH(publish_batch_consumer_after),
+        BOTH(withdraw_wakes),               BOTH(full_ring_close),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
