@@ -23,7 +23,7 @@
 
 /* Is thread tid asleep in futex on word? Sets *expected to the value it
  * waits for (the epoch key it parked with). */
-static bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
+static inline bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
 {
     char path[64], state = 0;
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
@@ -48,18 +48,17 @@ static bool parked_on(pid_t tid, _Atomic uint32_t *word, uint32_t *expected)
     return true;
 }
 
-/* How many threads of this process are parked on ec, and how many of them
- * with the current epoch as key (parked after the last notify). */
-static void count_parked(lfp_ec *ec, int *all, int *fresh)
+/* How many threads of this process sleep in futex on word, and how many of
+ * them with `now` as the expected value. */
+static inline void count_on(const void *word, uint32_t now, int *all, int *fresh)
 {
     *all = *fresh = 0;
-    /* relaxed: a test-side snapshot; the kernel's view is what counts. */
-    uint32_t now = atomic_load_explicit(&ec->epoch, memory_order_relaxed);
     DIR *d = opendir("/proc/self/task");
     assert_non_null(d);
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         uint32_t key = 0;
-        if (e->d_name[0] != '.' && parked_on((pid_t)atoi(e->d_name), &ec->epoch, &key)) {
+        if (e->d_name[0] != '.' &&
+            parked_on((pid_t)atoi(e->d_name), (_Atomic uint32_t *)word, &key)) {
             ++*all;
             *fresh += key == now;
         }
@@ -67,9 +66,17 @@ static void count_parked(lfp_ec *ec, int *all, int *fresh)
     closedir(d);
 }
 
+/* How many threads of this process are parked on ec, and how many of them
+ * with the current epoch as key (parked after the last notify). */
+static inline void count_parked(lfp_ec *ec, int *all, int *fresh)
+{
+    /* relaxed: a test-side snapshot; the kernel's view is what counts. */
+    count_on(&ec->epoch, atomic_load_explicit(&ec->epoch, memory_order_relaxed), all, fresh);
+}
+
 /* Wait (bounded) until n threads are parked on ec, at least `fresh` of them
  * after the last notify. */
-static void wait_parked(lfp_ec *ec, int n, int fresh)
+static inline void wait_parked(lfp_ec *ec, int n, int fresh)
 {
     int64_t end = lfp_after(PARKED_BOUND_NS);
     for (;;) {
@@ -78,6 +85,21 @@ static void wait_parked(lfp_ec *ec, int n, int fresh)
         if (all == n && f >= fresh)
             return;
         assert_true(lfp_now() < end);   /* a waiter never parked: a test setup failure */
+        sched_yield();
+    }
+}
+
+/* Wait (bounded) until n threads sleep in futex on word (any futex user:
+ * a contended pthread mutex sleeps on its first word with glibc). */
+static inline void wait_blocked_on(const void *word, int n)
+{
+    int64_t end = lfp_after(PARKED_BOUND_NS);
+    for (;;) {
+        int all = 0, f = 0;
+        count_on(word, 0, &all, &f);
+        if (all == n)
+            return;
+        assert_true(lfp_now() < end);
         sched_yield();
     }
 }
