@@ -34,14 +34,20 @@
  * per push. close() moves `closed` OPEN -> CLOSING; pushes that see CLOSING
  * fail with EPIPE. A push announces the position it will publish — entered
  * = t + 1 — before it reads closed (lfp_spsc_announce_), and its publish,
- * tail = t + 1, ends the announcement: entered > tail exactly while a push
- * is between its closed check and its publish. A push that reads CLOSING
- * withdraws (entered = t again) without publishing. That is the asymmetric
+ * tail = t + m (m >= 1 items, push_n), ends the announcement. A push that
+ * reads CLOSING withdraws (entered = t again) without publishing. So
+ * entered > tail exactly while a push is between its announcement and its
+ * publish or withdrawal. That is the asymmetric
  * SB shape, with the heavy barrier on the closing side (settle() in
  * src/spsc.c): after the barrier, settle reads entered, then tail; a push
  * that read OPEN has its announcement visible there, so entered <= tail
  * means every such push has published (and the acquire load of tail makes
- * its slot visible), and settle moves CLOSING -> CLOSED. A pop reports
+ * its slot visible), and settle moves CLOSING -> CLOSED. The two loads need
+ * not be one snapshot: while a push that read OPEN at position t is
+ * unpublished, tail <= t and every value of entered from its announcement
+ * on is >= t + 1 (later announcements and withdrawals come after its
+ * publish, at positions > t), so entered <= tail needs a tail the publish
+ * wrote; a stale tail or a newer entered only makes settle say "not yet". A pop reports
  * EPIPE only in CLOSED and empty: nothing accepted is lost, and a push that
  * returns EPIPE never stored its value. The consumer helps: a pop that
  * finds CLOSING and an empty ring runs settle itself. Without membarrier
@@ -78,7 +84,7 @@
  * Progress: try_push, try_pop, push_n, pop_n, size, capacity are wait-free;
  * blocking push/pop spin briefly, then park (lfp_ec_await). close is
  * blocking only while a push is between its announcement and its publish
- * (wait-free code); it spins briefly, then parks meanwhile.
+ * or withdrawal (wait-free code); it spins briefly, then parks meanwhile.
  * Ordering: a push happens-before the pop that returns its value; a pop
  * happens-before the push that reuses its slot; every accepted push
  * happens-before a pop's EPIPE.
@@ -115,7 +121,11 @@ typedef struct lfp_spsc {
 LFP_API int lfp_spsc_init(lfp_spsc *q, size_t capacity);
 
 /* Free the ring. Legal on a non-empty, quiescent queue (the values are the
- * caller's; the queue frees only its own memory). NULL is ignored. */
+ * caller's; the queue frees only its own memory). Quiescent means every
+ * call has returned, close included: a pop's EPIPE does not mean that
+ * close() has (it still notifies both eventcounts after CLOSED is visible),
+ * nor that a push which read CLOSING has left its withdrawal's notify.
+ * NULL is ignored. */
 LFP_API void lfp_spsc_destroy(lfp_spsc *q);
 
 /* Push v if there is room. Producer thread only.
