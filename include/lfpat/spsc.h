@@ -53,7 +53,10 @@
  * finds CLOSING and an empty ring runs settle itself. Without membarrier
  * both sides use seq_cst operations (all four accesses of the SB shape
  * seq_cst). Litmus: stress/litmus/litmus_lib_eventcount.c (asymmetric SB,
- * library code) and litmus_sb.c (the shape).
+ * library code) and litmus_sb.c (the shape). Model checked:
+ * stress/models/spsc_close.pml (EPIPE only when nothing accepted is to
+ * come; closer and pop never stay parked; negative controls). Deterministic
+ * wake-up tests: tests/test_spsc_close.c.
  *
  * Linearizability: a push takes effect at its store of tail, a pop at its
  * store of head; with one producer and one consumer the ring holds exactly

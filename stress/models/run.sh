@@ -84,6 +84,11 @@ check mpmc_wake  safety   ok
 check mpmc_wake  safety   error -DPREFIX
 check mpmc_wake  safety   ok    -DCLOSE
 check mpmc_wake  safety   error -DCLOSE -DNOEPIPEPASS
+check spsc_close safety   ok
+check spsc_close safety   ok    -DBATCH
+check spsc_close safety   error -DLATEANNOUNCE
+check spsc_close safety   error -DPUBLISHONE
+check spsc_close safety   error -DNOWITHDRAWNOTIFY
 
 if [ $status -eq 0 ]; then echo "models: all as expected"; else echo "models: FAILED"; fi
 exit $status
