@@ -123,7 +123,7 @@ static void granted_as_it_gives_up(const struct impl *im, void *s, bool by_cance
     /* W's deadline only has to outlast the setup below (two threads queue,
      * the test takes the mutex); checked after taking it. */
     struct waiter w = { .im = im, .s = s, .n = CAP, .cancel = by_cancel ? &tok : NULL,
-                        .deadline = by_cancel ? LFP_FOREVER : lfp_after(PARKED_BOUND_NS / 10) };
+                        .deadline = by_cancel ? LFP_FOREVER : lfp_after(PARKED_BOUND_NS / 2) };
     struct waiter x = { .im = im, .s = s, .n = 1, .deadline = lfp_after(PARKED_BOUND_NS) };
     pthread_t tw, tx;
     start_queued(&w, &tw, im, s);
