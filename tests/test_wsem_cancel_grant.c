@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <time.h>
 
 #include "lfpat.h"
 #include "parked.h"
@@ -131,8 +132,16 @@ static void granted_as_it_gives_up(const struct impl *im, void *s, bool by_cance
     pthread_mutex_lock(im->lock(s));
     assert_non_null(im->queue(s)->head);
     assert_int_equal(im->queue(s)->head->n, CAP);   /* W still queued: setup in time */
-    if (by_cancel)
+    if (by_cancel) {
         lfp_cancel_fire(&tok, 0);
+    } else {
+        /* W cannot give up before its deadline: no point polling until then
+         * (the poll below still confirms the state) */
+        struct timespec ts = { (time_t)(w.deadline / 1000000000),
+                               (long)(w.deadline % 1000000000) };
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+            ;
+    }
     wait_blocked_on(im->lock(s), 1);   /* W gave up and waits for the mutex */
     im->release_locked(s, CAP);        /* the grant loop grants W */
     assert_non_null(im->queue(s)->head);   /* X alone is left queued (0 free) */
