@@ -63,8 +63,8 @@
  * Litmus: stress/litmus/litmus_lib_mpmc.c (this code: publish, cell reuse,
  * two producers; its relaxed-publish control is stress/negative/
  * relaxed_publish.c). Model checked: stress/models/mpmc_cell.pml.
- * Close: as for lfp_spsc (the closed bit lives in tail, so a push either
- * claimed before close — and will be delivered — or fails with EPIPE).
+ * Close: the closed bit lives in tail (qcommon.h), so a push either claimed
+ * before close — and will be delivered — or fails with EPIPE.
  *
  * Copying: an lfp_mpmc must not be copied or moved after init: a copy shares
  * the ring, so destroying both frees it twice, and waiters park on the

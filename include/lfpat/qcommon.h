@@ -1,12 +1,15 @@
 /* lfpat/qcommon.h — definitions shared by the queue headers (spsc.h, mpmc.h,
  * mpsc.h). Not a queue itself; included by them.
  *
- * Closed bit. Every lfpat queue keeps its "closed" state in the same atomic
- * word that producers must modify to publish or claim (the tail). A push
- * checks "closed?" and makes its item visible in ONE atomic read-modify-write
- * on that word, so no push can slip an item in after a consumer has seen
- * "closed and empty" and returned EPIPE: nothing accepted is ever lost, and a
- * push that returns EPIPE never touched its item (it stays the caller's).
+ * Closed bit. lfp_mpmc and lfp_mpsc keep their "closed" state in the same
+ * atomic word that producers must modify to publish or claim (the tail). A
+ * push checks "closed?" and makes its item visible in ONE atomic
+ * read-modify-write on that word, so no push can slip an item in after a
+ * consumer has seen "closed and empty" and returned EPIPE: nothing accepted
+ * is ever lost, and a push that returns EPIPE never touched its item (it
+ * stays the caller's). lfp_spsc gives the same guarantee without a
+ * read-modify-write on its push: an announcement that close waits for
+ * (spsc.h, "Close").
  */
 #ifndef LFPAT_QCOMMON_H
 #define LFPAT_QCOMMON_H
