@@ -107,7 +107,10 @@ typedef struct lfp_mpmc {
  * LFP_QUEUE_MAX_CAPACITY; ENOMEM. */
 LFP_API int lfp_mpmc_init(lfp_mpmc *q, size_t capacity);
 
-/* Free the cells. Legal on a non-empty, quiescent queue. NULL is ignored. */
+/* Free the cells. Legal on a non-empty, quiescent queue. Quiescent means
+ * every call has returned, close included: a pop's EPIPE does not mean that
+ * close() has (it still notifies both eventcounts after the closed bit is
+ * visible). NULL is ignored. */
 LFP_API void lfp_mpmc_destroy(lfp_mpmc *q);
 
 /* Push v if cell[tail] is free. Returns 0; EAGAIN if full (or the pop of

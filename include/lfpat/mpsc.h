@@ -99,7 +99,10 @@ typedef struct lfp_mpsc {
 LFP_API int lfp_mpsc_init(lfp_mpsc *q);
 
 /* Free the queue's own memory (never the nodes: they are the caller's);
- * legal on a non-empty, quiescent queue. NULL is ignored. */
+ * legal on a non-empty, quiescent queue. Quiescent means every call has
+ * returned, close included: a pop's EPIPE does not mean that close() has
+ * (it still wakes the consumer after the closed bit is visible). NULL is
+ * ignored. */
 LFP_API void lfp_mpsc_destroy(lfp_mpsc *q);
 
 /* Push node n. Returns 0; EPIPE if closed; EINVAL if q or n is NULL.

@@ -63,8 +63,11 @@
  *
  * ------------------------------------------------------------ lfp_wsem
  * golang.org/x/sync/semaphore semantics: acquire(n) takes n units of weight;
- * waiters are granted in strict FIFO order, and a waiter that does not fit
- * blocks the ones behind it, so a large request is never starved by a stream
+ * waiters are granted in strict FIFO order of entry into the queue, and a
+ * waiter that does not fit blocks the ones behind it (a caller still in its
+ * ~10 microsecond spin before queueing has not entered it: like a caller
+ * that has not arrived yet, it can be overtaken by one that queues
+ * meanwhile), so a large request is never starved by a stream
  * of small ones (the seed's notifyWaiters woke any waiter that fit).
  *
  * State: one 64-bit atomic word, `free | QUEUED`, QUEUED (bit 63) set while
