@@ -21,6 +21,7 @@
 #include "lfpat/breaker.h"
 #include "lfpat/pool.h"
 #include "lfpat/mailbox.h"
+#include "lfpat/rwlock.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

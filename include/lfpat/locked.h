@@ -36,6 +36,7 @@
 #include "lfpat/locked/breaker.h"
 #include "lfpat/locked/pool.h"
 #include "lfpat/locked/keyed.h"
+#include "lfpat/locked/rwlock.h"
 /* @@ twin headers of later families (lfpat/locked/<family>.h) go above this line @@ */
 
 #endif

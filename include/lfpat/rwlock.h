@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* lfpat/rwlock.h — lfp_rwlock: a reader-scalable, writer-preferring
+ * reader-writer lock with deadlines, cancellation and downgrade.
+ *
+ * Go's sync.RWMutex semantics (a writer that waits blocks new readers) with a
+ * read side that writes no shared cache line while there are no writers:
+ * BRAVO (Dice & Kogan, "BRAVO — Biased Locking for Reader-Writer Locks",
+ * USENIX ATC 2019) over a writer-preferring lock word. Read it as ck_brlock
+ * (per-thread reader records a writer scans) that needs no registration, or
+ * as folly::SharedMutex's deferred readers.
+ *
+ * ------------------------------------------------------------ the two paths
+ * Visible readers: a process-wide table of LFP_RW_VR_LINES cache lines of 8
+ * pointer cells. The thread holding dense slot s (lfp_thread_slot) owns line
+ * s; inside it, lock L uses cell hash(L) % 8. Only the owner writes its line
+ * (threads with s >= LFP_RW_VR_LINES always take the slow path), so two
+ * readers never share a written line.
+ * State word (one 64-bit atomic, lfp_rwlock.state):
+ *     RBIAS    readers may take the fast path
+ *     REVOKE   the bias was cleared and no writer has yet seen the table drain
+ *     WRITER   a writer holds the lock
+ *     WW       writers waiting (16 bits)      R  slow-path readers (32 bits)
+ * Fast read (inline, lfp_rwlock_rdlock): if RBIAS, CAS my cell NULL -> L,
+ *     then re-load the state: RBIAS still set -> inside. Otherwise clear the
+ *     cell (and, if REVOKE, notify the drain eventcount) and take the slow
+ *     path. Unlock: store NULL to the cell, then if REVOKE notify drain.
+ * Slow read: CAS R+1 when !WRITER && WW == 0, else wait on the readers'
+ *     eventcount. Having entered, a reader re-enables RBIAS (CAS, still
+ *     !WRITER && WW == 0) once lfp_now() passed `inhibit_until`.
+ * Write: CAS WRITER when !WRITER && R == 0, else register WW+1 and wait on the
+ *     writers' eventcount, CASing WW-1 + WRITER when it can. Every CAS that
+ *     sets WRITER or WW also clears RBIAS, setting REVOKE if RBIAS was set.
+ *     Holding WRITER with REVOKE set, the writer scans the table and waits
+ *     (drain eventcount) for every cell holding L to clear, then clears
+ *     REVOKE and sets inhibit_until = now + 9 x (the scan's duration), as
+ *     BRAVO does: the bias is off for at most ~1/10 of the time.
+ *
+ * ------------------------------------------------------------ the argument
+ * Mutual exclusion. A slow reader and a writer exclude each other through
+ * the state word (each CAS validates the exact word it replaces: R > 0 and
+ * WRITER are never both set). A fast reader F and a writer W: F does
+ *     CAS cell := L (seq_cst);  load state, sees RBIAS
+ * and W, after setting WRITER, does
+ *     (some CAS cleared RBIAS, setting REVOKE);  load cell (seq_cst)
+ * This is the store-buffering shape; with seq_cst on all four accesses one of
+ * the loads sees the other side's store. If W's load sees the cell holding L,
+ * W waits for it to clear. If it does not, W's load precedes F's CAS in the
+ * seq_cst total order, so F's state load comes after the CAS that cleared
+ * RBIAS and sees RBIAS clear — unless some CAS set RBIAS again in between,
+ * and only a slow reader does that, inside its read section, which cannot
+ * overlap W's (W holds WRITER from its scan to its unlock). So F leaves the
+ * fast path. The scan is skipped only when REVOKE is clear; REVOKE is set in
+ * the same CAS that clears a set RBIAS, and cleared only by a writer that
+ * holds WRITER and saw every cell of L clear after that CAS; a fast reader
+ * that entered later saw RBIAS set by a reader after that writer left, and
+ * the next clearing CAS sets REVOKE again. Litmus:
+ * stress/litmus/litmus_lib_rwlock.c (reader and writer both inside is
+ * forbidden; the control without the seq_cst recheck fires). Spin model of
+ * the revocation with timeout: stress/models/rwlock.pml.
+ * Happens-before: a fast reader's unlock store is seq_cst (a release) and the
+ * writer's scan load that sees it is an acquire; a slow reader's unlock CAS
+ * is a release that the next writer's acquiring CAS reads; a writer's unlock
+ * CAS is a release read by the next reader's CAS, and the re-enabled RBIAS a
+ * fast reader loads was set by a reader that acquired after that unlock. So
+ * every unlock happens-before the next conflicting lock returns.
+ * Writer preference. A writer that waits has WW > 0 and has cleared RBIAS:
+ * no reader enters by either path until it has entered and left (or given
+ * up), except readers that were already inside (they finish). While WW > 0
+ * the bias is not re-enabled. Writers are not FIFO among themselves.
+ * No waiter stays parked while it could enter (every wake-up): waiters use
+ * lfp_ec (eventcount.h), whose prepare / re-check / wait against change /
+ * notify is free of lost wake-ups, and every change that can let a waiter in
+ * is followed by a notify_all of the eventcount it waits on:
+ *   - a reader may enter when WRITER and WW become 0: the writer's unlock,
+ *     a downgrade, and a waiting writer that gives up (timeout, cancel) as
+ *     the last one all notify the readers' eventcount;
+ *   - a writer may enter when WRITER clears or R drops to 0: writer unlock,
+ *     the slow reader unlock that reaches R == 0, a downgraded reader's
+ *     unlock, all notify the writers' eventcount when WW > 0 (they read WW in
+ *     the same CAS);
+ *   - a revoking writer waits for a cell to clear: a fast reader's unlock or
+ *     withdrawal stores NULL, then loads the state and notifies drain if
+ *     REVOKE is set. The reader's store-then-load and the writer's REVOKE CAS
+ *     then cell load are the SB shape again (all seq_cst): either the reader
+ *     sees REVOKE (and notifies) or the writer sees the cleared cell.
+ * notify_all because waiters may leave by timeout: waking one that has left
+ * would lose the wake-up; readers are all admitted together anyway, and
+ * writers are rare.
+ * Progress: the fast read and its unlock are wait-free (a CAS and a load; a
+ * store and a load). Everything else blocks: a short spin, then parks.
+ *
+ * ------------------------------------------------------------ misuse
+ * Returned codes: EINVAL for NULL; EPERM for wrunlock/downgrade by a thread
+ * that does not hold the write lock, and for rdunlock when no read hold
+ * exists at all (readers are not tracked one by one — that is what lets
+ * them scale — so an rdunlock by a thread that holds nothing, while another
+ * thread holds a read, is not detected, as in Go); EBUSY from destroy while
+ * held or waited on; EDEADLK from wrlock by the thread that holds the write
+ * lock; EAGAIN from rdlock when 2^32 - 1 slow readers hold it, or wrlock when
+ * 2^16 - 1 writers wait.
+ * Recursive read locking deadlocks when a writer waits between the two
+ * rdlocks, exactly as Go's RWMutex does: the writer waits for the first hold,
+ * the second rdlock waits for the writer. With a deadline the second rdlock
+ * returns ETIMEDOUT instead. Do not read-lock recursively.
+ * No upgrade (read -> write): two readers that both try to upgrade each wait
+ * for the other's read hold to end, forever. Release the read lock and
+ * wrlock, then re-validate what you read.
+ *
+ * Copying: an lfp_rwlock must not be copied or moved after init: the readers'
+ * table cells and the eventcounts refer to its address.
+ * Fork: a child may use a lock that no thread held or waited on at fork();
+ * one held across fork() is copied held by a thread the child does not have.
+ * Lifetime: destroy (and free) only after every lock and unlock call on it
+ * has returned: an unlock may still notify after another thread's lock
+ * returned.
+ */
+#ifndef LFPAT_RWLOCK_H
+#define LFPAT_RWLOCK_H
+
+#include "lfpat/eventcount.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lfp_rwlock {
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) state;   /* see the header comment */
+    _Atomic(int64_t) inhibit_until;   /* no re-bias before this lfp_now() */
+    _Atomic(uint32_t) owner;          /* writer's thread slot + 1; 0 = none */
+    alignas(LFP_CACHELINE) lfp_ec readers;   /* slow readers wait here */
+    lfp_ec writers;                          /* writers wait here */
+    lfp_ec drain;                            /* a revoking writer waits here */
+} lfp_rwlock;
+
+#include "lfpat/internal/rwlock.h"
+
+/* Initialise rw unlocked, reader bias on. Returns 0, EINVAL if rw is NULL. */
+LFP_API int lfp_rwlock_init(lfp_rwlock *rw);
+
+/* Returns 0; EBUSY if rw is held or waited on (rw is left as it was); EINVAL
+ * if rw is NULL. */
+LFP_API int lfp_rwlock_destroy(lfp_rwlock *rw);
+
+/* Take a read hold, waiting while a writer holds or waits, until `deadline`
+ * (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or `cancel` fires (NULL: none).
+ * Returns 0; ETIMEDOUT; ECANCELED; EAGAIN (2^32 - 1 slow readers); EINVAL.
+ * A hold obtained is kept even if the deadline passed meanwhile.
+ * Progress: wait-free while the reader bias is on; otherwise blocks.
+ * Ordering: the last write unlock before it happens-before it returns. */
+static inline int lfp_rwlock_rdlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
+{
+    if (LFP_UNLIKELY(!rw))
+        return EINVAL;
+    if (lfp_rwlock_fast_enter_(rw))
+        return 0;
+    return lfp_rwlock_rdlock_slow_(rw, deadline, cancel);
+}
+
+/* Take a read hold only if that needs no waiting: 0, EBUSY (a writer holds
+ * or waits), EAGAIN (too many readers), EINVAL. */
+LFP_API int lfp_rwlock_tryrdlock(lfp_rwlock *rw);
+
+/* Release a read hold. Returns 0; EPERM if no read hold exists; EINVAL.
+ * Progress: wait-free (a fast hold: a store and a load, plus a notify when a
+ * writer is revoking). Ordering: happens-before the next writer's lock. */
+static inline int lfp_rwlock_rdunlock(lfp_rwlock *rw)
+{
+    if (LFP_UNLIKELY(!rw))
+        return EINVAL;
+    if (lfp_rwlock_fast_leave_(rw))
+        return 0;
+    return lfp_rwlock_rdunlock_slow_(rw);
+}
+
+/* Take the write hold, waiting for readers and writers, until `deadline` or
+ * `cancel`. A writer that waits blocks new readers from then on. Returns 0;
+ * ETIMEDOUT, ECANCELED (nothing held, readers that were blocked by this
+ * writer are let in); EDEADLK if the caller holds the write lock; EAGAIN
+ * (2^16 - 1 writers waiting); EINVAL.
+ * Progress: blocks. Ordering: every earlier unlock happens-before it returns. */
+LFP_API int lfp_rwlock_wrlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel);
+
+/* Take the write hold only if no reader or writer holds it: 0, EBUSY,
+ * EDEADLK, EINVAL. It does not wait: when it finds a fast reader inside it
+ * returns EBUSY, leaving the reader bias off (re-enabled later as after any
+ * revocation). */
+LFP_API int lfp_rwlock_trywrlock(lfp_rwlock *rw);
+
+/* Release the write hold. Returns 0; EPERM if the caller does not hold it;
+ * EINVAL. Wakes waiting writers and readers. */
+LFP_API int lfp_rwlock_wrunlock(lfp_rwlock *rw);
+
+/* Turn the caller's write hold into a read hold, atomically: no writer gets
+ * in between. Returns 0; EPERM if the caller does not hold the write lock;
+ * EINVAL. Readers waiting are let in unless another writer waits (writer
+ * preference holds after a downgrade too). Release with lfp_rwlock_rdunlock. */
+LFP_API int lfp_rwlock_downgrade(lfp_rwlock *rw);
+
+/* A snapshot for tests and monitoring (relaxed, may be stale at once). */
+struct lfp_rwlock_stats {
+    bool writer;          /* a writer holds it */
+    bool bias;            /* readers take the fast path */
+    uint32_t waiting_writers;
+    uint32_t slow_readers; /* read holds taken on the slow path */
+};
+LFP_API int lfp_rwlock_stats(const lfp_rwlock *rw, struct lfp_rwlock_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* lfp_rwlock's slow paths: the writer-preferring lock word, the revocation
+ * scan and the waits. The protocol and its argument are in lfpat/rwlock.h. */
+#include "lfpat/rwlock.h"
+
+#include "park.h"
+
+alignas(LFP_CACHELINE) _Atomic(const void *) lfp_rw_vr_[LFP_RW_VR_LINES * LFP_RW_VR_CELLS];
+
+#define SPIN_ROUNDS 64
+#define INHIBIT_FACTOR 9   /* BRAVO's N: bias off for ~N x the revocation time */
+
+static inline uint32_t me(void) { return lfp_thread_slot() + 1; }
+static inline uint64_t readers_of(uint64_t s) { return s >> 32; }
+static inline uint64_t waiting_writers_of(uint64_t s) { return (s & LFP_RW_WW_MASK) >> 16; }
+
+/* s with the reader bias cleared; a bias that was set leaves REVOKE behind. */
+static inline uint64_t clear_bias(uint64_t s)
+{
+    return (s & LFP_RW_RBIAS) ? (s & ~LFP_RW_RBIAS) | LFP_RW_REVOKE : s;
+}
+
+/* ECANCELED or ETIMEDOUT if a blocking call must give up now, else 0. */
+static int give_up(int64_t deadline, lfp_cancel *cancel)
+{
+    if (lfp_cancel_fired(cancel))
+        return ECANCELED;
+    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
+        return ETIMEDOUT;
+    return 0;
+}
+
+int lfp_rwlock_init(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    atomic_init(&rw->state, LFP_RW_RBIAS);
+    atomic_init(&rw->inhibit_until, 0);
+    atomic_init(&rw->owner, 0);
+    lfp_ec_init(&rw->readers);
+    lfp_ec_init(&rw->writers);
+    lfp_ec_init(&rw->drain);
+    return 0;
+}
+
+static bool in_table(const lfp_rwlock *rw)
+{
+    for (size_t i = 0; i < LFP_RW_VR_LINES * LFP_RW_VR_CELLS; i++)
+        /* relaxed: destroy's caller promised quiescence; this only detects misuse. */
+        if (atomic_load_explicit(&lfp_rw_vr_[i], memory_order_relaxed) == (const void *)rw)
+            return true;
+    return false;
+}
+
+int lfp_rwlock_destroy(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    /* relaxed: misuse detection on a lock that should be quiescent. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
+    if (s & (LFP_RW_WRITER | LFP_RW_WW_MASK | LFP_RW_R_MASK) || in_table(rw) ||
+        atomic_load_explicit(&rw->readers.waiters, memory_order_relaxed) ||
+        atomic_load_explicit(&rw->writers.waiters, memory_order_relaxed) ||
+        atomic_load_explicit(&rw->drain.waiters, memory_order_relaxed))
+        return EBUSY;
+    return 0;
+}
+
+/* ------------------------------------------------------------ readers */
+
+/* A fast reader whose re-check failed takes its cell back; a writer may be
+ * scanning for it (the drain SB pair: store the cell, then load REVOKE). */
+void lfp_rwlock_withdraw_(lfp_rwlock *rw, _Atomic(const void *) *cell)
+{
+    /* seq_cst: see lfp_rwlock_fast_leave_. */
+    atomic_store_explicit(cell, (const void *)NULL, memory_order_seq_cst);
+    if (atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE)
+        lfp_ec_notify_all(&rw->drain);
+}
+
+/* Inside a slow read section: turn the bias back on once the inhibit period
+ * after the last revocation is over and no writer holds or waits. */
+static void maybe_rebias(lfp_rwlock *rw)
+{
+    /* relaxed: a hint; the CAS below re-validates. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
+    if (s & (LFP_RW_RBIAS | LFP_RW_WRITER | LFP_RW_WW_MASK))
+        return;
+    /* relaxed: a time hint written by the last revoking writer. */
+    if (lfp_now() < atomic_load_explicit(&rw->inhibit_until, memory_order_relaxed))
+        return;
+    while (!(s & (LFP_RW_RBIAS | LFP_RW_WRITER | LFP_RW_WW_MASK)))
+        /* seq_cst: a fast reader's seq_cst state load that reads RBIAS
+         * acquires from here (this section began after the last writer's
+         * unlock); the SB argument orders it against the clearing CAS. */
+        if (atomic_compare_exchange_weak_explicit(&rw->state, &s, s | LFP_RW_RBIAS,
+                                                  memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            return;
+}
+
+/* One attempt at a slow read hold: 0, EBUSY (writer holds or waits), EAGAIN. */
+static int try_read(lfp_rwlock *rw)
+{
+    /* relaxed: the CAS's first guess. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
+    for (;;) {
+        if (s & (LFP_RW_WRITER | LFP_RW_WW_MASK))
+            return EBUSY;
+        if (readers_of(s) == 0xffffffffu)
+            return EAGAIN;
+        /* acquire: pairs with the release CAS of lfp_rwlock_wrunlock /
+         * downgrade (the writer's section happens-before this read). */
+        if (atomic_compare_exchange_weak_explicit(&rw->state, &s, s + LFP_RW_R_ONE,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed)) {
+            maybe_rebias(rw);
+            return 0;
+        }
+    }
+}
+
+static bool spin_read(lfp_rwlock *rw, int *rc)
+{
+    for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
+        if ((*rc = try_read(rw)) != EBUSY)
+            return true;
+        lfp_spin_pause(i);
+    }
+    return false;
+}
+
+int lfp_rwlock_rdlock_slow_(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
+{
+    int rc;
+    if (spin_read(rw, &rc))
+        return rc;
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(&rw->readers);
+        if ((rc = try_read(rw)) != EBUSY || (rc = give_up(deadline, cancel)) != 0) {
+            lfp_ec_abort(&rw->readers);
+            return rc;
+        }
+        rc = lfp_ec_wait(&rw->readers, key, deadline, cancel);
+        if (rc != 0) {
+            int last = try_read(rw);
+            return last == EBUSY ? rc : last;
+        }
+    }
+}
+
+int lfp_rwlock_tryrdlock(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    if (lfp_rwlock_fast_enter_(rw))
+        return 0;
+    return try_read(rw);
+}
+
+int lfp_rwlock_rdunlock_slow_(lfp_rwlock *rw)
+{
+    /* relaxed: the CAS's first guess. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
+    do {
+        if (readers_of(s) == 0)
+            return EPERM;
+        /* release: pairs with the acquire CAS of the next writer (this read
+         * section happens-before its write section). */
+    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, s - LFP_RW_R_ONE,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+    s -= LFP_RW_R_ONE;
+    if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK))
+        lfp_ec_notify_all(&rw->writers);
+    return 0;
+}
+
+/* ------------------------------------------------------------ writers */
+
+/* Wait until no cell of the table holds rw, then clear REVOKE. With wait
+ * false, EBUSY at the first occupied cell. */
+static int drain_cell(lfp_rwlock *rw, _Atomic(const void *) *cell, int64_t deadline,
+                      lfp_cancel *cancel)
+{
+    for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
+        /* seq_cst: see revoke(). */
+        if (atomic_load_explicit(cell, memory_order_seq_cst) != (const void *)rw)
+            return 0;
+        lfp_spin_pause(i);
+    }
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(&rw->drain);
+        int rc;
+        /* seq_cst: the re-check of the drain eventcount protocol. */
+        if (atomic_load_explicit(cell, memory_order_seq_cst) != (const void *)rw) {
+            lfp_ec_abort(&rw->drain);
+            return 0;
+        }
+        if ((rc = give_up(deadline, cancel)) != 0) {
+            lfp_ec_abort(&rw->drain);
+            return rc;
+        }
+        rc = lfp_ec_wait(&rw->drain, key, deadline, cancel);
+        /* seq_cst: as above. */
+        if (rc != 0 && atomic_load_explicit(cell, memory_order_seq_cst) == (const void *)rw)
+            return rc;
+    }
+}
+
+/* Holding WRITER: if a bias was revoked and not yet drained, wait for every
+ * fast reader of rw to leave (the writer's load of the SB pair). */
+static int revoke(lfp_rwlock *rw, bool wait, int64_t deadline, lfp_cancel *cancel)
+{
+    if (!(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE))
+        return 0;
+    int64_t t0 = lfp_now();
+    int rc = 0;
+    for (size_t i = 0; i < LFP_RW_VR_LINES * LFP_RW_VR_CELLS && rc == 0; i++) {
+        _Atomic(const void *) *cell = &lfp_rw_vr_[i];
+        /* seq_cst: the writer's load of the SB pair; pairs with the fast
+         * reader's seq_cst cell store and state load. Reading NULL acquires
+         * from the reader's unlock store: its section happens-before ours. */
+        if (atomic_load_explicit(cell, memory_order_seq_cst) == (const void *)rw)
+            rc = wait ? drain_cell(rw, cell, deadline, cancel) : EBUSY;
+    }
+    if (rc == 0)
+        /* seq_cst: only a writer holding WRITER changes REVOKE; ordered
+         * before the unlock's release by program order anyway. */
+        atomic_fetch_and_explicit(&rw->state, ~LFP_RW_REVOKE, memory_order_seq_cst);
+    int64_t now = lfp_now();
+    /* relaxed: a time hint for maybe_rebias; orders nothing. */
+    atomic_store_explicit(&rw->inhibit_until,
+                          lfp_time_add(now, (now - t0) * INHIBIT_FACTOR),
+                          memory_order_relaxed);
+    return rc;
+}
+
+/* Clear WRITER (the caller holds it) and wake whoever may now enter. */
+static void release_write(lfp_rwlock *rw, uint64_t add_readers)
+{
+    /* relaxed: owner is only compared with the caller's own id. */
+    atomic_store_explicit(&rw->owner, 0, memory_order_relaxed);
+    /* release: pairs with the acquire CAS of the next reader or writer. */
+    uint64_t s = atomic_fetch_add_explicit(&rw->state, add_readers - LFP_RW_WRITER,
+                                           memory_order_release);
+    s += add_readers - LFP_RW_WRITER;
+    if (s & LFP_RW_WW_MASK) {
+        if (readers_of(s) == 0)
+            lfp_ec_notify_all(&rw->writers);
+    } else {
+        lfp_ec_notify_all(&rw->readers);
+    }
+}
+
+/* The next state if a writer (registered: counted in WW) takes the lock
+ * now, or 0 if it cannot. */
+static uint64_t take_write(uint64_t s, bool registered)
+{
+    if (s & LFP_RW_WRITER || readers_of(s) != 0)
+        return 0;
+    return clear_bias(s) + LFP_RW_WRITER - (registered ? LFP_RW_WW_ONE : 0);
+}
+
+/* Take the lock or register as a waiting writer, in one CAS. true = taken. */
+static int take_or_register(lfp_rwlock *rw, bool *taken)
+{
+    /* relaxed: the CAS's first guess. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed), next;
+    do {
+        next = take_write(s, false);
+        *taken = next != 0;
+        if (!next) {
+            if (waiting_writers_of(s) == 0xffff)
+                return EAGAIN;
+            next = clear_bias(s) + LFP_RW_WW_ONE;
+        }
+        /* seq_cst: acquires the last unlock, and clears RBIAS as the
+         * writer's store of the SB pair with fast readers. */
+    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, next,
+                                                    memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    return 0;
+}
+
+/* A registered writer's attempt: true if it took the lock. */
+static bool take_registered(lfp_rwlock *rw)
+{
+    /* relaxed: the CAS's first guess. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed), next;
+    while ((next = take_write(s, true)) != 0)
+        /* seq_cst: as in take_or_register. */
+        if (atomic_compare_exchange_weak_explicit(&rw->state, &s, next, memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            return true;
+    return false;
+}
+
+/* A registered writer gives up: WW-1; the last one lets readers in. */
+static void leave_writers(lfp_rwlock *rw)
+{
+    uint64_t s = atomic_fetch_sub_explicit(&rw->state, LFP_RW_WW_ONE, memory_order_seq_cst);
+    s -= LFP_RW_WW_ONE;
+    if (!(s & (LFP_RW_WW_MASK | LFP_RW_WRITER)))
+        lfp_ec_notify_all(&rw->readers);
+}
+
+static int wait_registered(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
+{
+    for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
+        if (take_registered(rw))
+            return 0;
+        lfp_spin_pause(i);
+    }
+    for (;;) {
+        uint32_t key = lfp_ec_prepare(&rw->writers);
+        int rc = 0;
+        if (take_registered(rw) || (rc = give_up(deadline, cancel)) != 0) {
+            lfp_ec_abort(&rw->writers);
+            return rc;
+        }
+        rc = lfp_ec_wait(&rw->writers, key, deadline, cancel);
+        if (rc != 0)
+            return take_registered(rw) ? 0 : rc;
+    }
+}
+
+static bool holds_write(lfp_rwlock *rw)
+{
+    /* relaxed: only the holder stores its own id; anyone else reads another
+     * value (or 0). The state bit is re-read for a cleared holder. */
+    return atomic_load_explicit(&rw->owner, memory_order_relaxed) == me() &&
+           (atomic_load_explicit(&rw->state, memory_order_relaxed) & LFP_RW_WRITER);
+}
+
+int lfp_rwlock_wrlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
+{
+    if (!rw)
+        return EINVAL;
+    if (holds_write(rw))
+        return EDEADLK;
+    bool taken;
+    int rc = take_or_register(rw, &taken);
+    if (rc != 0)
+        return rc;
+    if (!taken && (rc = wait_registered(rw, deadline, cancel)) != 0) {
+        leave_writers(rw);
+        return rc;
+    }
+    /* relaxed: see holds_write. */
+    atomic_store_explicit(&rw->owner, me(), memory_order_relaxed);
+    if ((rc = revoke(rw, true, deadline, cancel)) != 0)
+        release_write(rw, 0);
+    return rc;
+}
+
+int lfp_rwlock_trywrlock(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    if (holds_write(rw))
+        return EDEADLK;
+    /* relaxed: the CAS's first guess. */
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed), next;
+    do {
+        if ((next = take_write(s, false)) == 0)
+            return EBUSY;
+        /* seq_cst: as in take_or_register. */
+    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, next, memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    /* relaxed: see holds_write. */
+    atomic_store_explicit(&rw->owner, me(), memory_order_relaxed);
+    int rc = revoke(rw, false, LFP_FOREVER, NULL);
+    if (rc != 0)
+        release_write(rw, 0);
+    return rc;
+}
+
+int lfp_rwlock_wrunlock(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    if (!holds_write(rw))
+        return EPERM;
+    release_write(rw, 0);
+    return 0;
+}
+
+int lfp_rwlock_downgrade(lfp_rwlock *rw)
+{
+    if (!rw)
+        return EINVAL;
+    if (!holds_write(rw))
+        return EPERM;
+    release_write(rw, LFP_RW_R_ONE);
+    return 0;
+}
+
+int lfp_rwlock_stats(const lfp_rwlock *rw, struct lfp_rwlock_stats *st)
+{
+    if (!rw || !st)
+        return EINVAL;
+    /* relaxed: a snapshot for monitoring, documented as possibly stale. */
+    uint64_t s = atomic_load_explicit(&((lfp_rwlock *)rw)->state, memory_order_relaxed);
+    st->writer = s & LFP_RW_WRITER;
+    st->bias = s & LFP_RW_RBIAS;
+    st->waiting_writers = (uint32_t)waiting_writers_of(s);
+    st->slow_readers = (uint32_t)readers_of(s);
+    return 0;
+}
