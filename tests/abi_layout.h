@@ -43,3 +43,6 @@
 { "lfp_locked_waitgroup", 120, 8 },
 { "lfp_locked_wsem", 72, 8 },
 { "lfp_locked_keyed", 104, 8 },
+{ "lfp_rwlock", 128, 64 },
+{ "lfp_locked_rwlock", 120, 8 },
+{ "struct lfp_rwlock_stats", 12, 4 },

@@ -47,7 +47,8 @@ static void version_macros_match_library(void **state)
     X(lfp_locked_bucket) X(lfp_locked_counter) X(lfp_locked_future) \
     X(lfp_locked_once) X(lfp_locked_pool) X(lfp_locked_pool_task) \
     X(lfp_locked_queue) X(lfp_locked_sem) X(lfp_locked_slog) \
-    X(lfp_locked_waitgroup) X(lfp_locked_wsem)
+    X(lfp_locked_waitgroup) X(lfp_locked_wsem) \
+    X(lfp_rwlock) X(lfp_locked_rwlock) X(struct lfp_rwlock_stats)
 
 struct layout { const char *name; size_t size, align; };
 
