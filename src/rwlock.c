@@ -212,6 +212,7 @@ static int drain_cell(lfp_rwlock *rw, _Atomic(const void *) *cell, int64_t deadl
  * fast reader of rw to leave (the writer's load of the SB pair). */
 static int revoke(lfp_rwlock *rw, bool wait, int64_t deadline, lfp_cancel *cancel)
 {
+    LFP_TEST_HOOK("rwlock.revoke");   /* bias cleared, table not yet scanned */
     if (!(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE))
         return 0;
     int64_t t0 = lfp_now();
@@ -343,6 +344,7 @@ int lfp_rwlock_wrlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
     int rc = take_or_register(rw, &taken);
     if (rc != 0)
         return rc;
+    LFP_TEST_HOOK("rwlock.wait");   /* registered (or holding), not yet parked */
     if (!taken && (rc = wait_registered(rw, deadline, cancel)) != 0) {
         leave_writers(rw);
         return rc;

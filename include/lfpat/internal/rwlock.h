@@ -47,9 +47,11 @@ static inline bool lfp_rwlock_fast_enter_(lfp_rwlock *rw)
     /* relaxed: only this thread writes its cell. */
     if (!cell || atomic_load_explicit(cell, memory_order_relaxed) != NULL)
         return false;   /* no line, or the cell is in use (another lock, a recursion) */
+    LFP_TEST_HOOK("rwlock.publish");   /* bias seen set, cell not yet published */
     /* seq_cst: the reader's store of the SB pair; pairs with the writer's
      * seq_cst CAS clearing RBIAS and its seq_cst scan load (src/rwlock.c). */
     atomic_store_explicit(cell, (const void *)rw, memory_order_seq_cst);
+    LFP_TEST_HOOK("rwlock.enter");   /* published, bias not yet re-checked */
     /* seq_cst: the reader's load of the SB pair (see above); it also
      * acquires the RBIAS a re-enabling reader set after the last writer. */
     if (LFP_LIKELY(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_RBIAS))
@@ -68,6 +70,7 @@ static inline bool lfp_rwlock_fast_leave_(lfp_rwlock *rw)
     /* seq_cst: releases the read section to the revoking writer's scan load,
      * and is the store of the drain SB pair (then load REVOKE). */
     atomic_store_explicit(cell, (const void *)NULL, memory_order_seq_cst);
+    LFP_TEST_HOOK("rwlock.leave");   /* cleared, REVOKE not yet read */
     if (LFP_UNLIKELY(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE))
         lfp_ec_notify_all(&rw->drain);
     return true;
