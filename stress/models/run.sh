@@ -89,6 +89,11 @@ check spsc_close safety   ok    -DBATCH
 check spsc_close safety   error -DLATEANNOUNCE
 check spsc_close safety   error -DPUBLISHONE
 check spsc_close safety   error -DNOWITHDRAWNOTIFY
+check rwlock     safety   ok
+check rwlock     safety   error -DNORECHECK
+check rwlock     safety   error -DNODRAINNOTIFY
+check rwlock     safety   error -DNOLEAVENOTIFY
+check rwlock     safety   error -DCLEARONGIVEUP
 
 if [ $status -eq 0 ]; then echo "models: all as expected"; else echo "models: FAILED"; fi
 exit $status
