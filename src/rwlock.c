@@ -6,8 +6,36 @@
 #include "park.h"
 
 alignas(LFP_CACHELINE) _Atomic(const void *) lfp_rw_vr_[LFP_RW_VR_LINES * LFP_RW_VR_CELLS];
+alignas(LFP_CACHELINE) _Atomic(unsigned) lfp_rw_vr_lines_;
 
-#define SPIN_ROUNDS 64
+/* Raise the line count to cover slot. Why a writer that scans fewer lines
+ * cannot miss this thread: the raise (seq_cst RMW), this thread's seq_cst
+ * load that sees it, its cell store and its bias re-check are in that order
+ * in the seq_cst total order S. A writer's count load that reads a smaller
+ * value precedes the raise in S; the writer's bias-clearing CAS precedes its
+ * count load; so the re-check comes after the CAS and sees the bias clear. */
+void lfp_rw_vr_claim_(unsigned slot)
+{
+    unsigned n = atomic_load_explicit(&lfp_rw_vr_lines_, memory_order_seq_cst);
+    while (n <= slot &&
+           !atomic_compare_exchange_weak_explicit(&lfp_rw_vr_lines_, &n, slot + 1,
+                                                  memory_order_seq_cst, memory_order_seq_cst))
+        ;
+}
+
+static size_t cells_in_use(void)
+{
+    /* seq_cst: see lfp_rw_vr_claim_. */
+    return (size_t)atomic_load_explicit(&lfp_rw_vr_lines_, memory_order_seq_cst) *
+           LFP_RW_VR_CELLS;
+}
+
+/* Spin before parking: pauses only (~20 ns each here, ~2.5 us in all), no
+ * sched_yield: the sections a waiter waits for are short, and a yield on a
+ * loaded machine hands the CPU away for a time slice; a futex park + wake
+ * costs ~50 us, so the spin covers any section shorter than that. */
+#define SPIN_ROUNDS 128
+static inline void pause_once(void) { lfp_spin_pause(0); }
 #define INHIBIT_FACTOR 9   /* BRAVO's N: bias off for ~N x the revocation time */
 
 static inline uint32_t me(void) { return lfp_thread_slot() + 1; }
@@ -45,7 +73,7 @@ int lfp_rwlock_init(lfp_rwlock *rw)
 
 static bool in_table(const lfp_rwlock *rw)
 {
-    for (size_t i = 0; i < LFP_RW_VR_LINES * LFP_RW_VR_CELLS; i++)
+    for (size_t i = 0, n = cells_in_use(); i < n; i++)
         /* relaxed: destroy's caller promised quiescence; this only detects misuse. */
         if (atomic_load_explicit(&lfp_rw_vr_[i], memory_order_relaxed) == (const void *)rw)
             return true;
@@ -125,7 +153,7 @@ static bool spin_read(lfp_rwlock *rw, int *rc)
     for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
         if ((*rc = try_read(rw)) != EBUSY)
             return true;
-        lfp_spin_pause(i);
+        pause_once();
     }
     return false;
 }
@@ -187,7 +215,7 @@ static int drain_cell(lfp_rwlock *rw, _Atomic(const void *) *cell, int64_t deadl
         /* seq_cst: see revoke(). */
         if (atomic_load_explicit(cell, memory_order_seq_cst) != (const void *)rw)
             return 0;
-        lfp_spin_pause(i);
+        pause_once();
     }
     for (;;) {
         uint32_t key = lfp_ec_prepare(&rw->drain);
@@ -209,21 +237,31 @@ static int drain_cell(lfp_rwlock *rw, _Atomic(const void *) *cell, int64_t deadl
 }
 
 /* Holding WRITER: if a bias was revoked and not yet drained, wait for every
- * fast reader of rw to leave (the writer's load of the SB pair). */
+ * fast reader of rw to leave (the writer's load of the SB pair). Then the
+ * bias stays off for INHIBIT_FACTOR x the revocation's own cost: the scan,
+ * not the waits for readers inside (any reader-writer lock waits for those;
+ * counting them would keep the bias off whenever sections are long). */
 static int revoke(lfp_rwlock *rw, bool wait, int64_t deadline, lfp_cancel *cancel)
 {
     LFP_TEST_HOOK("rwlock.revoke");   /* bias cleared, table not yet scanned */
     if (!(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE))
         return 0;
-    int64_t t0 = lfp_now();
+    int64_t t0 = lfp_now(), waited = 0;
     int rc = 0;
-    for (size_t i = 0; i < LFP_RW_VR_LINES * LFP_RW_VR_CELLS && rc == 0; i++) {
+    for (size_t i = 0, n = cells_in_use(); i < n && rc == 0; i++) {
         _Atomic(const void *) *cell = &lfp_rw_vr_[i];
         /* seq_cst: the writer's load of the SB pair; pairs with the fast
          * reader's seq_cst cell store and state load. Reading NULL acquires
          * from the reader's unlock store: its section happens-before ours. */
-        if (atomic_load_explicit(cell, memory_order_seq_cst) == (const void *)rw)
-            rc = wait ? drain_cell(rw, cell, deadline, cancel) : EBUSY;
+        if (atomic_load_explicit(cell, memory_order_seq_cst) != (const void *)rw)
+            continue;
+        if (!wait) {
+            rc = EBUSY;
+            break;
+        }
+        int64_t w0 = lfp_now();
+        rc = drain_cell(rw, cell, deadline, cancel);
+        waited += lfp_now() - w0;
     }
     if (rc == 0)
         /* seq_cst: only a writer holding WRITER changes REVOKE; ordered
@@ -232,7 +270,7 @@ static int revoke(lfp_rwlock *rw, bool wait, int64_t deadline, lfp_cancel *cance
     int64_t now = lfp_now();
     /* relaxed: a time hint for maybe_rebias; orders nothing. */
     atomic_store_explicit(&rw->inhibit_until,
-                          lfp_time_add(now, (now - t0) * INHIBIT_FACTOR),
+                          lfp_time_add(now, (now - t0 - waited) * INHIBIT_FACTOR),
                           memory_order_relaxed);
     return rc;
 }
@@ -311,7 +349,7 @@ static int wait_registered(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
     for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
         if (take_registered(rw))
             return 0;
-        lfp_spin_pause(i);
+        pause_once();
     }
     for (;;) {
         uint32_t key = lfp_ec_prepare(&rw->writers);

@@ -21,6 +21,10 @@ extern "C" {
 #define LFP_RW_VR_LINES 128
 #define LFP_RW_VR_CELLS 8        /* pointer cells per 64-byte line */
 LFP_API extern _Atomic(const void *) lfp_rw_vr_[LFP_RW_VR_LINES * LFP_RW_VR_CELLS];
+/* Lines in use: 1 + the highest slot whose thread took the fast path (only
+ * grows). A revoking writer scans only these lines. */
+LFP_API extern _Atomic(unsigned) lfp_rw_vr_lines_;
+LFP_API void lfp_rw_vr_claim_(unsigned slot);
 
 /* The calling thread's cell for rw, or NULL if its slot has no line. */
 static inline _Atomic(const void *) *lfp_rw_cell_(const lfp_rwlock *rw)
@@ -28,6 +32,11 @@ static inline _Atomic(const void *) *lfp_rw_cell_(const lfp_rwlock *rw)
     unsigned slot = lfp_thread_slot();
     if (LFP_UNLIKELY(slot >= LFP_RW_VR_LINES))
         return NULL;
+    /* seq_cst (a plain load on x86): ordered before this thread's seq_cst
+     * cell store, so a writer whose seq_cst load of the count missed this
+     * line comes before it in the total order (see lfp_rw_vr_claim_). */
+    if (LFP_UNLIKELY(atomic_load_explicit(&lfp_rw_vr_lines_, memory_order_seq_cst) <= slot))
+        lfp_rw_vr_claim_(slot);
     uintptr_t a = (uintptr_t)rw >> 6;   /* locks are cache-line aligned */
     return &lfp_rw_vr_[slot * LFP_RW_VR_CELLS + ((a ^ (a >> 3) ^ (a >> 6)) & 7)];
 }
