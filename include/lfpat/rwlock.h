@@ -132,8 +132,6 @@ typedef struct lfp_rwlock {
     lfp_ec drain;                            /* a revoking writer waits here */
 } lfp_rwlock;
 
-#include "lfpat/internal/rwlock.h"
-
 /* Initialise rw unlocked, reader bias on. Returns 0, EINVAL if rw is NULL. */
 LFP_API int lfp_rwlock_init(lfp_rwlock *rw);
 
@@ -147,14 +145,7 @@ LFP_API int lfp_rwlock_destroy(lfp_rwlock *rw);
  * A hold obtained is kept even if the deadline passed meanwhile.
  * Progress: wait-free while the reader bias is on; otherwise blocks.
  * Ordering: the last write unlock before it happens-before it returns. */
-static inline int lfp_rwlock_rdlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
-{
-    if (LFP_UNLIKELY(!rw))
-        return EINVAL;
-    if (lfp_rwlock_fast_enter_(rw))
-        return 0;
-    return lfp_rwlock_rdlock_slow_(rw, deadline, cancel);
-}
+static inline int lfp_rwlock_rdlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel);
 
 /* Take a read hold only if that needs no waiting: 0, EBUSY (a writer holds
  * or waits), EAGAIN (too many readers), EINVAL. */
@@ -163,14 +154,7 @@ LFP_API int lfp_rwlock_tryrdlock(lfp_rwlock *rw);
 /* Release a read hold. Returns 0; EPERM if no read hold exists; EINVAL.
  * Progress: wait-free (a fast hold: a store and a load, plus a notify when a
  * writer is revoking). Ordering: happens-before the next writer's lock. */
-static inline int lfp_rwlock_rdunlock(lfp_rwlock *rw)
-{
-    if (LFP_UNLIKELY(!rw))
-        return EINVAL;
-    if (lfp_rwlock_fast_leave_(rw))
-        return 0;
-    return lfp_rwlock_rdunlock_slow_(rw);
-}
+static inline int lfp_rwlock_rdunlock(lfp_rwlock *rw);
 
 /* Take the write hold, waiting for readers and writers, until `deadline` or
  * `cancel`. A writer that waits blocks new readers from then on. Returns 0;
@@ -208,4 +192,7 @@ LFP_API int lfp_rwlock_stats(const lfp_rwlock *rw, struct lfp_rwlock_stats *st);
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/rwlock.h"
 #endif

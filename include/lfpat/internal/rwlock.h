@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* lfpat/internal/rwlock.h — lfp_rwlock's inline internals: the state bits,
- * the visible-readers table and the fast read path. Included by
- * lfpat/rwlock.h (which documents the protocol); not an API of its own. */
+/* lfpat/internal/rwlock.h — internal: the inline definitions behind
+ * lfpat/rwlock.h (the state bits, the visible-readers table, the fast read
+ * path; the protocol and its argument are in lfpat/rwlock.h). Not part of
+ * the API: names ending in '_' may change in any release. Include
+ * <lfpat/rwlock.h>, not this. */
 #ifndef LFPAT_INTERNAL_RWLOCK_H
 #define LFPAT_INTERNAL_RWLOCK_H
+
+#include "lfpat/rwlock.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +87,24 @@ static inline bool lfp_rwlock_fast_leave_(lfp_rwlock *rw)
     if (LFP_UNLIKELY(atomic_load_explicit(&rw->state, memory_order_seq_cst) & LFP_RW_REVOKE))
         lfp_ec_notify_all(&rw->drain);
     return true;
+}
+
+static inline int lfp_rwlock_rdlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
+{
+    if (LFP_UNLIKELY(!rw))
+        return EINVAL;
+    if (lfp_rwlock_fast_enter_(rw))
+        return 0;
+    return lfp_rwlock_rdlock_slow_(rw, deadline, cancel);
+}
+
+static inline int lfp_rwlock_rdunlock(lfp_rwlock *rw)
+{
+    if (LFP_UNLIKELY(!rw))
+        return EINVAL;
+    if (lfp_rwlock_fast_leave_(rw))
+        return 0;
+    return lfp_rwlock_rdunlock_slow_(rw);
 }
 
 #ifdef __cplusplus
