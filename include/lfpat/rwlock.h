@@ -14,7 +14,10 @@
  * pointer cells. The thread holding dense slot s (lfp_thread_slot) owns line
  * s; inside it, lock L uses cell hash(L) % 8. Only the owner writes its line
  * (threads with s >= LFP_RW_VR_LINES always take the slow path), so two
- * readers never share a written line.
+ * readers never share a written line. A writer scans only the lines of
+ * slots that have taken the fast path (a count that only grows, raised with
+ * seq_cst before a thread's first cell store; lfp_rw_vr_claim_ in
+ * src/rwlock.c argues why a scan that stops short cannot miss a reader).
  * State word (one 64-bit atomic, lfp_rwlock.state):
  *     RBIAS    readers may take the fast path
  *     REVOKE   the bias was cleared and no writer has yet seen the table drain
@@ -102,6 +105,8 @@
  * rdlocks, exactly as Go's RWMutex does: the writer waits for the first hold,
  * the second rdlock waits for the writer. With a deadline the second rdlock
  * returns ETIMEDOUT instead. Do not read-lock recursively.
+ * A thread must release its read holds before it exits (its fast hold lives
+ * in its slot's line, which the next thread given that slot inherits).
  * No upgrade (read -> write): two readers that both try to upgrade each wait
  * for the other's read hold to end, forever. Release the read lock and
  * wrlock, then re-validate what you read.
