@@ -408,6 +408,60 @@ static void revocation_timeout(void **state)
     assert_int_equal(lfp_rwlock_destroy(rw), 0);
 }
 
+/* Differential: random single-thread sequences of the non-blocking calls on
+ * lfp_rwlock and on its twin side by side; every return code must agree with
+ * the twin's and with a tiny model (read holds, write hold). */
+static void differential_vs_twin(void **state)
+{
+    (void)state;
+    static lfp_rwlock a;
+    static lfp_locked_rwlock b;
+    assert_int_equal(lfp_rwlock_init(&a), 0);
+    assert_int_equal(lfp_locked_rwlock_init(&b), 0);
+    unsigned reads = 0, x = 12345;
+    bool writing = false;
+    for (int i = 0; i < 20000; i++) {
+        x = x * 1103515245u + 12345u;
+        int op = (int)((x >> 16) % 6), ra, rb, want;
+        if (reads >= 2 && (x >> 8) & 1)
+            op = 1;   /* keep the read holds few, so that writes happen */
+        switch (op) {
+        case 0: ra = lf_tryrdlock(&a); rb = lk_tryrdlock(&b); want = writing ? EBUSY : 0; break;
+        case 1: ra = lf_rdunlock(&a); rb = lk_rdunlock(&b); want = reads ? 0 : EPERM; break;
+        case 2:
+            ra = lf_trywrlock(&a); rb = lk_trywrlock(&b);
+            want = writing ? EDEADLK : reads ? EBUSY : 0;
+            break;
+        case 3: ra = lf_wrunlock(&a); rb = lk_wrunlock(&b); want = writing ? 0 : EPERM; break;
+        case 4: ra = lf_downgrade(&a); rb = lk_downgrade(&b); want = writing ? 0 : EPERM; break;
+        default:
+            ra = lf_rdlock(&a, lfp_now() - 1, NULL);
+            rb = lk_rdlock(&b, lfp_now() - 1, NULL);
+            want = writing ? ETIMEDOUT : 0;
+            break;
+        }
+        if (ra != rb || ra != want)
+            fail_msg("step %d op %d: lfp_rwlock %d, twin %d, model %d", i, op, ra, rb, want);
+        if (want == 0) {
+            if (op == 0 || op == 5) reads++;
+            if (op == 1) reads--;
+            if (op == 2) writing = true;
+            if (op == 3) writing = false;
+            if (op == 4) { writing = false; reads++; }
+        }
+    }
+    while (reads--) {
+        assert_int_equal(lf_rdunlock(&a), 0);
+        assert_int_equal(lk_rdunlock(&b), 0);
+    }
+    if (writing) {
+        assert_int_equal(lf_wrunlock(&a), 0);
+        assert_int_equal(lk_wrunlock(&b), 0);
+    }
+    assert_int_equal(lfp_rwlock_destroy(&a), 0);
+    assert_int_equal(lfp_locked_rwlock_destroy(&b), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +474,7 @@ int main(void)
         cmocka_unit_test(downgrade),
         cmocka_unit_test(bias_revocation),
         cmocka_unit_test(revocation_timeout),
+        cmocka_unit_test(differential_vs_twin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
