@@ -94,10 +94,23 @@ static unsigned slog_backoff(unsigned pauses)
     return pauses < SLOG_BACKOFF_MAX ? 2 * pauses : SLOG_BACKOFF_MAX;
 }
 
+/* The time an admission at `now` is recorded (and judged) at. INT64_MIN
+ * marks a never-written slot, and the cut now - W saturates there, so an
+ * admission at INT64_MIN itself would read as expired at INT64_MIN and
+ * every take at that instant would be admitted. It is recorded at
+ * INT64_MIN + 1 instead, which changes no decision (the cut of INT64_MIN +
+ * 1 is INT64_MIN as well, for any W >= 1) and keeps the entry 1 ns longer
+ * than the admission needs: refusing for 1 ns more, never admitting more. */
+static int64_t slog_time(int64_t now)
+{
+    return now == INT64_MIN ? INT64_MIN + 1 : now;
+}
+
 int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
+    now = slog_time(now);
     int64_t cut = lfp_rl_sat_add(now, -w->window);
     /* relaxed: head is a hint for where the oldest slots are; it publishes
      * nothing (the slots' CASes decide). */
@@ -134,6 +147,7 @@ int lfp_slog_take(lfp_slog *w, uint32_t n)
 
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 {
+    now = slog_time(now);   /* the value take_claim_ stored */
     release(w, (uint32_t)(first % w->limit), n, now, lfp_rl_sat_add(now, -w->window));
     /* If nobody claimed since, move the hint back so that the released
      * slots are reused at once (else when the ring comes round to them).
@@ -146,6 +160,7 @@ void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
 {
     uint32_t count = 0;
+    now = slog_time(now);   /* counts admissions made at INT64_MIN */
     int64_t cut = lfp_rl_sat_add(now, -w->window);
     for (uint32_t i = 0; i < w->limit; i++) {
         /* relaxed: a snapshot of each slot; orders nothing. */

@@ -261,10 +261,15 @@ void lfp_locked_slog_destroy(lfp_locked_slog *w)
     w->ring = NULL;
 }
 
-/* Admission a evicts a - limit; allowed iff that one is old enough. */
+/* Admission a evicts a - limit; allowed iff that one is at or before
+ * now - W, compared exactly (a saturated now - W would read an admission
+ * at INT64_MIN as expired at INT64_MIN). */
 static bool evictable(const lfp_locked_slog *w, uint64_t a, int64_t now)
 {
-    return a < w->limit || w->ring[a % w->limit] <= lfp_time_add(now, -w->window);
+    if (a < w->limit)
+        return true;
+    int64_t t = w->ring[a % w->limit];
+    return t <= now && (uint64_t)now - (uint64_t)t >= (uint64_t)w->window;
 }
 
 int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
