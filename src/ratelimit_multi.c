@@ -56,8 +56,41 @@ int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now)
     return now;
 }
 
+/* The logs are taken after every other limiter: undoing a log's claim
+ * cannot always restore it (when another take moved head meanwhile, the
+ * released slots sit behind head until the ring comes round, and in-order
+ * takes are refused meanwhile), whereas the other undos are exact. So a
+ * call with one log never claims from it unless all the others admitted,
+ * and never undoes it. */
+static bool in_pass(const lfp_limiter *l, bool logs)
+{
+    return (l->kind == LFP_LIMITER_SLOG) == logs;
+}
+
 /* Receipts live on the stack in chunks; more limiters recurse. */
 #define CHUNK 16
+
+/* Take from ls[from .. count) the limiters of this pass (logs or not),
+ * then the rest of the pass and, after the first pass, the second; if any
+ * refuses, undo this chunk's takes and return its code. */
+static int take_pass(const lfp_limiter *ls, size_t count, size_t from, bool logs, uint32_t n,
+                     int64_t now)
+{
+    receipt r[CHUNK];
+    size_t at[CHUNK], k = 0, i = from;
+    int rc = 0;
+    for (; i < count && k < CHUNK && rc == 0; i++)
+        if (in_pass(&ls[i], logs) && (rc = take(&ls[i], n, now, &r[k])) == 0)
+            at[k++] = i;
+    if (rc == 0 && i < count)
+        rc = take_pass(ls, count, i, logs, n, now);
+    else if (rc == 0 && !logs)
+        rc = take_pass(ls, count, 0, true, n, now);
+    if (rc != 0)
+        while (k-- > 0)
+            give_back(&ls[at[k]], n, now, &r[k]);
+    return rc;
+}
 
 int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now)
 {
@@ -66,22 +99,7 @@ int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t no
     for (size_t i = 0; i < count; i++)
         if (!valid(&ls[i], n))
             return EINVAL;            /* checked first: nothing is taken */
-    receipt r[CHUNK];
-    size_t here = count < CHUNK ? count : CHUNK;
-    for (size_t i = 0; i < here; i++) {
-        int rc = take(&ls[i], n, now, &r[i]);
-        if (rc == 0 && i + 1 == here && count > here) {
-            rc = lfp_limit_all_at(ls + here, count - here, n, now);
-            if (rc != 0)
-                give_back(&ls[i], n, now, &r[i]);
-        }
-        if (rc != 0) {
-            while (i-- > 0)
-                give_back(&ls[i], n, now, &r[i]);
-            return rc;
-        }
-    }
-    return 0;
+    return take_pass(ls, count, 0, false, n, now);
 }
 
 int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n)

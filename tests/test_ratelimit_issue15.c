@@ -312,6 +312,38 @@ static void limit_all_undo_exact(void **state)
     assert_int_equal(lfp_bucket_take_at(&b, 1, 0), EAGAIN);
 }
 
+/* Item 3: a refused lfp_limit_all must leave a sliding log exactly as able
+ * to admit as before. Undoing a log's claim cannot promise that: when
+ * another take moved head meanwhile, the released slots sit behind it and
+ * in-order takes are refused while the log holds fewer than `limit`
+ * admissions, until the ring comes round. So limit_all takes the logs
+ * after every other limiter, and a call with one log never claims from it
+ * unless everything else admitted: a refusal by another limiter leaves the
+ * log untouched (white-box: its never-written slot still reads INT64_MIN;
+ * an undo would have written now - W there), whatever the order given. */
+static void limit_all_refusal_leaves_log_untouched(void **state)
+{
+    (void)state;
+    lfp_slog g;
+    lfp_fwindow f;
+    lfp_bucket b;
+    assert_int_equal(lfp_slog_init(&g, 4, SEC), 0);
+    assert_int_equal(lfp_fwindow_init(&f, 1, 100 * SEC), 0);
+    assert_int_equal(lfp_bucket_init(&b, 1, 1), 0);
+    assert_int_equal(lfp_fwindow_take_at(&f, 1, 0), 0);    /* refuses */
+    lfp_limiter ls[] = { { LFP_LIMITER_SLOG, &g }, { LFP_LIMITER_BUCKET, &b },
+                         { LFP_LIMITER_FWINDOW, &f } };
+    assert_int_equal(lfp_limit_all_at(ls, 3, 1, 5 * SEC), EAGAIN);
+    assert_true(atomic_load(&g.ring[0]) == INT64_MIN);
+    assert_true(atomic_load(&g.head) == 0);
+    assert_true(lfp_bucket_tokens_at(&b, 5 * SEC) == 1);   /* undone exactly */
+    /* with the window free, all three admit, the log included */
+    assert_int_equal(lfp_limit_all_at(ls, 3, 1, 200 * SEC), 0);
+    assert_true(atomic_load(&g.ring[0]) == 200 * SEC);
+    assert_int_equal(lfp_slog_count_at(&g, 200 * SEC), 1);
+    lfp_slog_destroy(&g);
+}
+
 /* Random reservations, takes and give-backs on a fake clock; every
  * admission (takes at their time, reservations not given back at their
  * ready time) checked against the spec over every pair. */
@@ -699,6 +731,7 @@ int main(void)
         cmocka_unit_test(bucket_give_back_not_newest),
         cmocka_unit_test(bucket_undo_after_rebase),
         cmocka_unit_test(limit_all_undo_exact),
+        cmocka_unit_test(limit_all_refusal_leaves_log_untouched),
         cmocka_unit_test(bucket_random_give_backs_within_spec),
         cmocka_unit_test(windows_admit_after_any_idle_gap),
         cmocka_unit_test(rolling_sum_near_int64_min),

@@ -683,7 +683,8 @@ typedef struct lfp_limiter {
 } lfp_limiter;
 
 /* Take n from every limiter in ls[0 .. count), all or nothing: takes them in
- * order; if one refuses, gives back what the earlier ones took and returns
+ * order, except that the sliding logs come after all the others (see
+ * below); if one refuses, gives back what the earlier ones took and returns
  * its code. So no limiter ever admits past its own limit (each take is that
  * limiter's own all-or-nothing take), and a refused call returns the
  * capacity it took, exactly or not at all: a bucket take is undone as
@@ -692,7 +693,14 @@ typedef struct lfp_limiter {
  * for a TAT another take re-based); fixed and sliding window
  * counts decremented while the charged window still counts; sliding-log
  * slots released (set to now - W, so they are free again for any later
- * time). Concurrent callers may see the transient consumption and be
+ * time). A log's undo is not exact when a concurrent take moved the log's
+ * head meanwhile: the released slots then sit behind head and in-order
+ * takes are refused while the log holds fewer than `limit` admissions,
+ * until the ring comes round to them (never over-admitted). Taking the logs
+ * last confines that to calls with two or more logs: a call with one log
+ * claims from it only once everything else admitted, and never undoes it,
+ * so a refused call leaves every limiter exactly as able to admit as
+ * before. Concurrent callers may see the transient consumption and be
  * refused (never over-admitted).
  * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, n == 0 or above
  * some limiter's burst/limit — nothing is taken then).
