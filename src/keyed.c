@@ -110,6 +110,7 @@ int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t bu
     atomic_init(&k->settled, 0);
     atomic_init(&k->waiters, 0);
     atomic_init(&k->horizon, INT64_MIN);
+    atomic_init(&k->stats_, NULL);
     return 0;
 }
 
@@ -123,6 +124,17 @@ void lfp_keyed_destroy(lfp_keyed *k)
     free(k->slots);
     k->slots = NULL;
     k->locks = NULL;
+    lfp_rl_stats_free_(&k->stats_);
+}
+
+int lfp_keyed_stats_enable(lfp_keyed *k)
+{
+    return k ? lfp_rl_stats_enable_(&k->stats_) : EINVAL;
+}
+
+int lfp_keyed_stats(const lfp_keyed *k, struct lfp_rl_stats *out)
+{
+    return k && out ? lfp_rl_stats_read_(&k->stats_, out) : EINVAL;
 }
 
 #define KEYED_RETRY (-1)   /* the slot no longer holds the key (or is being claimed) */
@@ -350,7 +362,10 @@ static int keyed_consume(lfp_keyed *k, keyed_op *op)
 int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
 {
     keyed_op op = { .key = key, .n = n, .now = now, .latest = now };
-    return keyed_consume(k, &op);
+    int rc = keyed_consume(k, &op);
+    if (rc != EINVAL)
+        lfp_rl_note_(&k->stats_, rc == ENOSPC ? EAGAIN : rc);   /* a full table denies */
+    return rc;
 }
 
 /* ------------------------------------------------------------ waiting */
@@ -410,7 +425,13 @@ int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now, int64
     if (!k)
         return EINVAL;
     keyed_wait w = { .k = k, .op = { .key = key } };
-    return lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel, &slept);
+    if (rc == ENOSPC)
+        lfp_rl_note_(&k->stats_, EAGAIN);   /* a full table denies */
+    else if (rc != EINVAL)
+        lfp_rl_note_wait_(&k->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadline, lfp_cancel *cancel)

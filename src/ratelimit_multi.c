@@ -24,7 +24,7 @@ static bool valid(const lfp_limiter *l, uint32_t n)
 static int take(const lfp_limiter *l, uint32_t n, int64_t now, receipt *r)
 {
     switch (l->kind) {
-    case LFP_LIMITER_BUCKET:  return lfp_bucket_take_ex_at(l->obj, n, now, &r->rsv);
+    case LFP_LIMITER_BUCKET:  return lfp_bucket_take_ex_at_(l->obj, n, now, &r->rsv);
     case LFP_LIMITER_FWINDOW: return lfp_fwindow_take_charged_(l->obj, n, now, &r->charged);
     case LFP_LIMITER_SWINDOW: return lfp_swindow_take_charged_(l->obj, n, now, &r->charged);
     case LFP_LIMITER_SLOG:    return lfp_slog_take_claim_(l->obj, n, now, &r->first);
@@ -74,7 +74,7 @@ static bool in_pass(const lfp_limiter *l, bool logs)
  * then the rest of the pass and, after the first pass, the second; if any
  * refuses, undo this chunk's takes and return its code. */
 static int take_pass(const lfp_limiter *ls, size_t count, size_t from, bool logs, uint32_t n,
-                     int64_t now)
+                     int64_t now, const lfp_limiter **refuser)
 {
     receipt r[CHUNK];
     size_t at[CHUNK], k = 0, i = from;
@@ -82,24 +82,51 @@ static int take_pass(const lfp_limiter *ls, size_t count, size_t from, bool logs
     for (; i < count && k < CHUNK && rc == 0; i++)
         if (in_pass(&ls[i], logs) && (rc = take(&ls[i], n, now, &r[k])) == 0)
             at[k++] = i;
-    if (rc == 0 && i < count)
-        rc = take_pass(ls, count, i, logs, n, now);
-    else if (rc == 0 && !logs)
-        rc = take_pass(ls, count, 0, true, n, now);
+    if (rc != 0)
+        *refuser = &ls[i - 1];
+    else if (i < count)
+        rc = take_pass(ls, count, i, logs, n, now, refuser);
+    else if (!logs)
+        rc = take_pass(ls, count, 0, true, n, now, refuser);
     if (rc != 0)
         while (k-- > 0)
             give_back(&ls[at[k]], n, now, &r[k]);
     return rc;
 }
 
-int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now)
+/* The stats of the limiter l refers to (struct lfp_rl_stats). */
+static _Atomic(lfp_rl_counts_ *) *stats_of(const lfp_limiter *l)
+{
+    switch (l->kind) {
+    case LFP_LIMITER_BUCKET:  return &((lfp_bucket *)l->obj)->stats_;
+    case LFP_LIMITER_FWINDOW: return &((lfp_fwindow *)l->obj)->stats_;
+    case LFP_LIMITER_SWINDOW: return &((lfp_swindow *)l->obj)->stats_;
+    case LFP_LIMITER_SLOG:    return &((lfp_slog *)l->obj)->stats_;
+    }
+    return NULL;
+}
+
+int lfp_limit_all_take_(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now,
+                        bool count_denied)
 {
     if (!ls || count == 0)
         return EINVAL;
     for (size_t i = 0; i < count; i++)
         if (!valid(&ls[i], n))
             return EINVAL;            /* checked first: nothing is taken */
-    return take_pass(ls, count, 0, false, n, now);
+    const lfp_limiter *refuser = NULL;
+    int rc = take_pass(ls, count, 0, false, n, now, &refuser);
+    if (rc == 0)
+        for (size_t i = 0; i < count; i++)
+            lfp_rl_note_(stats_of(&ls[i]), 0);
+    else if (count_denied)
+        lfp_rl_note_(stats_of(refuser), rc);
+    return rc;
+}
+
+int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now)
+{
+    return lfp_limit_all_take_(ls, count, n, now, true);
 }
 
 int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n)

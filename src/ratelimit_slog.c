@@ -20,6 +20,7 @@ int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns)
     w->ring = ring;
     w->limit = limit;
     w->window = window_ns;
+    atomic_init(&w->stats_, NULL);
     return 0;
 }
 
@@ -29,6 +30,17 @@ void lfp_slog_destroy(lfp_slog *w)
         return;
     free((void *)w->ring);
     w->ring = NULL;
+    lfp_rl_stats_free_(&w->stats_);
+}
+
+int lfp_slog_stats_enable(lfp_slog *w)
+{
+    return w ? lfp_rl_stats_enable_(&w->stats_) : EINVAL;
+}
+
+int lfp_slog_stats(const lfp_slog *w, struct lfp_rl_stats *out)
+{
+    return w && out ? lfp_rl_stats_read_(&w->stats_, out) : EINVAL;
 }
 
 /* Ring positions: slot index i lives at i % limit. A take computes that
@@ -137,7 +149,10 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
 {
     uint64_t first;
-    return lfp_slog_take_claim_(w, n, now, &first);
+    int rc = lfp_slog_take_claim_(w, n, now, &first);   /* uncounted */
+    if (rc != EINVAL)
+        lfp_rl_note_(&w->stats_, rc);
+    return rc;
 }
 
 int lfp_slog_take(lfp_slog *w, uint32_t n)

@@ -108,6 +108,7 @@ typedef struct lfp_keyed {
     alignas(LFP_CACHELINE) _Atomic(uint32_t) settled; /* bumped when a claimed slot settles */
     _Atomic(uint32_t) waiters;                        /* threads parked on `settled` */
     _Atomic(int64_t) horizon;                         /* largest TAT evicted (INT64_MIN: none) */
+    _Atomic(lfp_rl_counts_ *) stats_;                 /* NULL until lfp_keyed_stats_enable */
 } lfp_keyed;
 
 /* Initialise a table for `capacity` keys busy at once (2 * capacity slots
@@ -117,8 +118,15 @@ typedef struct lfp_keyed {
  * or rate/burst are outside lfp_bucket's accepted range; ENOMEM. */
 LFP_API int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t burst);
 
-/* Free the table. It must be quiescent. NULL is ignored. */
+/* Free the table (and its stats, if enabled). It must be quiescent. NULL is
+ * ignored. */
 LFP_API void lfp_keyed_destroy(lfp_keyed *k);
+
+/* Count the table's calls, all keys together (struct lfp_rl_stats in
+ * lfpat/ratelimit.h, its "Statistics"; a take or wait refused with ENOSPC
+ * counts as denied): as lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_keyed_stats_enable(lfp_keyed *k);
+LFP_API int lfp_keyed_stats(const lfp_keyed *k, struct lfp_rl_stats *out);
 
 /* Take n tokens of `key`'s bucket at time `now` if available; a key not in
  * the table starts with a full bucket (inserted, evicting an idle key of

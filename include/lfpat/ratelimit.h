@@ -64,6 +64,7 @@
 #define LFPAT_RATELIMIT_H
 
 #include "lfpat/cancel.h"
+#include "lfpat/counter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +109,51 @@ struct lfp_rl_result {
     int64_t retry_after_ns;
     int64_t reset_ns;
 };
+
+/* ------------------------------------------------------------ statistics */
+
+/* What a limiter decided, counted per call (lfp_bucket_stats,
+ * lfp_fwindow_stats, lfp_swindow_stats, lfp_slog_stats, lfp_keyed_stats and
+ * the twins' lfp_locked_*_stats):
+ *   allowed    calls that admitted: takes of every form (n >= 1) and
+ *              reservations that returned 0, waits that returned 0, and
+ *              each limiter of an admitted lfp_limit_all / _wait (a
+ *              give-back or a cancelled wait's give-back does not uncount)
+ *   denied     takes that returned EAGAIN (lfp_keyed: also takes and
+ *              waits that returned ENOSPC, a full table); in a
+ *              refused lfp_limit_all only the limiter that refused (the
+ *              ones taken before it and undone count nothing)
+ *   waited     waits that slept at least once (whatever they returned)
+ *   timed_out  waits that returned ETIMEDOUT
+ *   cancelled  waits that returned ECANCELED
+ * EINVAL calls and peeks (n == 0) count nothing; the waits' own internal
+ * attempts are not takes (a wait counts once, by its result); the
+ * lfp_limit_all waits count only their admissions (the set has no object
+ * to hold its timeouts).
+ *
+ * The lock-free limiters count only once lfp_<x>_stats_enable was called
+ * (so a limiter nobody reads stats from pays one predictable branch):
+ * admissions and refusals go to per-thread cells (lfp_striped, as lfp_sem's
+ * releases: a relaxed load and store of the calling thread's own line, no
+ * shared read-modify-write on any take's path), the waits' outcomes to
+ * atomic counters off the limiter's line. Takes that ran before the enable
+ * (or raced with it) may be missed. Exactness: each count is exact once
+ * every call that began after the enable has returned (lfp_striped_sum's
+ * rule: the sum taken after the adders finished is exact; while calls run,
+ * each count is a value it had at some moment during the read, and the
+ * counts need not be mutually consistent). The twins always count, under
+ * their mutex: exact and mutually consistent at every read. */
+struct lfp_rl_stats {
+    uint64_t allowed;
+    uint64_t denied;
+    uint64_t waited;
+    uint64_t timed_out;
+    uint64_t cancelled;
+};
+
+/* A lock-free limiter's counts (internal, lfpat/internal/ratelimit.h),
+ * allocated by its *_stats_enable. */
+typedef struct lfp_rl_counts_ lfp_rl_counts_;
 
 /* ------------------------------------------------------------ bucket (GCRA) */
 
@@ -220,6 +266,7 @@ typedef struct lfp_bucket {
     _Atomic(uint32_t) burst;
     _Atomic(uint32_t) cfg_lock_; /* serialises set_rate / set_burst */
     _Atomic(uint32_t) gen_;     /* configuration changes so far (receipts check it) */
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_bucket_stats_enable */
 } lfp_bucket;
 
 /* A receipt for tokens a reservation (or an undoable take) consumed: when
@@ -248,7 +295,19 @@ LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
  * LFP_BUCKET_MAX_SPAN (also interval_ns > LFP_BUCKET_MAX_SPAN). */
 LFP_API int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst);
 
-static inline void lfp_bucket_destroy(lfp_bucket *b);
+/* Release what the bucket holds (its stats, if enabled). The bucket must be
+ * quiescent; it may be initialised again. NULL is ignored. */
+LFP_API void lfp_bucket_destroy(lfp_bucket *b);
+
+/* Start counting this bucket's calls (struct lfp_rl_stats, "Statistics"
+ * above); idempotent, and safe while other threads take.
+ * Returns 0; EINVAL if b is NULL; ENOMEM (nothing changed). */
+LFP_API int lfp_bucket_stats_enable(lfp_bucket *b);
+
+/* Fill *out with the counts so far (see "Exactness" above).
+ * Returns 0; ENOENT (all zero) if stats were never enabled; EINVAL if b or
+ * out is NULL. Progress: wait-free (one load per cell). */
+LFP_API int lfp_bucket_stats(const lfp_bucket *b, struct lfp_rl_stats *out);
 
 /* Take n tokens at time `now` if available.
  * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
@@ -407,12 +466,17 @@ typedef struct lfp_fwindow {
     unsigned cbits;     /* count bits */
     int64_t window;
     lfp_rl_ids_ ids;
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_fwindow_stats_enable */
 } lfp_fwindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_fwindow_destroy(lfp_fwindow *w);
+/* Release its stats, if enabled (quiescent; NULL is ignored). */
+LFP_API void lfp_fwindow_destroy(lfp_fwindow *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_fwindow_stats_enable(lfp_fwindow *w);
+LFP_API int lfp_fwindow_stats(const lfp_fwindow *w, struct lfp_rl_stats *out);
 
 /* Take n admissions in the window holding `now` (or in the stored window if
  * `now` is older). Returns 0; EAGAIN; EINVAL if w is NULL, n == 0 or n > limit.
@@ -491,12 +555,17 @@ typedef struct lfp_swindow {
     unsigned cbits;     /* bits of each count */
     int64_t window;
     lfp_rl_ids_ ids;
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_swindow_stats_enable */
 } lfp_swindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_swindow_destroy(lfp_swindow *w);
+/* Release its stats, if enabled (quiescent; NULL is ignored). */
+LFP_API void lfp_swindow_destroy(lfp_swindow *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_swindow_stats_enable(lfp_swindow *w);
+LFP_API int lfp_swindow_stats(const lfp_swindow *w, struct lfp_rl_stats *out);
 
 /* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
@@ -573,13 +642,18 @@ typedef struct lfp_slog {
     _Atomic(int64_t) *ring;                         /* admission times */
     uint32_t limit;
     int64_t window;
+    _Atomic(lfp_rl_counts_ *) stats_;               /* NULL until lfp_slog_stats_enable */
 } lfp_slog;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SLOG_MAX_LIMIT, or
  * window_ns <= 0; ENOMEM. */
 LFP_API int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns);
-/* Free the ring. The log must be quiescent. NULL is ignored. */
+/* Free the ring (and the stats, if enabled). The log must be quiescent.
+ * NULL is ignored. */
 LFP_API void lfp_slog_destroy(lfp_slog *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_slog_stats_enable(lfp_slog *w);
+LFP_API int lfp_slog_stats(const lfp_slog *w, struct lfp_rl_stats *out);
 
 /* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
  * Progress: lock-free. */

@@ -21,6 +21,7 @@ int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t bur
     b->rate_per_s = rate_per_s;
     b->last = INT64_MIN;
     b->burst = burst;
+    b->stats = (struct lfp_rl_stats){ 0, 0, 0, 0, 0 };
     return pthread_mutex_init(&b->lock, NULL);
 }
 
@@ -55,6 +56,7 @@ int lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now)
             b->tokens -= n;
             b->top = ++b->seq;   /* stacked on every earlier consumption */
         }
+        lfp_rl_tally_(&b->stats, rc);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
@@ -80,8 +82,8 @@ static int64_t ns_ceil(double ns)
  * refill pays back, after which the caller may act. The debt is counted
  * from the last refill (never earlier: time going back mints nothing).
  * The receipt numbers this consumption and remembers the newest before it. */
-static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
-                   lfp_bucket_reservation *r)
+static int reserve_counted(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                           lfp_bucket_reservation *r, bool count)
 {
     lfp_locked_bucket *b = bucket;
     if (!b || n == 0 || !r)
@@ -100,9 +102,18 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
             r->end_ = b->top = ++b->seq;
             r->n_ = n;
         }
+        if (count)
+            lfp_rl_tally_(&b->stats, rc);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+/* The waits' reservations: a wait counts once, by its result. */
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                   lfp_bucket_reservation *r)
+{
+    return reserve_counted(bucket, n, now, latest, r, false);
 }
 
 int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
@@ -111,7 +122,7 @@ int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
     lfp_bucket_reservation r;
     if (!ready_at)
         return EINVAL;
-    int rc = reserve(b, n, now, LFP_FOREVER, &r);
+    int rc = reserve_counted(b, n, now, LFP_FOREVER, &r, true);
     if (rc == 0)
         *ready_at = r.ready;
     return rc;
@@ -120,13 +131,13 @@ int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
 int lfp_locked_bucket_reserve_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                     lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, LFP_FOREVER, r);
+    return reserve_counted(b, n, now, LFP_FOREVER, r, true);
 }
 
 int lfp_locked_bucket_take_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                  lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, now, r);
+    return reserve_counted(b, n, now, now, r, true);
 }
 
 /* Restore only the newest live consumption (lfp_bucket's rule: a later
@@ -160,13 +171,30 @@ static const lfp_rl_waiter_ waiter = { reserve, give_back };
 int lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                               lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&waiter, b, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL) {
+        pthread_mutex_lock(&b->lock);
+        lfp_rl_tally_wait_(&b->stats, rc, slept);
+        pthread_mutex_unlock(&b->lock);
+    }
+    return rc;
 }
 
 int lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t deadline,
                            lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
+    return lfp_locked_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+}
+
+int lfp_locked_bucket_stats(lfp_locked_bucket *b, struct lfp_rl_stats *out)
+{
+    if (!b || !out)
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    *out = b->stats;
+    pthread_mutex_unlock(&b->lock);
+    return 0;
 }
 
 double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
@@ -249,6 +277,7 @@ int lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns)
     w->head = 0;
     w->limit = limit;
     w->window = window_ns;
+    w->stats = (struct lfp_rl_stats){ 0, 0, 0, 0, 0 };
     return pthread_mutex_init(&w->lock, NULL);
 }
 
@@ -272,7 +301,7 @@ static bool evictable(const lfp_locked_slog *w, uint64_t a, int64_t now)
     return t <= now && (uint64_t)now - (uint64_t)t >= (uint64_t)w->window;
 }
 
-int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
+static int slog_take(lfp_locked_slog *w, uint32_t n, int64_t now, bool count)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
@@ -285,8 +314,15 @@ int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
         w->ring[a % w->limit] = now;
     if (rc == 0)
         w->head += n;
+    if (count)   /* a take (a wait counts once, by its result) */
+        lfp_rl_tally_(&w->stats, rc);
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
+{
+    return slog_take(w, n, now, true);
 }
 
 int lfp_locked_slog_take(lfp_locked_slog *w, uint32_t n)
@@ -311,7 +347,7 @@ static int64_t locked_slog_ready(void *log, uint32_t n, int64_t now)
 
 static int locked_slog_take(void *log, uint32_t n, int64_t now)
 {
-    return lfp_locked_slog_take_at(log, n, now);
+    return slog_take(log, n, now, false);
 }
 
 static const lfp_rl_retry_ slog_retry = { locked_slog_take, locked_slog_ready };
@@ -321,10 +357,27 @@ int lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now, int64_t
 {
     if (!w)
         return EINVAL;
-    return lfp_rl_wait_retry_(&slog_retry, w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_retry_(&slog_retry, w, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL) {
+        pthread_mutex_lock(&w->lock);
+        lfp_rl_tally_wait_(&w->stats, rc, slept);
+        pthread_mutex_unlock(&w->lock);
+    }
+    return rc;
 }
 
 int lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
 {
     return lfp_locked_slog_wait_at(w, n, lfp_now(), deadline, cancel);
+}
+
+int lfp_locked_slog_stats(lfp_locked_slog *w, struct lfp_rl_stats *out)
+{
+    if (!w || !out)
+        return EINVAL;
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+    return 0;
 }

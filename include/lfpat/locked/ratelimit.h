@@ -31,6 +31,7 @@ typedef struct lfp_locked_bucket {
     double rate_per_s;     /* as given (ready times: debt * 1e9 / rate_per_s) */
     int64_t seq;           /* consumptions so far (numbers the receipts) */
     int64_t top;           /* number of the newest live consumption (0: none) */
+    struct lfp_rl_stats stats;   /* always counted, under the lock */
 } lfp_locked_bucket;
 
 LFP_API int    lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst);
@@ -66,6 +67,10 @@ LFP_API int    lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t 
                                       lfp_cancel *cancel);
 LFP_API int    lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                          int64_t deadline, lfp_cancel *cancel);
+/* lfp_bucket_stats, always counted (no enable call), under the mutex:
+ * exact and mutually consistent at every read. Returns 0; EINVAL if b or
+ * out is NULL. */
+LFP_API int    lfp_locked_bucket_stats(lfp_locked_bucket *b, struct lfp_rl_stats *out);
 
 /* lfp_locked_slog: the exact sliding log under a mutex (ring of the last
  * `limit` admission times; admit n iff the n oldest are at or before
@@ -76,6 +81,7 @@ typedef struct lfp_locked_slog {
     uint64_t head;         /* admissions so far */
     uint32_t limit;
     int64_t window;
+    struct lfp_rl_stats stats;   /* always counted, under the lock */
 } lfp_locked_slog;
 
 LFP_API int  lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns);
@@ -87,6 +93,8 @@ LFP_API int  lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadli
                                   lfp_cancel *cancel);
 LFP_API int  lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now,
                                      int64_t deadline, lfp_cancel *cancel);
+/* lfp_slog_stats as lfp_locked_bucket_stats: always counted, exact. */
+LFP_API int  lfp_locked_slog_stats(lfp_locked_slog *w, struct lfp_rl_stats *out);
 
 #ifdef __cplusplus
 }
