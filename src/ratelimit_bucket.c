@@ -40,9 +40,7 @@ bool lfp_rl_span_ok_(uint32_t burst, int64_t t)
     return burst != 0 && t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN;
 }
 
-/* The bucket's interval for a rate: 0 for +infinity (unlimited), -1 if the
- * rate is not accepted. */
-static int64_t interval_of(double rate)
+int64_t lfp_rl_interval_of_(double rate)
 {
     if (rate == __builtin_inf())
         return 0;
@@ -50,9 +48,7 @@ static int64_t interval_of(double rate)
     return t ? t : -1;
 }
 
-/* Accepted settings: unlimited (t == 0) with any burst, or burst * t within
- * LFP_BUCKET_MAX_SPAN (burst 0 included: it admits nothing). */
-static bool settings_ok(uint32_t burst, int64_t t)
+bool lfp_rl_settings_ok_(uint32_t burst, int64_t t)
 {
     return t == 0 || (t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN &&
                       t <= LFP_BUCKET_MAX_SPAN);
@@ -60,7 +56,7 @@ static bool settings_ok(uint32_t burst, int64_t t)
 
 static int init_with(lfp_bucket *b, int64_t t, uint32_t burst)
 {
-    if (!b || !settings_ok(burst, t))
+    if (!b || !lfp_rl_settings_ok_(burst, t))
         return EINVAL;
     atomic_init(&b->tat, INT64_MIN);   /* full: max(TAT, now) == now */
     atomic_init(&b->interval, t);
@@ -73,7 +69,7 @@ static int init_with(lfp_bucket *b, int64_t t, uint32_t burst)
 
 int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
 {
-    return init_with(b, interval_of(rate_per_s), burst);
+    return init_with(b, lfp_rl_interval_of_(rate_per_s), burst);
 }
 
 int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst)
@@ -171,7 +167,7 @@ static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
     /* relaxed: ordered by the configuration lock. */
     if (t < 0)
         t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    int rc = settings_ok((uint32_t)burst, t) ? 0 : EINVAL;
+    int rc = lfp_rl_settings_ok_((uint32_t)burst, t) ? 0 : EINVAL;
     if (rc == 0)
         change(b, (uint32_t)burst, t, now);
     cfg_unlock(b);
@@ -180,7 +176,7 @@ static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
 
 int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
 {
-    int64_t t = interval_of(rate_per_s);
+    int64_t t = lfp_rl_interval_of_(rate_per_s);
     if (!b || t < 0)
         return EINVAL;
     return reconfigure_at(b, -1, t, now);

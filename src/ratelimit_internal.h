@@ -134,6 +134,13 @@ typedef struct lfp_rl_waiter_ {
 int64_t lfp_rl_interval_(double rate);
 bool lfp_rl_span_ok_(uint32_t burst, int64_t t);
 
+/* lfp_bucket's accepted settings, shared with its twin: the interval for a
+ * rate (0 for +infinity, unlimited; -1 if the rate is not accepted), and
+ * whether a pair is accepted (unlimited with any burst, or burst * t within
+ * LFP_BUCKET_MAX_SPAN, burst 0 included: it admits nothing). */
+int64_t lfp_rl_interval_of_(double rate);
+bool lfp_rl_settings_ok_(uint32_t burst, int64_t t);
+
 /* EINVAL if b is NULL. Take at once if available (whatever the deadline or
  * token); else ECANCELED if the token fired; else ETIMEDOUT, consuming
  * nothing, if the ready time is after the deadline; else reserve, sleep

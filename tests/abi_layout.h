@@ -33,7 +33,7 @@
 { "lfp_locked_breaker", 1664, 8 },
 { "lfp_locked_broadcast", 136, 8 },
 { "lfp_locked_broadcast_sub", 40, 8 },
-{ "lfp_locked_bucket", 136, 8 },
+{ "lfp_locked_bucket", 144, 8 },
 { "lfp_locked_counter", 48, 8 },
 { "lfp_locked_future", 120, 8 },
 { "lfp_locked_once", 96, 8 },
