@@ -51,7 +51,7 @@ static lfp_locked_keyed_slot_ *lookup(lfp_locked_keyed *k, uint64_t key, int64_t
             *found = true;
             return s;
         }
-        if (!spare && (empty || s->tat <= now))
+        if (!spare && (empty || s->tat < now))   /* idle: lfp_keyed's rule */
             spare = s;
         if (empty)
             break;
