@@ -47,11 +47,12 @@
  * each take by its own timestamp and stays exact for any arrival order.
  *
  * Copying: an lfp_bucket, lfp_fwindow, lfp_swindow, lfp_slog or lfp_rolling
- * (lfp_bucket_reservation and lfp_limiter are plain values and may be copied)
+ * (lfp_bucket_reservation, lfp_limiter, struct lfp_rl_result and struct
+ * lfp_rl_stats are plain values and may be copied)
  * must not be copied or moved after init: a copy of a limiter is a second
  * limiter, so admissions split between the two exceed the limit; lfp_slog and
- * lfp_rolling share their buffer with a copy, and destroying both frees it
- * twice. Use it where it was initialised, through pointers.
+ * lfp_rolling (and any limiter whose stats are enabled) share their buffer
+ * with a copy, and destroying both frees it twice. Use it where it was initialised, through pointers.
  *
  * Fork: a child of fork may call every call of this header on an object that
  * no thread of the parent was using when fork() was called (lfpat's
