@@ -129,8 +129,18 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
     for (unsigned backoff = 1;;) {
         uint32_t p = (uint32_t)(h % w->limit);
-        if (!all_expired(w, p, n, cut))
-            return EAGAIN;
+        if (!all_expired(w, p, n, cut)) {
+            /* Final only if head did not move meanwhile: then the slots read
+             * were the next to be claimed (the oldest, for in-order
+             * timestamps) while they were read, as head only grows. If it
+             * moved, others claimed them (possibly a whole lap): look again
+             * at the new head. relaxed: as above. */
+            uint64_t now_h = atomic_load_explicit(&w->head, memory_order_relaxed);
+            if (now_h == h)
+                return EAGAIN;
+            h = now_h;
+            continue;
+        }
         /* relaxed: reserves slot indices only, as above. */
         if (!atomic_compare_exchange_weak_explicit(&w->head, &h, h + n, memory_order_relaxed,
                                                    memory_order_relaxed)) {

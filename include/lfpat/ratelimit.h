@@ -630,7 +630,10 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
  * holds no slot that others need (its slots are claimed by value), so the
  * design is lock-free, and single-threaded it decides exactly like
  * lfp_locked_slog. Refusals are exact for in-order timestamps (the slot at
- * head is the oldest); out-of-order ones may be refused while an older slot
+ * head is the oldest), also under contention: a refusal is final only if
+ * head did not move while its slots were read (head only grows, so they
+ * were the next to be claimed throughout); otherwise the take looks again at
+ * the new head. Out-of-order timestamps may be refused while an older slot
  * elsewhere is expired (never over-admitted).
  *
  * Memory: `limit` 8-byte slots, allocated at init; destroy frees them.
