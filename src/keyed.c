@@ -95,7 +95,7 @@ int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t bu
     for (uint64_t i = 0; i < n; i++) {
         atomic_init(&slots[i].tat, LFP_KEYED_EMPTY_);
         atomic_init(&slots[i].key, 0);
-        atomic_init(&slots[i].pins, 0);
+        atomic_init(&slots[i].high, INT64_MIN);
         atomic_init(&slots[i].gen, 0);
     }
     for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
@@ -110,6 +110,7 @@ int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t bu
     atomic_init(&k->settled, 0);
     atomic_init(&k->waiters, 0);
     atomic_init(&k->horizon, INT64_MIN);
+    atomic_init(&k->stats_, NULL);
     return 0;
 }
 
@@ -123,6 +124,17 @@ void lfp_keyed_destroy(lfp_keyed *k)
     free(k->slots);
     k->slots = NULL;
     k->locks = NULL;
+    lfp_rl_stats_free_(&k->stats_);
+}
+
+int lfp_keyed_stats_enable(lfp_keyed *k)
+{
+    return k ? lfp_rl_stats_enable_(&k->stats_) : EINVAL;
+}
+
+int lfp_keyed_stats(const lfp_keyed *k, struct lfp_rl_stats *out)
+{
+    return k && out ? lfp_rl_stats_read_(&k->stats_, out) : EINVAL;
 }
 
 #define KEYED_RETRY (-1)   /* the slot no longer holds the key (or is being claimed) */
@@ -139,43 +151,37 @@ typedef struct keyed_op {
     uint32_t gen;
 } keyed_op;
 
-/* The take on slot s, which held op->key when the caller probed it: pin,
- * check that it still holds the key and is not being claimed, GCRA CAS
- * loop, unpin. Returns 0, EAGAIN or KEYED_RETRY (nothing taken). */
+/* The take on slot s, which held op->key when the caller probed it: read
+ * the TAT, check that the slot is not being claimed and holds the key, then
+ * lfp_bucket's GCRA CAS loop on the TAT, re-checking the key after every
+ * failed CAS. No pin and no other write: a CAS can only land in the tenure
+ * whose key was checked, because no TAT value of a tenure ever reappears
+ * in a later one (lfpat/keyed.h, "Concurrency"). Returns 0, EAGAIN or
+ * KEYED_RETRY (nothing taken). */
 static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, keyed_op *op)
 {
-    /* seq_cst: the store-load pattern with claim(): pin, then read TAT,
-     * against set "evicting", then read the pins. Either this load sees
-     * "evicting" or claim's load of the pins sees this pin. */
-    atomic_fetch_add_explicit(&s->pins, 1, memory_order_seq_cst);
-    /* seq_cst: as above; also an acquire: pairs with the release store of
-     * the TAT in claim(), so the key read below is the one stored with it. */
-    int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
-    int rc = KEYED_RETRY;
-    /* relaxed: ordered after the acquire above; while pinned and not
-     * "evicting" the key cannot change (claim gives up on a pinned slot). */
-    if (t < LFP_KEYED_EVICTING_ && atomic_load_explicit(&s->key, memory_order_relaxed) == op->key) {
-        /* relaxed: as the key (claim writes both before its release store) */
-        op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+    /* acquire: pairs with claim()'s release store of the TAT: the key and
+     * tenure read next are those stored with this TAT or later ones. */
+    int64_t t = atomic_load_explicit(&s->tat, memory_order_acquire);
+    for (;;) {
+        /* relaxed: ordered after the acquire load of this t (above, or the
+         * CAS failure below). A later tenure's key only makes the take
+         * retry or be judged by a TAT below that key's (refused more
+         * readily); the CAS itself cannot land outside t's tenure. */
+        if (t >= LFP_KEYED_EVICTING_ || atomic_load_explicit(&s->key, memory_order_relaxed) != op->key)
+            return KEYED_RETRY;
+        op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);   /* relaxed: as the key */
         op->slot = s;
-        for (;;) {
-            rc = lfp_keyed_gcra_(t, op->n, op->now, op->latest, k->interval, k->burst, &op->r);
-            /* relaxed: the CAS is the admission, atomic on this word; the
-             * pin keeps the slot this key's, and limiters publish nothing. */
-            if (rc != 0 || atomic_compare_exchange_weak_explicit(&s->tat, &t, op->r.end_,
-                                                                 memory_order_relaxed,
-                                                                 memory_order_relaxed))
-                break;
-            if (t >= LFP_KEYED_EVICTING_) {   /* an inserter's claim; it will see our pin */
-                rc = KEYED_RETRY;
-                break;
-            }
-        }
+        int rc = lfp_keyed_gcra_(t, op->n, op->now, op->latest, k->interval, k->burst, &op->r);
+        /* acquire on failure: the key re-read above belongs to the TAT
+         * read here; on success only because C11 wants it no weaker than
+         * the failure order (the CAS is the admission, atomic on this word,
+         * and limiters publish nothing). */
+        if (rc != 0 || atomic_compare_exchange_weak_explicit(&s->tat, &t, op->r.end_,
+                                                             memory_order_acquire,
+                                                             memory_order_acquire))
+            return rc;
     }
-    /* release: pairs with claim()'s seq_cst load of the pins (an evictor
-     * that sees this unpin sees our CAS on the TAT, which precedes it). */
-    atomic_fetch_sub_explicit(&s->pins, 1, memory_order_release);
-    return rc;
 }
 
 /* A claimed slot settled (restored or given its new key): wake whoever
@@ -226,22 +232,31 @@ static void raise_horizon(lfp_keyed *k, int64_t t)
         ;
 }
 
-/* Claim slot s (TAT `t`: empty, or idle at now) for `key`, whose first take
- * makes the TAT `first`. Fails (false, the slot unchanged) if the TAT moved
- * or a taker of the old key has the slot pinned. Under key's stripe lock. */
-static bool claim(lfp_keyed *k, lfp_keyed_slot_ *s, int64_t t, uint64_t key, int64_t first)
+/* Claim slot s (TAT `t`: empty, or below `now`) for `key`, whose first
+ * take makes the TAT `first` (>= now). Fails (false, the slot unchanged)
+ * if the TAT moved, or if a give-back of the old key lowered the TAT from
+ * a value at or after `now` (the slot's high mark): a taker of the old key
+ * may still expect that value, so the new tenure, whose TAT values are all
+ * >= now, could reach it. Under key's stripe lock. */
+static bool claim(lfp_keyed *k, lfp_keyed_slot_ *s, int64_t t, uint64_t key, int64_t first,
+                  int64_t now)
 {
-    /* seq_cst: the store-load pattern with slot_take (see there). */
+    /* acquire: reads the last write of the TAT or a later RMW of it (a
+     * release sequence): every give-back's high-mark raise, made before its
+     * lowering CAS (release), is visible below. seq_cst: the store half of
+     * wait_settled's pattern is the store at the end. */
     if (!atomic_compare_exchange_strong_explicit(&s->tat, &t, LFP_KEYED_EVICTING_,
-                                                 memory_order_seq_cst, memory_order_seq_cst))
+                                                 memory_order_seq_cst, memory_order_relaxed))
         return false;
-    bool free_ = atomic_load_explicit(&s->pins, memory_order_seq_cst) == 0;
+    /* relaxed: ordered after the acquire above (see there). */
+    bool free_ = t == LFP_KEYED_EMPTY_ || atomic_load_explicit(&s->high, memory_order_relaxed) < now;
     if (free_) {
         if (t != LFP_KEYED_EMPTY_)
             raise_horizon(k, t);
         /* relaxed: published by the release (seq_cst) store of the TAT below */
         atomic_store_explicit(&s->key, key, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->gen, 1, memory_order_relaxed);   /* relaxed: as the key */
+        atomic_store_explicit(&s->high, INT64_MIN, memory_order_relaxed);   /* relaxed: as the key */
     }
     /* seq_cst: a release that publishes the key to slot_take's acquire, and
      * the store half of wait_settled's store-load pattern. */
@@ -284,7 +299,8 @@ static bool place(lfp_keyed *k, uint64_t home, keyed_op *op)
     for (uint32_t d = 0; d < k->probe; d++) {
         lfp_keyed_slot_ *s = slot_at(k, home, d);
         int64_t t = wait_settled(k, s);
-        if ((t == LFP_KEYED_EMPTY_ || t <= op->now) && claim(k, s, t, op->key, op->r.end_)) {
+        if ((t == LFP_KEYED_EMPTY_ || t < op->now) &&
+            claim(k, s, t, op->key, op->r.end_, op->now)) {
             op->slot = s;
             /* relaxed: this thread's own increment in claim() */
             op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
@@ -350,7 +366,10 @@ static int keyed_consume(lfp_keyed *k, keyed_op *op)
 int lfp_keyed_take_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now)
 {
     keyed_op op = { .key = key, .n = n, .now = now, .latest = now };
-    return keyed_consume(k, &op);
+    int rc = keyed_consume(k, &op);
+    if (rc != EINVAL)
+        lfp_rl_note_(&k->stats_, rc == ENOSPC ? EAGAIN : rc);   /* a full table denies */
+    return rc;
 }
 
 /* ------------------------------------------------------------ waiting */
@@ -374,11 +393,25 @@ static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bu
     return rc;
 }
 
+/* Raise the slot's high mark to v (an atomic max). */
+static void raise_high(lfp_keyed_slot_ *s, int64_t v)
+{
+    /* relaxed: published by the give-back's release CAS that follows (see
+     * claim). */
+    int64_t h = atomic_load_explicit(&s->high, memory_order_relaxed);
+    while (h < v && !atomic_compare_exchange_weak_explicit(&s->high, &h, v, memory_order_relaxed,
+                                                           memory_order_relaxed))
+        ;
+}
+
 /* lfp_bucket_give_back's rule on the reservation's slot (its argument is
  * in src/ratelimit_bucket.c): restore TAT from r's end to r's start only if
- * TAT is still r's end in the same tenure of the slot (same key, not
- * evicted and re-created since: the tenure counter says so), checked and
- * CASed under a pin, as a take. */
+ * TAT is still r's end, in the same tenure of the slot (same key and tenure
+ * count; and the CAS cannot land in a later tenure: while r is outstanding
+ * the TAT stays >= r's end, so the slot is not evicted before r's end, and
+ * a later tenure's TAT values all lie after its eviction). The value the
+ * TAT is lowered from is first recorded in the slot's high mark (see
+ * claim: a taker may still expect it). */
 static int wait_give_back(void *b, lfp_bucket_reservation *r)
 {
     keyed_wait *w = b;
@@ -386,20 +419,18 @@ static int wait_give_back(void *b, lfp_bucket_reservation *r)
     if (!s || r->n_ == 0)
         return EINVAL;
     r->n_ = 0;
-    /* seq_cst: slot_take's pin protocol (see there). */
-    atomic_fetch_add_explicit(&s->pins, 1, memory_order_seq_cst);
-    int64_t t = atomic_load_explicit(&s->tat, memory_order_seq_cst);
-    int rc = EAGAIN;
-    /* relaxed: ordered after the acquire above, stable while pinned. */
-    if (t == r->end_ && atomic_load_explicit(&s->key, memory_order_relaxed) == w->op.key &&
-        atomic_load_explicit(&s->gen, memory_order_relaxed) == w->op.gen &&
-        /* relaxed: as slot_take's CAS. */
-        atomic_compare_exchange_strong_explicit(&s->tat, &t, r->start_, memory_order_relaxed,
-                                                memory_order_relaxed))
-        rc = 0;
-    /* release: as in slot_take. */
-    atomic_fetch_sub_explicit(&s->pins, 1, memory_order_release);
-    return rc;
+    /* acquire: as slot_take's load (the key and tenure read next). */
+    int64_t t = atomic_load_explicit(&s->tat, memory_order_acquire);
+    /* relaxed: ordered after the acquire above. */
+    if (t != r->end_ || atomic_load_explicit(&s->key, memory_order_relaxed) != w->op.key ||
+        atomic_load_explicit(&s->gen, memory_order_relaxed) != w->op.gen)
+        return EAGAIN;
+    raise_high(s, t);
+    /* release: publishes the high mark to the claim whose acquire CAS reads
+     * this TAT (or a later RMW of it). */
+    return atomic_compare_exchange_strong_explicit(&s->tat, &t, r->start_, memory_order_release,
+                                                   memory_order_relaxed)
+               ? 0 : EAGAIN;
 }
 
 static const lfp_rl_waiter_ keyed_waiter = { wait_reserve, wait_give_back };
@@ -410,7 +441,13 @@ int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now, int64
     if (!k)
         return EINVAL;
     keyed_wait w = { .k = k, .op = { .key = key } };
-    return lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel, &slept);
+    if (rc == ENOSPC)
+        lfp_rl_note_(&k->stats_, EAGAIN);   /* a full table denies */
+    else if (rc != EINVAL)
+        lfp_rl_note_wait_(&k->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_keyed_wait(lfp_keyed *k, uint64_t key, uint32_t n, int64_t deadline, lfp_cancel *cancel)

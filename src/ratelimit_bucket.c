@@ -40,9 +40,7 @@ bool lfp_rl_span_ok_(uint32_t burst, int64_t t)
     return burst != 0 && t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN;
 }
 
-/* The bucket's interval for a rate: 0 for +infinity (unlimited), -1 if the
- * rate is not accepted. */
-static int64_t interval_of(double rate)
+int64_t lfp_rl_interval_of_(double rate)
 {
     if (rate == __builtin_inf())
         return 0;
@@ -50,9 +48,7 @@ static int64_t interval_of(double rate)
     return t ? t : -1;
 }
 
-/* Accepted settings: unlimited (t == 0) with any burst, or burst * t within
- * LFP_BUCKET_MAX_SPAN (burst 0 included: it admits nothing). */
-static bool settings_ok(uint32_t burst, int64_t t)
+bool lfp_rl_settings_ok_(uint32_t burst, int64_t t)
 {
     return t == 0 || (t > 0 && (lfp_u128_)burst * (uint64_t)t <= (lfp_u128_)LFP_BUCKET_MAX_SPAN &&
                       t <= LFP_BUCKET_MAX_SPAN);
@@ -60,24 +56,41 @@ static bool settings_ok(uint32_t burst, int64_t t)
 
 static int init_with(lfp_bucket *b, int64_t t, uint32_t burst)
 {
-    if (!b || !settings_ok(burst, t))
+    if (!b || !lfp_rl_settings_ok_(burst, t))
         return EINVAL;
     atomic_init(&b->tat, INT64_MIN);   /* full: max(TAT, now) == now */
     atomic_init(&b->interval, t);
     atomic_init(&b->burst, burst);
     atomic_init(&b->cfg_lock_, 0);
     atomic_init(&b->gen_, 0);
+    atomic_init(&b->stats_, NULL);
     return 0;
 }
 
 int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst)
 {
-    return init_with(b, interval_of(rate_per_s), burst);
+    return init_with(b, lfp_rl_interval_of_(rate_per_s), burst);
 }
 
 int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst)
 {
     return init_with(b, interval_ns, burst);
+}
+
+void lfp_bucket_destroy(lfp_bucket *b)
+{
+    if (b)
+        lfp_rl_stats_free_(&b->stats_);
+}
+
+int lfp_bucket_stats_enable(lfp_bucket *b)
+{
+    return b ? lfp_rl_stats_enable_(&b->stats_) : EINVAL;
+}
+
+int lfp_bucket_stats(const lfp_bucket *b, struct lfp_rl_stats *out)
+{
+    return b && out ? lfp_rl_stats_read_(&b->stats_, out) : EINVAL;
 }
 
 int lfp_bucket_take(lfp_bucket *b, uint32_t n)
@@ -154,7 +167,7 @@ static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
     /* relaxed: ordered by the configuration lock. */
     if (t < 0)
         t = atomic_load_explicit(&b->interval, memory_order_relaxed);
-    int rc = settings_ok((uint32_t)burst, t) ? 0 : EINVAL;
+    int rc = lfp_rl_settings_ok_((uint32_t)burst, t) ? 0 : EINVAL;
     if (rc == 0)
         change(b, (uint32_t)burst, t, now);
     cfg_unlock(b);
@@ -163,7 +176,7 @@ static int reconfigure_at(lfp_bucket *b, int64_t burst, int64_t t, int64_t now)
 
 int lfp_bucket_set_rate_at(lfp_bucket *b, double rate_per_s, int64_t now)
 {
-    int64_t t = interval_of(rate_per_s);
+    int64_t t = lfp_rl_interval_of_(rate_per_s);
     if (!b || t < 0)
         return EINVAL;
     return reconfigure_at(b, -1, t, now);
@@ -276,20 +289,33 @@ int lfp_bucket_reserve_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t *ready
     lfp_bucket_reservation r;
     if (!ready_at)
         return EINVAL;
-    int rc = reserve(b, n, now, LFP_FOREVER, &r);
+    int rc = lfp_bucket_reserve_ex_at(b, n, now, &r);
     if (rc == 0)
         *ready_at = r.ready;
     return rc;
 }
 
+/* A counted call's result (b is valid unless rc is EINVAL). */
+static int counted(lfp_bucket *b, int rc)
+{
+    if (rc != EINVAL)
+        lfp_rl_note_(&b->stats_, rc);
+    return rc;
+}
+
 int lfp_bucket_reserve_ex_at(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, LFP_FOREVER, r);
+    return counted(b, reserve(b, n, now, LFP_FOREVER, r));
+}
+
+int lfp_bucket_take_ex_at_(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r)
+{
+    return reserve(b, n, now, now, r);
 }
 
 int lfp_bucket_take_ex_at(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, now, r);
+    return counted(b, reserve(b, n, now, now, r));
 }
 
 /* The give-back rule and why it never over-admits. Give every consumed
@@ -345,12 +371,16 @@ static const lfp_rl_waiter_ waiter = { reserve, give_back };
 int lfp_bucket_wait_at(lfp_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                        lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&waiter, b, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL)
+        lfp_rl_note_wait_(&b->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_bucket_wait(lfp_bucket *b, uint32_t n, int64_t deadline, lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
+    return lfp_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
 }
 
 /* ------------------------------------------------------------ ready time (lfp_limit_all_wait) */
@@ -429,7 +459,7 @@ int lfp_bucket_take_result_at(lfp_bucket *b, uint32_t n, int64_t now, struct lfp
     if (!b || !res)
         return EINVAL;
     lfp_bucket_reservation r = { 0, 0, 0, 0, 0 };
-    int rc = n ? reserve(b, n, now, now, &r) : 0;
+    int rc = n ? counted(b, reserve(b, n, now, now, &r)) : 0;
     if (rc == EINVAL)
         return rc;
     int64_t t;

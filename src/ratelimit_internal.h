@@ -80,6 +80,29 @@ static inline int64_t lfp_rl_now_(void)
     return lfp_rl_now_slow_();
 }
 
+/* ------------------------------------------------------------ statistics */
+
+/* Enable a lock-free limiter's counts (idempotent; 0 or ENOMEM), free them
+ * at destroy, read them (ENOENT, zeros, if never enabled), and count a
+ * wait's result (`slept`: it slept at least once). */
+int  lfp_rl_stats_enable_(_Atomic(lfp_rl_counts_ *) *slot);
+void lfp_rl_stats_free_(_Atomic(lfp_rl_counts_ *) *slot);
+int  lfp_rl_stats_read_(_Atomic(lfp_rl_counts_ *) const *slot, struct lfp_rl_stats *out);
+void lfp_rl_note_wait_(_Atomic(lfp_rl_counts_ *) const *slot, int rc, bool slept);
+
+/* lfp_limit_all_at, counting in each limiter's stats its admission and,
+ * if count_denied, the refusal of the limiter that refused (the waits
+ * count only admissions). */
+int lfp_limit_all_take_(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now,
+                        bool count_denied);
+
+/* lfp_bucket_take_ex_at without counting (lfp_limit_all counts itself). */
+int lfp_bucket_take_ex_at_(lfp_bucket *b, uint32_t n, int64_t now, lfp_bucket_reservation *r);
+
+/* The twins' counts, under their mutex: a take's result, a wait's. */
+void lfp_rl_tally_(struct lfp_rl_stats *st, int rc);
+void lfp_rl_tally_wait_(struct lfp_rl_stats *st, int rc, bool slept);
+
 /* Undo a take charged to window id `charged` (from
  * lfp_fwindow_take_charged_): only while that window is still stored. */
 void lfp_fwindow_give_back_(lfp_fwindow *w, uint32_t n, uint64_t charged);
@@ -111,13 +134,20 @@ typedef struct lfp_rl_waiter_ {
 int64_t lfp_rl_interval_(double rate);
 bool lfp_rl_span_ok_(uint32_t burst, int64_t t);
 
+/* lfp_bucket's accepted settings, shared with its twin: the interval for a
+ * rate (0 for +infinity, unlimited; -1 if the rate is not accepted), and
+ * whether a pair is accepted (unlimited with any burst, or burst * t within
+ * LFP_BUCKET_MAX_SPAN, burst 0 included: it admits nothing). */
+int64_t lfp_rl_interval_of_(double rate);
+bool lfp_rl_settings_ok_(uint32_t burst, int64_t t);
+
 /* EINVAL if b is NULL. Take at once if available (whatever the deadline or
  * token); else ECANCELED if the token fired; else ETIMEDOUT, consuming
  * nothing, if the ready time is after the deadline; else reserve, sleep
  * once until the ready time and, if the token fires first, give the
  * reservation back. */
 int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
-                 lfp_cancel *cancel);
+                 lfp_cancel *cancel, bool *slept);
 
 /* The wait of the limiters without reservations (windows, log,
  * lfp_limit_all): `take` is the limiter's take at `now`; `ready` the
@@ -134,7 +164,7 @@ typedef struct lfp_rl_retry_ {
  * the deadline; else sleep until the ready time and try again (others may
  * have taken the capacity meanwhile). Nothing is taken unless it returns 0. */
 int lfp_rl_wait_retry_(const lfp_rl_retry_ *f, void *obj, uint32_t n, int64_t now,
-                       int64_t deadline, lfp_cancel *cancel);
+                       int64_t deadline, lfp_cancel *cancel, bool *slept);
 
 /* n admissible by the bucket's settings: 1 <= n <= burst, any n >= 1 if
  * unlimited. */

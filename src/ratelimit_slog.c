@@ -20,6 +20,7 @@ int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns)
     w->ring = ring;
     w->limit = limit;
     w->window = window_ns;
+    atomic_init(&w->stats_, NULL);
     return 0;
 }
 
@@ -29,6 +30,17 @@ void lfp_slog_destroy(lfp_slog *w)
         return;
     free((void *)w->ring);
     w->ring = NULL;
+    lfp_rl_stats_free_(&w->stats_);
+}
+
+int lfp_slog_stats_enable(lfp_slog *w)
+{
+    return w ? lfp_rl_stats_enable_(&w->stats_) : EINVAL;
+}
+
+int lfp_slog_stats(const lfp_slog *w, struct lfp_rl_stats *out)
+{
+    return w && out ? lfp_rl_stats_read_(&w->stats_, out) : EINVAL;
 }
 
 /* Ring positions: slot index i lives at i % limit. A take computes that
@@ -94,18 +106,41 @@ static unsigned slog_backoff(unsigned pauses)
     return pauses < SLOG_BACKOFF_MAX ? 2 * pauses : SLOG_BACKOFF_MAX;
 }
 
+/* The time an admission at `now` is recorded (and judged) at. INT64_MIN
+ * marks a never-written slot, and the cut now - W saturates there, so an
+ * admission at INT64_MIN itself would read as expired at INT64_MIN and
+ * every take at that instant would be admitted. It is recorded at
+ * INT64_MIN + 1 instead, which changes no decision (the cut of INT64_MIN +
+ * 1 is INT64_MIN as well, for any W >= 1) and keeps the entry 1 ns longer
+ * than the admission needs: refusing for 1 ns more, never admitting more. */
+static int64_t slog_time(int64_t now)
+{
+    return now == INT64_MIN ? INT64_MIN + 1 : now;
+}
+
 int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
+    now = slog_time(now);
     int64_t cut = lfp_rl_sat_add(now, -w->window);
     /* relaxed: head is a hint for where the oldest slots are; it publishes
      * nothing (the slots' CASes decide). */
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
     for (unsigned backoff = 1;;) {
         uint32_t p = (uint32_t)(h % w->limit);
-        if (!all_expired(w, p, n, cut))
-            return EAGAIN;
+        if (!all_expired(w, p, n, cut)) {
+            /* Final only if head did not move meanwhile: then the slots read
+             * were the next to be claimed (the oldest, for in-order
+             * timestamps) while they were read, as head only grows. If it
+             * moved, others claimed them (possibly a whole lap): look again
+             * at the new head. relaxed: as above. */
+            uint64_t now_h = atomic_load_explicit(&w->head, memory_order_relaxed);
+            if (now_h == h)
+                return EAGAIN;
+            h = now_h;
+            continue;
+        }
         /* relaxed: reserves slot indices only, as above. */
         if (!atomic_compare_exchange_weak_explicit(&w->head, &h, h + n, memory_order_relaxed,
                                                    memory_order_relaxed)) {
@@ -124,7 +159,10 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
 int lfp_slog_take_at(lfp_slog *w, uint32_t n, int64_t now)
 {
     uint64_t first;
-    return lfp_slog_take_claim_(w, n, now, &first);
+    int rc = lfp_slog_take_claim_(w, n, now, &first);   /* uncounted */
+    if (rc != EINVAL)
+        lfp_rl_note_(&w->stats_, rc);
+    return rc;
 }
 
 int lfp_slog_take(lfp_slog *w, uint32_t n)
@@ -134,6 +172,7 @@ int lfp_slog_take(lfp_slog *w, uint32_t n)
 
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 {
+    now = slog_time(now);   /* the value take_claim_ stored */
     release(w, (uint32_t)(first % w->limit), n, now, lfp_rl_sat_add(now, -w->window));
     /* If nobody claimed since, move the hint back so that the released
      * slots are reused at once (else when the ring comes round to them).
@@ -146,6 +185,7 @@ void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
 {
     uint32_t count = 0;
+    now = slog_time(now);   /* counts admissions made at INT64_MIN */
     int64_t cut = lfp_rl_sat_add(now, -w->window);
     for (uint32_t i = 0; i < w->limit; i++) {
         /* relaxed: a snapshot of each slot; orders nothing. */

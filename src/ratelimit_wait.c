@@ -47,8 +47,9 @@ static int sleep_until(const caller_clock *c, int64_t until, lfp_cancel *cancel)
 /* ------------------------------------------------------------ bucket: reserve, sleep once */
 
 int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int64_t deadline,
-                 lfp_cancel *cancel)
+                 lfp_cancel *cancel, bool *slept)
 {
+    *slept = false;
     caller_clock c = clock_start(now);
     lfp_bucket_reservation r;
     int rc = w->reserve(b, n, now, now, &r);
@@ -61,6 +62,7 @@ int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int6
         return ETIMEDOUT;          /* ready after the deadline: nothing consumed */
     if (rc != 0 || r.ready <= now)
         return rc;
+    *slept = true;
     rc = sleep_until(&c, r.ready, cancel);
     if (rc == ECANCELED)
         w->give_back(b, &r);       /* restored unless later reservations count on it */
@@ -70,8 +72,9 @@ int lfp_rl_wait_(const lfp_rl_waiter_ *w, void *b, uint32_t n, int64_t now, int6
 /* ------------------------------------------------------------ others: compute, sleep, retry */
 
 int lfp_rl_wait_retry_(const lfp_rl_retry_ *f, void *obj, uint32_t n, int64_t now,
-                       int64_t deadline, lfp_cancel *cancel)
+                       int64_t deadline, lfp_cancel *cancel, bool *slept)
 {
+    *slept = false;
     caller_clock c = clock_start(now);
     for (;;) {
         int rc = f->take(obj, n, now);
@@ -82,16 +85,21 @@ int lfp_rl_wait_retry_(const lfp_rl_retry_ *f, void *obj, uint32_t n, int64_t no
         int64_t at = f->ready(obj, n, now);
         if (at == INT64_MAX || at > deadline)
             return ETIMEDOUT;      /* nothing was taken */
-        if (at > now && sleep_until(&c, at, cancel) == ECANCELED)
-            return ECANCELED;      /* nothing was taken */
+        if (at > now) {
+            *slept = true;
+            if (sleep_until(&c, at, cancel) == ECANCELED)
+                return ECANCELED;  /* nothing was taken */
+        }
         int64_t later = clock_read(&c);
         now = later > at ? later : at;
     }
 }
 
+/* The waits' attempts are not counted as takes (a wait counts once). */
 static int fw_take(void *w, uint32_t n, int64_t now)
 {
-    return lfp_fwindow_take_at(w, n, now);
+    uint64_t charged;
+    return lfp_fwindow_take_charged_(w, n, now, &charged);
 }
 
 static int64_t fw_ready(void *w, uint32_t n, int64_t now)
@@ -101,7 +109,8 @@ static int64_t fw_ready(void *w, uint32_t n, int64_t now)
 
 static int sw_take(void *w, uint32_t n, int64_t now)
 {
-    return lfp_swindow_take_at(w, n, now);
+    uint64_t charged;
+    return lfp_swindow_take_charged_(w, n, now, &charged);
 }
 
 static int64_t sw_ready(void *w, uint32_t n, int64_t now)
@@ -111,7 +120,8 @@ static int64_t sw_ready(void *w, uint32_t n, int64_t now)
 
 static int sl_take(void *w, uint32_t n, int64_t now)
 {
-    return lfp_slog_take_at(w, n, now);
+    uint64_t first;
+    return lfp_slog_take_claim_(w, n, now, &first);
 }
 
 static int64_t sl_ready(void *w, uint32_t n, int64_t now)
@@ -128,7 +138,10 @@ int lfp_fwindow_wait_at(lfp_fwindow *w, uint32_t n, int64_t now, int64_t deadlin
 {
     if (!w)
         return EINVAL;
-    return lfp_rl_wait_retry_(&fw_retry, w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_retry_(&fw_retry, w, n, now, deadline, cancel, &slept);
+    lfp_rl_note_wait_(&w->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_fwindow_wait(lfp_fwindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
@@ -141,7 +154,10 @@ int lfp_swindow_wait_at(lfp_swindow *w, uint32_t n, int64_t now, int64_t deadlin
 {
     if (!w)
         return EINVAL;
-    return lfp_rl_wait_retry_(&sw_retry, w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_retry_(&sw_retry, w, n, now, deadline, cancel, &slept);
+    lfp_rl_note_wait_(&w->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_swindow_wait(lfp_swindow *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
@@ -153,7 +169,10 @@ int lfp_slog_wait_at(lfp_slog *w, uint32_t n, int64_t now, int64_t deadline, lfp
 {
     if (!w)
         return EINVAL;
-    return lfp_rl_wait_retry_(&sl_retry, w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_retry_(&sl_retry, w, n, now, deadline, cancel, &slept);
+    lfp_rl_note_wait_(&w->stats_, rc, slept);
+    return rc;
 }
 
 int lfp_slog_wait(lfp_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
@@ -170,7 +189,7 @@ typedef struct limiter_set {
 static int all_take(void *set, uint32_t n, int64_t now)
 {
     limiter_set *s = set;
-    return lfp_limit_all_at(s->ls, s->count, n, now);
+    return lfp_limit_all_take_(s->ls, s->count, n, now, false);
 }
 
 /* The latest of the limiters' ready times: none admits before it. */
@@ -191,7 +210,8 @@ int lfp_limit_all_wait_at(const lfp_limiter *ls, size_t count, uint32_t n, int64
                           int64_t deadline, lfp_cancel *cancel)
 {
     limiter_set s = { ls, count };
-    return lfp_rl_wait_retry_(&all_retry, &s, n, now, deadline, cancel);
+    bool slept;
+    return lfp_rl_wait_retry_(&all_retry, &s, n, now, deadline, cancel, &slept);
 }
 
 int lfp_limit_all_wait(const lfp_limiter *ls, size_t count, uint32_t n, int64_t deadline,

@@ -35,7 +35,24 @@ int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
     w->cbits = count_bits(limit);
     w->ids = ids_for(window_ns, 64 - w->cbits);
     atomic_init(&w->state, LFP_FWINDOW_EMPTY_);   /* replaced by the first take */
+    atomic_init(&w->stats_, NULL);
     return 0;
+}
+
+void lfp_fwindow_destroy(lfp_fwindow *w)
+{
+    if (w)
+        lfp_rl_stats_free_(&w->stats_);
+}
+
+int lfp_fwindow_stats_enable(lfp_fwindow *w)
+{
+    return w ? lfp_rl_stats_enable_(&w->stats_) : EINVAL;
+}
+
+int lfp_fwindow_stats(const lfp_fwindow *w, struct lfp_rl_stats *out)
+{
+    return w && out ? lfp_rl_stats_read_(&w->stats_, out) : EINVAL;
 }
 
 int lfp_fwindow_take(lfp_fwindow *w, uint32_t n)
@@ -71,7 +88,24 @@ int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns)
     w->cbits = count_bits(limit);
     w->ids = ids_for(window_ns, 64 - 2 * w->cbits);
     atomic_init(&w->state, LFP_SW_EMPTY_);   /* replaced by the first take */
+    atomic_init(&w->stats_, NULL);
     return 0;
+}
+
+void lfp_swindow_destroy(lfp_swindow *w)
+{
+    if (w)
+        lfp_rl_stats_free_(&w->stats_);
+}
+
+int lfp_swindow_stats_enable(lfp_swindow *w)
+{
+    return w ? lfp_rl_stats_enable_(&w->stats_) : EINVAL;
+}
+
+int lfp_swindow_stats(const lfp_swindow *w, struct lfp_rl_stats *out)
+{
+    return w && out ? lfp_rl_stats_read_(&w->stats_, out) : EINVAL;
 }
 
 int lfp_swindow_take(lfp_swindow *w, uint32_t n)

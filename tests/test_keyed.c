@@ -386,7 +386,7 @@ static void keyed_evicted_straggler(void **state)
             assert_int_equal(tb.take_at(tb.self, 4, 1, -10 * SEC), 0);   /* idle from -9 s */
             for (uint64_t key = 1; key <= 3; key++)
                 assert_int_equal(tb.take_at(tb.self, key, 1, 0), 0);     /* TAT 1 s */
-            /* key 5 at 1 s: every slot idle; one key is evicted */
+            /* key 5 at 1 s: key 4's slot is idle (TAT before now); it is evicted */
             assert_int_equal(tb.take_at(tb.self, 5, 1, SEC), 0);
             /* stragglers at 0.5 s: each of keys 1..3 holds a take at 0, so
              * none may be admitted, also the evicted one (key 4's slot, if
@@ -399,35 +399,6 @@ static void keyed_evicted_straggler(void **state)
             }
             tb.destroy(tb.self);
         }
-}
-
-/* The pin protocol, white-box: a taker of key J stands between its check
- * and its CAS (its pin is held by hand here). An inserter that finds J idle
- * must not evict it then (else the taker's CAS would land on the new key's
- * TAT, and J's take would be lost with its entry). */
-static void keyed_pinned_slot_not_evicted(void **state)
-{
-    (void)state;
-    for (int rep = 0; rep < 16; rep++) {
-        lfp_keyed k;
-        assert_int_equal(lfp_keyed_init(&k, 1, 1, 1), 0);   /* 2 slots, window 2 */
-        assert_int_equal(lfp_keyed_take_at(&k, 10, 1, 0), 0);   /* J: TAT 1 s */
-        assert_int_equal(lfp_keyed_take_at(&k, 20, 1, 0), 0);   /* L: TAT 1 s */
-        lfp_keyed_slot_ *j = atomic_load(&k.slots[0].key) == 10 ? &k.slots[0] : &k.slots[1];
-        assert_int_equal(atomic_load(&j->key), 10);
-        atomic_fetch_add(&j->pins, 1);   /* J's taker in flight */
-        /* K at 1 s: both idle, J pinned: L's slot is the one to take */
-        assert_int_equal(lfp_keyed_take_at(&k, 30, 1, SEC), 0);
-        assert_int_equal(atomic_load(&j->key), 10);
-        assert_int_equal(atomic_load(&j->tat), SEC);
-        /* M at 1 s: J pinned, K busy: no slot */
-        assert_int_equal(lfp_keyed_take_at(&k, 40, 1, SEC), ENOSPC);
-        atomic_fetch_sub(&j->pins, 1);
-        assert_int_equal(lfp_keyed_take_at(&k, 10, 1, SEC), 0);   /* J, in its slot */
-        assert_int_equal(atomic_load(&j->key), 10);
-        assert_int_equal(atomic_load(&j->tat), 2 * SEC);
-        lfp_keyed_destroy(&k);
-    }
 }
 
 /* ------------------------------------------------------------ concurrency */
@@ -644,6 +615,57 @@ static void keyed_wait_cancel_gives_back(void **state)
     }
 }
 
+/* The tenure protocol, white-box: no TAT value of a slot's tenure ever
+ * reappears in a later tenure, so the CAS of a taker of key J that read J's
+ * TAT and was preempted before its CAS (made by hand here) cannot land on
+ * the next key's bucket. The hard case: a cancelled wait lowered J's TAT
+ * from a later value, which a taker may still expect; the slot keeps that
+ * value as its high mark and is not given to another key before it. */
+static void keyed_stale_taker_cannot_land_on_next_tenure(void **state)
+{
+    (void)state;
+    const int64_t T = 100 * SEC;
+    table tb = make_table(false, 1, 0.01, 1);   /* 2 slots, T = 100 s */
+    lfp_keyed *k = tb.self;
+    int64_t t0 = lfp_now();
+    assert_int_equal(tb.take_at(tb.self, 10, 1, t0), 0);   /* J: TAT t0 + T */
+    lfp_keyed_slot_ *j = atomic_load(&k->slots[0].key) == 10 ? &k->slots[0] : &k->slots[1];
+    assert_int_equal(atomic_load(&j->key), 10);
+    lfp_cancel c;
+    assert_int_equal(lfp_cancel_init(&c, NULL), 0);
+    struct waiter_arg a = { &tb, 10, t0, &c, -1 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, waiter, &a), 0);
+    await_tat(&tb, 10, t0 + 2 * T);
+    const int64_t stale = t0 + 2 * T;   /* a TAT a taker of J may have read */
+    lfp_cancel_fire(&c, 1);
+    pthread_join(th, NULL);
+    assert_int_equal(a.rc, ECANCELED);
+    assert_int_equal(atomic_load(&j->tat), t0 + T);      /* given back */
+    assert_int_equal(atomic_load(&j->high), stale);      /* and remembered */
+    assert_int_equal(tb.take_at(tb.self, 20, 1, t0), 0);   /* L: the other slot */
+    /* at t0 + 1.5T J's TAT is past but its high mark is not: K gets L's slot */
+    assert_int_equal(tb.take_at(tb.self, 30, 1, t0 + 3 * T / 2), 0);
+    assert_int_equal(atomic_load(&j->key), 10);
+    assert_int_equal(tb.take_at(tb.self, 40, 1, t0 + 3 * T / 2), ENOSPC);
+    /* at t0 + 2.5T the mark is past: M gets J's slot, every TAT of M's
+     * tenure is after t0 + 2.5T, and the stale taker's CAS fails */
+    assert_int_equal(tb.take_at(tb.self, 40, 1, t0 + 5 * T / 2), 0);
+    assert_int_equal(atomic_load(&j->key), 40);
+    assert_int_equal(atomic_load(&j->tat), t0 + 7 * T / 2);
+    assert_int_equal(atomic_load(&j->high), INT64_MIN);
+    int64_t expect = stale;
+    assert_false(atomic_compare_exchange_strong(&j->tat, &expect, stale + T));
+    /* a key whose TAT is exactly now is not evicted (strictly before now:
+     * a tenure's values start at its eviction time, after every value of
+     * the tenure before) */
+    assert_int_equal(tb.take_at(tb.self, 30, 1, t0 + 5 * T / 2), 0);   /* K: TAT t0 + 3.5T */
+    assert_int_equal(tb.take_at(tb.self, 50, 1, t0 + 7 * T / 2), ENOSPC);
+    assert_int_equal(tb.take_at(tb.self, 50, 1, t0 + 7 * T / 2 + 1), 0);
+    lfp_cancel_destroy(&c);
+    tb.destroy(tb.self);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,10 +674,10 @@ int main(void)
         cmocka_unit_test(keyed_matches_model),
         cmocka_unit_test(keyed_far_times),
         cmocka_unit_test(keyed_evicted_straggler),
-        cmocka_unit_test(keyed_pinned_slot_not_evicted),
         cmocka_unit_test(keyed_wait_einval),
         cmocka_unit_test(keyed_wait_outcomes),
         cmocka_unit_test(keyed_wait_cancel_gives_back),
+        cmocka_unit_test(keyed_stale_taker_cannot_land_on_next_tenure),
         cmocka_unit_test(keyed_concurrent_within_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -498,6 +498,108 @@ static void bucket_init_every_is_exact(void **state)
     assert_int_equal(lfp_bucket_init_every(NULL, 1, 1), EINVAL);
 }
 
+/* The twin accepts and means the same settings (Go's Inf, burst 0,
+ * Every(interval)): the contract tests above, on lfp_locked_bucket. */
+static void twin_unlimited_rate_admits_everything(void **state)
+{
+    (void)state;
+    lfp_locked_bucket b;
+    assert_int_equal(lfp_locked_bucket_init(&b, LFP_RATE_INF, 0), 0);
+    assert_true(lfp_locked_bucket_rate(&b) == LFP_RATE_INF);
+    assert_true(lfp_locked_bucket_tokens_at(&b, 0) == LFP_RATE_INF);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(lfp_locked_bucket_take_at(&b, 1 + (uint32_t)(next() % UINT32_MAX),
+                                                   (int64_t)next()), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 0, 0), EINVAL);
+    lfp_bucket_reservation r;
+    assert_int_equal(lfp_locked_bucket_reserve_ex_at(&b, 7, 5, &r), 0);
+    assert_int_equal(r.ready, 5);
+    assert_int_equal(lfp_locked_bucket_give_back(&b, &r), 0);
+    assert_int_equal(lfp_locked_bucket_give_back(&b, &r), EINVAL);
+    assert_int_equal(lfp_locked_bucket_wait(&b, 1000, 0, NULL), 0);
+    lfp_locked_bucket_destroy(&b);
+    assert_int_equal(lfp_locked_bucket_init_every(&b, 0, 3), 0);   /* Every(0) = Inf */
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 4, 0), 0);
+    lfp_locked_bucket_destroy(&b);
+}
+
+static void twin_unlimited_and_back(void **state)
+{
+    (void)state;
+    lfp_locked_bucket b;
+    assert_int_equal(lfp_locked_bucket_init(&b, 1, 3), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 3, 10 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 10 * SEC), EAGAIN);
+    assert_int_equal(lfp_locked_bucket_set_rate_at(&b, LFP_RATE_INF, 10 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 50, 10 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_set_rate_at(&b, 1, 11 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 3, 11 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 11 * SEC), EAGAIN);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 12 * SEC), 0);
+    lfp_locked_bucket_destroy(&b);
+}
+
+static void twin_burst_zero(void **state)
+{
+    (void)state;
+    lfp_locked_bucket b;
+    int64_t ready;
+    assert_int_equal(lfp_locked_bucket_init(&b, 1, 0), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 0), EINVAL);
+    assert_int_equal(lfp_locked_bucket_reserve_at(&b, 1, 0, &ready), EINVAL);
+    assert_int_equal(lfp_locked_bucket_wait(&b, 1, LFP_FOREVER, NULL), EINVAL);
+    lfp_locked_bucket_destroy(&b);
+    assert_int_equal(lfp_locked_bucket_init(&b, 1, 5), 0);
+    assert_int_equal(lfp_locked_bucket_set_burst_at(&b, 0, SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 2 * SEC), EINVAL);
+    assert_int_equal(lfp_locked_bucket_set_burst_at(&b, 5, 2 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 2 * SEC), EAGAIN);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 3 * SEC), 0);
+    assert_int_equal(lfp_locked_bucket_take_at(&b, 1, 3 * SEC), EAGAIN);
+    lfp_locked_bucket_destroy(&b);
+}
+
+/* Every(interval) on the twin: one token per interval (its refill is in
+ * doubles, so intervals whose rate is a binary fraction are exact), and
+ * exactly lfp_bucket_init_every's accepted range. */
+static void twin_init_every(void **state)
+{
+    (void)state;
+    lfp_locked_bucket b;
+    for (int i = 0; i < 200; i++) {
+        int64_t t = INT64_C(1) << (next() % 40);
+        int64_t now = (int64_t)(next() % (UINT64_C(1) << 40));
+        assert_int_equal(lfp_locked_bucket_init_every(&b, t, 1), 0);
+        assert_int_equal(lfp_locked_bucket_take_at(&b, 1, now), 0);
+        assert_int_equal(lfp_locked_bucket_take_at(&b, 1, now + t - 1), EAGAIN);
+        assert_int_equal(lfp_locked_bucket_take_at(&b, 1, now + 2 * t), 0);
+        lfp_locked_bucket_destroy(&b);
+    }
+    assert_int_equal(lfp_locked_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN, 1), 0);
+    lfp_locked_bucket_destroy(&b);
+    assert_int_equal(lfp_locked_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN, 2), EINVAL);
+    assert_int_equal(lfp_locked_bucket_init_every(&b, LFP_BUCKET_MAX_SPAN + 1, 0), EINVAL);
+    assert_int_equal(lfp_locked_bucket_init_every(&b, -1, 1), EINVAL);
+    assert_int_equal(lfp_locked_bucket_init_every(NULL, 1, 1), EINVAL);
+    /* the log's twin: lfp_slog's range */
+    lfp_locked_slog lg;
+    assert_int_equal(lfp_locked_slog_init(&lg, LFP_SLOG_MAX_LIMIT + 1, 1), EINVAL);
+    assert_int_equal(lfp_locked_slog_init(&lg, 0, 1), EINVAL);
+    assert_int_equal(lfp_locked_slog_init(&lg, 1, 0), EINVAL);
+    /* the same rates and bursts as lfp_bucket, accepted or not */
+    static const double rates[] = { LFP_RATE_INF, -LFP_RATE_INF, 0, -1, 1e-12,
+                                    LFP_BUCKET_MIN_RATE, 1, 1e9, 1.5e9 };
+    static const uint32_t bursts[] = { 0, 1, 1000, UINT32_MAX };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        for (size_t j = 0; j < sizeof bursts / sizeof bursts[0]; j++) {
+            lfp_bucket g;
+            int want = lfp_bucket_init(&g, rates[i], bursts[j]);
+            assert_int_equal(lfp_locked_bucket_init(&b, rates[i], bursts[j]), want);
+            if (want == 0)
+                lfp_locked_bucket_destroy(&b);
+        }
+}
+
 /* ------------------------------------------------------------ results (redis-cell style) */
 
 /* Each field against the limiter's own take on copies of its state after
@@ -618,6 +720,10 @@ int main(void)
         cmocka_unit_test(bucket_unlimited_and_back),
         cmocka_unit_test(bucket_burst_zero),
         cmocka_unit_test(bucket_init_every_is_exact),
+        cmocka_unit_test(twin_unlimited_rate_admits_everything),
+        cmocka_unit_test(twin_unlimited_and_back),
+        cmocka_unit_test(twin_burst_zero),
+        cmocka_unit_test(twin_init_every),
         cmocka_unit_test(results_match_the_takes),
         cmocka_unit_test(results_edges_and_bad_input),
     };

@@ -41,7 +41,7 @@ static void version_macros_match_library(void **state)
     X(lfp_mailbox) X(lfp_mpmc) X(lfp_mpsc) X(lfp_mpsc_node) X(lfp_once) \
     X(lfp_pool) X(lfp_pool_task) X(lfp_sem) X(lfp_wsem) X(lfp_spsc) \
     X(lfp_waitgroup) \
-    X(struct lfp_rl_result) \
+    X(struct lfp_rl_result) X(struct lfp_rl_stats) \
     X(lfp_keyed) X(lfp_locked_keyed) \
     X(lfp_locked_breaker) X(lfp_locked_broadcast) X(lfp_locked_broadcast_sub) \
     X(lfp_locked_bucket) X(lfp_locked_counter) X(lfp_locked_future) \

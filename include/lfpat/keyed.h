@@ -22,6 +22,9 @@
  * which is exactly what its idle entry would have given it. That is the
  * only way an entry is ever reused — a key whose bucket is not full at the
  * evicting caller's `now` is never evicted — so eviction never over-admits.
+ * An entry is idle, and may be evicted, when its TAT is strictly before
+ * `now` and so is its high mark (the highest TAT a cancelled wait's
+ * give-back lowered it from, if any; see "Concurrency").
  * Clocks that disagree: a caller whose `now` is ahead of others' may find
  * a key idle that a caller behind it would still see busy (its TAT lies
  * between their readings). To keep "an older timestamp is charged as the
@@ -45,27 +48,48 @@
  * table is too small for the number of keys busy at once.
  * Memory: 32 bytes per slot plus 64 stripe locks, allocated at init.
  *
- * Concurrency. Each slot holds a key word, its TAT word and a pin count.
- * A take on a key that is in the table (the hot path) is lock-free: probe
- * the window (loads), pin the slot (one RMW), check that the slot still
- * holds the key, then the GCRA CAS loop of lfp_bucket_take_at on the slot's
- * TAT, then unpin (one RMW). A new key is inserted under a stripe lock
- * chosen by the key, so two callers can never insert the same key twice
- * (the inserter re-probes under the lock); a slot is claimed by a CAS of
- * its TAT from "empty" or from an idle value to "evicting", then the
- * evictor reads the pin count: a pinned slot is restored at once (a taker
- * of the old key is in flight), an unpinned one gets the new key, and its
- * TAT is stored last (release) with the new key's first take already
- * charged (before that store, the evicted TAT is folded into the
- * horizon). Pin-then-check-TAT against set-evicting-then-check-pins is the
- * store-load (Dekker) pattern, seq_cst on both sides: either the taker sees
- * "evicting" and backs off, or the evictor sees the pin and gives up. So a
- * taker's CAS on a slot's TAT always lands while the slot holds the key it
- * checked: no take is ever charged to another key, and no take of an old
- * key lands after its entry was dropped.
+ * Concurrency. Each slot holds a key word, its TAT word, a tenure count and
+ * a high mark. A take on a key that is in the table (the hot path) is
+ * lock-free and makes one write, its CAS: probe the window (loads), read
+ * the slot's TAT (acquire), check that the slot holds the key and is not
+ * being claimed, then the GCRA CAS loop of lfp_bucket_take_at on the TAT,
+ * re-checking the key after each failed CAS. A new key is inserted under a
+ * stripe lock chosen by the key, so two callers can never insert the same
+ * key twice (the inserter re-probes under the lock); a slot is claimed by
+ * a CAS of its TAT from "empty" or from an idle value to "evicting"; the
+ * claimer then reads the high mark: if it is not before `now` the slot is
+ * restored at once, else the slot gets the new key (tenure + 1, mark
+ * cleared), and its TAT is stored last (release) with the new key's first
+ * take already charged (before that store, the evicted TAT is folded into
+ * the horizon).
+ * Why a taker's CAS always lands in the tenure whose key it checked (no
+ * take is ever charged to another key, none of an old key lands after its
+ * entry was dropped), without pins: the CAS succeeds only if the TAT still
+ * holds the value v the taker read, and no value of a tenure reappears in
+ * a later tenure of the slot. Within a tenure the TAT only rises, except
+ * that a give-back lowers it from a receipt's end (first recorded in the
+ * high mark, before the lowering CAS, which is a release that the next
+ * claim's acquire CAS reads, directly or through later takes' CASes, a
+ * release sequence), so every value the tenure ever held is at most
+ * max(TAT, high mark); eviction at `now` requires both strictly before
+ * `now`; and every TAT value of the new tenure is at least `now` (its first
+ * take starts at max(horizon, now), and each later take or give-back moves
+ * the TAT to a take's start, never below the first). The key the taker
+ * reads after its acquire of v is v's tenure's key or a later one's; if a
+ * later one, the CAS fails (v is gone), and a refusal judged by v is right
+ * at the instant of the key read, as the later tenure's TAT is above v
+ * (GCRA refuses more at a larger TAT). A give-back (a cancelled wait)
+ * checks key and tenure after an acquire of the TAT, and its CAS from the
+ * receipt's end cannot land in a later tenure either: while the receipt is
+ * outstanding the TAT stays at or above its end (later takes stack on it),
+ * so the slot is not idle before that end, and the later tenure's values
+ * start after it.
  * Linearizable: every admission is one successful CAS (or the insert's
  * release store) on its key's TAT word, and per key the GCRA rule holds in
  * that order, as in lfp_bucket.
+ * Cost: a take on a present key reads its window's slots and makes one
+ * RMW (the CAS), as lfp_bucket_take_at; the twin makes two (its mutex's
+ * lock and unlock).
  * Progress: a take on a present key is lock-free, except that it waits
  * (spins briefly, then parks) while another thread is evicting that key's
  * idle entry or claiming a slot in its window (a few instructions, under
@@ -92,9 +116,9 @@ extern "C" {
 typedef struct lfp_keyed_slot_ {
     _Atomic(int64_t) tat;     /* TAT, or the empty / evicting marks */
     _Atomic(uint64_t) key;
-    _Atomic(uint32_t) pins;   /* takers between their check and their CAS */
+    _Atomic(int64_t) high;    /* highest TAT a give-back lowered (INT64_MIN: none) */
     _Atomic(uint32_t) gen;    /* tenures so far (receipts of waits check it) */
-    uint32_t pad_[2];
+    uint32_t pad_;
 } lfp_keyed_slot_;
 
 typedef struct lfp_keyed {
@@ -108,6 +132,7 @@ typedef struct lfp_keyed {
     alignas(LFP_CACHELINE) _Atomic(uint32_t) settled; /* bumped when a claimed slot settles */
     _Atomic(uint32_t) waiters;                        /* threads parked on `settled` */
     _Atomic(int64_t) horizon;                         /* largest TAT evicted (INT64_MIN: none) */
+    _Atomic(lfp_rl_counts_ *) stats_;                 /* NULL until lfp_keyed_stats_enable */
 } lfp_keyed;
 
 /* Initialise a table for `capacity` keys busy at once (2 * capacity slots
@@ -117,8 +142,15 @@ typedef struct lfp_keyed {
  * or rate/burst are outside lfp_bucket's accepted range; ENOMEM. */
 LFP_API int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t burst);
 
-/* Free the table. It must be quiescent. NULL is ignored. */
+/* Free the table (and its stats, if enabled). It must be quiescent. NULL is
+ * ignored. */
 LFP_API void lfp_keyed_destroy(lfp_keyed *k);
+
+/* Count the table's calls, all keys together (struct lfp_rl_stats in
+ * lfpat/ratelimit.h, its "Statistics"; a take or wait refused with ENOSPC
+ * counts as denied): as lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_keyed_stats_enable(lfp_keyed *k);
+LFP_API int lfp_keyed_stats(const lfp_keyed *k, struct lfp_rl_stats *out);
 
 /* Take n tokens of `key`'s bucket at time `now` if available; a key not in
  * the table starts with a full bucket (inserted, evicting an idle key of

@@ -47,11 +47,12 @@
  * each take by its own timestamp and stays exact for any arrival order.
  *
  * Copying: an lfp_bucket, lfp_fwindow, lfp_swindow, lfp_slog or lfp_rolling
- * (lfp_bucket_reservation and lfp_limiter are plain values and may be copied)
+ * (lfp_bucket_reservation, lfp_limiter, struct lfp_rl_result and struct
+ * lfp_rl_stats are plain values and may be copied)
  * must not be copied or moved after init: a copy of a limiter is a second
  * limiter, so admissions split between the two exceed the limit; lfp_slog and
- * lfp_rolling share their buffer with a copy, and destroying both frees it
- * twice. Use it where it was initialised, through pointers.
+ * lfp_rolling (and any limiter whose stats are enabled) share their buffer
+ * with a copy, and destroying both frees it twice. Use it where it was initialised, through pointers.
  *
  * Fork: a child of fork may call every call of this header on an object that
  * no thread of the parent was using when fork() was called (lfpat's
@@ -64,6 +65,7 @@
 #define LFPAT_RATELIMIT_H
 
 #include "lfpat/cancel.h"
+#include "lfpat/counter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +110,51 @@ struct lfp_rl_result {
     int64_t retry_after_ns;
     int64_t reset_ns;
 };
+
+/* ------------------------------------------------------------ statistics */
+
+/* What a limiter decided, counted per call (lfp_bucket_stats,
+ * lfp_fwindow_stats, lfp_swindow_stats, lfp_slog_stats, lfp_keyed_stats and
+ * the twins' lfp_locked_*_stats):
+ *   allowed    calls that admitted: takes of every form (n >= 1) and
+ *              reservations that returned 0, waits that returned 0, and
+ *              each limiter of an admitted lfp_limit_all / _wait (a
+ *              give-back or a cancelled wait's give-back does not uncount)
+ *   denied     takes that returned EAGAIN (lfp_keyed: also takes and
+ *              waits that returned ENOSPC, a full table); in a
+ *              refused lfp_limit_all only the limiter that refused (the
+ *              ones taken before it and undone count nothing)
+ *   waited     waits that slept at least once (whatever they returned)
+ *   timed_out  waits that returned ETIMEDOUT
+ *   cancelled  waits that returned ECANCELED
+ * EINVAL calls and peeks (n == 0) count nothing; the waits' own internal
+ * attempts are not takes (a wait counts once, by its result); the
+ * lfp_limit_all waits count only their admissions (the set has no object
+ * to hold its timeouts).
+ *
+ * The lock-free limiters count only once lfp_<x>_stats_enable was called
+ * (so a limiter nobody reads stats from pays one predictable branch):
+ * admissions and refusals go to per-thread cells (lfp_striped, as lfp_sem's
+ * releases: a relaxed load and store of the calling thread's own line, no
+ * shared read-modify-write on any take's path), the waits' outcomes to
+ * atomic counters off the limiter's line. Takes that ran before the enable
+ * (or raced with it) may be missed. Exactness: each count is exact once
+ * every call that began after the enable has returned (lfp_striped_sum's
+ * rule: the sum taken after the adders finished is exact; while calls run,
+ * each count is a value it had at some moment during the read, and the
+ * counts need not be mutually consistent). The twins always count, under
+ * their mutex: exact and mutually consistent at every read. */
+struct lfp_rl_stats {
+    uint64_t allowed;
+    uint64_t denied;
+    uint64_t waited;
+    uint64_t timed_out;
+    uint64_t cancelled;
+};
+
+/* A lock-free limiter's counts (internal, lfpat/internal/ratelimit.h),
+ * allocated by its *_stats_enable. */
+typedef struct lfp_rl_counts_ lfp_rl_counts_;
 
 /* ------------------------------------------------------------ bucket (GCRA) */
 
@@ -220,6 +267,7 @@ typedef struct lfp_bucket {
     _Atomic(uint32_t) burst;
     _Atomic(uint32_t) cfg_lock_; /* serialises set_rate / set_burst */
     _Atomic(uint32_t) gen_;     /* configuration changes so far (receipts check it) */
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_bucket_stats_enable */
 } lfp_bucket;
 
 /* A receipt for tokens a reservation (or an undoable take) consumed: when
@@ -248,7 +296,19 @@ LFP_API int lfp_bucket_init(lfp_bucket *b, double rate_per_s, uint32_t burst);
  * LFP_BUCKET_MAX_SPAN (also interval_ns > LFP_BUCKET_MAX_SPAN). */
 LFP_API int lfp_bucket_init_every(lfp_bucket *b, int64_t interval_ns, uint32_t burst);
 
-static inline void lfp_bucket_destroy(lfp_bucket *b);
+/* Release what the bucket holds (its stats, if enabled). The bucket must be
+ * quiescent; it may be initialised again. NULL is ignored. */
+LFP_API void lfp_bucket_destroy(lfp_bucket *b);
+
+/* Start counting this bucket's calls (struct lfp_rl_stats, "Statistics"
+ * above); idempotent, and safe while other threads take.
+ * Returns 0; EINVAL if b is NULL; ENOMEM (nothing changed). */
+LFP_API int lfp_bucket_stats_enable(lfp_bucket *b);
+
+/* Fill *out with the counts so far (see "Exactness" above).
+ * Returns 0; ENOENT (all zero) if stats were never enabled; EINVAL if b or
+ * out is NULL. Progress: wait-free (one load per cell). */
+LFP_API int lfp_bucket_stats(const lfp_bucket *b, struct lfp_rl_stats *out);
 
 /* Take n tokens at time `now` if available.
  * Returns 0 (always, for any n >= 1, if the rate is unlimited); EAGAIN
@@ -407,12 +467,17 @@ typedef struct lfp_fwindow {
     unsigned cbits;     /* count bits */
     int64_t window;
     lfp_rl_ids_ ids;
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_fwindow_stats_enable */
 } lfp_fwindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_fwindow_destroy(lfp_fwindow *w);
+/* Release its stats, if enabled (quiescent; NULL is ignored). */
+LFP_API void lfp_fwindow_destroy(lfp_fwindow *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_fwindow_stats_enable(lfp_fwindow *w);
+LFP_API int lfp_fwindow_stats(const lfp_fwindow *w, struct lfp_rl_stats *out);
 
 /* Take n admissions in the window holding `now` (or in the stored window if
  * `now` is older). Returns 0; EAGAIN; EINVAL if w is NULL, n == 0 or n > limit.
@@ -491,12 +556,17 @@ typedef struct lfp_swindow {
     unsigned cbits;     /* bits of each count */
     int64_t window;
     lfp_rl_ids_ ids;
+    _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_swindow_stats_enable */
 } lfp_swindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or
  * window_ns <= 0. */
 LFP_API int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns);
-static inline void lfp_swindow_destroy(lfp_swindow *w);
+/* Release its stats, if enabled (quiescent; NULL is ignored). */
+LFP_API void lfp_swindow_destroy(lfp_swindow *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_swindow_stats_enable(lfp_swindow *w);
+LFP_API int lfp_swindow_stats(const lfp_swindow *w, struct lfp_rl_stats *out);
 
 /* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
  * Progress: lock-free; a refusal makes no write. */
@@ -560,7 +630,10 @@ LFP_API double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now);
  * holds no slot that others need (its slots are claimed by value), so the
  * design is lock-free, and single-threaded it decides exactly like
  * lfp_locked_slog. Refusals are exact for in-order timestamps (the slot at
- * head is the oldest); out-of-order ones may be refused while an older slot
+ * head is the oldest), also under contention: a refusal is final only if
+ * head did not move while its slots were read (head only grows, so they
+ * were the next to be claimed throughout); otherwise the take looks again at
+ * the new head. Out-of-order timestamps may be refused while an older slot
  * elsewhere is expired (never over-admitted).
  *
  * Memory: `limit` 8-byte slots, allocated at init; destroy frees them.
@@ -573,13 +646,18 @@ typedef struct lfp_slog {
     _Atomic(int64_t) *ring;                         /* admission times */
     uint32_t limit;
     int64_t window;
+    _Atomic(lfp_rl_counts_ *) stats_;               /* NULL until lfp_slog_stats_enable */
 } lfp_slog;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SLOG_MAX_LIMIT, or
  * window_ns <= 0; ENOMEM. */
 LFP_API int lfp_slog_init(lfp_slog *w, uint32_t limit, int64_t window_ns);
-/* Free the ring. The log must be quiescent. NULL is ignored. */
+/* Free the ring (and the stats, if enabled). The log must be quiescent.
+ * NULL is ignored. */
 LFP_API void lfp_slog_destroy(lfp_slog *w);
+/* As lfp_bucket_stats_enable / lfp_bucket_stats. */
+LFP_API int lfp_slog_stats_enable(lfp_slog *w);
+LFP_API int lfp_slog_stats(const lfp_slog *w, struct lfp_rl_stats *out);
 
 /* Take n at `now`. Returns 0; EAGAIN; EINVAL if n == 0 or n > limit.
  * Progress: lock-free. */
@@ -683,7 +761,8 @@ typedef struct lfp_limiter {
 } lfp_limiter;
 
 /* Take n from every limiter in ls[0 .. count), all or nothing: takes them in
- * order; if one refuses, gives back what the earlier ones took and returns
+ * order, except that the sliding logs come after all the others (see
+ * below); if one refuses, gives back what the earlier ones took and returns
  * its code. So no limiter ever admits past its own limit (each take is that
  * limiter's own all-or-nothing take), and a refused call returns the
  * capacity it took, exactly or not at all: a bucket take is undone as
@@ -692,7 +771,14 @@ typedef struct lfp_limiter {
  * for a TAT another take re-based); fixed and sliding window
  * counts decremented while the charged window still counts; sliding-log
  * slots released (set to now - W, so they are free again for any later
- * time). Concurrent callers may see the transient consumption and be
+ * time). A log's undo is not exact when a concurrent take moved the log's
+ * head meanwhile: the released slots then sit behind head and in-order
+ * takes are refused while the log holds fewer than `limit` admissions,
+ * until the ring comes round to them (never over-admitted). Taking the logs
+ * last confines that to calls with two or more logs: a call with one log
+ * claims from it only once everything else admitted, and never undoes it,
+ * so a refused call leaves every limiter exactly as able to admit as
+ * before. Concurrent callers may see the transient consumption and be
  * refused (never over-admitted).
  * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, n == 0 or above
  * some limiter's burst/limit — nothing is taken then).

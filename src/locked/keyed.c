@@ -24,6 +24,7 @@ int lfp_locked_keyed_init(lfp_locked_keyed *k, size_t capacity, double rate_per_
     k->burst = burst;
     k->probe = n < LFP_KEYED_PROBE ? (uint32_t)n : LFP_KEYED_PROBE;
     k->horizon = INT64_MIN;
+    k->stats = (struct lfp_rl_stats){ 0, 0, 0, 0, 0 };
     return pthread_mutex_init(&k->lock, NULL);
 }
 
@@ -50,7 +51,7 @@ static lfp_locked_keyed_slot_ *lookup(lfp_locked_keyed *k, uint64_t key, int64_t
             *found = true;
             return s;
         }
-        if (!spare && (empty || s->tat <= now))
+        if (!spare && (empty || s->tat < now))   /* idle: lfp_keyed's rule */
             spare = s;
         if (empty)
             break;
@@ -61,7 +62,7 @@ static lfp_locked_keyed_slot_ *lookup(lfp_locked_keyed *k, uint64_t key, int64_t
 /* A take (latest == now) or a reservation of n for key: fills *r and the
  * slot's index and tenure (for a give-back). */
 static int consume(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now, int64_t latest,
-                   lfp_bucket_reservation *r, uint64_t *where, uint64_t *gen)
+                   lfp_bucket_reservation *r, uint64_t *where, uint64_t *gen, bool count)
 {
     if (!k || n == 0 || n > k->burst)
         return EINVAL;
@@ -83,6 +84,8 @@ static int consume(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t now, i
         *where = (uint64_t)(s - k->slots);
         *gen = s->gen;
     }
+    if (count)   /* a take (a wait counts once, by its result) */
+        lfp_rl_tally_(&k->stats, rc == ENOSPC ? EAGAIN : rc);
     pthread_mutex_unlock(&k->lock);
     return rc;
 }
@@ -91,7 +94,7 @@ int lfp_locked_keyed_take_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int6
 {
     lfp_bucket_reservation r;
     uint64_t where, gen;
-    return consume(k, key, n, now, now, &r, &where, &gen);
+    return consume(k, key, n, now, now, &r, &where, &gen, true);
 }
 
 typedef struct locked_wait {
@@ -102,7 +105,7 @@ typedef struct locked_wait {
 static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bucket_reservation *r)
 {
     locked_wait *w = b;
-    return consume(w->k, w->key, n, now, latest, r, &w->where, &w->gen);
+    return consume(w->k, w->key, n, now, latest, r, &w->where, &w->gen, false);
 }
 
 /* lfp_bucket_give_back's rule: restore only if the reservation is still
@@ -130,7 +133,27 @@ int lfp_locked_keyed_wait_at(lfp_locked_keyed *k, uint64_t key, uint32_t n, int6
     if (!k)
         return EINVAL;
     locked_wait w = { .k = k, .key = key };
-    return lfp_rl_wait_(&locked_waiter, &w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&locked_waiter, &w, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL) {
+        pthread_mutex_lock(&k->lock);
+        if (rc == ENOSPC)
+            lfp_rl_tally_(&k->stats, EAGAIN);   /* a full table denies */
+        else
+            lfp_rl_tally_wait_(&k->stats, rc, slept);
+        pthread_mutex_unlock(&k->lock);
+    }
+    return rc;
+}
+
+int lfp_locked_keyed_stats(lfp_locked_keyed *k, struct lfp_rl_stats *out)
+{
+    if (!k || !out)
+        return EINVAL;
+    pthread_mutex_lock(&k->lock);
+    *out = k->stats;
+    pthread_mutex_unlock(&k->lock);
+    return 0;
 }
 
 int lfp_locked_keyed_wait(lfp_locked_keyed *k, uint64_t key, uint32_t n, int64_t deadline,

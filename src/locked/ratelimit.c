@@ -4,24 +4,43 @@
 
 #include "ratelimit_internal.h"
 
-/* The accepted range is lfp_bucket's (NaN and infinity fail). */
-static bool settings_ok(double rate, uint32_t burst)
+/* The accepted settings are lfp_bucket's (lfp_rl_settings_ok_): interval
+ * t (0: unlimited, LFP_RATE_INF) and burst (0 admits nothing). */
+
+/* Set the rate: the refill per ns and the interval it was validated with. */
+static void set_rate(lfp_locked_bucket *b, double rate_per_s, double per_ns, int64_t t)
 {
-    return lfp_rl_span_ok_(burst, lfp_rl_interval_(rate));
+    b->rate_per_s = rate_per_s;
+    b->rate = per_ns;
+    b->interval = t;
 }
 
-int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst)
+static int init_with(lfp_locked_bucket *b, double rate_per_s, double per_ns, int64_t t,
+                     uint32_t burst)
 {
-    if (!b || !settings_ok(rate_per_s, burst))
+    if (!b || !lfp_rl_settings_ok_(burst, t))
         return EINVAL;
     b->seq = 0;
     b->top = 0;
     b->tokens = burst;
-    b->rate = rate_per_s / 1e9;
-    b->rate_per_s = rate_per_s;
+    set_rate(b, rate_per_s, per_ns, t);
     b->last = INT64_MIN;
     b->burst = burst;
+    b->stats = (struct lfp_rl_stats){ 0, 0, 0, 0, 0 };
     return pthread_mutex_init(&b->lock, NULL);
+}
+
+int lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst)
+{
+    return init_with(b, rate_per_s, rate_per_s / 1e9, lfp_rl_interval_of_(rate_per_s), burst);
+}
+
+/* Every(interval): the refill is 1 / interval per ns (0: unlimited). */
+int lfp_locked_bucket_init_every(lfp_locked_bucket *b, int64_t interval_ns, uint32_t burst)
+{
+    if (interval_ns == 0)
+        return init_with(b, LFP_RATE_INF, LFP_RATE_INF, 0, burst);
+    return init_with(b, 1e9 / (double)interval_ns, 1.0 / (double)interval_ns, interval_ns, burst);
 }
 
 void lfp_locked_bucket_destroy(lfp_locked_bucket *b)
@@ -30,10 +49,16 @@ void lfp_locked_bucket_destroy(lfp_locked_bucket *b)
         pthread_mutex_destroy(&b->lock);
 }
 
+/* Unlimited (LFP_RATE_INF): every take of n >= 1 succeeds, nothing changes. */
+static bool unlimited(const lfp_locked_bucket *b)
+{
+    return b->interval == 0;
+}
+
 /* Refill for the time since the last refill; never for time going back. */
 static void refill(lfp_locked_bucket *b, int64_t now)
 {
-    if (b->last != INT64_MIN && now > b->last) {
+    if (!unlimited(b) && b->last != INT64_MIN && now > b->last) {
         b->tokens += (double)((uint64_t)now - (uint64_t)b->last) * b->rate;
         if (b->tokens > b->burst)
             b->tokens = b->burst;
@@ -48,13 +73,17 @@ int lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
-    if (n != 0 && n <= b->burst) {
+    if (n != 0 && unlimited(b)) {
+        rc = 0;
+        lfp_rl_tally_(&b->stats, rc);
+    } else if (n != 0 && n <= b->burst) {
         refill(b, now);
         rc = b->tokens >= n ? 0 : EAGAIN;
         if (rc == 0) {
             b->tokens -= n;
             b->top = ++b->seq;   /* stacked on every earlier consumption */
         }
+        lfp_rl_tally_(&b->stats, rc);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
@@ -80,18 +109,23 @@ static int64_t ns_ceil(double ns)
  * refill pays back, after which the caller may act. The debt is counted
  * from the last refill (never earlier: time going back mints nothing).
  * The receipt numbers this consumption and remembers the newest before it. */
-static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
-                   lfp_bucket_reservation *r)
+static int reserve_counted(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                           lfp_bucket_reservation *r, bool count)
 {
     lfp_locked_bucket *b = bucket;
     if (!b || n == 0 || !r)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
-    if (n <= b->burst) {
+    if (unlimited(b)) {      /* at once, nothing consumed: give_back restores nothing */
+        *r = (lfp_bucket_reservation){ now, 0, 0, n, 0 };
+        rc = 0;
+        if (count)
+            lfp_rl_tally_(&b->stats, rc);
+    } else if (n <= b->burst) {
         refill(b, now);
         double debt = n - b->tokens;
-        int64_t ready = debt <= 0 ? now : lfp_time_add(b->last, ns_ceil(debt * 1e9 / b->rate_per_s));
+        int64_t ready = debt <= 0 ? now : lfp_time_add(b->last, ns_ceil(debt / b->rate));
         rc = ready <= latest ? 0 : EAGAIN;
         if (rc == 0) {
             b->tokens -= n;
@@ -100,9 +134,18 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
             r->end_ = b->top = ++b->seq;
             r->n_ = n;
         }
+        if (count)
+            lfp_rl_tally_(&b->stats, rc);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+/* The waits' reservations: a wait counts once, by its result. */
+static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
+                   lfp_bucket_reservation *r)
+{
+    return reserve_counted(bucket, n, now, latest, r, false);
 }
 
 int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
@@ -111,7 +154,7 @@ int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
     lfp_bucket_reservation r;
     if (!ready_at)
         return EINVAL;
-    int rc = reserve(b, n, now, LFP_FOREVER, &r);
+    int rc = reserve_counted(b, n, now, LFP_FOREVER, &r, true);
     if (rc == 0)
         *ready_at = r.ready;
     return rc;
@@ -120,13 +163,13 @@ int lfp_locked_bucket_reserve_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
 int lfp_locked_bucket_reserve_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                     lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, LFP_FOREVER, r);
+    return reserve_counted(b, n, now, LFP_FOREVER, r, true);
 }
 
 int lfp_locked_bucket_take_ex_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                  lfp_bucket_reservation *r)
 {
-    return reserve(b, n, now, now, r);
+    return reserve_counted(b, n, now, now, r, true);
 }
 
 /* Restore only the newest live consumption (lfp_bucket's rule: a later
@@ -136,6 +179,10 @@ static int give_back(void *bucket, lfp_bucket_reservation *r)
     lfp_locked_bucket *b = bucket;
     if (!b || !r || r->n_ == 0)
         return EINVAL;
+    if (r->end_ == 0) {      /* unlimited: nothing was consumed (real receipts number from 1) */
+        r->n_ = 0;
+        return 0;
+    }
     pthread_mutex_lock(&b->lock);
     int rc = EAGAIN;
     if (b->top == r->end_) {
@@ -160,34 +207,56 @@ static const lfp_rl_waiter_ waiter = { reserve, give_back };
 int lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now, int64_t deadline,
                               lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_(&waiter, b, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL) {
+        pthread_mutex_lock(&b->lock);
+        lfp_rl_tally_wait_(&b->stats, rc, slept);
+        pthread_mutex_unlock(&b->lock);
+    }
+    return rc;
 }
 
 int lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t deadline,
                            lfp_cancel *cancel)
 {
-    return lfp_rl_wait_(&waiter, b, n, lfp_now(), deadline, cancel);
+    return lfp_locked_bucket_wait_at(b, n, lfp_now(), deadline, cancel);
+}
+
+int lfp_locked_bucket_stats(lfp_locked_bucket *b, struct lfp_rl_stats *out)
+{
+    if (!b || !out)
+        return EINVAL;
+    pthread_mutex_lock(&b->lock);
+    *out = b->stats;
+    pthread_mutex_unlock(&b->lock);
+    return 0;
 }
 
 double lfp_locked_bucket_tokens_at(lfp_locked_bucket *b, int64_t now)
 {
     pthread_mutex_lock(&b->lock);
     refill(b, now);
-    double t = b->tokens;
+    double t = unlimited(b) ? LFP_RATE_INF : b->tokens;
     pthread_mutex_unlock(&b->lock);
     return t;
 }
 
 int lfp_locked_bucket_set_rate_at(lfp_locked_bucket *b, double rate_per_s, int64_t now)
 {
-    if (!b || !lfp_rl_interval_(rate_per_s))
+    int64_t t = lfp_rl_interval_of_(rate_per_s);
+    if (!b || t < 0)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
-    if (settings_ok(rate_per_s, b->burst)) {
+    if (lfp_rl_settings_ok_(b->burst, t)) {
         refill(b, now);          /* the time so far at the old rate */
-        b->rate = rate_per_s / 1e9;
-        b->rate_per_s = rate_per_s;
+        if (unlimited(b) || t == 0) {
+            b->tokens = b->burst;   /* to or from unlimited: full (Go: capped at burst) */
+            if (now > b->last)
+                b->last = now;
+        }
+        set_rate(b, rate_per_s, rate_per_s / 1e9, t);
         b->top = 0;              /* earlier receipts restore nothing */
         rc = 0;
     }
@@ -197,11 +266,11 @@ int lfp_locked_bucket_set_rate_at(lfp_locked_bucket *b, double rate_per_s, int64
 
 int lfp_locked_bucket_set_burst_at(lfp_locked_bucket *b, uint32_t burst, int64_t now)
 {
-    if (!b || burst == 0)
+    if (!b)
         return EINVAL;
     pthread_mutex_lock(&b->lock);
     int rc = EINVAL;
-    if (settings_ok(b->rate_per_s, burst)) {
+    if (lfp_rl_settings_ok_(burst, b->interval)) {
         refill(b, now);
         if (b->tokens > burst)
             b->tokens = burst;   /* keep the count, capped: never more than before */
@@ -241,14 +310,15 @@ uint32_t lfp_locked_bucket_burst(lfp_locked_bucket *b)
 
 int lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns)
 {
-    if (!w || limit == 0 || window_ns <= 0)
-        return EINVAL;
+    if (!w || limit == 0 || limit > LFP_SLOG_MAX_LIMIT || window_ns <= 0)
+        return EINVAL;   /* lfp_slog's accepted range */
     w->ring = malloc((size_t)limit * sizeof *w->ring);
     if (!w->ring)
         return ENOMEM;
     w->head = 0;
     w->limit = limit;
     w->window = window_ns;
+    w->stats = (struct lfp_rl_stats){ 0, 0, 0, 0, 0 };
     return pthread_mutex_init(&w->lock, NULL);
 }
 
@@ -261,13 +331,18 @@ void lfp_locked_slog_destroy(lfp_locked_slog *w)
     w->ring = NULL;
 }
 
-/* Admission a evicts a - limit; allowed iff that one is old enough. */
+/* Admission a evicts a - limit; allowed iff that one is at or before
+ * now - W, compared exactly (a saturated now - W would read an admission
+ * at INT64_MIN as expired at INT64_MIN). */
 static bool evictable(const lfp_locked_slog *w, uint64_t a, int64_t now)
 {
-    return a < w->limit || w->ring[a % w->limit] <= lfp_time_add(now, -w->window);
+    if (a < w->limit)
+        return true;
+    int64_t t = w->ring[a % w->limit];
+    return t <= now && (uint64_t)now - (uint64_t)t >= (uint64_t)w->window;
 }
 
-int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
+static int slog_take(lfp_locked_slog *w, uint32_t n, int64_t now, bool count)
 {
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
@@ -280,8 +355,15 @@ int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
         w->ring[a % w->limit] = now;
     if (rc == 0)
         w->head += n;
+    if (count)   /* a take (a wait counts once, by its result) */
+        lfp_rl_tally_(&w->stats, rc);
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+int lfp_locked_slog_take_at(lfp_locked_slog *w, uint32_t n, int64_t now)
+{
+    return slog_take(w, n, now, true);
 }
 
 int lfp_locked_slog_take(lfp_locked_slog *w, uint32_t n)
@@ -306,7 +388,7 @@ static int64_t locked_slog_ready(void *log, uint32_t n, int64_t now)
 
 static int locked_slog_take(void *log, uint32_t n, int64_t now)
 {
-    return lfp_locked_slog_take_at(log, n, now);
+    return slog_take(log, n, now, false);
 }
 
 static const lfp_rl_retry_ slog_retry = { locked_slog_take, locked_slog_ready };
@@ -316,10 +398,27 @@ int lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now, int64_t
 {
     if (!w)
         return EINVAL;
-    return lfp_rl_wait_retry_(&slog_retry, w, n, now, deadline, cancel);
+    bool slept;
+    int rc = lfp_rl_wait_retry_(&slog_retry, w, n, now, deadline, cancel, &slept);
+    if (rc != EINVAL) {
+        pthread_mutex_lock(&w->lock);
+        lfp_rl_tally_wait_(&w->stats, rc, slept);
+        pthread_mutex_unlock(&w->lock);
+    }
+    return rc;
 }
 
 int lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadline, lfp_cancel *cancel)
 {
     return lfp_locked_slog_wait_at(w, n, lfp_now(), deadline, cancel);
+}
+
+int lfp_locked_slog_stats(lfp_locked_slog *w, struct lfp_rl_stats *out)
+{
+    if (!w || !out)
+        return EINVAL;
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+    return 0;
 }

@@ -30,9 +30,28 @@ static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
 
 #define LFP_BUCKET_CHANGING_ INT64_MAX   /* TAT during set_*: refuses every take */
 
-static inline void lfp_bucket_destroy(lfp_bucket *b) { (void)b; }
+/* A lock-free limiter's counts (struct lfp_rl_stats), allocated by its
+ * *_stats_enable. */
+struct lfp_rl_counts_ {
+    lfp_striped allowed, denied;   /* the takes: per-thread cells */
+    alignas(LFP_CACHELINE) _Atomic(uint64_t) waited;   /* the waits: slow path */
+    _Atomic(uint64_t) timed_out;
+    _Atomic(uint64_t) cancelled;
+};
 
-static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
+/* Count a take's result (0: allowed, EAGAIN: denied, else nothing) if
+ * stats are enabled. `slot` must belong to a valid limiter. */
+static inline void lfp_rl_note_(_Atomic(lfp_rl_counts_ *) const *slot, int rc)
+{
+    /* acquire: pairs with the release CAS of lfp_rl_stats_enable_ (the
+     * counts' cells are initialised before the pointer is seen). */
+    lfp_rl_counts_ *c = atomic_load_explicit(slot, memory_order_acquire);
+    if (LFP_UNLIKELY(c != NULL) && (rc == 0 || rc == EAGAIN))
+        lfp_striped_add(rc == 0 ? &c->allowed : &c->denied, 1);
+}
+
+/* lfp_bucket_take_at without counting (the stats' note is the caller's). */
+static inline int lfp_bucket_take_at_(lfp_bucket *b, uint32_t n, int64_t now)
 {
     if (LFP_UNLIKELY(!b))
         return EINVAL;
@@ -66,6 +85,14 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
     }
 }
 
+static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
+{
+    int rc = lfp_bucket_take_at_(b, n, now);   /* the take, uncounted */
+    if (LFP_LIKELY(rc != EINVAL))
+        lfp_rl_note_(&b->stats_, rc);
+    return rc;
+}
+
 static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_t window)
 {
     /* unsigned: exact ids are k - base in [0, mask]; modular ids wrap. */
@@ -85,7 +112,6 @@ static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint6
 
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
 
-static inline void lfp_fwindow_destroy(lfp_fwindow *w) { (void)w; }
 
 /* lfp_fwindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
@@ -118,10 +144,12 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
 static inline int lfp_fwindow_take_at(lfp_fwindow *w, uint32_t n, int64_t now)
 {
     uint64_t charged;
-    return lfp_fwindow_take_charged_(w, n, now, &charged);
+    int rc = lfp_fwindow_take_charged_(w, n, now, &charged);   /* uncounted */
+    if (LFP_LIKELY(rc != EINVAL))
+        lfp_rl_note_(&w->stats_, rc);
+    return rc;
 }
 
-static inline void lfp_swindow_destroy(lfp_swindow *w) { (void)w; }
 
 /* Internal, for the inline take: the word's fields, the state as seen at
  * `now`, and the admission test. */
@@ -208,7 +236,10 @@ static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t 
 static inline int lfp_swindow_take_at(lfp_swindow *w, uint32_t n, int64_t now)
 {
     uint64_t charged;
-    return lfp_swindow_take_charged_(w, n, now, &charged);
+    int rc = lfp_swindow_take_charged_(w, n, now, &charged);   /* uncounted */
+    if (LFP_LIKELY(rc != EINVAL))
+        lfp_rl_note_(&w->stats_, rc);
+    return rc;
 }
 
 #ifdef __cplusplus

@@ -33,6 +33,7 @@ typedef struct lfp_locked_keyed {
     uint32_t burst;
     uint32_t probe;
     int64_t horizon;         /* largest TAT evicted, as lfp_keyed's */
+    struct lfp_rl_stats stats;   /* always counted, under the lock */
 } lfp_locked_keyed;
 
 /* As lfp_keyed_init / _destroy / _take_at / _take / _take_bytes_at /
@@ -53,6 +54,9 @@ LFP_API int lfp_locked_keyed_wait(lfp_locked_keyed *k, uint64_t key, uint32_t n,
                                   lfp_cancel *cancel);
 LFP_API uint64_t lfp_locked_keyed_hash(const lfp_locked_keyed *k, const void *key, size_t len);
 LFP_API size_t lfp_locked_keyed_busy_at(lfp_locked_keyed *k, int64_t now);
+/* lfp_keyed_stats, always counted (no enable call), under the mutex: exact
+ * at every read. Returns 0; EINVAL if k or out is NULL. */
+LFP_API int lfp_locked_keyed_stats(lfp_locked_keyed *k, struct lfp_rl_stats *out);
 
 #ifdef __cplusplus
 }

@@ -18,11 +18,14 @@ extern "C" {
 /* lfp_locked_bucket: a token bucket as most code writes it — a mutex around
  * a double token count refilled by elapsed * rate (exact float refill: no
  * truncation to whole tokens; time going backwards refills nothing).
- * Same codes as lfp_bucket: 0, EAGAIN, EINVAL (init: rate NaN, infinite or
- * <= 0, burst 0; take: n == 0 or n > burst). Starts full. Accepts the
- * same settings as lfp_bucket (rate in [LFP_BUCKET_MIN_RATE,
- * LFP_BUCKET_MAX_RATE], burst * ceil(1e9 / rate) <= LFP_BUCKET_MAX_SPAN),
- * but refills at exactly the requested rate (lfp_bucket rounds T up). */
+ * Same codes as lfp_bucket: 0, EAGAIN, EINVAL (take: n == 0 or n > burst).
+ * Starts full. Accepts exactly lfp_bucket's settings (rate in
+ * [LFP_BUCKET_MIN_RATE, LFP_BUCKET_MAX_RATE] or LFP_RATE_INF, burst * ceil(1e9
+ * / rate) <= LFP_BUCKET_MAX_SPAN, burst 0 included) with their meanings
+ * ("Unlimited rate and burst 0" in lfpat/ratelimit.h: unlimited admits
+ * every n >= 1 at once and changes nothing; burst 0 at a finite rate admits
+ * nothing), but refills at exactly the requested rate in doubles
+ * (lfp_bucket rounds T up). */
 typedef struct lfp_locked_bucket {
     pthread_mutex_t lock;
     double tokens, rate;   /* rate in tokens per ns (the refill) */
@@ -31,9 +34,15 @@ typedef struct lfp_locked_bucket {
     double rate_per_s;     /* as given (ready times: debt * 1e9 / rate_per_s) */
     int64_t seq;           /* consumptions so far (numbers the receipts) */
     int64_t top;           /* number of the newest live consumption (0: none) */
+    int64_t interval;      /* lfp_bucket's T for these settings (0: unlimited) */
+    struct lfp_rl_stats stats;   /* always counted, under the lock */
 } lfp_locked_bucket;
 
 LFP_API int    lfp_locked_bucket_init(lfp_locked_bucket *b, double rate_per_s, uint32_t burst);
+/* lfp_bucket_init_every's twin: a refill of 1 / interval_ns per ns (0:
+ * unlimited), the same accepted range and codes. */
+LFP_API int    lfp_locked_bucket_init_every(lfp_locked_bucket *b, int64_t interval_ns,
+                                            uint32_t burst);
 LFP_API void   lfp_locked_bucket_destroy(lfp_locked_bucket *b);
 LFP_API int    lfp_locked_bucket_take_at(lfp_locked_bucket *b, uint32_t n, int64_t now);
 LFP_API int    lfp_locked_bucket_take(lfp_locked_bucket *b, uint32_t n);
@@ -66,6 +75,10 @@ LFP_API int    lfp_locked_bucket_wait(lfp_locked_bucket *b, uint32_t n, int64_t 
                                       lfp_cancel *cancel);
 LFP_API int    lfp_locked_bucket_wait_at(lfp_locked_bucket *b, uint32_t n, int64_t now,
                                          int64_t deadline, lfp_cancel *cancel);
+/* lfp_bucket_stats, always counted (no enable call), under the mutex:
+ * exact and mutually consistent at every read. Returns 0; EINVAL if b or
+ * out is NULL. */
+LFP_API int    lfp_locked_bucket_stats(lfp_locked_bucket *b, struct lfp_rl_stats *out);
 
 /* lfp_locked_slog: the exact sliding log under a mutex (ring of the last
  * `limit` admission times; admit n iff the n oldest are at or before
@@ -76,6 +89,7 @@ typedef struct lfp_locked_slog {
     uint64_t head;         /* admissions so far */
     uint32_t limit;
     int64_t window;
+    struct lfp_rl_stats stats;   /* always counted, under the lock */
 } lfp_locked_slog;
 
 LFP_API int  lfp_locked_slog_init(lfp_locked_slog *w, uint32_t limit, int64_t window_ns);
@@ -87,6 +101,8 @@ LFP_API int  lfp_locked_slog_wait(lfp_locked_slog *w, uint32_t n, int64_t deadli
                                   lfp_cancel *cancel);
 LFP_API int  lfp_locked_slog_wait_at(lfp_locked_slog *w, uint32_t n, int64_t now,
                                      int64_t deadline, lfp_cancel *cancel);
+/* lfp_slog_stats as lfp_locked_bucket_stats: always counted, exact. */
+LFP_API int  lfp_locked_slog_stats(lfp_locked_slog *w, struct lfp_rl_stats *out);
 
 #ifdef __cplusplus
 }
