@@ -1,9 +1,10 @@
 /* GCRA token bucket: slow paths (init, configuration, reserve, wait).
  * The fast path, lfp_bucket_take_at, is inline in lfpat/ratelimit.h with
  * the algorithm's argument. */
+#include "park.h"
 #include "ratelimit_internal.h"
 
-#include <sched.h>
+#include <limits.h>
 #include <string.h>
 
 /* The emission interval for a rate: the smallest integer T (ns) with
@@ -99,23 +100,77 @@ int lfp_bucket_take(lfp_bucket *b, uint32_t n)
 }
 
 /* The configuration lock: set_rate and set_burst validate the pair, so they
- * must not interleave (configuration only; takes never touch it). */
+ * must not interleave (configuration only; takes never touch it). A futex
+ * lock (Drepper's "mutex2"): 0 free, 1 held, 2 held and someone may be
+ * parked on it, a setter waiting for the lock or a reserve waiting for the
+ * change the holder has in progress (wait_for_change). Waiters spin a few
+ * pauses, then park; the unlock wakes them all. Never a yield loop: under
+ * SCHED_FIFO a waiter above the setter's priority on its CPU would keep it
+ * from finishing (stress_rt_handoff bucket_reconfigure). */
+#define CFG_FREE 0u
+#define CFG_HELD 1u
+#define CFG_CONTENDED 2u
+#define CFG_SPINS 64
+
 static void cfg_lock(lfp_bucket *b)
 {
-    uint32_t z = 0;
-    /* acquire: pairs with the release in cfg_unlock; orders this setter's
-     * reads of the parameters after the previous setter's writes. */
-    while (!atomic_compare_exchange_weak_explicit(&b->cfg_lock_, &z, 1, memory_order_acquire,
-                                                  memory_order_relaxed)) {
-        z = 0;
-        sched_yield();
+    for (unsigned i = 0; i < CFG_SPINS; i++) {
+        uint32_t z = CFG_FREE;
+        /* acquire: pairs with the release exchange in cfg_unlock; orders this
+         * setter's reads of the parameters after the previous setter's
+         * writes. */
+        if (atomic_compare_exchange_weak_explicit(&b->cfg_lock_, &z, CFG_HELD,
+                                                  memory_order_acquire, memory_order_relaxed))
+            return;
+        lfp_spin_pause(0);   /* a CPU pause, never a yield */
     }
+    /* acquire: as above. Taking it as CONTENDED may cost the unlock one
+     * needless wake; it never loses one. */
+    while (atomic_exchange_explicit(&b->cfg_lock_, CFG_CONTENDED, memory_order_acquire) !=
+           CFG_FREE)
+        lfp_park_wait(&b->cfg_lock_, CFG_CONTENDED, LFP_FOREVER);
 }
 
 static void cfg_unlock(lfp_bucket *b)
 {
-    /* release: pairs with the acquire in cfg_lock. */
-    atomic_store_explicit(&b->cfg_lock_, 0, memory_order_release);
+    _Atomic(uint32_t) *word = &b->cfg_lock_;
+    /* release: pairs with the acquire in cfg_lock and wait_for_change, so
+     * whoever sees the lock free also sees the TAT and parameters this
+     * setter stored before it. */
+    if (atomic_exchange_explicit(word, CFG_FREE, memory_order_release) == CFG_CONTENDED)
+        lfp_park_wake(word, INT_MAX);
+}
+
+/* A reserve found TAT marked as changing: wait until the setter holding the
+ * configuration lock has stored the new TAT (it does so before it unlocks).
+ * A brief spin, then mark the lock CONTENDED and park on it: the unlock's
+ * exchange either sees the mark and wakes (a wake before the park makes
+ * the park return at once: the word is no longer CONTENDED), or comes
+ * before the mark, whose CAS then fails on FREE and the loop re-reads TAT,
+ * stored before that unlock. */
+static int64_t wait_for_change(lfp_bucket *b)
+{
+    for (unsigned i = 0;; i++) {
+        /* acquire: pairs with the release in change(), as the caller's load. */
+        int64_t tat = atomic_load_explicit(&b->tat, memory_order_acquire);
+        if (tat != LFP_BUCKET_CHANGING_)
+            return tat;
+        if (i < CFG_SPINS) {
+            lfp_spin_pause(0);
+            continue;
+        }
+        /* acquire: pairs with cfg_unlock's release exchange; then the TAT
+         * load above, on the next round, sees the new TAT. */
+        uint32_t l = atomic_load_explicit(&b->cfg_lock_, memory_order_acquire);
+        if (l == CFG_FREE)
+            continue;   /* the change is over: look again */
+        if (l == CFG_HELD &&
+            !atomic_compare_exchange_strong_explicit(&b->cfg_lock_, &l, CFG_CONTENDED,
+                                                     memory_order_acquire,
+                                                     memory_order_acquire))
+            continue;   /* unlocked or marked meanwhile: look again */
+        lfp_park_wait(&b->cfg_lock_, CFG_CONTENDED, LFP_FOREVER);
+    }
 }
 
 /* A change at `now` (under the configuration lock): mark TAT as changing,
@@ -127,9 +182,12 @@ static void change(lfp_bucket *b, uint32_t nb, int64_t nt, int64_t now)
     /* relaxed: ordered by the configuration lock. */
     int64_t t = atomic_load_explicit(&b->interval, memory_order_relaxed);
     uint32_t burst = atomic_load_explicit(&b->burst, memory_order_relaxed);
-    /* relaxed: the exchange is an RMW on TAT, so it sees every earlier
-     * take's CAS; nothing is published by it (the release store below is). */
-    int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_relaxed);
+    /* release: a reserve that reads CHANGING (acquire) also sees this
+     * setter's hold of the configuration lock, so it parks on the lock
+     * rather than spinning (wait_for_change). As an RMW on TAT the exchange
+     * sees every earlier take's CAS; the parameters are published by the
+     * release store below. */
+    int64_t old = atomic_exchange_explicit(&b->tat, LFP_BUCKET_CHANGING_, memory_order_release);
     /* The debt in ns, D = max(TAT, now) - now; tokens = burst - D / t. */
     lfp_u128_ d = old > now ? (uint64_t)old - (uint64_t)now : 0;
     if (t == 0 || nt == 0)
@@ -242,9 +300,7 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
     int64_t old = atomic_load_explicit(&b->tat, memory_order_acquire);
     for (;;) {
         if (old == LFP_BUCKET_CHANGING_) {   /* a change in progress: wait it out */
-            sched_yield();
-            /* acquire: as above. */
-            old = atomic_load_explicit(&b->tat, memory_order_acquire);
+            old = wait_for_change(b);
             continue;
         }
         /* relaxed: ordered after the acquire of TAT (lfp_bucket_take_at). */

@@ -15,7 +15,8 @@
  * between its tail CAS and its link; an mpmc pop whose head cell is claimed
  * by a push that has not published it, open and after close (mpmc_busy,
  * mpmc_close_busy), and an mpmc push whose tail cell is held by a pop that
- * has not released it (mpmc_push_busy). Correct code spins briefly, then
+ * has not released it (mpmc_push_busy), and a bucket reserve while set_rate
+ * has marked the bucket as changing (bucket_reconfigure). Correct code spins briefly, then
  * parks, and the notifier runs and wakes it.
  *
  * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
@@ -422,6 +423,47 @@ static void mq_teardown(void)
 
 /* ------------------------------------------------------------ runner */
 
+/* ------------------------------------------------------------ bucket reconfiguration */
+
+/* The notifier reconfigures the bucket in a loop (set_rate marks TAT as
+ * changing while it computes the new one); the waiter wakes from a short
+ * sleep at arbitrary points of that loop, often while TAT reads "changing",
+ * and reserves: it must wait for the change without keeping the
+ * lower-priority setter off the CPU. */
+static lfp_bucket rl_bucket;
+static _Atomic int rl_done;
+
+static void rl_setup(void)
+{
+    lfp_bucket_init(&rl_bucket, 1e9, 1000000);
+    atomic_store(&rl_done, 0);
+}
+
+static void *rl_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        struct timespec ts = { 0, 20000 };   /* the setter runs meanwhile */
+        nanosleep(&ts, NULL);
+        int64_t ready = 0;
+        int rc = lfp_bucket_reserve_at(&rl_bucket, 1, 0, &ready);
+        CHECK(rc == 0, "round %d: reserve %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    atomic_store(&rl_done, 1);
+    return NULL;
+}
+
+static void *rl_notifier(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; !atomic_load(&rl_done); i++)
+        CHECK(lfp_bucket_set_rate_at(&rl_bucket, i & 1 ? 1e9 : 5e8, 0) == 0, "set_rate");
+    return NULL;
+}
+
+static void rl_teardown(void) { lfp_bucket_destroy(&rl_bucket); }
+
 struct rt_case {
     const char *name;
     void (*setup)(void);
@@ -440,6 +482,7 @@ static const struct rt_case cases[] = {
     { "mpmc_busy", mq_setup_pop, mq_waiter, mq_notifier, mq_teardown },
     { "mpmc_close_busy", mq_setup_closed_pop, mq_waiter, mq_notifier, mq_teardown },
     { "mpmc_push_busy", mq_setup_push, mq_waiter, mq_notifier, mq_teardown },
+    { "bucket_reconfigure", rl_setup, rl_waiter, rl_notifier, rl_teardown },
 };
 
 static int start(pthread_t *t, void *(*fn)(void *), int prio)
