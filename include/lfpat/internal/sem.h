@@ -72,6 +72,7 @@ static inline int lfp_sem_release(lfp_sem *s)
          * instruction as a release CAS). */
     } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_seq_cst,
                                                     memory_order_relaxed));
+    LFP_TEST_HOOK("sem.released");   /* published: an acquirer may take it and free s */
     lfp_striped_add(&s->releases, 1);
     if (LFP_UNLIKELY(n - v != 1))   /* this release signalled a waiter */
         lfp_sem_wake_(s);
