@@ -2,6 +2,8 @@
  * in lfpat/sem.h; the FIFO waiter queue is src/wsem_queue.c. */
 #include "lfpat/sem.h"
 
+#include <limits.h>
+
 #include "lfpat/qcommon.h"
 #include "park.h"
 #include "wsem_queue.h"
@@ -26,22 +28,106 @@ int lfp_sem_init(lfp_sem *s, unsigned capacity)
     atomic_init(&s->state, capacity);
     s->capacity = capacity;
     lfp_ec_init(&s->ec);
+    atomic_init(&s->notifiers, 0);
     atomic_init(&s->timeouts, 0);
     atomic_init(&s->cancellations, 0);
     return 0;
 }
 
-void lfp_sem_destroy(lfp_sem *s)
+/* Rounds lfp_sem_destroy spins (CPU pauses) for notifying releases before
+ * it parks: a notifier's remaining work is an eventcount check and perhaps
+ * one futex wake. */
+#define DESTROY_SPINS 64
+
+/* Wait until no release is notifying (sem.h, "Lifetime"). */
+static void await_notifiers(lfp_sem *s)
 {
-    if (s)
-        lfp_striped_destroy(&s->releases);
+    /* acquire: pairs with the release fetch_sub in end_notify, so the
+     * notifiers' accesses to s happen-before the destroy; the count was
+     * raised before the CAS that the caller's hand-off read (sem.h). */
+    uint32_t n = atomic_load_explicit(&s->notifiers, memory_order_acquire);
+    for (unsigned round = 0; n & ~LFP_SEM_DESTROYING_; round++) {
+        if (round < DESTROY_SPINS) {
+            lfp_spin_pause(0);   /* a CPU pause, never a yield */
+        } else if (n & LFP_SEM_DESTROYING_ ||
+                   atomic_compare_exchange_weak_explicit(&s->notifiers, &n,
+                                                         n | LFP_SEM_DESTROYING_,
+                                                         memory_order_acquire,
+                                                         memory_order_acquire)) {
+            /* DESTROYING is set (acquire on both CAS outcomes: as the load
+             * above): every end_notify from now on changes the word and
+             * then wakes it, so this returns at once or is woken. No
+             * deadline: only a notifier's last steps remain. */
+            lfp_park_wait(&s->notifiers, n | LFP_SEM_DESTROYING_, LFP_FOREVER);
+        } else {
+            continue;   /* the CAS failed and re-read n */
+        }
+        /* acquire: as above. */
+        n = atomic_load_explicit(&s->notifiers, memory_order_acquire);
+    }
 }
 
-void lfp_sem_wake_(lfp_sem *s)
+void lfp_sem_destroy(lfp_sem *s)
+{
+    if (!s)
+        return;
+    await_notifiers(s);
+    lfp_striped_destroy(&s->releases);
+}
+
+static void sem_wake(lfp_sem *s)
 {
     LFP_TEST_HOOK("sem.grant");   /* signalled by the CAS, not yet woken */
     /* The caller's CAS that added the signal was seq_cst: no fence needed. */
     lfp_q_notify_after_sc_(&s->ec, 1);
+}
+
+/* A release that may signal is done with s: the release fetch_sub is its
+ * last access, and the wake reads no memory (park.h, "Waking after the last
+ * access"), so a destroy that returned and freed s is not touched. */
+static void end_notify(lfp_sem *s)
+{
+    _Atomic(uint32_t) *word = &s->notifiers;
+    /* release: pairs with the acquire loads in await_notifiers: everything
+     * this release did to s happens-before the destroy. */
+    if (atomic_fetch_sub_explicit(word, 1, memory_order_release) & LFP_SEM_DESTROYING_)
+        lfp_park_wake(word, INT_MAX);
+}
+
+/* lfp_sem_release with waiters registered (seen in v): the wake rule. A
+ * release that will signal is counted as a notifier in flight from before
+ * its CAS to after its notify, so that lfp_sem_destroy waits for it (sem.h,
+ * "Lifetime"); one that does not signal ends with its CAS. The stats add is
+ * done; undone on EOVERFLOW. */
+int lfp_sem_release_slow_(lfp_sem *s, uint64_t v)
+{
+    bool counted = false;
+    uint64_t n;
+    do {
+        if (lfp_sem_permits_(v) >= s->capacity) {
+            lfp_striped_add(&s->releases, -1);
+            if (counted)
+                end_notify(s);
+            return EOVERFLOW;
+        }
+        n = lfp_sem_signal_(v + 1);
+        if (n != v + 1 && !counted) {
+            /* relaxed: ordered before the CAS below, and so before every
+             * acquirer and destroyer that synchronises with that CAS, by
+             * the CAS's release (the count needs no ordering of its own). */
+            atomic_fetch_add_explicit(&s->notifiers, 1, memory_order_relaxed);
+            counted = true;
+        }
+        /* seq_cst: as in lfp_sem_release; also the store-load barrier
+         * before the eventcount check in sem_wake. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    if (!counted)
+        return 0;   /* no signal: the CAS was the last access */
+    if (n - v != 1)   /* this release signalled a waiter */
+        sem_wake(s);
+    end_notify(s);
+    return 0;
 }
 
 /* A waiter's look at the word consumes a signal, if any (sem.h). */
@@ -62,7 +148,7 @@ static bool cas_and_wake(lfp_sem *s, uint64_t *v, uint64_t next)
                                                memory_order_relaxed))
         return false;
     if (n != next)
-        lfp_sem_wake_(s);
+        sem_wake(s);
     return true;
 }
 

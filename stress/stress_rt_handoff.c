@@ -8,7 +8,8 @@
  * notifier (SCHED_FIFO 1) to CPU 0 and runs a hand-off N times, arranged so
  * that the waiter is running (it preempts the notifier) exactly when it has
  * to wait for the notifier to finish: a woken waitgroup/future waiter while
- * its notifier is still inside the notify; spsc close while a push is
+ * its notifier is still inside the notify; an lfp_sem_destroy right after
+ * the acquire while the release that woke it is still notifying; spsc close while a push is
  * between its announcement and its publish; a broadcast publisher whose slot is still
  * being written by the publisher one lap earlier; a losing future set while
  * the winner has claimed but not yet published; an mpsc pop while a push is
@@ -141,6 +142,48 @@ static void fut_teardown(void)
         lfp_future_destroy(&futs[i]);
     free(futs);
 }
+
+/* ------------------------------------------------------------ sem destroy */
+
+static lfp_sem *sems;
+
+static void sem_setup(void)
+{
+    sems = aligned_alloc(LFP_CACHELINE, (size_t)rounds * sizeof *sems);
+    for (int i = 0; i < rounds; i++) {
+        lfp_sem_init(&sems[i], 1);
+        lfp_sem_try_acquire(&sems[i]);   /* empty: the acquire parks */
+    }
+}
+
+/* The hand-off then destroy: the waiter parks in acquire, the notifier's
+ * release signals it and wakes it, and the waiter preempts the notifier
+ * inside the release (after the wake, before it has dropped its notifier
+ * count); its lfp_sem_destroy must then park until the notifier runs. */
+static void *sem_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        int rc = lfp_sem_acquire(&sems[i], LFP_FOREVER, NULL);
+        CHECK(rc == 0, "round %d: rc %d", i, rc);
+        lfp_sem_destroy(&sems[i]);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *sem_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_sem_release(&sems[i]) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void sem_teardown(void) { free(sems); }   /* each destroyed by the waiter */
 
 /* A losing set under SCHED_FIFO: the notifier claims futs[i] as the
  * winner's CAS does and hands the CPU to the waiter (a higher-priority
@@ -476,6 +519,7 @@ static const struct rt_case cases[] = {
     { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
     { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
     { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
+    { "sem_destroy", sem_setup, sem_waiter, sem_notifier, sem_teardown },
     { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
     { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
     { "mpsc_link", mpsc_setup, mpsc_waiter, mpsc_notifier, mpsc_teardown },

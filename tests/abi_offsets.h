@@ -305,6 +305,7 @@
 { "lfp_sem", "capacity", 8 },
 { "lfp_sem", "releases", 16 },
 { "lfp_sem", "ec", 64 },
+{ "lfp_sem", "notifiers", 76 },
 { "lfp_sem", "timeouts", 80 },
 { "lfp_sem", "cancellations", 88 },
 { "struct lfp_wsem_queue", "head", 0 },

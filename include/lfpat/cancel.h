@@ -21,7 +21,12 @@
  * is blocked on it. Destroying a child unlinks it from its parent; destroying
  * a parent first detaches its remaining children (they keep their own state
  * but no longer receive the parent's cancellation). Init and destroy of a
- * token must not race with each other on the same token.
+ * token must not race with each other on the same token. A thread that saw
+ * the token fired (its blocking call returned ECANCELED, or
+ * lfp_cancel_fired) may destroy and free it at once, while lfp_cancel_fire
+ * is still returning: fire does all its work on the token under the
+ * process-wide lock, which lfp_cancel_destroy takes, so free it only after
+ * lfp_cancel_destroy returns.
  *
  * Copying: an lfp_cancel must not be copied or moved after init: its parent,
  * its children and the watchers of blocked threads link to its address. Use it

@@ -51,7 +51,7 @@
  * eventcount: a notifier may still be between its condition store and its
  * notify. An object that is freed right after a wait returns must not rely
  * on this protocol alone (make the futex word the condition itself, or count
- * notifiers in flight, as lfp_future and lfp_waitgroup do).
+ * notifiers in flight, as lfp_future, lfp_waitgroup and lfp_sem do).
  * Build mode: LFP_TSAN selects the notify form inline; compile every
  * translation unit that uses lfpat headers, and lfpat itself, in the same
  * mode (all under TSan or none), or the fence pairing is lost.

@@ -9,6 +9,14 @@
  * sequentially consistent with every other call on the same object (the
  * mutex orders them), which is at least as strong as the lfp_x contract.
  *
+ * Lifetime: wherever lfp_x lets a waiter that returned destroy and free the
+ * object at once (sem, wsem, waitgroup, future, once), so does its twin:
+ * every notifier makes its wake-ups with the mutex held, so its unlock is
+ * its last access, and a woken waiter returns only after taking the mutex
+ * again (POSIX lets a mutex be destroyed once it is unlocked, and a
+ * condition variable once no thread is blocked on it). Checked under ASan
+ * by tests/test_handoff_free.c.
+ *
  * Copying: an lfp_locked_* object must not be copied or moved after init: each
  * holds a pthread mutex and condition variable, which POSIX forbids copying.
  * Use it where it was initialised, through pointers.

@@ -56,10 +56,13 @@
  * itself, as glibc's pthread_once does. A state the parent completed stays
  * complete. fn must not itself fork and then call the object in the child.
  *
- * Free after use: once any call has returned fn's result, o may be destroyed
- * and freed by any thread; the runner touches o only up to the exchange that
- * publishes DONE or FAILED, and after it only the futex address it wakes,
- * without dereferencing it.
+ * Lifetime: once a call has returned fn's result, o may be destroyed and
+ * freed as soon as no other call on o is in progress, except the call that
+ * ran fn, which may still be returning: the runner touches o only up to the
+ * exchange that publishes DONE or FAILED, and after it only the futex
+ * address it wakes, without dereferencing it (src/park.h). A waiter still
+ * inside lfp_once_call re-reads the state when it wakes, so wait for every
+ * other caller to return first (tests/test_handoff_free.c).
  *
  * Reset: lfp_once_init on a quiescent object (no call in progress, none
  * concurrent) resets it to UNSET. Resetting under concurrent calls is

@@ -12,7 +12,8 @@
  *        looked at the word yet
  *     W  waiters (bits 40-63): threads registered in a blocking acquire
  *   try_acquire: P-1 if P > 0.                             (one CAS, inline)
- *   release:     P+1 if P < capacity, then the wake rule.  (one CAS, inline)
+ *   release:     P+1 if P < capacity, then the wake rule.  (one CAS, inline;
+ *                out of line when W > 0, counted as a notifier: "Lifetime")
  *   wake rule:   if min(P, W) > G (and G < 255), G+1 in the same CAS, and
  *                after it notify ONE thread parked on the eventcount.
  *   acquire:     try, then spin ~10 microseconds unregistered, looking
@@ -51,12 +52,39 @@
  * The notify needs no fence: the releasing CAS is seq_cst and doubles as the
  * notifier's store-load barrier of the eventcount's SB handshake (the
  * argument is lfp_q_notify_after_sc_'s in internal/qcommon.h).
+ * Lifetime (the POSIX hand-off; glibc had this bug in sem_post, bug 12674):
+ * an acquirer that took a permit may destroy the semaphore at once, while
+ * the release that returned the permit is still returning, and free it once
+ * lfp_sem_destroy returns. So after its CAS a release touches s only in ways
+ * destroy waits for. The stats add comes before the CAS. A release that
+ * does not signal (always so when no waiter is registered: W == 0 in the
+ * word its CAS replaces, the inline path) ends with its CAS. One that is
+ * about to signal raises `notifiers` first, then CASes, notifies the
+ * eventcount if it signalled (a retried CAS may not), and drops
+ * `notifiers` with a release RMW as its last access; if destroy
+ * has marked the word DESTROYING it then wakes the word with a futex wake
+ * that reads no memory (src/park.h, "Waking after the last access").
+ * lfp_sem_destroy waits until `notifiers` counts nobody. Why that suffices:
+ * the raise is sequenced before the release's CAS, and every change of the
+ * state word is an RMW (in that CAS's release sequence), so the raise
+ * happens-before anything that follows a hand-off reading that CAS or a
+ * later value: the destroyer sees the raise or the drop, and its acquire
+ * load that sees the count drop orders every access of the release before
+ * the destroy. The wait spins briefly, then sets DESTROYING (CAS) and parks
+ * on the word; every drop after the mark changes the word before its wake,
+ * so the destroyer returns at once or is woken (under SCHED_FIFO a
+ * higher-priority destroyer on the notifier's CPU parks and lets it finish,
+ * stress_rt_handoff). Takes and leaves re-apply the wake rule after their
+ * own CAS too; they are inside their caller's call, which must have
+ * returned before destroy. Model: stress/models/sem_signal.pml (destroy
+ * process and the access-after-CAS control).
  * Not FIFO: like sem_t, a try_acquire may take a permit a woken waiter was
  * about to take (the waiter consumes its signal and parks again); use
  * lfp_wsem for strict FIFO. At most 2^24 - 1 threads may block on one
  * semaphore at once (Linux caps a process at pid_max <= 2^22 threads).
  * Stats: releases are counted in an lfp_striped (per-thread cells: no shared
- * RMW on the fast path); acquires are derived as releases + (capacity -
+ * RMW on the fast path), just before the CAS ("Lifetime"; a failed release
+ * takes its count back); acquires are derived as releases + (capacity -
  * permits), exact because permits change only by successful acquires and
  * releases; waiting is W; timeouts/cancellations are counted on the slow
  * path.
@@ -96,6 +124,12 @@
  * that returns non-zero holds nothing.
  * Progress: try_acquire and a release with no waiters are lock-free; acquire
  * with waiters and release to waiters take the mutex (blocking).
+ * Lifetime: a waiter that returned from lfp_wsem_acquire may destroy and free
+ * s at once, while the release that granted it is still returning: a release
+ * to waiters grants and wakes under the mutex, and the waiter returns only
+ * after taking the mutex again, so the releaser's unlock is its last access
+ * (pthread_mutex_unlock is safe against that, as POSIX requires for a mutex
+ * destroyed once unlocked); a release with nobody queued ends with its CAS.
  *
  * Ordering (both): a release happens-before the acquire (try or blocking)
  * that takes the permit/weight it returned (release CAS / acquire CAS, or the
@@ -146,6 +180,7 @@ typedef struct lfp_sem {
     lfp_striped releases;            /* per-thread cells: no shared RMW */
     /* the slow path's line: parking waiters write here, not on `state` */
     alignas(LFP_CACHELINE) lfp_ec ec;
+    _Atomic(uint32_t) notifiers;     /* releases still notifying | DESTROYING */
     _Atomic(uint64_t) timeouts;
     _Atomic(uint64_t) cancellations;
 } lfp_sem;
@@ -154,7 +189,12 @@ typedef struct lfp_sem {
  * Returns 0; EINVAL if s is NULL or capacity is 0; ENOMEM. */
 LFP_API int lfp_sem_init(lfp_sem *s, unsigned capacity);
 
-/* Free what init allocated. s must be quiescent. NULL is ignored. */
+/* Free what init allocated. NULL is ignored. Call it once no thread is in
+ * or will enter a call on s, except releases that may still be returning
+ * (the hand-off: an acquirer that took a permit may destroy at once); it
+ * waits until those are done with s. Free s only after it returns (as with
+ * POSIX sem_destroy). Progress: blocks only while a release is notifying
+ * (spins briefly, then parks; the release wakes it). */
 LFP_API void lfp_sem_destroy(lfp_sem *s);
 
 /* Take a permit if one is free. Returns 0; EAGAIN if none; EINVAL if s is
@@ -176,7 +216,9 @@ static inline int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *canc
  * state is unchanged); EINVAL if s is NULL.
  * Progress: lock-free (one CAS); plus one futex wake when it signals a
  * parked waiter (the wake rule in the header comment).
- * Ordering: release; happens-before the acquire that takes this permit. */
+ * Ordering: release; happens-before the acquire that takes this permit.
+ * Lifetime: with no waiter registered the CAS is the last access to s;
+ * otherwise see "Lifetime" in the header comment. */
 static inline int lfp_sem_release(lfp_sem *s);
 
 /* Free permits now (a snapshot). 0 for NULL. Progress: wait-free. */
@@ -210,7 +252,9 @@ typedef struct lfp_wsem {
  * Returns 0; EINVAL if s is NULL, capacity <= 0 or > LFP_WSEM_MAX. */
 LFP_API int lfp_wsem_init(lfp_wsem *s, int64_t capacity);
 
-/* s must be quiescent (no waiters). NULL is ignored. */
+/* Destroy s once no thread is in or will enter a call on it, except a
+ * release that may still be returning after a grant ("Lifetime" in the
+ * header comment). NULL is ignored. */
 LFP_API void lfp_wsem_destroy(lfp_wsem *s);
 
 /* Take n units if nobody is queued and n fit now (FIFO: never jumps the

@@ -73,10 +73,13 @@ int lfp_locked_sem_release(lfp_locked_sem *s)
         s->releases++;
         rc = 0;
     }
-    bool wake = rc == 0 && s->waiting > 0;
-    pthread_mutex_unlock(&s->lock);
-    if (wake)
+    /* Notify under the lock, so the unlock is the last access: a woken
+     * waiter takes the permit under the lock and may free s as soon as it
+     * returns (pthread_mutex_unlock is safe against that, as POSIX requires
+     * for a mutex destroyed once unlocked). */
+    if (rc == 0 && s->waiting > 0)
         lfp_ec_notify_one(&s->ec);
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 

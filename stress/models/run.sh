@@ -77,6 +77,10 @@ check sem_signal safety   ok
 check sem_signal safety   ok    -DGMAX=2
 check sem_signal safety   error -DNOCHAIN
 check sem_signal safety   error -DLEAKSIGNAL -DGMAX=2
+check sem_signal safety   ok    -DLIFETIME
+check sem_signal safety   ok    -DLIFETIME -DGMAX=2
+check sem_signal safety   error -DLIFETIME -DUNCOUNTED
+check sem_signal safety   error -DLIFETIME -DSTATSAFTER
 check mpmc_cell  safety   ok
 check mpmc_cell  progress ok
 check mpmc_cell  safety   error -DNOSEQ

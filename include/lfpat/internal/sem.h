@@ -15,6 +15,7 @@ extern "C" {
 #define LFP_SEM_SIGNAL_ ((uint64_t)1 << 32)   /* G: bits 32-39 of the state word */
 #define LFP_SEM_WAITER_ ((uint64_t)1 << 40)   /* W: bits 40-63 */
 #define LFP_SEM_SIGNAL_MAX_ 255u
+#define LFP_SEM_DESTROYING_ 0x80000000u      /* notifiers: lfp_sem_destroy waits */
 
 static inline uint32_t lfp_sem_permits_(uint64_t v) { return (uint32_t)v; }
 static inline uint32_t lfp_sem_signals_(uint64_t v) { return (uint32_t)(v >> 32) & 0xff; }
@@ -52,29 +53,32 @@ static inline int lfp_sem_acquire(lfp_sem *s, int64_t deadline, lfp_cancel *canc
     return LFP_LIKELY(rc != EAGAIN) ? rc : lfp_sem_acquire_slow_(s, deadline, cancel);
 }
 
-LFP_API void lfp_sem_wake_(lfp_sem *s);
+LFP_API int lfp_sem_release_slow_(lfp_sem *s, uint64_t v);
 
 static inline int lfp_sem_release(lfp_sem *s)
 {
     if (LFP_UNLIKELY(s == NULL))
         return EINVAL;
-    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
-    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed), n;
-    do {
-        if (lfp_sem_permits_(v) >= s->capacity)
-            return EOVERFLOW;
-        n = v + 1;
-        if (LFP_UNLIKELY(n >= LFP_SEM_WAITER_))
-            n = lfp_sem_signal_(n);
-        /* seq_cst: a release for the next acquirer's acquire CAS (publishes
-         * this holder's writes), and the store-load barrier before the
-         * eventcount check in lfp_sem_wake_ (header comment; on x86 the same
-         * instruction as a release CAS). */
-    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, n, memory_order_seq_cst,
-                                                    memory_order_relaxed));
+    /* Counted before the CAS: once the permit is published an acquirer may
+     * take it and free s (undone below if the release fails). */
     lfp_striped_add(&s->releases, 1);
-    if (LFP_UNLIKELY(n - v != 1))   /* this release signalled a waiter */
-        lfp_sem_wake_(s);
+    /* relaxed: only the CAS's first guess; the CAS re-validates it. */
+    uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+    do {
+        if (LFP_UNLIKELY(v >= LFP_SEM_WAITER_))   /* waiters: the wake rule */
+            return lfp_sem_release_slow_(s, v);
+        if (lfp_sem_permits_(v) >= s->capacity) {
+            lfp_striped_add(&s->releases, -1);
+            return EOVERFLOW;
+        }
+        /* seq_cst: a release for the next acquirer's acquire CAS (publishes
+         * this holder's writes); the slow path's CAS also serves as the
+         * store-load barrier before its eventcount check (lfpat/sem.h; on
+         * x86 the same instruction as a release CAS). W == 0 here, so the
+         * wake rule adds nothing. */
+    } while (!atomic_compare_exchange_weak_explicit(&s->state, &v, v + 1, memory_order_seq_cst,
+                                                    memory_order_relaxed));
+    LFP_TEST_HOOK("sem.released");   /* published: an acquirer may take it and free s */
     return 0;
 }
 
