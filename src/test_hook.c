@@ -93,7 +93,7 @@ static void spin(unsigned n)
     }
 }
 
-#define HOLD_NS (2 * 1000000LL)   /* at most, waiting for a passer */
+#define HOLD_NS 500000LL          /* at most, waiting for a passer */
 #define HOLD_SETTLE_NS 100000L    /* after the pass: 100-300 us */
 
 /* One holder per site name (a site hashes to a slot; two names sharing a
