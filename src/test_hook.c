@@ -9,21 +9,41 @@
  *   LFP_HOOK_SITE     only sites whose name starts with this (default all)
  *   LFP_HOOK_MODE     mix (default): a random one of the three below;
  *                     yield: sched_yield; spin: 0-2047 pause-spins;
- *                     sleep: nanosleep 10-200 us
+ *                     sleep: nanosleep 10-200 us;
+ *                     hold: see below (not part of mix)
  *
- * The hook synchronises with nothing (its state after the one-time read is
- * immutable, its generator per thread), so it adds no happens-before edge a
- * sanitizer could mistake for the library's.
+ * hold orders two operations instead of delaying one: the thread becomes
+ * the holder (one at a time per site name) and waits until another thread
+ * passes a site of the same name, or HOLD_NS; once passed, it naps
+ * HOLD_SETTLE_NS more, so the passer publishes (or releases), its wake-up
+ * lands, and a waiter it woke that finds the holder's cell still claimed
+ * parks again — all before the holder publishes. That is the interleaving of
+ * issue 14's lost wake-up (P1 claims, P2 publishes and wakes A, A parks
+ * again, P1 publishes and wakes one): random delays rarely produce it, hold
+ * does every time two operations meet at a site. A hold is bounded, and a
+ * site alone in its window is delayed by at most HOLD_NS. hold leaves the
+ * waiters' window ec.wait (prepared, not yet parked) alone: holding it
+ * would keep a woken waiter from parking again, the step the lost wake-up
+ * needs.
+ *
+ * The hook synchronises with nothing the library uses: its configuration is
+ * immutable after the one-time read, its generator per thread, and the hold
+ * state is its own (holder slots and pass counters, relaxed),
+ * so it adds no happens-before edge a sanitizer could mistake for the
+ * library's. (The futex wake of a passer is not an edge to TSan.)
  */
 #include "lfpat/common.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum mode { MODE_MIX, MODE_YIELD, MODE_SPIN, MODE_SLEEP };
+#include "park.h"
+
+enum mode { MODE_MIX, MODE_YIELD, MODE_SPIN, MODE_SLEEP, MODE_HOLD };
 
 static struct {
     unsigned permille;
@@ -43,6 +63,7 @@ static void read_env(void)
              : !strcmp(m, "yield")    ? MODE_YIELD
              : !strcmp(m, "spin")     ? MODE_SPIN
              : !strcmp(m, "sleep")    ? MODE_SLEEP
+             : !strcmp(m, "hold")     ? MODE_HOLD
                                       : MODE_MIX;
     cfg.site = getenv("LFP_HOOK_SITE");
     cfg.site_len = cfg.site ? strlen(cfg.site) : 0;
@@ -72,6 +93,56 @@ static void spin(unsigned n)
     }
 }
 
+#define HOLD_NS 500000LL          /* at most, waiting for a passer */
+#define HOLD_SETTLE_NS 100000L    /* after the pass: 100-300 us */
+
+/* One holder per site name (a site hashes to a slot; two names sharing a
+ * slot take turns), so a hold at one window does not stop holds at another,
+ * e.g. a waiter held before it parks (ec.wait) while a producer is held
+ * before it publishes (mpmc.push). */
+#define HOLD_SLOTS 16
+
+static struct hold_slot {
+    _Atomic(const char *) site;   /* the holder's site, or NULL */
+    _Atomic uint32_t passes;      /* futex word: passes of the holder's site */
+} holds[HOLD_SLOTS];
+
+static struct hold_slot *slot_of(const char *site)
+{
+    unsigned h = 5381;
+    for (const char *c = site; *c; c++)
+        h = h * 33 + (unsigned char)*c;
+    return &holds[h % HOLD_SLOTS];
+}
+
+/* Become the holder of the site's slot (if nobody is) and wait for a pass;
+ * or, if another thread holds this site, count a pass and wake it. relaxed
+ * throughout: the hold only shapes timing, it must publish nothing. */
+static void hold_or_pass(const char *site, uint64_t r)
+{
+    struct hold_slot *h = slot_of(site);
+    const char *none = NULL;
+    uint32_t p0 = atomic_load_explicit(&h->passes, memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&h->site, &none, site, memory_order_relaxed,
+                                                 memory_order_relaxed)) {
+        if (none != site && strcmp(none, site) != 0)
+            return;
+        atomic_fetch_add_explicit(&h->passes, 1, memory_order_relaxed);
+        lfp_park_wake(&h->passes, INT_MAX);
+        return;
+    }
+    int64_t deadline = lfp_after(HOLD_NS);
+    uint32_t p;
+    while ((p = atomic_load_explicit(&h->passes, memory_order_relaxed)) == p0 &&
+           lfp_now() < deadline)
+        lfp_park_wait(&h->passes, p0, deadline);
+    atomic_store_explicit(&h->site, NULL, memory_order_relaxed);
+    if (p != p0) {
+        struct timespec ts = { 0, HOLD_SETTLE_NS + (long)(r % (2 * HOLD_SETTLE_NS + 1)) };
+        nanosleep(&ts, NULL);
+    }
+}
+
 void lfp_test_hook_(const char *site)
 {
     pthread_once(&cfg_once, read_env);
@@ -81,6 +152,11 @@ void lfp_test_hook_(const char *site)
     if (r % 1000 >= cfg.permille)
         return;
     r >>= 10;
+    if (cfg.mode == MODE_HOLD) {
+        if (strncmp(site, "ec.", 3) != 0)
+            hold_or_pass(site, r);
+        return;
+    }
     enum mode m = cfg.mode == MODE_MIX ? (enum mode)(1 + r % 3) : cfg.mode;
     r >>= 2;
     switch (m) {

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "harness.h"
 #include "park.h"   /* src/park.h: a bounded wait that is not the code under test */
@@ -73,6 +74,28 @@ static inline bool lfps_progress_wait(lfps_progress *p, const char *what)
         }
         lfp_park_wait(&p->n, v, deadline);
     }
+}
+
+/* Staging, not synchronisation: poll cond (pause-spins, then 20 us naps)
+ * for at most LFPS_STAGE_NS, so that a notifier acts only once its waiters
+ * are (probably) parked — the moment a lost wake-up needs. Returns whether
+ * cond held; a phase must be correct and its checks valid either way. */
+#define LFPS_STAGE_NS (100 * 1000000LL)
+
+static inline bool lfps_stage(bool (*cond)(void *), void *arg)
+{
+    int64_t deadline = lfp_after(LFPS_STAGE_NS);
+    for (unsigned i = 0; !cond(arg); i++) {
+        if (lfp_now() >= deadline)
+            return false;
+        if (i < 64) {
+            lfp_spin_pause(0);
+        } else {
+            struct timespec ts = { 0, 20000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    return true;
 }
 
 #endif

@@ -10,11 +10,16 @@
  * subscribers check per-publisher order and, at the end, received + missed
  * == messages published. The publishers' plain per-message payload is read
  * by subscribers, so TSan checks the publish -> receive edge.
- * Small capacity so that lag happens; oversubscribed; delay injection. */
+ * Small capacity so that lag happens; oversubscribed; delay injection.
+ * Quiet phase first (stress/quiet.h): publishers publish a known number of
+ * messages, often to subscribers that are all caught up and parked, and
+ * stop; no close until every subscriber has covered every position — one
+ * left parked beside a published message fails the bounded stall check. */
 #include <stdlib.h>
 
 #include "harness.h"
 #include "lfpat.h"
+#include "quiet.h"
 
 enum { CAP = 16, MAX_PUB = 4, PER_PUB = 200000, MAX_SUBS = 8 };
 
@@ -159,12 +164,80 @@ static void phase(int publishers, int subscribers)
     lfp_broadcast_destroy(&s.b);
 }
 
+/* The quiet phase: thread 0 checks, then QUIET_PUB publishers, then the
+ * subscribers. The token is fired only after a failed check. */
+enum { QUIET_PUB = 2, QUIET_MSGS = 500 };
+
+struct quiet {
+    lfp_broadcast b;
+    uint32_t subs;
+    lfp_cancel stop;
+    lfps_progress progress;   /* positions covered (received + missed), all subscribers */
+    lfp_broadcast_sub sub[MAX_SUBS];
+};
+
+/* Staging: every subscriber parked (white-box: the eventcount's waiters). */
+static bool subs_parked(void *arg)
+{
+    struct quiet *q = arg;
+    /* relaxed: a staging hint only. */
+    return atomic_load_explicit(&q->b.arrived.waiters, memory_order_relaxed) >= q->subs;
+}
+
+static void quiet_thread(lfps_thread *t)
+{
+    struct quiet *q = t->arg;
+    if (t->id == 0) {
+        if (!lfps_progress_wait(&q->progress, "lfp_broadcast"))
+            lfp_cancel_fire(&q->stop, ECANCELED);
+    } else if (t->id <= QUIET_PUB) {
+        for (int i = 0; i < QUIET_MSGS; i++) {
+            if (i % 4 == 0)
+                lfps_stage(subs_parked, q);
+            LFPS_CHECK(lfp_broadcast_publish(&q->b, (void *)(uintptr_t)i) == 0, "quiet publish");
+            lfps_delay(&t->rng);
+        }
+    } else {
+        lfp_broadcast_sub *sub = &q->sub[t->id - 1 - QUIET_PUB];
+        for (uint64_t covered = 0; covered < QUIET_PUB * QUIET_MSGS;) {
+            void *v;
+            uint64_t missed = 0;
+            int rc = lfp_broadcast_recv(sub, &v, &missed, LFP_FOREVER, &q->stop);
+            LFPS_CHECK(rc == 0, "lfp_broadcast: quiet recv rc %d", rc);
+            if (rc != 0)
+                return;
+            covered += missed + 1;
+            lfps_progress_add(&q->progress, (uint32_t)(missed + 1));
+        }
+    }
+}
+
+static void quiet_phase(int subs)
+{
+    static struct quiet q;
+    LFPS_CHECK(lfp_broadcast_init(&q.b, CAP) == 0, "quiet init");
+    q.subs = (uint32_t)subs;
+    for (int i = 0; i < subs; i++)
+        lfp_broadcast_subscribe(&q.b, &q.sub[i]);
+    lfp_cancel_init(&q.stop, NULL);
+    lfps_progress_init(&q.progress, (uint32_t)(subs * QUIET_PUB * QUIET_MSGS));
+    lfps_run(1 + QUIET_PUB + subs, quiet_thread, &q);
+    for (int i = 0; i < subs; i++)
+        lfp_broadcast_unsubscribe(&q.sub[i]);
+    lfp_broadcast_destroy(&q.b);
+    lfp_cancel_destroy(&q.stop);
+    lfps_ops((uint64_t)subs * QUIET_PUB * QUIET_MSGS);
+    printf("  quiet phase: %d publishers, %d subscribers, %d messages, no close\n", QUIET_PUB,
+           subs, QUIET_PUB * QUIET_MSGS);
+}
+
 int main(void)
 {
     lfps_init("stress_broadcast");
     int n = lfps_threads(6);
     if (n < 4)
         n = 4;
+    quiet_phase(n - 3 > MAX_SUBS ? MAX_SUBS : n - 3 < 2 ? 2 : n - 3);
     phase(1, n - 2 > MAX_SUBS ? MAX_SUBS : n - 2);
     phase(MAX_PUB / 2, n - 3 > MAX_SUBS ? MAX_SUBS : n - 3);
     return lfps_finish();

@@ -8,11 +8,16 @@
  * checks the task -> wait edge). Checked: every accepted task either ran
  * exactly once (wait returns 0) or was reported not run (EPIPE) and never
  * ran; tasks refused (EAGAIN / ETIMEDOUT / EPIPE) never ran; ran + not_run
- * == accepted == the pool's own counters. Oversubscribed; delay injection. */
+ * == accepted == the pool's own counters. Oversubscribed; delay injection.
+ * Quiet phase first (stress/quiet.h): submitters submit a known number of
+ * tasks, often to a pool whose workers are all idle (parked), and stop; no
+ * shutdown until every task has run — a task queued beside an idle worker
+ * (or a submitter parked beside a free cell) fails the bounded stall check. */
 #include <stdlib.h>
 
 #include "harness.h"
 #include "lfpat.h"
+#include "quiet.h"
 
 enum { PER_SUBMITTER = 20000, MAX_SUBMITTERS = 8 };
 
@@ -126,12 +131,79 @@ static void round_(int submitters, int workers, uint64_t shutdown_after)
     free(s.jobs);
 }
 
+/* The quiet phase: thread 0 checks, the others submit QUIET_TASKS each. The
+ * token is fired only after a failed check, to stop the submitters. */
+enum { QUIET_TASKS = 400, QUIET_CAP = 4 };
+
+struct quiet {
+    lfp_pool pool;
+    unsigned workers;
+    lfp_cancel stop;
+    lfps_progress progress;   /* tasks run */
+};
+
+static void *quiet_work(void *arg)
+{
+    lfps_progress_add(arg, 1);
+    return NULL;
+}
+
+/* Staging: every worker idle in its pop (white-box: the queue's waiters). */
+static bool workers_idle(void *arg)
+{
+    struct quiet *q = arg;
+    /* relaxed: a staging hint only. */
+    return atomic_load_explicit(&q->pool.queue.not_empty.waiters, memory_order_relaxed) >=
+           q->workers;
+}
+
+static void quiet_thread(lfps_thread *t)
+{
+    struct quiet *q = t->arg;
+    if (t->id == 0) {
+        if (!lfps_progress_wait(&q->progress, "lfp_pool"))
+            lfp_cancel_fire(&q->stop, ECANCELED);
+        return;
+    }
+    lfp_pool_task *tasks = calloc(QUIET_TASKS, sizeof *tasks);
+    for (int i = 0; i < QUIET_TASKS; i++) {
+        lfp_pool_task_init(&tasks[i], quiet_work, &q->progress);
+        if (i % 4 == 0)
+            lfps_stage(workers_idle, q);
+        int rc = lfp_pool_submit(&q->pool, &tasks[i], LFP_FOREVER, &q->stop);
+        LFPS_CHECK(rc == 0, "lfp_pool: quiet submit rc %d", rc);
+        if (rc != 0)
+            break;
+        lfps_delay(&t->rng);
+    }
+    for (int i = 0; i < QUIET_TASKS; i++)   /* returns at once: ran, or the token fired */
+        (void)lfp_pool_task_wait(&tasks[i], NULL, LFP_FOREVER, &q->stop);
+    free(tasks);
+}
+
+static void quiet_phase(int submitters, unsigned workers)
+{
+    static struct quiet q;
+    q.workers = workers;
+    LFPS_CHECK(lfp_pool_init(&q.pool, workers, QUIET_CAP) == 0, "quiet init");
+    lfp_cancel_init(&q.stop, NULL);
+    lfps_progress_init(&q.progress, (uint32_t)(submitters * QUIET_TASKS));
+    lfps_run(1 + submitters, quiet_thread, &q);
+    lfp_pool_destroy(&q.pool);
+    lfp_cancel_destroy(&q.stop);
+    lfps_ops(lfp_pool_ran(&q.pool));
+    printf("  quiet phase: %d submitters, %u workers, %llu tasks run before the shutdown\n",
+           submitters, workers, (unsigned long long)lfp_pool_ran(&q.pool));
+}
+
 int main(void)
 {
     lfps_init("stress_pool");
     int n = lfps_threads(4);
     if (n > MAX_SUBMITTERS)
         n = MAX_SUBMITTERS;
+    quiet_phase(n < 2 ? 2 : n, 2);
+    quiet_phase(n < 2 ? 2 : n, 3);
     int64_t end = lfp_after(lfps_cfg.budget_ns);
     lfps_rng rng;
     lfps_rng_seed(&rng, 99);

@@ -16,6 +16,8 @@
  *   - every thread returns (all joined) — nobody is left blocked.
  * lfp_mpsc runs with two consumers: the second concurrent consumer must get
  * EBUSY (counted), never corrupt the queue.
+ * Quiet phases (no close until every waiter whose condition holds has
+ * returned): see "quiet phases" and "one-shot rounds" below.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "harness.h"
 #include "lfpat.h"
 #include "quiet.h"
+#include "rounds.h"
 
 #define MAXN (1u << 18)   /* items per producer */
 #define MAXP 8
@@ -424,9 +427,93 @@ static void quiet(const struct ops *o, void *q, bool ticketed)
            total + pops);
 }
 
+/* ---- one-shot rounds (lfp_mpmc): issue 14's lost wake-up needs a waiter
+ * that will not come back for more — a consumer that loops heals a missed
+ * wake with its next fast-path pop. Each round two waiters make exactly one
+ * blocking call each and two actors, once both waiters are in the wait
+ * protocol (staged), make the two operations that satisfy them:
+ *   pop side:  empty queue, the waiters pop, the actors push one each;
+ *   push side: full queue, the waiters push, the actors pop one each.
+ * Every waiter must return before its deadline (LFPS_QUIET_STALL_NS). Under the hooks
+ * preset with LFP_HOOK_MODE=hold the first actor at mpmc.push / mpmc.pop
+ * holds its claimed cell until the second has published, which is the
+ * scenario of the issue: without the pass-on rule (src/mpmc.c) a waiter is
+ * left parked beside an item or a free cell. */
+enum { SHOT_WAITERS = 2, SHOT_ACTORS = 2, SHOT_CAP = 4, SHOT_ROUNDS = 2000 };
+
+struct shot {
+    lfp_mpmc q;
+    bool push_side;
+    int rc[SHOT_WAITERS + SHOT_ACTORS];
+    uint64_t stuck;
+};
+
+/* Staging: both waiters between lfp_ec_prepare and the end of their wait. */
+static bool shot_waiting(void *arg)
+{
+    struct shot *s = arg;
+    lfp_ec *ec = s->push_side ? &s->q.not_full : &s->q.not_empty;
+    /* relaxed: a staging hint only. */
+    return atomic_load_explicit(&ec->waiters, memory_order_relaxed) >= SHOT_WAITERS;
+}
+
+static void shot_body(int tid, lfps_rng *rng, void *arg)
+{
+    (void)rng;
+    struct shot *s = arg;
+    void *v = NULL;
+    int64_t d = lfp_after(LFPS_QUIET_STALL_NS);
+    if (tid >= SHOT_WAITERS)
+        lfps_stage(shot_waiting, s);
+    bool push = s->push_side == (tid < SHOT_WAITERS);
+    int rc = push ? lfp_mpmc_push(&s->q, (void *)(uintptr_t)(tid + 1), d, NULL)
+                  : lfp_mpmc_pop(&s->q, &v, d, NULL);
+    /* at the deadline, the last try succeeds beside the item it missed */
+    s->rc[tid] = rc == 0 && lfp_now() >= d ? ETIMEDOUT : rc;
+}
+
+static bool shot_end(uint64_t round, void *arg)
+{
+    struct shot *s = arg;
+    for (int i = 0; i < SHOT_WAITERS + SHOT_ACTORS; i++)
+        if (s->rc[i] != 0) {
+            s->stuck++;
+            LFPS_CHECK(false, "lfp_mpmc one-shot %s round %llu: %s %d returned %d: a waiter "
+                       "stayed parked beside %s", s->push_side ? "push" : "pop",
+                       (unsigned long long)round, i < SHOT_WAITERS ? "waiter" : "actor", i,
+                       s->rc[i], s->push_side ? "a free cell" : "a queued item");
+        }
+    size_t want = s->push_side ? SHOT_CAP : 0;
+    LFPS_CHECK(lfp_mpmc_size(&s->q) == want, "one-shot: size %zu, expected %zu",
+               lfp_mpmc_size(&s->q), want);
+    lfps_ops(1);
+    return s->stuck == 0;
+}
+
+static void one_shot(bool push_side)
+{
+    static struct shot s;
+    s.push_side = push_side;
+    s.stuck = 0;
+    LFPS_CHECK(lfp_mpmc_init(&s.q, SHOT_CAP) == 0, "one-shot init");
+    for (int i = 0; push_side && i < SHOT_CAP; i++)
+        LFPS_CHECK(lfp_mpmc_try_push(&s.q, NULL) == 0, "one-shot fill");
+    lfps_rounds r = { .nthreads = SHOT_WAITERS + SHOT_ACTORS, .max_rounds = lfps_scale(SHOT_ROUNDS),
+                      .body = shot_body, .end = shot_end, .arg = &s };
+    uint64_t n = lfps_rounds_run(&r);
+    lfp_mpmc_close(&s.q);
+    lfp_mpmc_destroy(&s.q);
+    printf("lfp_mpmc: one-shot %s rounds: %llu, %s\n", push_side ? "push" : "pop",
+           (unsigned long long)n, s.stuck ? "a waiter was left parked" : "every waiter returned");
+}
+
 int main(void)
 {
     lfps_init("stress_queue");
+    /* first: a lost wake-up fails their bounded check (the phases below
+     * heal one, or end in a close that hides it) */
+    one_shot(false);
+    one_shot(true);
     int p = lfps_threads(4);
     if (p > MAXP)
         p = MAXP;

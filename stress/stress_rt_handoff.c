@@ -16,8 +16,12 @@
  * between its tail CAS and its link; an mpmc pop whose head cell is claimed
  * by a push that has not published it, open and after close (mpmc_busy,
  * mpmc_close_busy), and an mpmc push whose tail cell is held by a pop that
- * has not released it (mpmc_push_busy), and a bucket reserve while set_rate
- * has marked the bucket as changing (bucket_reconfigure). Correct code spins briefly, then
+ * has not released it (mpmc_push_busy); an acquire of an empty sem / wsem
+ * granted by a release; a second lfp_once_call while fn runs; the bare
+ * eventcount; an spsc pop woken by a push; an lfp_pool task whose worker
+ * (SCHED_FIFO 1 on CPU 0) sets its future; a bucket reserve while set_rate
+ * has marked the bucket as changing (bucket_reconfigure). Correct code
+ * spins briefly, then
  * parks, and the notifier runs and wakes it.
  *
  * Watchdog: the main thread runs at SCHED_FIFO 3 (above both, not pinned)
@@ -390,6 +394,239 @@ static void mpsc_teardown(void)
     free(mpsc_nodes);
 }
 
+/* ------------------------------------------------------------ semaphores
+ * The waiter acquires from an empty semaphore (it parks: the notifier cannot
+ * run while it spins), the notifier's release grants it, and the waiter
+ * preempts the notifier inside the release (sem.grant, wsem.grant). */
+
+static lfp_sem sem;
+static lfp_wsem wsem;
+
+static void sem_setup(void) { lfp_sem_init(&sem, 1); (void)lfp_sem_try_acquire(&sem); }
+
+static void *sem_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        int rc = lfp_sem_acquire(&sem, LFP_FOREVER, NULL);
+        CHECK(rc == 0, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *sem_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_sem_release(&sem) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void sem_teardown(void) { lfp_sem_destroy(&sem); }
+
+static void wsem_setup(void) { lfp_wsem_init(&wsem, 3); (void)lfp_wsem_try_acquire(&wsem, 3); }
+
+static void *wsem_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        int rc = lfp_wsem_acquire(&wsem, 2, LFP_FOREVER, NULL);
+        CHECK(rc == 0, "round %d: rc %d", i, rc);
+        sem_post(&go);
+        rc = lfp_wsem_acquire(&wsem, 1, LFP_FOREVER, NULL);
+        CHECK(rc == 0, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *wsem_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_wsem_release(&wsem, 2) == 0, "round %d", i);
+        sem_wait_all(&go);
+        CHECK(lfp_wsem_release(&wsem, 1) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void wsem_teardown(void) { lfp_wsem_destroy(&wsem); }
+
+/* ------------------------------------------------------------ once
+ * The notifier runs fn, which lets the waiter go; the waiter preempts it
+ * inside fn and calls the same once: it must park until fn returns. */
+
+static lfp_once *onces;
+static _Atomic int once_runs;
+
+static void once_setup(void)
+{
+    onces = calloc((size_t)rounds, sizeof *onces);
+    for (int i = 0; i < rounds; i++)
+        lfp_once_init(&onces[i]);
+    atomic_store(&once_runs, 0);
+}
+
+static int once_fn(void *arg)
+{
+    (void)arg;
+    sem_post(&back);   /* the waiter preempts us here */
+    atomic_fetch_add(&once_runs, 1);
+    return 0;
+}
+
+static int once_never(void *arg)
+{
+    (void)arg;
+    CHECK(false, "a second fn ran");
+    return 0;
+}
+
+static void *once_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        sem_wait_all(&back);
+        int rc = lfp_once_call(&onces[i], once_never, NULL);
+        CHECK(rc == 0 && atomic_load(&once_runs) == i + 1, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *once_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_once_call(&onces[i], once_fn, NULL) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void once_teardown(void) { free(onces); }
+
+/* ------------------------------------------------------------ eventcount
+ * The bare protocol: the waiter awaits a flag, the notifier sets it and
+ * notifies; the waiter preempts it inside the notify. */
+
+static lfp_ec ec;
+static _Atomic int ec_flag;
+
+static void ec_setup(void) { lfp_ec_init(&ec); atomic_store(&ec_flag, -1); }
+
+static int ec_try(void *arg)
+{
+    /* seq_cst: the condition load of the eventcount's SB shape */
+    return atomic_load(&ec_flag) == *(int *)arg ? 0 : EAGAIN;
+}
+
+static void *ec_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        int rc = lfp_ec_await(&ec, ec_try, &i, LFP_FOREVER, NULL, false);
+        CHECK(rc == 0, "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *ec_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        atomic_store(&ec_flag, i);   /* seq_cst: the condition store */
+        lfp_ec_notify_all(&ec);
+    }
+    return NULL;
+}
+
+static void ec_teardown(void) {}
+
+/* ------------------------------------------------------------ spsc
+ * The waiter pops from an empty queue, the notifier pushes; the waiter
+ * preempts it inside the push (spsc.push's announcement bracket). */
+
+static lfp_spsc sq;
+
+static void sq_setup(void) { lfp_spsc_init(&sq, 4); }
+
+static void *sq_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_post(&go);
+        void *v = NULL;
+        int rc = lfp_spsc_pop(&sq, &v, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && v == (void *)(intptr_t)(i + 1), "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static void *sq_notifier(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < rounds; i++) {
+        sem_wait_all(&go);
+        CHECK(lfp_spsc_push(&sq, (void *)(intptr_t)(i + 1), LFP_FOREVER, NULL) == 0, "round %d", i);
+    }
+    return NULL;
+}
+
+static void sq_teardown(void) { lfp_spsc_destroy(&sq); }
+
+/* ------------------------------------------------------------ pool
+ * The notifier creates the pool, so its one worker inherits SCHED_FIFO 1 and
+ * CPU 0; the waiter submits a task and waits for it, preempting the worker
+ * inside the task's future set. */
+
+static lfp_pool pool;
+
+static void *pool_task(void *arg) { return arg; }
+
+static void *pool_waiter(void *arg)
+{
+    (void)arg;
+    sem_wait_all(&back);   /* the pool exists */
+    for (int i = 0; i < rounds; i++) {
+        lfp_pool_task t;
+        lfp_pool_task_init(&t, pool_task, (void *)(intptr_t)(i + 1));
+        int rc = lfp_pool_submit(&pool, &t, LFP_FOREVER, NULL);
+        void *r = NULL;
+        if (rc == 0)
+            rc = lfp_pool_task_wait(&t, &r, LFP_FOREVER, NULL);
+        CHECK(rc == 0 && r == (void *)(intptr_t)(i + 1), "round %d: rc %d", i, rc);
+        atomic_fetch_add(&progress, 1);
+    }
+    sem_post(&go);
+    return NULL;
+}
+
+static void *pool_notifier(void *arg)
+{
+    (void)arg;
+    CHECK(lfp_pool_init(&pool, 1, 4) == 0, "pool init");
+    sem_post(&back);
+    sem_wait_all(&go);
+    lfp_pool_destroy(&pool);
+    return NULL;
+}
+
+static void pool_setup(void) {}
+static void pool_teardown(void) {}
+
 /* ------------------------------------------------------------ mpmc busy cell */
 
 /* One queue per round (capacity 2): the notifier holds a claim on it, the
@@ -526,6 +763,12 @@ static const struct rt_case cases[] = {
     { "mpmc_busy", mq_setup_pop, mq_waiter, mq_notifier, mq_teardown },
     { "mpmc_close_busy", mq_setup_closed_pop, mq_waiter, mq_notifier, mq_teardown },
     { "mpmc_push_busy", mq_setup_push, mq_waiter, mq_notifier, mq_teardown },
+    { "sem", sem_setup, sem_waiter, sem_notifier, sem_teardown },
+    { "wsem", wsem_setup, wsem_waiter, wsem_notifier, wsem_teardown },
+    { "once", once_setup, once_waiter, once_notifier, once_teardown },
+    { "ec", ec_setup, ec_waiter, ec_notifier, ec_teardown },
+    { "spsc", sq_setup, sq_waiter, sq_notifier, sq_teardown },
+    { "pool", pool_setup, pool_waiter, pool_notifier, pool_teardown },
     { "bucket_reconfigure", rl_setup, rl_waiter, rl_notifier, rl_teardown },
 };
 

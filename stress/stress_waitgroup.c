@@ -10,12 +10,17 @@
  * wait — ThreadSanitizer checks that done -> wait is a happens-before edge.
  * Phase 3, lifetime: the waiter keeps the wait group on its stack, hands it
  * to a worker, waits, and overwrites it with plain stores as soon as wait
- * returns — TSan reports a race if done still touched it after that. */
+ * returns — TSan reports a race if done still touched it after that.
+ * Phase 4, quiet (stress/quiet.h; lfp_waitgroup and the twin): waiters block
+ * in wait on a count the doners bring to zero and then simply stop — no
+ * further add, no token: every wait must return, or the bounded stall check
+ * fails. Round after round, so that the last done meets parked waiters. */
 #include <string.h>
 
 #include "handoff.h"
 #include "harness.h"
 #include "lfpat.h"
+#include "quiet.h"
 
 enum { MAX_T = 64 };
 
@@ -154,6 +159,59 @@ static void respond(void *wg, int n)
     LFPS_CHECK(lfp_waitgroup_done(wg) == 0, "done");
 }
 
+/* Phase 4: thread 0 checks, threads 1..QUIET_DONERS call done, the rest
+ * wait once per round. The token is fired only after a failed check, to
+ * shut the stuck waiters down. */
+enum { QUIET_DONERS = 2, QUIET_DONES = 8, QUIET_ROUNDS = 200 };
+
+struct quiet {
+    const struct wg_api *api;
+    void *wg;
+    lfp_cancel stop;
+    lfps_progress progress;   /* waits returned this round */
+    bool stuck;
+};
+
+static void quiet_thread(lfps_thread *t)
+{
+    struct quiet *q = t->arg;
+    if (t->id == 0) {
+        if (!lfps_progress_wait(&q->progress, q->api->name)) {
+            q->stuck = true;
+            lfp_cancel_fire(&q->stop, ECANCELED);
+        }
+    } else if (t->id <= QUIET_DONERS) {
+        for (int i = 0; i < QUIET_DONES; i++) {
+            lfps_delay(&t->rng);
+            LFPS_CHECK(q->api->add(q->wg, -1) == 0, "%s: quiet done", q->api->name);
+        }
+    } else {
+        int rc = q->api->wait(q->wg, LFP_FOREVER, &q->stop);
+        LFPS_CHECK(rc == 0, "%s: quiet wait rc %d", q->api->name, rc);
+        lfps_progress_add(&q->progress, 1);
+    }
+}
+
+static void quiet_phase(const struct wg_api *api, void *wg, int threads)
+{
+    static struct quiet q;
+    q.api = api;
+    q.wg = wg;
+    q.stuck = false;
+    lfp_cancel_init(&q.stop, NULL);
+    int waiters = threads - 1 - QUIET_DONERS, r = 0;
+    int64_t end = lfp_after(lfps_cfg.budget_ns);
+    for (; r < QUIET_ROUNDS && !q.stuck && lfp_now() < end; r++) {
+        LFPS_CHECK(api->add(wg, QUIET_DONERS * QUIET_DONES) == 0, "%s: quiet add", api->name);
+        lfps_progress_init(&q.progress, (uint32_t)waiters);
+        lfps_run(threads, quiet_thread, &q);
+        lfps_ops(1);
+    }
+    lfp_cancel_destroy(&q.stop);
+    printf("  %s: quiet phase, %d rounds of %d waiters released by the last done, no close\n",
+           api->name, r, waiters);
+}
+
 int main(void)
 {
     lfps_init("stress_waitgroup");
@@ -168,6 +226,10 @@ int main(void)
     lfp_locked_waitgroup lwg;
     lfp_waitgroup_init(&wg);
     lfp_locked_waitgroup_init(&lwg);
+    /* quiet first: a lost wake-up fails its bounded check, where the
+     * phases after it would hang */
+    quiet_phase(&lf, &wg, n < 5 ? 5 : n);   /* at least two waiters */
+    quiet_phase(&lk, &lwg, n < 5 ? 5 : n);
     continuous(&lf, &wg, n);
     continuous(&lk, &lwg, n);
     LFPS_CHECK(lfp_waitgroup_count(&wg) == 0, "final count");

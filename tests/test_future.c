@@ -9,6 +9,7 @@
 #include <sched.h>
 
 #include "lfpat.h"
+#include "parked.h"
 
 typedef struct fut_ops {
     int (*init)(void *);
@@ -223,11 +224,13 @@ struct loser {
     int try_after;      /* try_get's result then */
     int err_after;
     _Atomic int returned;   /* set returned (for the white-box test) */
+    _Atomic pid_t tid;      /* the setter's thread, once it runs */
 };
 
 static void *set_then_look(void *arg)
 {
     struct loser *s = arg;
+    atomic_store(&s->tid, (pid_t)syscall(SYS_gettid));
     if (s->bar)
         pthread_barrier_wait(s->bar);
     s->rc = s->o->set(s->f, (void *)(intptr_t)s->id, s->id);
@@ -251,7 +254,7 @@ static void losing_setter_sees_the_winner(void **state)
             struct loser s[T];
             pthread_t th[T];
             for (int i = 0; i < T; i++) {
-                s[i] = (struct loser){ o, &f, &bar, i + 1, -1, false, -1, -1, 0 };
+                s[i] = (struct loser){ o, &f, &bar, i + 1, -1, false, -1, -1, 0, 0 };
                 pthread_create(&th[i], NULL, set_then_look, &s[i]);
             }
             int winner = 0;
@@ -287,11 +290,18 @@ static void losing_setter_waits_for_claimed_winner(void **state)
         pthread_t gt, lt;
         if (parked_getter)
             pthread_create(&gt, NULL, get_thread, &g);
-        struct loser s = { &impls[0], &f, NULL, 9, -1, false, -1, -1, 0 };
+        struct loser s = { &impls[0], &f, NULL, 9, -1, false, -1, -1, 0, 0 };
         pthread_create(&lt, NULL, set_then_look, &s);
-        struct timespec ms20 = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ms20, NULL);
-        /* the loser has not returned: the future is not published */
+        /* the loser waits, parked on the eventcount (bounded: 5 s), and has
+         * not returned: the future is not published. A loser that returns
+         * EALREADY at once (the old bug) ends the wait and fails below. */
+        int64_t end = lfp_after(5000000000LL);
+        uint32_t key;
+        while (!atomic_load(&s.returned) &&
+               !(atomic_load(&s.tid) && parked_on(atomic_load(&s.tid), &f.ready.epoch, &key))) {
+            assert_true(lfp_now() < end);
+            sched_yield();
+        }
         assert_int_equal(atomic_load(&s.returned), 0);
         assert_false(lfp_future_is_ready(&f));
         assert_int_equal(lfp_future_try_get(&f, NULL, NULL), EAGAIN);

@@ -194,6 +194,70 @@ static void ec_cancel_wakes_parked_waiter(void **state)
     }
 }
 
+/* Time far away for deadlines: a deadline decades ahead (and the largest
+ * one short of LFP_FOREVER) is a real deadline that a wake-up beats — not
+ * overflowed into the past (ETIMEDOUT at once) — for the futex and portable
+ * parks, the eventcount and a semaphore acquire; a deadline decades ago
+ * times out at once. */
+#define CENTURY (INT64_C(100) * 365 * 86400 * 1000000000)
+
+struct far_parker {
+    _Atomic uint32_t word;
+    _Atomic int entered;
+    wait_fn wait;
+    int64_t deadline;
+    int rc;
+};
+
+static void *far_park(void *p)
+{
+    struct far_parker *k = p;
+    atomic_store(&k->entered, 1);
+    k->rc = 0;
+    while (atomic_load(&k->word) == 0 && k->rc == 0)
+        k->rc = k->wait(&k->word, 0, k->deadline);
+    return NULL;
+}
+
+static void *far_release(void *p)
+{
+    lfp_sem *s = p;
+    lfp_sem_release(s);
+    return NULL;
+}
+
+static void far_deadlines(void **state)
+{
+    (void)state;
+    const wait_fn waits[] = { lfp_park_wait, lfp_park_wait_portable };
+    const wake_fn wakes[] = { lfp_park_wake, lfp_park_wake_portable };
+    for (int i = 0; i < 2; i++) {
+        const int64_t deadlines[] = { lfp_after(CENTURY), LFP_FOREVER - 1 };
+        for (int d = 0; d < 2; d++) {
+            struct far_parker k = { 0, 0, waits[i], deadlines[d], -1 };
+            pthread_t t;
+            pthread_create(&t, NULL, far_park, &k);
+            while (!atomic_load(&k.entered))
+                sched_yield();
+            atomic_store(&k.word, 1);
+            wakes[i](&k.word, 1);
+            pthread_join(t, NULL);
+            assert_int_equal(k.rc, 0);   /* woken, not timed out */
+        }
+        _Atomic uint32_t w = 5;
+        assert_int_equal(waits[i](&w, 5, lfp_now() - CENTURY), ETIMEDOUT);
+    }
+    lfp_sem s;
+    assert_int_equal(lfp_sem_init(&s, 1), 0);
+    assert_int_equal(lfp_sem_try_acquire(&s), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, far_release, &s);
+    assert_int_equal(lfp_sem_acquire(&s, lfp_after(CENTURY), NULL), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(lfp_sem_acquire(&s, lfp_now() - CENTURY, NULL), ETIMEDOUT);
+    lfp_sem_destroy(&s);
+}
+
 static void time_helpers(void **state)
 {
     (void)state;
@@ -211,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(futex_wait_returns),
+        cmocka_unit_test(far_deadlines),
         cmocka_unit_test(portable_wait_returns),
         cmocka_unit_test(futex_wake_wakes),
         cmocka_unit_test(portable_wake_wakes),

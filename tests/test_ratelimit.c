@@ -578,6 +578,82 @@ static void windows_first_take_at_any_time(void **state)
     }
 }
 
+/* Time far away for lfp_rolling: idle gaps from a second to ten years on a
+ * fake clock, checked against an ideal model (the adds whose bucket index,
+ * floor(t / bucket_ns), is one of the N ending at now's) — not against the
+ * twin. Gaps that put a slot's lap difference where the header documents
+ * aliasing ("Lap arithmetic": a multiple of 2^24, or within
+ * LFP_ROLLING_LATE_LAPS below one) are skipped; every other gap must be
+ * exact. */
+struct roll_add {
+    int64_t t, v;
+};
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static int64_t roll_model(const struct roll_add *a, int n, int64_t now, int64_t w, unsigned nb)
+{
+    int64_t k = floor_div(now, w), sum = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t ki = floor_div(a[i].t, w);
+        if (ki <= k && ki > k - (int64_t)nb)
+            sum += a[i].v;
+    }
+    return sum;
+}
+
+/* May a gap of g ns alias a slot's lap (header, "Lap arithmetic")? */
+static bool roll_gap_aliases(int64_t g, int64_t w, unsigned nb)
+{
+    const int64_t wrap = INT64_C(1) << 24;
+    int64_t laps = g / w / (int64_t)nb;
+    for (int64_t d = laps - 1; d <= laps + 1; d++) {
+        int64_t m = ((d % wrap) + wrap) % wrap;
+        if (d > 0 && (m == 0 || m >= wrap - (int64_t)LFP_ROLLING_LATE_LAPS - 1))
+            return true;
+    }
+    return false;
+}
+
+static void rolling_idle_gaps(void **state)
+{
+    (void)state;
+    const int64_t DAY = 86400 * SEC, YEAR = 365 * DAY;
+    const int64_t widths[] = { 1000000, 10000000, SEC };
+    const unsigned nbs[] = { 1, 4, 60 };
+    const int64_t gaps[] = { SEC, 59 * SEC, 3600 * SEC, DAY, 26 * DAY, 40 * DAY,
+                             194 * DAY, 200 * DAY, YEAR, 3 * YEAR, 10 * YEAR };
+    srand(14);
+    for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++)
+        for (size_t ni = 0; ni < sizeof nbs / sizeof *nbs; ni++) {
+            int64_t w = widths[wi];
+            unsigned nb = nbs[ni];
+            lfp_rolling r;
+            assert_int_equal(lfp_rolling_init(&r, nb, w), 0);
+            struct roll_add adds[64];
+            int n = 0, checked = 0;
+            int64_t t = 12345 * SEC + 678;
+            for (int step = 0; step < 48; step++) {
+                int64_t gap = step % 2 ? gaps[(step / 2) % (sizeof gaps / sizeof *gaps)]
+                                       : (int64_t)(rand() % 5) * w / 2;   /* within the window */
+                if (step % 5 == 4)   /* random gaps, 1 s to 10 years */
+                    gap = SEC + (int64_t)((double)rand() / RAND_MAX * (double)(10 * YEAR));
+                if (roll_gap_aliases(gap, w, nb))
+                    continue;
+                t += gap;
+                int64_t v = 1 + rand() % 100;
+                assert_int_equal(lfp_rolling_add_at(&r, v, t), 0);
+                adds[n++] = (struct roll_add){ t, v };
+                if (n == 64)
+                    n = 0, t += 2 * w * (int64_t)nb;   /* the model forgets; so must the ring */
+                assert_int_equal(lfp_rolling_sum_at(&r, t), roll_model(adds, n, t, w, nb));
+                checked++;
+            }
+            assert_true(checked > 24);
+            lfp_rolling_destroy(&r);
+        }
+}
+
 static void rolling_sums(void **state)
 {
     (void)state;
@@ -962,6 +1038,7 @@ int main(void)
         cmocka_unit_test(slog_table),
         cmocka_unit_test(windows_first_take_at_any_time),
         cmocka_unit_test(rolling_sums),
+        cmocka_unit_test(rolling_idle_gaps),
         cmocka_unit_test(plain_forms_use_the_clock),
         cmocka_unit_test(takes_clock_is_a_past_reading),
         cmocka_unit_test(slog_never_over_limit),
