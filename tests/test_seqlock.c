@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lfpat.h"
 
@@ -366,8 +367,12 @@ static void readers_complete_while_write_open(void **state)
             r[i] = (struct held_reader){ o, &s, a, 0 };
             pthread_create(&th[i], NULL, held_read, &r[i]);
         }
+        /* bounded: a reader stuck behind the open write fails the test
+         * after 20 s instead of hanging it */
+        int64_t deadline = lfp_after(20 * 1000000000LL);
+        struct timespec ts = { (time_t)(deadline / 1000000000), (long)(deadline % 1000000000) };
         for (int i = 0; i < 3; i++) {
-            pthread_join(th[i], NULL);
+            assert_int_equal(pthread_clockjoin_np(th[i], NULL, CLOCK_MONOTONIC, &ts), 0);
             assert_int_equal(r[i].good, HELD_READS);
         }
         assert_int_equal(o->commit(&s, buf), 0);
