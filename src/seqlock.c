@@ -63,8 +63,8 @@ int lfp_seqlock_init(lfp_seqlock *s, size_t size, const void *initial)
         store_words(data, initial, size);
         store_words(data + stride, initial, size);
     }
-    s->data = data;
-    s->stride = stride;
+    s->copy[0] = data;
+    s->copy[1] = data + stride;
     s->size = size;
     atomic_init(&s->seq, 0);
     atomic_init(&s->owner, 0);
@@ -76,8 +76,8 @@ void lfp_seqlock_destroy(lfp_seqlock *s)
 {
     if (!s)
         return;
-    free(s->data);
-    s->data = NULL;
+    free(s->copy[0]);
+    s->copy[0] = s->copy[1] = NULL;
 }
 
 /* ------------------------------------------------------------ writer lock */
@@ -152,7 +152,7 @@ static void close_write(lfp_seqlock *s, const void *src)
     /* relaxed: as in open_write. */
     uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);   /* 2n + 1 */
     uint64_t m = (q >> 1) + 1;                                           /* write m */
-    store_words(s->data + (size_t)(m & 1) * s->stride, src, s->size);
+    store_words(s->copy[m & 1], src, s->size);
     LFP_TEST_HOOK("seqlock.publish");
     /* release: pairs with the reader's first (acquire) load of seq; publishes
      * this write's data. */
@@ -197,7 +197,7 @@ int lfp_seqlock_write_begin(lfp_seqlock *s, void *buf, int64_t deadline, lfp_can
     /* relaxed: the lock holder is the only writer of seq and of the data;
      * the previous writer's stores happen-before via the lock. */
     uint64_t n = atomic_load_explicit(&s->seq, memory_order_relaxed) >> 1;
-    lfp_seqlock_load_words_(s->data + (size_t)(n & 1) * s->stride, buf, s->size);
+    lfp_seqlock_load_words_(s->copy[n & 1], buf, s->size);
     open_write(s);
     return 0;
 }

@@ -103,8 +103,8 @@ extern "C" {
 typedef struct lfp_seqlock {
     /* Read by every reader; written twice per write. */
     alignas(LFP_CACHELINE) _Atomic(uint64_t) seq;  /* 2n: n writes done; 2n+1: write n+1 open */
-    _Atomic(uint64_t) *data;   /* copy i at data + i * stride; constant after init */
-    size_t stride;             /* words per copy, a whole number of cache lines */
+    _Atomic(uint64_t) *copy[2];  /* the two copies (one allocation, whole cache
+                                    lines each); constant after init */
     size_t size;               /* bytes of the value; constant after init */
     /* Written by writers only. */
     alignas(LFP_CACHELINE) _Atomic(uint32_t) owner;  /* 0 free, else the owner's thread slot + 1 */

@@ -58,7 +58,7 @@ static uint64_t ctl_read(const lfp_seqlock *s, uint64_t *out, int which)
         uint64_t n = s1 >> 1, s2 = s1;
         if (which == NO_ACQ_FENCE)   /* relaxed: deliberately before the data */
             s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
-        lfp_seqlock_load_words_(s->data + (size_t)(n & 1) * s->stride, out, s->size);
+        lfp_seqlock_load_words_(s->copy[n & 1], out, s->size);
         atomic_thread_fence(memory_order_acquire);
         if (which != NO_ACQ_FENCE)   /* relaxed: ordered by the fence */
             s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
@@ -70,7 +70,7 @@ static uint64_t ctl_read(const lfp_seqlock *s, uint64_t *out, int which)
 static void ctl_store(lfp_seqlock *s, size_t copy, uint64_t v)
 {
     for (size_t i = 0; i < WORDS; i++)   /* relaxed: the data words, as store_words */
-        atomic_store_explicit(&s->data[copy * s->stride + i], v, memory_order_relaxed);
+        atomic_store_explicit(&s->copy[copy][i], v, memory_order_relaxed);
 }
 
 /* lfp_seqlock_write minus the lock (one writer) and with the change. */

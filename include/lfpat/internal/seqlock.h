@@ -61,7 +61,7 @@ static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, uint64_
      * n's data stores visible. */
     uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
     uint64_t n = s1 >> 1;
-    lfp_seqlock_load_words_(s->data + (size_t)(n & 1) * s->stride, dst, s->size);
+    lfp_seqlock_load_words_(s->copy[n & 1], dst, s->size);
 #if !LFP_TSAN
     /* acquire fence: orders the data loads before the second load of seq;
      * pairs with the release fence after a writer's start store, so a load
