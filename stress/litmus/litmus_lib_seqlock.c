@@ -59,7 +59,9 @@ static uint64_t ctl_read(const lfp_seqlock *s, uint64_t *out, int which)
         if (which == NO_ACQ_FENCE)   /* relaxed: deliberately before the data */
             s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
         lfp_seqlock_load_words_(s->copy[n & 1], out, s->size);
+#if !LFP_TSAN   /* TSan: the data loads are acquire instead (internal/seqlock.h) */
         atomic_thread_fence(memory_order_acquire);
+#endif
         if (which != NO_ACQ_FENCE)   /* relaxed: ordered by the fence */
             s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
         if (which == NO_RETRY || lfp_seqlock_valid_(s1, s2))
@@ -84,7 +86,9 @@ static void ctl_write(lfp_seqlock *s, int which)
     if (which != NO_MARKER) {
         /* release: as open_write. */
         atomic_store_explicit(&s->seq, q + 1, memory_order_release);
+#if !LFP_TSAN   /* TSan: no fences; the control is about the order anyway */
         atomic_thread_fence(memory_order_release);
+#endif
     }
     if (which != NO_REL_FENCE)
         ctl_store(s, m & 1, m);
