@@ -121,50 +121,27 @@ LFP_API int lfp_seqlock_init(lfp_seqlock *s, size_t size, const void *initial);
 LFP_API void lfp_seqlock_destroy(lfp_seqlock *s);
 
 /* The value size in bytes given to init. s must be valid. */
-static inline size_t lfp_seqlock_size(const lfp_seqlock *s) { return s->size; }
-
-#include "lfpat/internal/seqlock.h"
+static inline size_t lfp_seqlock_size(const lfp_seqlock *s);
 
 /* Copy a consistent snapshot of the value into dst (size bytes, any
  * alignment).
  * Returns 0; EINVAL if s or dst is NULL.
  * Progress: lock-free; never waits for a writer (see the header comment).
  * Ordering: the write that produced the snapshot happens-before the return. */
-static inline int lfp_seqlock_read(const lfp_seqlock *s, void *dst)
-{
-    uint64_t version;
-    if (LFP_UNLIKELY(!s || !dst))
-        return EINVAL;
-    while (!lfp_seqlock_attempt_(s, dst, &version)) {
-    }
-    return 0;
-}
+static inline int lfp_seqlock_read(const lfp_seqlock *s, void *dst);
 
 /* As lfp_seqlock_read, and store the snapshot's version (the number of
  * writes that preceded it; 0 for the value given to init) in *version.
  * The versions one thread reads never decrease.
  * Returns 0; EINVAL if s, dst or version is NULL.
  * Progress: lock-free. */
-static inline int lfp_seqlock_read_version(const lfp_seqlock *s, void *dst, uint64_t *version)
-{
-    if (LFP_UNLIKELY(!s || !dst || !version))
-        return EINVAL;
-    while (!lfp_seqlock_attempt_(s, dst, version)) {
-    }
-    return 0;
-}
+static inline int lfp_seqlock_read_version(const lfp_seqlock *s, void *dst, uint64_t *version);
 
 /* One read attempt: copy a snapshot into dst, or fail because writes moved
  * on during the copy (then dst holds unspecified bytes).
  * Returns 0; EAGAIN if the attempt must be retried; EINVAL if s or dst is
  * NULL. Progress: wait-free. */
-static inline int lfp_seqlock_try_read(const lfp_seqlock *s, void *dst)
-{
-    uint64_t version;
-    if (LFP_UNLIKELY(!s || !dst))
-        return EINVAL;
-    return lfp_seqlock_attempt_(s, dst, &version) ? 0 : EAGAIN;
-}
+static inline int lfp_seqlock_try_read(const lfp_seqlock *s, void *dst);
 
 /* Replace the value with src (size bytes), waiting for other writers until
  * `deadline` (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or until `cancel`
@@ -207,4 +184,7 @@ LFP_API int lfp_seqlock_write_abort(lfp_seqlock *s);
 #ifdef __cplusplus
 }
 #endif
+
+/* The inline definitions (internal, not part of the API). */
+#include "lfpat/internal/seqlock.h"
 #endif

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* lfpat/internal/seqlock.h — the inline read path of lfp_seqlock (included
- * by lfpat/seqlock.h; not an API). The argument is in lfpat/seqlock.h. */
+/* lfpat/internal/seqlock.h — internal: the inline definitions behind
+ * lfpat/seqlock.h (its read path, with the ordering at each atomic; the
+ * argument is in lfpat/seqlock.h). Not part of the API: names ending in '_'
+ * may change in any release. Include <lfpat/seqlock.h>, not this. */
 #ifndef LFPAT_INTERNAL_SEQLOCK_H
 #define LFPAT_INTERNAL_SEQLOCK_H
 
 #include <string.h>
+
+#include "lfpat/seqlock.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +77,38 @@ static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, uint64_
     uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
     *version = n;
     return lfp_seqlock_valid_(s1, s2);
+}
+
+static inline size_t lfp_seqlock_size(const lfp_seqlock *s) { return s->size; }
+
+static inline int lfp_seqlock_read(const lfp_seqlock *s, void *dst)
+{
+    uint64_t version;
+    if (LFP_UNLIKELY(!s || !dst))
+        return EINVAL;
+    while (!lfp_seqlock_attempt_(s, dst, &version)) {
+        /* retry at once: a failed attempt means writes completed meanwhile
+         * (lock-free); there is no writer to wait for */
+    }
+    return 0;
+}
+
+static inline int lfp_seqlock_read_version(const lfp_seqlock *s, void *dst, uint64_t *version)
+{
+    if (LFP_UNLIKELY(!s || !dst || !version))
+        return EINVAL;
+    while (!lfp_seqlock_attempt_(s, dst, version)) {
+        /* retry at once, as lfp_seqlock_read */
+    }
+    return 0;
+}
+
+static inline int lfp_seqlock_try_read(const lfp_seqlock *s, void *dst)
+{
+    uint64_t version;
+    if (LFP_UNLIKELY(!s || !dst))
+        return EINVAL;
+    return lfp_seqlock_attempt_(s, dst, &version) ? 0 : EAGAIN;
 }
 
 #ifdef __cplusplus
