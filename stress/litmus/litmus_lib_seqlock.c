@@ -12,7 +12,10 @@
  * writes.
  *
  * Checked: lfp_seqlock_read_version against lfp_seqlock_write, and against
- * lfp_seqlock_write_begin + commit.
+ * lfp_seqlock_write_begin + commit; and the reader's code (a copy of
+ * lfp_seqlock_attempt_) held in the middle of its copy until one write
+ * completed, so that the next write overwrites the copy it is reading —
+ * the two-copy window itself — against lfp_seqlock_write.
  * Controls (copies of the library code with one thing removed; each must
  * show mixed snapshots):
  *   no retry      the reader accepts its first attempt (no validation);
@@ -26,6 +29,7 @@
  *   no start marker: the writer fills its copy without first moving seq to
  *                 odd; readers of the copy it overwrites cannot notice.
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -34,10 +38,11 @@
 
 #define WORDS 128
 
-enum { CHECKED_WRITE, CHECKED_BEGIN, NO_RETRY, NO_ACQ_FENCE, NO_REL_FENCE, NO_MARKER, NCASES };
+enum { CHECKED_WRITE, CHECKED_BEGIN, CHECKED_SLOW, NO_RETRY, NO_ACQ_FENCE, NO_REL_FENCE, NO_MARKER, NCASES };
 
 static const char *const names[NCASES] = {
-    "seqlock read || write", "seqlock read || begin+commit", "seqlock no retry",
+    "seqlock read || write", "seqlock read || begin+commit",
+    "seqlock read held for a write || write", "seqlock no retry",
     "seqlock second seq load first", "seqlock data stores first", "seqlock no start marker",
 };
 
@@ -48,17 +53,35 @@ static uint64_t mixed_seen[NCASES], reads[NCASES];   /* reader-owned */
 
 static bool is_control(int which) { return which >= NO_RETRY; }
 
-/* ---- the controls' copies of the library code, one thing changed */
+/* ---- the controls' copies of the library code, one thing changed (the
+ * reader of the writer's controls is the library's reader, slowed down in
+ * the middle of its copy) */
 
 static uint64_t ctl_read(const lfp_seqlock *s, uint64_t *out, int which)
 {
-    for (;;) {
+    bool hold = which == CHECKED_SLOW || which == NO_REL_FENCE || which == NO_MARKER;
+    for (;; hold = false) {
         /* acquire: as lfp_seqlock_attempt_. */
         uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
         uint64_t n = s1 >> 1, s2 = s1;
         if (which == NO_ACQ_FENCE)   /* relaxed: deliberately before the data */
             s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
-        lfp_seqlock_load_words_(s->copy[n & 1], out, s->size);
+        if (hold) {   /* the first attempt only, so that reads still complete */
+            /* CHECKED_SLOW and the writer's controls: a reader preempted in the middle of
+             * its copy for as long as one write takes (a bounded spin until
+             * seq moved on by one write), so that the next write overlaps
+             * the rest of its copy */
+            lfp_seqlock_load_words_(s->copy[n & 1], out, s->size / 2);
+            for (int k = 0; k < 100000; k++) {   /* relaxed: a timing aid only */
+                if (atomic_load_explicit(&s->seq, memory_order_relaxed) >= (s1 | 1) + 1)
+                    break;
+                if (k % 64 == 63)
+                    sched_yield();   /* the writer may be waiting for this CPU */
+            }
+            lfp_seqlock_load_words_(s->copy[n & 1] + WORDS / 2, out + WORDS / 2, s->size / 2);
+        } else {
+            lfp_seqlock_load_words_(s->copy[n & 1], out, s->size);
+        }
 #if !LFP_TSAN   /* TSan: the data loads are acquire instead (internal/seqlock.h) */
         atomic_thread_fence(memory_order_acquire);
 #endif
@@ -107,7 +130,7 @@ static void write_loop(int which)
     for (; i < max && !atomic_load(&enough) && ((i & 63) || lfp_now() < end); i++) {
         for (size_t k = 0; k < WORDS; k++)
             v[k] = i + 1;   /* write i + 1 produces version i + 1 */
-        if (which == CHECKED_WRITE) {
+        if (which == CHECKED_WRITE || which == CHECKED_SLOW) {
             LFPS_CHECK(lfp_seqlock_write(&sl, v, LFP_FOREVER, NULL) == 0, "write");
         } else if (which == CHECKED_BEGIN) {
             LFPS_CHECK(lfp_seqlock_write_begin(&sl, b, LFP_FOREVER, NULL) == 0, "begin");
@@ -128,7 +151,7 @@ static void read_loop(int which)
     uint64_t v[WORDS];
     while (atomic_load(&writing)) {
         uint64_t version;
-        if (which == NO_RETRY || which == NO_ACQ_FENCE)
+        if (is_control(which) || which == CHECKED_SLOW)
             version = ctl_read(&sl, v, which);
         else
             lfp_seqlock_read_version(&sl, v, &version);

@@ -29,15 +29,30 @@ extern "C" {
 #define LFP_SEQLOCK_STORE_ORDER_ memory_order_relaxed
 #endif
 
-/* Copy the first `size` bytes of the words at src into dst. */
+/* Copy the first `size` bytes of the words at src into dst: four words
+ * per round (the loop's branch once per four words), then the words left,
+ * then the bytes of a last partial word. Each word goes to dst as it is
+ * loaded (8-byte stores, which a reader's later 8-byte loads of dst forward
+ * from). */
 static inline void lfp_seqlock_load_words_(const _Atomic(uint64_t) *src, void *dst, size_t size)
 {
     unsigned char *out = (unsigned char *)dst;
-    size_t full = size / 8, i;
-    for (i = 0; i < full; i++) {
+    size_t full = size / 8, i = 0;
+    for (; i + 4 <= full; i += 4) {
         /* relaxed (acquire under TSan): ordered by the acquire fence in
          * lfp_seqlock_attempt_; pairs with the writer's release fence in
-         * lfp_seqlock_open_ (src/seqlock.c). */
+         * open_write (src/seqlock.c). */
+        uint64_t a = atomic_load_explicit(&src[i], LFP_SEQLOCK_LOAD_ORDER_);
+        uint64_t b = atomic_load_explicit(&src[i + 1], LFP_SEQLOCK_LOAD_ORDER_);
+        uint64_t c = atomic_load_explicit(&src[i + 2], LFP_SEQLOCK_LOAD_ORDER_);
+        uint64_t d = atomic_load_explicit(&src[i + 3], LFP_SEQLOCK_LOAD_ORDER_);
+        memcpy(out + 8 * i, &a, 8);
+        memcpy(out + 8 * i + 8, &b, 8);
+        memcpy(out + 8 * i + 16, &c, 8);
+        memcpy(out + 8 * i + 24, &d, 8);
+    }
+    for (; i < full; i++) {
+        /* relaxed: as above. */
         uint64_t w = atomic_load_explicit(&src[i], LFP_SEQLOCK_LOAD_ORDER_);
         memcpy(out + 8 * i, &w, 8);
     }
@@ -65,7 +80,14 @@ static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, uint64_
      * n's data stores visible. */
     uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
     uint64_t n = s1 >> 1;
-    lfp_seqlock_load_words_(s->copy[n & 1], dst, s->size);
+    /* A branch, not an index: the copy readers use changes only with a
+     * write, so the branch is predicted and the data loads issue without
+     * waiting for the value of s1 (an index would make their addresses
+     * depend on it). The acquire load still orders them after s1. */
+    if (LFP_UNLIKELY(n & 1))
+        lfp_seqlock_load_words_(s->copy[1], dst, s->size);
+    else
+        lfp_seqlock_load_words_(s->copy[0], dst, s->size);
 #if !LFP_TSAN
     /* acquire fence: orders the data loads before the second load of seq;
      * pairs with the release fence after a writer's start store, so a load
