@@ -23,6 +23,7 @@ typedef struct sl_ops {
     int (*read)(void *, void *);
     int (*read_version)(void *, void *, uint64_t *);
     int (*try_read)(void *, void *);
+    int (*read_n)(void *, void *, size_t);
     int (*write)(void *, const void *, int64_t, lfp_cancel *);
     int (*try_write)(void *, const void *);
     int (*begin)(void *, void *, int64_t, lfp_cancel *);
@@ -41,6 +42,7 @@ typedef struct sl_ops {
         return P##_read_version(s, d, v);                                                      \
     }                                                                                          \
     static int tag##_try_read(void *s, void *d) { return P##_try_read(s, d); }                 \
+    static int tag##_read_n(void *s, void *d, size_t n) { return P##_read_n(s, d, n); }        \
     static int tag##_write(void *s, const void *v, int64_t dl, lfp_cancel *c)                  \
     {                                                                                          \
         return P##_write(s, v, dl, c);                                                         \
@@ -54,8 +56,8 @@ typedef struct sl_ops {
     static int tag##_abort(void *s) { return P##_write_abort(s); }
 #define SL_OPS(tag, P)                                                                         \
     { #P, tag##_init, tag##_destroy, tag##_size, tag##_read, tag##_read_version,               \
-      tag##_try_read, tag##_write, tag##_try_write, tag##_begin, tag##_commit, tag##_abort,    \
-      tag##_parked }
+      tag##_try_read, tag##_read_n, tag##_write, tag##_try_write, tag##_begin, tag##_commit,   \
+      tag##_abort, tag##_parked }
 
 SL_ADAPTERS(lf, lfp_seqlock, lfp_seqlock)
 SL_ADAPTERS(lk, lfp_locked_seqlock, lfp_locked_seqlock)
@@ -91,6 +93,7 @@ static void bad_input(void **state)
         assert_int_equal(o->read(NULL, buf), EINVAL);
         assert_int_equal(o->read_version(NULL, buf, &v), EINVAL);
         assert_int_equal(o->try_read(NULL, buf), EINVAL);
+        assert_int_equal(o->read_n(NULL, buf, 8), EINVAL);
         assert_int_equal(o->write(NULL, buf, LFP_FOREVER, NULL), EINVAL);
         assert_int_equal(o->try_write(NULL, buf), EINVAL);
         assert_int_equal(o->begin(NULL, buf, LFP_FOREVER, NULL), EINVAL);
@@ -103,6 +106,9 @@ static void bad_input(void **state)
         assert_int_equal(o->read_version(&s, NULL, &v), EINVAL);
         assert_int_equal(o->read_version(&s, buf, NULL), EINVAL);
         assert_int_equal(o->try_read(&s, NULL), EINVAL);
+        assert_int_equal(o->read_n(&s, NULL, 8), EINVAL);
+        assert_int_equal(o->read_n(&s, buf, 7), EINVAL);    /* not the size */
+        assert_int_equal(o->read_n(&s, buf, 16), EINVAL);
         assert_int_equal(o->write(&s, NULL, LFP_FOREVER, NULL), EINVAL);
         assert_int_equal(o->try_write(&s, NULL), EINVAL);
         assert_int_equal(o->begin(&s, NULL, LFP_FOREVER, NULL), EINVAL);
@@ -148,6 +154,10 @@ static void round_trip_every_size(void **state)
                 assert_memory_equal(out, in, n);
                 assert_int_equal(o->read(&s, out), 0);
                 assert_memory_equal(out, in, n);
+                memset(out, 0xAA, sizeof out);
+                assert_int_equal(o->read_n(&s, out, n), 0);
+                assert_memory_equal(out, in, n);
+                assert_int_equal(out[n], 0xAA);
             }
             o->destroy(&s);
             /* an initial value is version 0 */

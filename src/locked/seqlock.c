@@ -55,6 +55,13 @@ int lfp_locked_seqlock_read(lfp_locked_seqlock *s, void *dst)
     return lfp_locked_seqlock_read_version(s, dst, dst ? &version : NULL);
 }
 
+int lfp_locked_seqlock_read_n(lfp_locked_seqlock *s, void *dst, size_t n)
+{
+    if (!s || !dst || n != s->size)
+        return EINVAL;
+    return lfp_locked_seqlock_read(s, dst);
+}
+
 int lfp_locked_seqlock_try_read(lfp_locked_seqlock *s, void *dst)
 {
     return lfp_locked_seqlock_read(s, dst);

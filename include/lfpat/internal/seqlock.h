@@ -72,8 +72,10 @@ static inline bool lfp_seqlock_valid_(uint64_t s1, uint64_t s2)
     return s2 - (s1 & ~(uint64_t)1) < 3;
 }
 
-/* One read attempt (the reader of the header comment). */
-static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, uint64_t *version)
+/* One read attempt (the reader of the header comment); size is s->size,
+ * passed in so that a caller with a constant size gets the copy unrolled. */
+static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, size_t size,
+                                        uint64_t *version)
 {
     /* acquire: pairs with the release stores of seq in src/seqlock.c (the
      * end of write n, or the start or abort of write n + 1); makes write
@@ -85,9 +87,9 @@ static inline bool lfp_seqlock_attempt_(const lfp_seqlock *s, void *dst, uint64_
      * waiting for the value of s1 (an index would make their addresses
      * depend on it). The acquire load still orders them after s1. */
     if (LFP_UNLIKELY(n & 1))
-        lfp_seqlock_load_words_(s->copy[1], dst, s->size);
+        lfp_seqlock_load_words_(s->copy[1], dst, size);
     else
-        lfp_seqlock_load_words_(s->copy[0], dst, s->size);
+        lfp_seqlock_load_words_(s->copy[0], dst, size);
 #if !LFP_TSAN
     /* acquire fence: orders the data loads before the second load of seq;
      * pairs with the release fence after a writer's start store, so a load
@@ -108,7 +110,7 @@ static inline int lfp_seqlock_read(const lfp_seqlock *s, void *dst)
     uint64_t version;
     if (LFP_UNLIKELY(!s || !dst))
         return EINVAL;
-    while (!lfp_seqlock_attempt_(s, dst, &version)) {
+    while (!lfp_seqlock_attempt_(s, dst, s->size, &version)) {
         /* retry at once: a failed attempt means writes completed meanwhile
          * (lock-free); there is no writer to wait for */
     }
@@ -119,7 +121,18 @@ static inline int lfp_seqlock_read_version(const lfp_seqlock *s, void *dst, uint
 {
     if (LFP_UNLIKELY(!s || !dst || !version))
         return EINVAL;
-    while (!lfp_seqlock_attempt_(s, dst, version)) {
+    while (!lfp_seqlock_attempt_(s, dst, s->size, version)) {
+        /* retry at once, as lfp_seqlock_read */
+    }
+    return 0;
+}
+
+static inline int lfp_seqlock_read_n(const lfp_seqlock *s, void *dst, size_t n)
+{
+    uint64_t version;
+    if (LFP_UNLIKELY(!s || !dst || n != s->size))
+        return EINVAL;
+    while (!lfp_seqlock_attempt_(s, dst, n, &version)) {
         /* retry at once, as lfp_seqlock_read */
     }
     return 0;
@@ -130,7 +143,7 @@ static inline int lfp_seqlock_try_read(const lfp_seqlock *s, void *dst)
     uint64_t version;
     if (LFP_UNLIKELY(!s || !dst))
         return EINVAL;
-    return lfp_seqlock_attempt_(s, dst, &version) ? 0 : EAGAIN;
+    return lfp_seqlock_attempt_(s, dst, s->size, &version) ? 0 : EAGAIN;
 }
 
 #ifdef __cplusplus

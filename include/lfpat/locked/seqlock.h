@@ -42,6 +42,8 @@ LFP_API size_t lfp_locked_seqlock_size(const lfp_locked_seqlock *s);
 LFP_API int  lfp_locked_seqlock_read(lfp_locked_seqlock *s, void *dst);  /* 0, EINVAL */
 LFP_API int  lfp_locked_seqlock_read_version(lfp_locked_seqlock *s, void *dst,
                                              uint64_t *version);   /* 0, EINVAL */
+LFP_API int  lfp_locked_seqlock_read_n(lfp_locked_seqlock *s, void *dst,
+                                       size_t n);                  /* 0, EINVAL */
 LFP_API int  lfp_locked_seqlock_try_read(lfp_locked_seqlock *s, void *dst); /* 0, EINVAL */
 LFP_API int  lfp_locked_seqlock_write(lfp_locked_seqlock *s, const void *src,
                                       int64_t deadline, lfp_cancel *cancel);
