@@ -56,7 +56,10 @@
  * loads are acquire and the data stores release instead of the two fences:
  * the same argument with the synchronisation on the data word itself.
  * Litmus: stress/litmus/litmus_lib_seqlock.c (mixed words forbidden; its
- * controls drop the retry and the start marker, and fire).
+ * controls drop the retry, move the reader's second load or the writer's
+ * data stores across the fences, drop the start marker, and fire). Model:
+ * stress/models/seqlock.pml (the copy choice, the validity rule and the
+ * abort, with controls for each).
  *
  * Progress: read is lock-free: it retries only when, during its copy, write
  * n + 1 completed and write n + 2 began (not merely when a writer is open,
