@@ -47,3 +47,5 @@
 { "lfp_rwlock", 128, 64 },
 { "lfp_locked_rwlock", 120, 8 },
 { "struct lfp_rwlock_stats", 12, 4 },
+{ "lfp_seqlock", 128, 64 },
+{ "lfp_locked_seqlock", 136, 8 },

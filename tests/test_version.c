@@ -48,7 +48,8 @@ static void version_macros_match_library(void **state)
     X(lfp_locked_once) X(lfp_locked_pool) X(lfp_locked_pool_task) \
     X(lfp_locked_queue) X(lfp_locked_sem) X(lfp_locked_slog) \
     X(lfp_locked_waitgroup) X(lfp_locked_wsem) \
-    X(lfp_rwlock) X(lfp_locked_rwlock) X(struct lfp_rwlock_stats)
+    X(lfp_rwlock) X(lfp_locked_rwlock) X(struct lfp_rwlock_stats) \
+    X(lfp_seqlock) X(lfp_locked_seqlock)
 
 struct layout { const char *name; size_t size, align; };
 

@@ -82,6 +82,11 @@ check sem_signal safety   ok    -DLIFETIME -DGMAX=2
 check sem_signal safety   error -DLIFETIME -DUNCOUNTED
 check sem_signal safety   error -DLIFETIME -DSTATSAFTER
 check mpmc_cell  safety   ok
+check seqlock    safety   ok
+check seqlock    safety   error -DOFFBYONE
+check seqlock    safety   error -DONECOPY
+check seqlock    safety   error -DNOMARK
+check seqlock    safety   error -DABORTUP
 check mpmc_cell  progress ok
 check mpmc_cell  safety   error -DNOSEQ
 check mpmc_wake  safety   ok
