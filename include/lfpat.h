@@ -22,6 +22,7 @@
 #include "lfpat/pool.h"
 #include "lfpat/mailbox.h"
 #include "lfpat/rwlock.h"
+#include "lfpat/snap.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -37,6 +37,7 @@
 #include "lfpat/locked/pool.h"
 #include "lfpat/locked/keyed.h"
 #include "lfpat/locked/rwlock.h"
+#include "lfpat/locked/snap.h"
 /* @@ twin headers of later families (lfpat/locked/<family>.h) go above this line @@ */
 
 #endif
