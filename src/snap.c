@@ -127,10 +127,17 @@ static bool in_section(void)
 /* W3: the writer's store-load barrier between its bump and its scan. */
 static void writer_barrier(void)
 {
-    if (lfp_snap_dom_.asym)
+    if (lfp_snap_dom_.asym) {
         lfp_heavy_barrier_();
-    else
-        atomic_thread_fence(memory_order_seq_cst);   /* pairs with the fence in lfp_snap_mark_ */
+        return;
+    }
+#if LFP_TSAN
+    /* seq_cst RMW: the TSan spelling of the fence below (no fences under
+     * TSan); with W2 it is a full barrier on x86. */
+    atomic_fetch_add_explicit(&lfp_snap_dom_.gp, 0, memory_order_seq_cst);
+#else
+    atomic_thread_fence(memory_order_seq_cst);   /* pairs with the fence in lfp_snap_mark_ */
+#endif
 }
 
 static lfp_snap_cell_ *cell_at(unsigned i)

@@ -49,21 +49,32 @@ static inline void lfp_snap_mark_(lfp_snap_cell_ *c)
      * reading a bumped gp makes the exchange of cur before it visible, so
      * the cur load that follows returns that version or a newer one. */
     uint64_t g = atomic_load_explicit(&lfp_snap_dom_.gp, memory_order_acquire);
-    /* release: pairs with the acquire load of the cell in the writer's scan
-     * (snap.c); reading this store orders this thread's earlier sections
-     * (ended before it) before the writer's free. A plain mov on x86. */
-    atomic_store_explicit(&c->gp, g, memory_order_release);
     if (LFP_LIKELY(lfp_snap_dom_.asym)) {
+        /* release: pairs with the acquire load of the cell in the writer's
+         * scan (snap.c); reading this store orders this thread's earlier
+         * sections (ended before it) before the writer's free. A plain mov
+         * on x86. */
+        atomic_store_explicit(&c->gp, g, memory_order_release);
         /* compiler barrier: the light half of the asymmetric store-load
          * barrier; the heavy half is the writer's membarrier before its scan
          * (eventcount.h, lfp_heavy_barrier_). Keeps the cell store before
          * the cur load in the instruction stream. */
         atomic_signal_fence(memory_order_seq_cst);
-    } else {
-        /* seq_cst fence: without membarrier, the reader's half of the SB
-         * shape (cell store; cur load || cur exchange; fence; cell load). */
-        atomic_thread_fence(memory_order_seq_cst);
+        return;
     }
+#if LFP_TSAN
+    /* seq_cst RMW: without membarrier, the reader's half of the SB shape in
+     * the form TSan models (no fences under TSan; on x86 the xchg is the
+     * same full barrier as the fence). Release as above. */
+    atomic_exchange_explicit(&c->gp, g, memory_order_seq_cst);
+#else
+    /* release: as above. */
+    atomic_store_explicit(&c->gp, g, memory_order_release);
+    /* seq_cst fence: without membarrier, the reader's half of the SB shape
+     * (cell store; cur load || cur exchange; fence; cell load). Pairs with
+     * the fence in writer_barrier (src/snap.c). */
+    atomic_thread_fence(memory_order_seq_cst);
+#endif
 }
 
 #ifdef __cplusplus
