@@ -62,11 +62,12 @@ static lfp_snap_cell_ *chunk_for(unsigned slot)
     return chunk;
 }
 
-/* The thread's first section: take the cell of its thread slot. */
+/* The thread's first section: take the cell of its thread slot. Without
+ * membarrier the cells' fence-free entry would be unsound: shared mode. */
 static void take_cell(void)
 {
     unsigned slot = lfp_thread_slot();
-    lfp_snap_cell_ *chunk = slot < NCELLS ? chunk_for(slot) : NULL;
+    lfp_snap_cell_ *chunk = slot < NCELLS && lfp_snap_dom_.asym ? chunk_for(slot) : NULL;
     if (!chunk) {
         shared_mode = true;
         return;
@@ -90,21 +91,23 @@ void *lfp_snap_enter_slow_(lfp_snap *s)
         take_cell();
     if (lfp_snap_self_)
         return lfp_snap_enter(s);
+    if (shared_nest == UINT32_MAX)
+        return NULL;   /* too deep */
     /* seq_cst RMW: the reader's half of the SB shape against the writer's
-     * barrier and its load of shared_readers in gp_try. */
+     * seq_cst exchange of cur and its seq_cst load of shared_readers (after
+     * its membarrier when there is one). */
     if (shared_nest++ == 0)
         atomic_fetch_add_explicit(&lfp_snap_dom_.shared_readers, 1, memory_order_seq_cst);
-    /* acquire: as in lfp_snap_enter. */
-    return atomic_load_explicit(&s->cur, memory_order_acquire);
+    /* seq_cst: the load half of that SB shape (it also acquires). */
+    return atomic_load_explicit(&s->cur, memory_order_seq_cst);
 }
 
 int lfp_snap_leave_slow_(lfp_snap *s)
 {
     if (!s)
         return EINVAL;
-    lfp_snap_cell_ *c = lfp_snap_self_;
-    if (c)
-        return c->nest ? lfp_snap_leave(s) : EPERM;
+    if (lfp_snap_self_)
+        return lfp_snap_leave(s);
     if (shared_nest == 0)
         return EPERM;
     if (--shared_nest == 0) {
@@ -119,25 +122,19 @@ int lfp_snap_leave_slow_(lfp_snap *s)
 static bool in_section(void)
 {
     lfp_snap_cell_ *c = lfp_snap_self_;
-    return (c && c->nest) || shared_nest;
+    /* relaxed: the own cell. */
+    return (c && atomic_load_explicit(&c->word, memory_order_relaxed)) || shared_nest;
 }
 
 /* ------------------------------------------------------------ grace periods */
 
-/* W3: the writer's store-load barrier between its bump and its scan. */
+/* W3: the writer's store-load barrier between its bump and its scan. Without
+ * membarrier there are no cells and the shared count's accesses are all
+ * seq_cst (lfpat/snap.h): nothing to add. */
 static void writer_barrier(void)
 {
-    if (lfp_snap_dom_.asym) {
+    if (lfp_snap_dom_.asym)
         lfp_heavy_barrier_();
-        return;
-    }
-#if LFP_TSAN
-    /* seq_cst RMW: the TSan spelling of the fence below (no fences under
-     * TSan); with W2 it is a full barrier on x86. */
-    atomic_fetch_add_explicit(&lfp_snap_dom_.gp, 0, memory_order_seq_cst);
-#else
-    atomic_thread_fence(memory_order_seq_cst);   /* pairs with the fence in lfp_snap_mark_ */
-#endif
 }
 
 static lfp_snap_cell_ *cell_at(unsigned i)
@@ -153,7 +150,8 @@ static lfp_snap_cell_ *cell_at(unsigned i)
 static uint64_t cell_gp(unsigned i)
 {
     lfp_snap_cell_ *c = cell_at(i);
-    return c ? atomic_load_explicit(&c->gp, memory_order_acquire) : 0;
+    uint64_t w = c ? atomic_load_explicit(&c->word, memory_order_acquire) : 0;
+    return w >> LFP_SNAP_NEST_BITS_;   /* 0: outside */
 }
 
 struct gp_wait {
@@ -171,8 +169,9 @@ static int gp_try(void *arg)
         if (v != 0 && v < w->t)
             return EAGAIN;
     }
-    /* acquire: pairs with the release fetch_sub in lfp_snap_leave_slow_. */
-    return atomic_load_explicit(&lfp_snap_dom_.shared_readers, memory_order_acquire) ? EAGAIN : 0;
+    /* seq_cst: the writer's load of the SB shape with shared-mode readers
+     * (lfp_snap_enter_slow_); acquire pairs with their release fetch_sub. */
+    return atomic_load_explicit(&lfp_snap_dom_.shared_readers, memory_order_seq_cst) ? EAGAIN : 0;
 }
 
 static int wait_gp(uint64_t t, int64_t deadline, lfp_cancel *cancel)
@@ -198,8 +197,8 @@ static uint64_t oldest_reader(void)
         if (v != 0 && v < min)
             min = v;
     }
-    /* acquire: as in gp_try. */
-    if (atomic_load_explicit(&lfp_snap_dom_.shared_readers, memory_order_acquire))
+    /* seq_cst: as in gp_try. */
+    if (atomic_load_explicit(&lfp_snap_dom_.shared_readers, memory_order_seq_cst))
         min = 0;
     return min;
 }

@@ -37,11 +37,11 @@
  *     W1 old = exchange(cur, new)         seq_cst
  *     W2 t = fetch_add(gp, 1) + 1         seq_cst (t = this publish's number)
  *     W3 membarrier()                     (full barrier on every CPU running us)
- *     W4 scan every cell: wait until it is 0 or >= t   (acquire loads)
+ *     W4 scan every cell: wait until its g (word >> 16) is 0 or >= t (acquire)
  *     W5 free_fn(old)
  * and an outermost enter does
  *     R1 g = load(gp)                     acquire
- *     R2 store(cell, g)                   release
+ *     R2 store(cell, g << 16 | 1)         release   (depth 1; nesting only counts)
  *     R3 compiler barrier
  *     R4 p = load(cur)                    acquire
  *     ... uses p ...
@@ -66,9 +66,12 @@
  * began before and is still open delays W5 (for ever if it never ends: the
  * deadline bounds the writer, and the old version waits in the snap's retire
  * list, never freed early, never leaked). gp is 64 bits: it does not wrap.
- * Without membarrier, R3 is a seq_cst fence and W2..W4 carry one too: the
- * store-buffering shape (R2; R4 || W1; W4) with fences on both sides, which
- * C11 7.17.4 forbids from reading old at R4 and the pre-R2 cell value at W4.
+ * Without membarrier no thread gets a cell: every reader counts itself in
+ * one shared counter (seq_cst fetch_add / fetch_sub) and loads cur seq_cst,
+ * and the writer loads the counter seq_cst after its seq_cst exchange: the
+ * store-buffering shape with all four accesses seq_cst, which C11's single
+ * total order forbids from missing both ways. Correct, but readers then
+ * share a line (old kernels only; lfp_snap_stats does not tell).
  * Litmus: stress/litmus/litmus_lib_snap.c (with a control without the
  * membarrier, which fires); model: stress/models/snap.pml (with controls
  * that drop the barrier or reorder the entry store).
@@ -85,11 +88,13 @@
  *
  * Threads: a thread's cell is taken on its first read section (a mutex, once
  * per thread; the cell follows lfp_thread_slot and is reused by the next
- * thread with that slot). Threads beyond the 65536 dense slots, or whose cell
- * could not be allocated, use a shared reader count instead (a seq_cst
- * read-modify-write per outermost enter and leave: lock-free, still correct).
- * A thread must not exit inside a read section, nor open one from a
- * thread-exit destructor that runs after lfpat's slot destructor.
+ * thread with that slot). Threads beyond the 65536 dense slots, threads
+ * whose cell could not be allocated, and every thread when the kernel lacks
+ * membarrier use the shared reader count instead (a seq_cst read-modify-
+ * write per outermost enter and leave: lock-free, still correct; a writer
+ * then also waits for such sections that began after its publish). A thread
+ * must not exit inside a read section, nor open one from a thread-exit
+ * destructor that runs after lfpat's slot destructor.
  *
  * Progress: enter, get and leave are wait-free (after a thread's first
  * section). publish and update block (bounded by deadline and token) until a
@@ -166,8 +171,9 @@ LFP_API void lfp_snap_destroy(lfp_snap *s);
 /* Open a read section and return the current version. The returned pointer
  * (and every version lfp_snap_get returns inside the section) stays valid
  * until the matching lfp_snap_leave. Sections nest (each enter needs its
- * leave); a thread's sections on different snaps nest with each other.
- * Returns NULL without entering if s is NULL.
+ * leave) up to 65535 deep; a thread's sections on different snaps nest with
+ * each other. Returns NULL without entering if s is NULL or the nesting is
+ * too deep.
  * Progress: wait-free (the thread's first section takes a mutex once).
  * Ordering: the publish of the returned version happens-before this returns. */
 static inline void *lfp_snap_enter(lfp_snap *s)
@@ -175,8 +181,14 @@ static inline void *lfp_snap_enter(lfp_snap *s)
     lfp_snap_cell_ *c = lfp_snap_self_;
     if (LFP_UNLIKELY(c == NULL || s == NULL))
         return lfp_snap_enter_slow_(s);
-    if (c->nest++ == 0)
+    /* relaxed: the cell is written only by this thread. */
+    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+    if (LFP_LIKELY(w == 0))
         lfp_snap_mark_(c);
+    else if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_))
+        return lfp_snap_enter_slow_(s);   /* too deep: NULL, not entered */
+    else   /* relaxed: nesting keeps g; only the owner reads the depth */
+        atomic_store_explicit(&c->word, w + 1, memory_order_relaxed);
     LFP_TEST_HOOK("snap.enter");   /* preempted between R2 and R4 */
     /* acquire: pairs with the seq_cst exchange/CAS in lfp_snap_publish*,
      * lfp_snap_update; publishes the version's contents. */
@@ -202,17 +214,16 @@ static inline void *lfp_snap_get(const lfp_snap *s)
 static inline int lfp_snap_leave(lfp_snap *s)
 {
     lfp_snap_cell_ *c = lfp_snap_self_;
-    if (LFP_UNLIKELY(c == NULL || s == NULL || c->nest == 0))
+    if (LFP_UNLIKELY(c == NULL || s == NULL))
         return lfp_snap_leave_slow_(s);
-    if (--c->nest == 0) {
-        /* release: R5 of the argument above; pairs with the acquire load of
-         * the cell in the writer's scan: the section's reads of the version
-         * happen-before its free. */
-        atomic_store_explicit(&c->gp, 0, memory_order_release);
-        /* The 0 store is the condition store of the asymmetric eventcount;
-         * its light half (compiler barrier + waiter-count load) is here. */
-        lfp_ec_notify_asym_(&lfp_snap_dom_.left, 0x7fffffff);
-    }
+    /* relaxed: the cell is written only by this thread. */
+    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+    if (LFP_LIKELY((w & LFP_SNAP_NEST_MAX_) == 1))
+        lfp_snap_unmark_(c);
+    else if (LFP_UNLIKELY(w == 0))
+        return EPERM;
+    else   /* relaxed: as in lfp_snap_enter */
+        atomic_store_explicit(&c->word, w - 1, memory_order_relaxed);
     return 0;
 }
 
