@@ -46,3 +46,6 @@
 { "lfp_rwlock", 128, 64 },
 { "lfp_locked_rwlock", 120, 8 },
 { "struct lfp_rwlock_stats", 12, 4 },
+{ "lfp_snap", 192, 64 },
+{ "lfp_locked_snap", 168, 8 },
+{ "struct lfp_snap_stats", 32, 8 },

@@ -198,12 +198,12 @@ static inline void *lfp_snap_enter(lfp_snap *s)
 /* Return the current version; call only inside a read section (the result
  * is valid until the section ends). NULL if s is NULL.
  * Progress: wait-free. Ordering: as lfp_snap_enter. */
-static inline void *lfp_snap_get(const lfp_snap *s)
+static inline void *lfp_snap_get(lfp_snap *s)
 {
     if (LFP_UNLIKELY(s == NULL))
         return NULL;
     /* acquire: as in lfp_snap_enter. */
-    return atomic_load_explicit(&((lfp_snap *)s)->cur, memory_order_acquire);
+    return atomic_load_explicit(&s->cur, memory_order_acquire);
 }
 
 /* Close the innermost read section of the calling thread.
