@@ -299,15 +299,25 @@ void lfp_snap_destroy(lfp_snap *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+/* The prologue of the waiting writers: refuse inside a read section (the
+ * grace period would wait for the caller), then allocate the retire node
+ * before anything is published (nothing is lost on ENOMEM). */
+static int begin_wait_write(lfp_snap_retired_ **node)
+{
+    if (in_section())
+        return EDEADLK;
+    *node = malloc(sizeof **node);
+    return *node ? 0 : ENOMEM;
+}
+
 int lfp_snap_publish(lfp_snap *s, void *next, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s)
         return EINVAL;
-    if (in_section())
-        return EDEADLK;
-    lfp_snap_retired_ *node = malloc(sizeof *node);
-    if (!node)
-        return ENOMEM;
+    lfp_snap_retired_ *node;
+    int rc = begin_wait_write(&node);
+    if (rc)
+        return rc;
     /* seq_cst: W1; the release half publishes next's contents to the
      * acquire loads in lfp_snap_enter/get. */
     void *old = atomic_exchange_explicit(&s->cur, next, memory_order_seq_cst);
@@ -334,16 +344,15 @@ int lfp_snap_update(lfp_snap *s, lfp_snap_copy_fn fn, void *arg, int64_t deadlin
 {
     if (!s || !fn)
         return EINVAL;
-    if (in_section())
-        return EDEADLK;
-    lfp_snap_retired_ *node = malloc(sizeof *node);
-    if (!node)
-        return ENOMEM;
+    lfp_snap_retired_ *node;
+    int rc = begin_wait_write(&node);
+    if (rc)
+        return rc;
     void *cur;
     for (;;) {
         cur = lfp_snap_enter(s);
         void *next = NULL;
-        int rc = fn(cur, &next, arg);
+        rc = fn(cur, &next, arg);
         if (rc) {
             lfp_snap_leave(s);
             free(node);
