@@ -3,7 +3,7 @@
  * has the protocol and its argument). */
 #include "lfpat/snap.h"
 
-#include "park.h"
+#include "fork.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +32,10 @@ static _Atomic(lfp_snap_cell_ *) chunks[NCHUNKS];
 static _Atomic(unsigned) hwm;      /* 1 + the highest slot that has a cell */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t dom_once = PTHREAD_ONCE_INIT;
+
+/* fork: the registry lock is never held across fork (src/fork.c). */
+void lfp_snap_fork_lock(void) { pthread_mutex_lock(&reg_lock); }
+void lfp_snap_fork_unlock(void) { pthread_mutex_unlock(&reg_lock); }
 
 static void dom_init(void)
 {
