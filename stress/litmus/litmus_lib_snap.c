@@ -63,10 +63,9 @@ static int outcome(void)
     return (r0 == &old_v) * 3 + cls;
 }
 
-#define SNAP_TEST(label, wfn, is_control)                                                      \
+#define SNAP_TEST(label, shp, wfn, is_control)                                                 \
     {                                                                                          \
-        .name = label,                                                                         \
-        .shape = "g=gp; cell=g; r0=cur || cur=NEW; gp++; membarrier; r1=cell",                 \
+        .name = label, .shape = shp,                                                           \
         .nthreads = 2, .thread = { reader, wfn }, .reset = reset, .outcome = outcome,          \
         .noutcomes = 6,                                                                        \
         .outcome_names = { "new, cell idle", "new, cell waited for", "new, cell after bump",  \
@@ -77,8 +76,10 @@ static int outcome(void)
     }
 
 static const litmus_test tests[] = {
-    SNAP_TEST("snap entry vs membarrier + scan (lfp_snap_mark_)", writer, false),
-    SNAP_TEST("snap entry vs scan without membarrier (control)", writer_nobarrier, true),
+    SNAP_TEST("snap entry vs membarrier + scan (lfp_snap_mark_)",
+              "g=gp; cell=g|1; r0=cur || cur=NEW; gp++; membarrier; r1=cell", writer, false),
+    SNAP_TEST("snap entry vs scan without membarrier (control)",
+              "g=gp; cell=g|1; r0=cur || cur=NEW; gp++; r1=cell", writer_nobarrier, true),
 };
 
 int main(void)
