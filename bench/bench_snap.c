@@ -15,7 +15,9 @@
  * quiescent state every 64 operations), and the bare atomic pointer (writes
  * alternate two static versions: the unreclaimed floor).
  * Versions are 4 words derived from one value; a read checks them (a torn
- * or freed version fails the case). */
+ * or freed version fails the case). The crossover: lfp_snap_cow4096 copies
+ * a 4096-entry map per write, pthread_rwlock_inplace4096 updates one entry
+ * of one map under the write lock. */
 #include <stdlib.h>
 
 #include <urcu/urcu-memb.h>
@@ -198,6 +200,89 @@ static int bare_write(void *obj, void *ts, uint64_t value)
     return 0;
 }
 
+/* ------------------------------------------------------------ the crossover
+ * A 4096-entry map (64 KiB): copy-on-write under lfp_snap (every write
+ * copies the map) against pthread_rwlock around one map updated in place.
+ * A read looks up one entry (a per-thread stride walk) and checks it. */
+
+#define MAPN 4096
+typedef struct bigmap { uint64_t a[MAPN], b[MAPN]; } bigmap;
+static lfp_snap snap_map;
+static pthread_rwlock_t map_lock = PTHREAD_RWLOCK_INITIALIZER;
+static bigmap rw_map;
+
+static void *walk_init(void *obj, int idx)
+{
+    (void)obj;
+    uint64_t *pos = malloc(sizeof *pos);
+    if (pos)
+        *pos = (uint64_t)idx * 977;
+    return pos;
+}
+
+static void walk_fini(void *obj, void *ts) { (void)obj; free(ts); }
+
+static unsigned walk_next(void *ts)
+{
+    uint64_t *pos = ts;
+    return (unsigned)((*pos += 2654435761u) % MAPN);
+}
+
+static int map_bad(const bigmap *m, unsigned i) { return m->b[i] != (m->a[i] ^ K); }
+
+static int cow_read(void *obj, void *ts)
+{
+    const bigmap *m = lfp_snap_enter(obj);
+    int bad = map_bad(m, walk_next(ts));
+    return lfp_snap_leave(obj) | bad;
+}
+
+static int cow_copy(const void *cur, void **next, void *arg)
+{
+    uint64_t value = *(const uint64_t *)arg;
+    bigmap *m = malloc(sizeof *m);
+    if (!m)
+        return ENOMEM;
+    memcpy(m, cur, sizeof *m);
+    unsigned j = (unsigned)(value % MAPN);
+    m->a[j] = value;
+    m->b[j] = value ^ K;
+    *next = m;
+    return 0;
+}
+
+static int cow_write(void *obj, void *ts, uint64_t value)
+{
+    (void)ts;
+    return lfp_snap_update(obj, cow_copy, &value, LFP_FOREVER, NULL);
+}
+
+static int rw_read(void *obj, void *ts)
+{
+    (void)obj;
+    pthread_rwlock_rdlock(&map_lock);
+    int bad = map_bad(&rw_map, walk_next(ts));
+    pthread_rwlock_unlock(&map_lock);
+    return bad;
+}
+
+static int rw_write(void *obj, void *ts, uint64_t value)
+{
+    (void)obj, (void)ts;
+    unsigned j = (unsigned)(value % MAPN);
+    pthread_rwlock_wrlock(&map_lock);
+    rw_map.a[j] = value;
+    rw_map.b[j] = value ^ K;
+    pthread_rwlock_unlock(&map_lock);
+    return 0;
+}
+
+static rm_impl impl_cow4096 = { .name = "lfp_snap_cow4096", .obj = &snap_map,
+                                .thread_init = walk_init, .thread_fini = walk_fini,
+                                .read = cow_read, .write = cow_write };
+static rm_impl impl_rw4096 = { .name = "pthread_rwlock_inplace4096", .thread_init = walk_init,
+                               .thread_fini = walk_fini, .read = rw_read, .write = rw_write };
+
 static rm_impl impl_snap = { .name = "lfp_snap", .obj = &snap, .read = snap_read,
                              .write = snap_write };
 static rm_impl impl_snap_async = { .name = "lfp_snap_async", .obj = &snap_async,
@@ -222,6 +307,13 @@ LFPB_REGISTER(snap)
         lfp_locked_snap_init(&locked, make(0), free_version, NULL))
         abort();
     urcu_ptr = make(0);
+    bigmap *m0 = malloc(sizeof *m0);
+    if (!m0 || lfp_snap_init(&snap_map, m0, free_version, NULL))
+        abort();
+    for (unsigned i = 0; i < MAPN; i++) {
+        m0->a[i] = rw_map.a[i] = i;
+        m0->b[i] = rw_map.b[i] = i ^ K;
+    }
     static const int threads[] = { 1, 2 };
     for (unsigned i = 0; i < sizeof threads / sizeof threads[0]; i++) {
         lfpb_register("snap/read_cost/atomic_ptr", rc_bare, NULL, threads[i]);
@@ -236,4 +328,6 @@ LFPB_REGISTER(snap)
     rm_register_grid("snap", &impl_memb);
     rm_register_grid("snap", &impl_qsbr);
     rm_register_grid("snap", &impl_locked);
+    rm_register_grid("snap", &impl_cow4096);
+    rm_register_grid("snap", &impl_rw4096);
 }
