@@ -93,8 +93,13 @@ void *lfp_snap_enter_slow_(lfp_snap *s)
         return NULL;
     if (!lfp_snap_self_ && !shared_mode)
         take_cell();
-    if (lfp_snap_self_)
-        return lfp_snap_enter(s);
+    lfp_snap_cell_ *c = lfp_snap_self_;
+    if (c) {
+        /* relaxed: the own cell. Too deep: not entered (lfp_snap_enter
+         * sends this case here, so it must not go back). */
+        uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+        return (w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_ ? NULL : lfp_snap_enter(s);
+    }
     if (shared_nest == UINT32_MAX)
         return NULL;   /* too deep */
     /* seq_cst RMW: the reader's half of the SB shape against the writer's

@@ -356,6 +356,27 @@ static void leave_wakes_publisher(void **state)
     }
 }
 
+/* Nesting has a bound; beyond it enter returns NULL without entering. */
+static void nesting_depth_bound(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        any_snap s;
+        free_log l = { 0 };
+        assert_int_equal(o->init(&s, ver(0), log_free, &l), 0);
+        unsigned max = o == impls ? 65535u : LFP_LOCKED_SNAP_DEPTH;
+        for (unsigned i = 0; i < max; i++)
+            assert_non_null(o->enter(&s));
+        assert_null(o->enter(&s));
+        for (unsigned i = 0; i < max; i++)
+            assert_int_equal(o->leave(&s), 0);
+        assert_int_equal(o->leave(&s), EPERM);
+        assert_int_equal(o->publish(&s, ver(1), LFP_FOREVER, NULL), 0);   /* not inside */
+        o->destroy(&s);
+        assert_int_equal(l.frees, 2);
+    }
+}
+
 /* Many short-lived threads: cells are reused, nothing blocks or leaks. */
 static void *short_reader(void *arg)
 {
@@ -391,6 +412,7 @@ int main(void)
         cmocka_unit_test(update_copy_on_write),
         cmocka_unit_test(reader_blocks_publish),
         cmocka_unit_test(leave_wakes_publisher),
+        cmocka_unit_test(nesting_depth_bound),
         cmocka_unit_test(thread_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
