@@ -23,6 +23,7 @@
 #include "lfpat/mailbox.h"
 #include "lfpat/rwlock.h"
 #include "lfpat/seqlock.h"
+#include "lfpat/snap.h"
 /* @@ headers of later families go above this line @@ */
 
 #endif

@@ -13,10 +13,12 @@ static void prepare(void)
     lfp_cancel_fork_lock();
     lfp_slot_fork_lock();
     lfp_park_fork_lock();
+    lfp_snap_fork_lock();
 }
 
 static void parent(void)
 {
+    lfp_snap_fork_unlock();
     lfp_park_fork_unlock(0);
     lfp_slot_fork_unlock();
     lfp_cancel_fork_unlock();
@@ -26,6 +28,7 @@ static void child(void)
 {
     /* relaxed: no other thread exists in the child yet (see above). */
     atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);
+    lfp_snap_fork_unlock();
     lfp_park_fork_unlock(1);
     lfp_slot_fork_unlock();
     lfp_cancel_fork_unlock();

@@ -26,12 +26,15 @@ void lfp_fork_register(void);
 uint32_t lfp_fork_generation(void);
 
 /* Each module's share of the handlers (called in this order: tree, slots,
- * park — the order in which code that holds one may take the next). */
+ * park, snap cells — the order in which code that holds one may take the
+ * next; the snap cell registry's lock is a leaf). */
 void lfp_cancel_fork_lock(void);
 void lfp_cancel_fork_unlock(void);
 void lfp_slot_fork_lock(void);
 void lfp_slot_fork_unlock(void);
 void lfp_park_fork_lock(void);
 void lfp_park_fork_unlock(int in_child);
+void lfp_snap_fork_lock(void);
+void lfp_snap_fork_unlock(void);
 
 #endif

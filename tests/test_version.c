@@ -43,6 +43,7 @@ static void version_macros_match_library(void **state)
     X(lfp_waitgroup) \
     X(struct lfp_rl_result) X(struct lfp_rl_stats) \
     X(lfp_keyed) X(lfp_locked_keyed) \
+    X(lfp_snap) X(lfp_locked_snap) X(struct lfp_snap_stats) \
     X(lfp_locked_breaker) X(lfp_locked_broadcast) X(lfp_locked_broadcast_sub) \
     X(lfp_locked_bucket) X(lfp_locked_counter) X(lfp_locked_future) \
     X(lfp_locked_once) X(lfp_locked_pool) X(lfp_locked_pool_task) \

@@ -46,6 +46,7 @@
 #include "lfpat/locked/keyed.h"
 #include "lfpat/locked/rwlock.h"
 #include "lfpat/locked/seqlock.h"
+#include "lfpat/locked/snap.h"
 /* @@ twin headers of later families (lfpat/locked/<family>.h) go above this line @@ */
 
 #endif

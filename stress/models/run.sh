@@ -103,6 +103,11 @@ check rwlock     safety   error -DNORECHECK
 check rwlock     safety   error -DNODRAINNOTIFY
 check rwlock     safety   error -DNOLEAVENOTIFY
 check rwlock     safety   error -DCLEARONGIVEUP
+check snap       safety   ok
+check snap       safety   ok    -DTIMEOUT
+check snap       safety   error -DNOBARRIER
+check snap       safety   error -DWEAKENTRY
+check snap       safety   error -DTIMEOUT -DNORECLAIM
 
 if [ $status -eq 0 ]; then echo "models: all as expected"; else echo "models: FAILED"; fi
 exit $status
