@@ -151,7 +151,7 @@ static void fut_teardown(void)
 
 static lfp_sem *sems;
 
-static void sem_setup(void)
+static void semd_setup(void)
 {
     sems = aligned_alloc(LFP_CACHELINE, (size_t)rounds * sizeof *sems);
     for (int i = 0; i < rounds; i++) {
@@ -164,7 +164,7 @@ static void sem_setup(void)
  * release signals it and wakes it, and the waiter preempts the notifier
  * inside the release (after the wake, before it has dropped its notifier
  * count); its lfp_sem_destroy must then park until the notifier runs. */
-static void *sem_waiter(void *arg)
+static void *semd_waiter(void *arg)
 {
     (void)arg;
     for (int i = 0; i < rounds; i++) {
@@ -177,7 +177,7 @@ static void *sem_waiter(void *arg)
     return NULL;
 }
 
-static void *sem_notifier(void *arg)
+static void *semd_notifier(void *arg)
 {
     (void)arg;
     for (int i = 0; i < rounds; i++) {
@@ -187,7 +187,7 @@ static void *sem_notifier(void *arg)
     return NULL;
 }
 
-static void sem_teardown(void) { free(sems); }   /* each destroyed by the waiter */
+static void semd_teardown(void) { free(sems); }   /* each destroyed by the waiter */
 
 /* A losing set under SCHED_FIFO: the notifier claims futs[i] as the
  * winner's CAS does and hands the CPU to the waiter (a higher-priority
@@ -756,7 +756,7 @@ static const struct rt_case cases[] = {
     { "waitgroup", wg_setup, wg_waiter, wg_notifier, wg_teardown },
     { "future", fut_setup, fut_waiter, fut_notifier, fut_teardown },
     { "future_set", fut_setup, loser_waiter, winner_notifier, fut_teardown },
-    { "sem_destroy", sem_setup, sem_waiter, sem_notifier, sem_teardown },
+    { "sem_destroy", semd_setup, semd_waiter, semd_notifier, semd_teardown },
     { "broadcast", bc_setup, bc_waiter, bc_notifier, bc_teardown },
     { "spsc_close", spsc_setup, spsc_waiter, spsc_notifier, spsc_teardown },
     { "mpsc_link", mpsc_setup, mpsc_waiter, mpsc_notifier, mpsc_teardown },
