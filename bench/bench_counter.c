@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Counter benchmarks: add at 1, 2 and 4 threads (4 = oversubscribed on the
  * 2-core reference machine), lfpat vs its mutex twin vs peers: ck_pr_faa_64
  * and a plain relaxed atomic_fetch_add on one shared word. */

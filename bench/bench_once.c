@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Once benchmarks: the already-done call (the path every caller takes after
  * initialisation), lfpat vs its mutex twin vs pthread_once, at 1 and 2
  * threads (read-only: it should scale).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Pattern benchmarks: wait group, future, broadcast (and, with the later
  * families, breaker), lfpat vs its mutex twin in the same run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Queue benchmarks: throughput at 1P1C, 2P2C, 4P4C (oversubscribed on the
  * 2-core reference machine), 2P1C for the MPSC queues, batch-32 variants, and
  * blocking ping-pong round trips — lfpat vs the mutex twin vs ck_ring (spsc,

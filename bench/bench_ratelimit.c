@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Rate limiter benchmarks at 1, 2 and 4 threads (4 = oversubscribed on the
  * 2-core reference machine), lfpat vs its mutex twins (lfp_locked_bucket,
  * lfp_locked_slog) and, for the windows, a plain pthread-mutex window as the

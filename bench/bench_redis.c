@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat-redis benchmarks: rate-limit decisions per second at 1, 2 and 4
  * client threads against a redis-server this program starts itself on a
  * free loopback port (skipped with a message if none can start).

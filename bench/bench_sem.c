@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Semaphore benchmarks, lfpat vs its mutex twin vs glibc sem_t:
  *   sem/uncontended   try_acquire + release pairs on one thread (of a
  *                     multi-threaded process, see bench/main.c)

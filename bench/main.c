@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The benchmark program: every bench/bench_*.c registers its cases from a
  * constructor; this runs them with google benchmark's command line. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Actor bank account — the Actor Model article, done with lfp_mailbox and
  * lfp_future.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Request/response batch processor — the Request/Response article, done
  * with lfp_mpmc and lfp_future.
  *

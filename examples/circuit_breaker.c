@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Circuit breaker around a flaky function — the Circuit Breaker article,
  * done with lfp_breaker.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Example: the seed's semaphore-based connection pool, done right.
  *
  * The seed picked "the" connection with resources[Used()-1]: two users that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Context tree with deadlines — the Context article, done with lfpat.
  *
  * Go's context carries two things: a Done/Err signal that cascades from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Pub/sub with a slow subscriber — the Pub/Sub article, done with
  * lfp_broadcast.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Rate limiter accuracy on a fake clock: steady, bursty and boundary-aligned
  * traffic through every lfpat limiter and the locked twins, with admitted
  * counts against the budget and the worst interval of length W against each

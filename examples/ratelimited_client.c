@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Rate-limited API client — the Rate Limiter article's RateLimitedService,
  * done with lfp_bucket_wait.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Example: the seed's weighted task processor on lfp_wsem.
  *
  * Tasks need different amounts of a 10-unit resource. Grants are strict

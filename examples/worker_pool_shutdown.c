@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Graceful shutdown of a worker pool on SIGINT/SIGTERM — the Graceful
  * Shutdown article, done with lfp_pool and lfp_cancel.
  *

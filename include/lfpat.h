@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat.h — umbrella header: every public lfpat header. */
 #ifndef LFPAT_H
 #define LFPAT_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write the offsetof() table of every field of every struct in the given
 public headers, for tests/test_version.c: the objects are caller-allocated
 and their fast paths inline, so every field's offset is ABI.

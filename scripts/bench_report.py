@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Turn google benchmark JSON from lfpat_bench into the comparison table.
 
 Names follow the shim's convention "<family>/<case>/<impl>[/...]/threads:N":

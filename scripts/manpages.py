@@ -34,8 +34,10 @@ def comments_and_decls(text):
             body = text[i + 2:j - 2]
             lines = [re.sub(r'^\s*\* ?', '', l) for l in body.split('\n')]
             same_line = decl_end >= 0 and '\n' not in text[decl_end:i]
-            yield ('trailing' if same_line else 'comment', '\n'.join(lines).strip('\n'))
             i = j
+            if body.strip().startswith('SPDX-License-Identifier:'):
+                continue   # the license line is no one's documentation
+            yield ('trailing' if same_line else 'comment', '\n'.join(lines).strip('\n'))
             continue
         decl_end = -1
         eol = text.find('\n', i)

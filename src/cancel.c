@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "cancel_watch.h"
 #include "fork.h"
 #include "park.h"

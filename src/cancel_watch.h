@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cancel_watch.h — internal: how a blocking call learns that its token fired.
  *
  * Before parking on a futex word, a blocking call registers that word on its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* atfork handlers for lfpat's process-wide state: see fork.h. */
 #include "fork.h"
 

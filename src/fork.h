@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fork.h — internal: lfpat in the child of a multithreaded fork.
  *
  * POSIX lets a child of a multithreaded process call only async-signal-safe

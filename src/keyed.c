@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Keyed rate limiter: a fixed table of per-key GCRA buckets with lock-free
  * takes on present keys and idle-key eviction. The protocol and its
  * argument are in lfpat/keyed.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* keyed_internal.h — internal: what lfp_keyed and its twin lfp_locked_keyed
  * share (sizing, seeds, key placement, SipHash-1-3, the per-key GCRA step),
  * so that the two tables decide alike. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lfpat/mailbox.h"
 
 int lfp_mailbox_init(lfp_mailbox *m, size_t capacity)

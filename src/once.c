@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_once slow path: claim, run, publish, park. The state machine and the
  * argument for why no parked waiter is forgotten are in lfpat/once.h. */
 #include "lfpat/once.h"

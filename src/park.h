@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* park.h — internal: block a thread on a 32-bit word (futex semantics).
  *
  * lfp_park_wait returns 0 when woken or when *word != expected on entry (the

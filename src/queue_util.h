@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* queue_util.h — internal helpers shared by the queue implementations. */
 #ifndef LFP_SRC_QUEUE_UTIL_H
 #define LFP_SRC_QUEUE_UTIL_H

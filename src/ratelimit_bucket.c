@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* GCRA token bucket: slow paths (init, configuration, reserve, wait).
  * The fast path, lfp_bucket_take_at, is inline in lfpat/ratelimit.h with
  * the algorithm's argument. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The clock of the rate limiters' plain takes: lfp_now() readings reused for
  * a few hundred nanoseconds, measured by the TSC. The argument (why this
  * mints and loses nothing) is in ratelimit_internal.h. */

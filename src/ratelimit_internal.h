@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ratelimit_internal.h — internal: the takes with receipts and the
  * give-backs lfp_limit_all uses to undo exactly what a take did. */
 #ifndef LFP_SRC_RATELIMIT_INTERNAL_H

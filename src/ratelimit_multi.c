@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_limit_all: all-or-nothing takes across several limiters. */
 #include "ratelimit_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Exact sliding log (lock-free ring of admission times) and rolling sum.
  * The algorithms' arguments are in lfpat/ratelimit.h. */
 #include "park.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Waiting for a rate limiter: the bucket's reserve-and-sleep, and the
  * compute-sleep-retry wait of the windows, the log and lfp_limit_all.
  *

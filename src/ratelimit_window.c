@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fixed window and sliding-window counter: init, plain takes, estimate,
  * give-backs. The takes with a timestamp are inline in lfpat/ratelimit.h. */
 #include "ratelimit_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_sem and lfp_wsem slow paths. The algorithms and their arguments are
  * in lfpat/sem.h; the FIFO waiter queue is src/wsem_queue.c. */
 #include "lfpat/sem.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_hook.c — the LFP_TEST_HOOK preemption points (lfpat/common.h).
  *
  * Compiled only with the CMake option LFP_TEST_HOOKS. A stress run widens

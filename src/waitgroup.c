@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lfpat/waitgroup.h"
 
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "wsem_queue.h"
 
 void lfp_wq_enqueue(struct lfp_wsem_queue *q, struct lfp_wsem_waiter *w, int64_t n)

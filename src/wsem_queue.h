@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wsem_queue.h — internal: the FIFO waiter queue shared by lfp_wsem and its
  * twin lfp_locked_wsem. Every function is called with the owner's mutex
  * held, except that lfp_wq_block drops it while the thread waits.

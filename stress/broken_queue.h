@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/broken_queue.h — a DELIBERATELY BROKEN queue, for testing the
  * linearizability checker only (never use it).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/handoff.h — the lifetime hand-off, for the primitives a waiter may
  * free the moment its wait returns (Go's WaitGroup and reply channels are
  * used this way).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/harness.h — the shared helper for lfpat's stress programs.
  *
  * A stress program: parses its environment (lfps_init), starts N threads

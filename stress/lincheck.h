@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/lincheck.h — record short concurrent histories and check that they
  * are linearizable.
  *

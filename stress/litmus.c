@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "litmus.h"
 
 #define LITMUS_DEFAULT_ROUNDS 200000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/litmus.h — memory-model litmus tests on the round runner.
  *
  * A litmus test is a handful of threads, each a few loads and stores on

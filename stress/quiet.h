@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/quiet.h — phases that end without close().
  *
  * close() wakes every waiter, so a run that ends by closing hides a lost

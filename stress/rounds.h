@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress/rounds.h — many short rounds, all threads released together.
  *
  * Litmus tests and linearizability histories need the same thing: run a tiny

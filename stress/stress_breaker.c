@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: circuit breaker under a flaky dependency.
  *
  * Threads (more than the cores) call allow(); admitted calls "run" (delay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: broadcast — per-subscriber order and exact lag accounting.
  *
  * Phase 1 (one publisher, message = its position): subscribers (one slowed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: cancellation trees. Each round builds a small token tree, parks
  * waiter threads on its leaves (in lfp_ec_await on conditions that never
  * come true), and fires random nodes from several threads at once, while

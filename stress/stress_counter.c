@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: counters. N threads (more than the cores) add concurrently to an
  * lfp_counter, an lfp_striped (too few and enough cells) and the mutex twin;
  * the totals must be exact, and a reader's successive striped sums must never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: futures are set once and the set publishes its data.
  *
  * An array of futures, one per round. Setter threads race through the

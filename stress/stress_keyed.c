@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress_keyed — lfp_keyed and lfp_locked_keyed under oversubscription:
  * threads take from overlapping keys of a table far too small for them (so
  * idle keys are evicted all the time, racing with takes), with random

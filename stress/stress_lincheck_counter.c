@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Linearizability of the counters: many short random histories (default 3
  * threads x 6 ops: add with a small random delta, or get) of lfp_counter and
  * of its twin lfp_locked_counter, each checked against the sequential

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Linearizability of the queues: many short random histories of try_push /
  * try_pop, each checked against the sequential FIFO queue (lincheck.h):
  *   lfp_locked_queue  the oracle: 3 threads, each op a push or a pop at

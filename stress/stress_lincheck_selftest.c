@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The linearizability checker checked.
  *  1. Hand-written histories with a known answer, for each spec: the checker
  *     must accept the linearizable ones and reject the others — including

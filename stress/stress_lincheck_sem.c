@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Linearizability of the semaphores: many short random histories (default 3
  * threads x 6 ops: try_acquire or release at random, capacity 2) checked
  * against the sequential counting semaphore (lincheck.h): try_acquire takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: once. Oversubscribed threads race through the same sequence of
  * once objects (so most objects are contended), on lfp_once and its twin,
  * with lfp_once_call and with lfp_once_call_retry whose first attempt fails.

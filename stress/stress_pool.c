@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: worker pool — exactly once, and nothing lost at shutdown.
  *
  * Submitter threads push tasks (blocking submit with short deadlines, some

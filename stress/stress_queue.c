@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: the queue family under contention, oversubscribed (8 threads on
  * the 2-core reference machine for the MPMC queues), with delay injection.
  *

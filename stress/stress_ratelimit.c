@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: many threads on one limiter of each kind and one shared fake clock.
  *
  * Phase "ordered": the clock only moves while no take is in flight (takers

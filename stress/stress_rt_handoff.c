@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stress_rt_handoff — notifier/waiter hand-offs under real-time priorities.
  *
  * No lfpat code may wait for another thread's progress by spinning or

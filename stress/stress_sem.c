@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: counting and weighted semaphores, atomics-first and twins.
  *
  * sem:  oversubscribed threads take permits by try, by blocking acquire with

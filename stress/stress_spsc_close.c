@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: lfp_spsc close racing a push, from a third thread.
  *
  * lfp_spsc has no read-modify-write on its push path; close relies on the

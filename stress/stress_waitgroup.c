@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stress: wait groups never release early.
  *
  * Phase 1 (continuous, lfp_waitgroup and the twin): workers repeatedly add a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sem_impls.h — the semaphore implementation tables shared by the unit tests
  * (tests/test_sem.c) and the stress program (stress/stress_sem.c): every
  * contract check runs once per row, lfpat's primitive and its mutex twin.

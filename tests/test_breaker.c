@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/breaker.h and its twin lfp_locked_breaker, driven by a
  * fake clock through one table of operations; a differential run. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/broadcast.h and its twin lfp_locked_broadcast, one table
  * of operations for both, plus a differential run against the twin. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/cancel.h. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/counter.h and its twin lfp_locked_counter. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/future.h and its twin lfp_locked_future, one table of
  * operations for both. */
 #include <setjmp.h>

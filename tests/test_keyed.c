@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lfpat/keyed.h (lfp_keyed and its twin lfp_locked_keyed).
  * The oracle is the spec, not the twin: per key, an ideal GCRA model (an
  * unbounded map of exact TATs, no table, no eviction) that every decision

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_mpmc_lostwake.c — issue 14 item 1: no blocking pop or push stays
  * parked beside a published item or a free cell. Both scenarios are made
  * deterministic by holding one operation in its claim->publish (or

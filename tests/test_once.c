@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/once.h and its twin lfp_locked_once, over one table of
  * implementations. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: parking (src/park.h, futex and portable fallback) and the
  * eventcount (lfpat/eventcount.h) with deadlines and cancellation. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/pool.h (worker pool) and its twin lfp_locked_pool, one
  * table of operations for both; lfpat/mailbox.h (bounded actor mailbox). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/spsc.h, mpmc.h, mpsc.h and the twin lfp_locked_queue.
  *
  * One contract table (struct impl) runs the same tests against every queue;

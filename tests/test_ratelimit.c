@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/ratelimit.h and the twins lfp_locked_bucket and
  * lfp_locked_slog. Fake clocks throughout (times in ms or ns as noted);
  * tables in the style of golang.org/x/time/rate's tests. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for issue 15's "complete the family": waits with deadline and
  * cancel for every limiter. Oracles: the limiter's own take on a copy of
  * its state at every candidate time (the earliest admission time, by brute

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for issue 15 (rate limiters): fake clocks throughout; the
  * oracle is never the mutex twin (it shared the bugs) but the spec itself,
  * checked by exact integer arithmetic:

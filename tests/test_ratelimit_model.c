@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Ideal-model oracle for the rate limiters (issue 15): simple sequential
  * models of exact GCRA, the fixed window, the sliding-window estimate and
  * the sliding log, in 128-bit integers and written from the specification

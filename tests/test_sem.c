@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/sem.h (lfp_sem, lfp_wsem) and the twins lfp_locked_sem,
  * lfp_locked_wsem. Contract tests run over the implementation tables in
  * sem_impls.h (shared with stress/stress_sem.c); a few tests check lfp_sem's

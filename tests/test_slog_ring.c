@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_slog's ring walk: takes of several slots that cross the end of the
  * ring (limits that are not powers of two), checked decision by decision
  * against the ideal sliding log (in-order timestamps: admit n at `now` iff

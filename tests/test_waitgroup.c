@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: lfpat/waitgroup.h and its twin lfp_locked_waitgroup. Every
  * contract test runs against both through one table of operations. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench/qbench/impls.c — lfpat_qbench's C implementations: lfpat's queues
  * (try, blocking, batch), the mutex twin, Concurrency Kit's ck_ring, DPDK's
  * rte_ring (without the EAL) and a minimal cached-index Lamport ring, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // bench/qbench/peers.cc — the C++ queue peers of lfpat_qbench: boost::lockfree
 // spsc_queue and queue, moodycamel ReaderWriterQueue and ConcurrentQueue,
 // TBB concurrent_bounded_queue. Each is used as its authors recommend for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench/qbench/qbench.c — lfpat_qbench: queue throughput measured the way
  * the best queue authors measure it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench/qbench/qbench.h — the pinned queue benchmark's shared pieces.
  *
  * lfpat_qbench measures queues the way their best authors do (see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // bench/shim/shim.cc — the C++ side of the C shim over google benchmark.
 #include "shim.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench/shim/shim.h — google benchmark, driven from C.
  *
  * google benchmark is C++; this shim (one C++ translation unit, shim.cc)

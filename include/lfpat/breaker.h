@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/breaker.h — circuit breaker: stop calling a failing dependency, probe
  * it after a pause, resume when it recovers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/broadcast.h — broadcast ring: publish/subscribe where every
  * subscriber sees every message, in publish order, or is told exactly how
  * many it missed. Never a silent drop, and publishers never wait for

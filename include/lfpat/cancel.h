@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/cancel.h — cancellation tokens (the Done/Err half of Go's context).
  *
  * A token is fired at most once, with a non-zero reason; the first reason

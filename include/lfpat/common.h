@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/common.h — time, return codes, layout and visibility shared by every
  * lfpat header.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/counter.h — counters: one atomic word, or striped across cache lines.
  *
  * lfp_counter is a single 64-bit atomic: every add is one relaxed fetch-add,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/eventcount.h — eventcount: block until a condition that other threads
  * make true, without lost wake-ups and without a system call on the
  * notifier's fast path when nobody waits.

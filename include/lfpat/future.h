@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/future.h — future: a single-assignment cell holding a value and an
  * error code (the reply slot of the Request/Response pattern).
  *

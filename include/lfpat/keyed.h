@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/keyed.h — keyed rate limiters: one token bucket per key (client id,
  * IP address, tenant) in a fixed-capacity concurrent table, the way servers
  * use rate limiters. Its mutex twin lfp_locked_keyed is in lfpat/locked/keyed.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/locked.h — the mutex twins.
  *
  * Each lfp_locked_x is the simplest correct reading of lfp_x's contract: a

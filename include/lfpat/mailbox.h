@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/mailbox.h — bounded actor mailbox: lfp_mpsc (any number of
  * senders, one receiver, per-sender FIFO, EPIPE once closed) with a capacity
  * that senders cannot exceed: a send to a full mailbox returns EAGAIN

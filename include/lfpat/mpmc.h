@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/mpmc.h — bounded multi-producer/multi-consumer ring of void *.
  *
  * Any number of threads push and pop. NULL is a valid value. The capacity is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/mpsc.h — unbounded intrusive multi-producer/single-consumer queue
  * (the actor mailbox).
  *

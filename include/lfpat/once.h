@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/once.h — run a function exactly once (Go's sync.Once / OnceValue,
  * pthread_once with a result and a retry variant).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/pool.h — worker pool: a fixed set of threads fed by an lfp_mpmc
  * queue, with backpressure, ordered results and a graceful shutdown that
  * never loses accepted work silently.

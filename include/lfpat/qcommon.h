@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/qcommon.h — definitions shared by the queue headers (spsc.h, mpmc.h,
  * mpsc.h). Not a queue itself; included by them.
  *

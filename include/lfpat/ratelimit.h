@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/ratelimit.h — rate limiters and sliding windows.
  *
  *   lfp_bucket   token bucket as GCRA: one atomic word, exact integer-ns

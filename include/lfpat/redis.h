@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/redis.h — limits shared across processes and hosts through Redis:
  * a GCRA token bucket (lfp_rbucket), a weighted semaphore with leases
  * (lfp_rsem), token leasing, and a caller-chosen failure policy.

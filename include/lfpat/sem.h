@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/sem.h — a counting semaphore (lfp_sem) and a weighted FIFO
  * semaphore (lfp_wsem), both with deadlines and cancellation.
  *

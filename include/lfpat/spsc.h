@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/spsc.h — bounded single-producer/single-consumer ring of void *.
  *
  * One producer thread pushes, one consumer thread pops (at a time; the roles

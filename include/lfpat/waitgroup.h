@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat/waitgroup.h — wait group: wait until a count of outstanding tasks
  * drops to zero (Go's sync.WaitGroup, with deadlines, cancellation and
  * errors instead of panics).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lfpat/locked.h"
 
 int lfp_locked_breaker_init(lfp_locked_breaker *b, const struct lfp_breaker_config *cfg)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lfpat/locked.h"
 
 int lfp_locked_counter_init(lfp_locked_counter *c, int64_t v)

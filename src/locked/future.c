@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lsync.h"
 
 int lfp_locked_future_init(lfp_locked_future *f)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_locked_keyed: one mutex around an open-addressing map of GCRA
  * buckets, with lfp_keyed's geometry, window and eviction rule. */
 #include "lfpat/locked/keyed.h"

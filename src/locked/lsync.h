@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lsync.h — internal: the lock + condition variable (+ eventcount for
  * cancellation) that the mutex twins of the pattern families (waitgroup,
  * future, broadcast) block on.

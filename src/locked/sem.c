@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "lfpat/locked.h"
 
 #include "wsem_queue.h"

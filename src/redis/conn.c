@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat-redis: URL parsing, the connection pool, script calls.
  *
  * Thread safety: each pool slot's hiredis context is touched only by the

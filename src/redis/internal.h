@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Internal interface of lfpat-redis: the connection pool and script calls. */
 #ifndef LFPAT_REDIS_INTERNAL_H
 #define LFPAT_REDIS_INTERNAL_H

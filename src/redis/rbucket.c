@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_rbucket: GCRA on the server, token leasing, failure policies. */
 #include "internal.h"
 

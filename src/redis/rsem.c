@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_rsem: distributed weighted semaphore with leases, a FIFO ticket
  * queue and fencing tokens (the script and its keys are in scripts.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The Lua scripts lfpat-redis runs on the server. Each is atomic (Redis runs
  * one script at a time) and reads the server's clock with TIME. Lua numbers
  * are doubles: every value below stays an integer under 2^53, so +, -, *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus 2+2W:
  *     T0: x = 1 ; y = 2        T1: y = 1 ; x = 2
  * Forbidden with seq_cst stores: final x == 1 && y == 1 (each thread's first

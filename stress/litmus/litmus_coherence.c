@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus CoRR + CoWW (coherence of one location, even with relaxed atomics):
  *     T0: x = 1 ; x = 2        T1: r0 = x ; r1 = x
  * Forbidden: r0 > r1 — the writes of one thread reach x in program order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: double-checked initialisation (the lfp_once fast path's shape).
  *     each of 3 threads: p = inst (acquire); if (!p) { lock; p = inst;
  *         if (!p) { obj = {1, 2}; inits++; inst = &obj (release) } unlock }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus IRIW (independent reads of independent writes):
  *     T0: x = 1    T1: y = 1    T2: r0 = x ; r1 = y    T3: r2 = y ; r3 = x
  * Forbidden with seq_cst: r0=1 r1=0 r2=1 r3=0 — the two readers would

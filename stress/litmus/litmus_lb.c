@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus LB (load buffering):
  *     T0: r0 = x ; y = 1        T1: r1 = y ; x = 1
  * Forbidden with acquire loads and release stores (or seq_cst):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: cancel token fire/reason is message passing (MP).
  *     T0: data = 42 ; lfp_cancel_fire(&tok, 7)
  *     T1: r0 = lfp_cancel_reason(&tok) ; if (r0) r1 = data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: the eventcount's SB handshake with the library's own code.
  *     waiter:   key = lfp_ec_prepare(&ec)  (waiters++ seq_cst; seq_cst fence; load epoch)
  *               r0 = cond                  (relaxed: the try function's re-check)

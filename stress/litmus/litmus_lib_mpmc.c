@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: lfp_mpmc's cell hand-off, with the library's own code
  * (lfp_mpmc_try_push / lfp_mpmc_try_pop, include/lfpat/mpmc.h).
  * Per cell, for position pos: the push claims pos with a relaxed CAS ticket,

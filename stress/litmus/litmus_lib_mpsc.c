@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: lfp_mpsc's node hand-off, with the library's own code
  * (lfp_mpsc_push / lfp_mpsc_try_pop, include/lfpat/mpsc.h).
  * A push stores n->next = NULL (relaxed), swings tail from prev to n with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: lfp_once's completion publication, with the library's own code
  * (lfp_once_call / lfp_once_call_retry / lfp_once_done, include/lfpat/once.h,
  * src/once.c). The runner runs fn, stores the result (plain) and publishes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The hand-off shapes that litmus_lib_mpmc.c and litmus_lib_mpsc.c both run
  * on the library's own queue code (each file's header comment says which
  * orderings carry them in its queue):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus MP (message passing):
  *     T0: data = 42 ; flag = 1        T1: r0 = flag ; r1 = data
  * Forbidden: r0 == 1 && r1 == 0 (the flag seen, the data not). Checked with

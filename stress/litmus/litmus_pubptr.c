@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: pointer publication (how every queue hands over a value).
  *     T0: n = malloc; n->v = 42; n->w = ~42; head = n (release)
  *     T1: p = head (acquire); if (p) r = (p->v, p->w)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus SB (store buffering, the Dekker shape):
  *     T0: x = 1 ; r0 = y        T1: y = 1 ; r1 = x
  * Forbidden with seq_cst operations, or with a seq_cst fence between the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus: torn reads of 64-bit values.
  * A writer keeps adding 0x0000000100000001 to a 64-bit value, so its two
  * 32-bit halves are always equal; a reader checks every value it loads.

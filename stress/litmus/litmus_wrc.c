@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Litmus WRC (write-to-read causality):
  *     T0: x = 1    T1: r0 = x ; y = 1    T2: r1 = y ; r2 = x
  * Forbidden: r0=1 r1=1 r2=0. T1 saw x=1 before publishing y (acquire, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The two shared locations of the classic two-variable shapes (2+2W, IRIW,
  * LB, SB, WRC): x and y, both 0 at the start of every round (reset_xy is
  * the test's reset). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* eventcount.pml — no lost wake-up in the eventcount park/unpark protocol.
  *
  * Abstracts include/lfpat/eventcount.h and src/eventcount.c:

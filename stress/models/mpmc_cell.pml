@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mpmc_cell.pml — the bounded MPMC cell protocol (Vyukov): no item lost or
  * duplicated, none read before it was written.
  *

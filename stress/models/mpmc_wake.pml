@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mpmc_wake.pml — no blocking lfp_mpmc pop stays parked while the head cell
  * is published (or the queue is closed and drained): the eventcount wake-up
  * protocol with the real, head-only FIFO condition.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* once.pml — the lfp_once state machine: exactly-once, one runner at a time,
  * no caller returns before completion, and no waiter left parked.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # stress/models/run.sh — model-check lfpat's core handshakes with spin.
 #
 # For each model: spin -a generates the verifier, gcc compiles pan, pan

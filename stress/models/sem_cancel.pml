@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sem_cancel.pml — the weighted FIFO semaphore's grant-vs-cancel race: no
  * weight leaked or created, the capacity never exceeded, no waiter left
  * parked while it fits.

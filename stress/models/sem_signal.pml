@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sem_signal.pml — lfp_sem's wake protocol: no lost wake-up, no stuck signal.
  *
  * Abstracts include/lfpat/sem.h and src/sem.c. One state word holds

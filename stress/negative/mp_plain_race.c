@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Negative control: message passing through PLAIN variables (the MP litmus
  * shape of stress/litmus/litmus_mp.c without atomics):
  *     T0: data = 42 ; flag = 1        T1: while (!flag) ; r = data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Negative control: a plain (non-atomic) counter incremented by two threads.
  * ThreadSanitizer MUST report this data race; scripts/test fails if it does
  * not, because then the race detector is not watching the other programs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Negative control: the library's publication shapes with the publisher's
  * release dropped (relaxed), each handing over a plain payload. The reader
  * keeps its acquire, but an acquire that reads a relaxed store synchronises

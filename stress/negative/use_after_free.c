@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Negative control: a heap use-after-free that AddressSanitizer MUST report;
  * scripts/test fails if it does not. */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the build tree into a temporary prefix, then build and run a consumer
 # program against it the ways users link: pkg-config (shared, static, redis,
 # multiarch libdir) and find_package; then build lfpat from source inside a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A user's program: links lfpat from an install prefix. */
 #include <lfpat.h>
 #include <stdio.h>

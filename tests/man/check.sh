@@ -13,5 +13,9 @@ page=$(MANWIDTH=200 man -l "$man3/lfp_mpmc_pop.3" 2>/dev/null)
 for word in ETIMEDOUT ECANCELED Progress happens-before '#include <lfpat/mpmc.h>'; do
   grep -qF -- "$word" <<<"$page" || { echo "lfp_mpmc_pop(3) lacks '$word'"; missing=$((missing + 1)); }
 done
+# The license line is no page's text (every header starts with it).
+for page in $(grep -l 'SPDX-License-Identifier' "$man3"/*.3); do
+  echo "${page##*/} shows the SPDX line as documentation"; missing=$((missing + 1))
+done
 [ $missing -eq 0 ] || exit 1
 echo "man_pages: $(ls "$man3" | wc -l) pages, every LFP_API call has one"

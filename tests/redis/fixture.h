@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Test fixture shared by tests/redis and bench/bench_redis.c: a real
  * redis-server on a free 127.0.0.1 port, temp dir, no persistence, and the
  * helpers every redis test needs (a pool on it, waiting on outside state,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat-redis unit tests against a real redis-server: URL and password
  * errors, bad input, GCRA semantics (CL.THROTTLE-like results, key TTL,
  * NOSCRIPT reload, pipelining) and lfp_rsem leases (including a holder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat-redis connection handling against a real redis-server: a pooled
  * connection the server closed while it sat idle (CLIENT KILL, a restart,
  * the server's idle `timeout`) is replaced before the next command goes out on it; the connect backoff

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_rsem fencing tokens and lost leases, on a real server. The oracle is
  * the specification (redis.h, "Fencing tokens"): every grant's token is
  * larger than every token granted before it on the semaphore — from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Several processes x threads hammer one lfp_rbucket key on a real server.
  *
  * Upper bound (the documented guarantee; holds however the run was

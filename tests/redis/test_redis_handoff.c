@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Cross-process hand-off of an lfp_rsem of capacity 1: PROCS processes
  * (fork, one handle each, so no local wake-up helps) take turns for
  * RUN_NS. Checks, against the specification rather than a twin:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfpat-redis internals without a server: the timeout conversion, the
  * error-reply codes, and the keys' Redis Cluster slots. */
 #include <setjmp.h>

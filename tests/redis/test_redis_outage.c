@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Outages. The server is killed mid-run and restarted, once per failure
  * policy: worker threads keep taking; every degraded decision must be the
  * policy's documented answer, a call made while the server is down must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_rsem waiting against a real redis-server: the cancel token, FIFO
  * order of waiters across processes and among threads of one process,
  * no overtaking of a large weight by small ones, withdrawal of the ticket

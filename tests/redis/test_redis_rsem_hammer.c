@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Several processes x threads contend for one lfp_rsem with random weights
  * on a real server. Checks:
  *   exclusion: the weight held never exceeds the capacity — every holder

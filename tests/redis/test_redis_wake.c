@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lfp_rsem wake-ups by server-side signal, on a real server: a queued
  * waiter blocks on the server (BLPOP of its wake list), and a release
  * through another pool (another handle: no local eventcount helps) grants
