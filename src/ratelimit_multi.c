@@ -57,12 +57,13 @@ int64_t lfp_limiter_ready_at_(const lfp_limiter *l, uint32_t n, int64_t now)
     return now;
 }
 
-/* The logs are taken after every other limiter: undoing a log's claim
+/* The log is taken after every other limiter: undoing a log's claim
  * cannot always restore it (when another take moved head meanwhile, the
  * released slots sit behind head until the ring comes round, and in-order
- * takes are refused meanwhile), whereas the other undos are exact. So a
- * call with one log never claims from it unless all the others admitted,
- * and never undoes it. */
+ * takes are refused meanwhile), whereas the other undos are exact. So the
+ * one log a call may hold is claimed only once all the others admitted,
+ * and never undone; a second log would have to be undone when the first
+ * refused, so calls with two are refused with EINVAL. */
 static bool in_pass(const lfp_limiter *l, bool logs)
 {
     return (l->kind == LFP_LIMITER_SLOG) == logs;
@@ -112,9 +113,14 @@ int lfp_limit_all_take_(const lfp_limiter *ls, size_t count, uint32_t n, int64_t
 {
     if (!ls || count == 0)
         return EINVAL;
-    for (size_t i = 0; i < count; i++)
+    size_t logs = 0;
+    for (size_t i = 0; i < count; i++) {
         if (!valid(&ls[i], n))
             return EINVAL;            /* checked first: nothing is taken */
+        logs += ls[i].kind == LFP_LIMITER_SLOG;
+    }
+    if (logs > 1)
+        return EINVAL;   /* a second log's undo could not be exact (in_pass) */
     const lfp_limiter *refuser = NULL;
     int rc = take_pass(ls, count, 0, false, n, now, &refuser);
     if (rc == 0)

@@ -342,6 +342,16 @@ static void limit_all_refusal_leaves_log_untouched(void **state)
     assert_int_equal(lfp_limit_all_at(ls, 3, 1, 200 * SEC), 0);
     assert_true(atomic_load(&g.ring[0]) == 200 * SEC);
     assert_int_equal(lfp_slog_count_at(&g, 200 * SEC), 1);
+    /* a second log could not be taken last as well, so its undo could not
+     * be exact: two logs in one call are refused, nothing taken */
+    lfp_slog g2;
+    assert_int_equal(lfp_slog_init(&g2, 4, SEC), 0);
+    lfp_limiter two[] = { { LFP_LIMITER_SLOG, &g }, { LFP_LIMITER_SLOG, &g2 } };
+    assert_int_equal(lfp_limit_all_at(two, 2, 1, 300 * SEC), EINVAL);
+    assert_int_equal(lfp_limit_all_wait_at(two, 2, 1, 300 * SEC, 300 * SEC, NULL), EINVAL);
+    assert_int_equal(lfp_slog_count_at(&g, 300 * SEC), 0);
+    assert_int_equal(lfp_slog_count_at(&g2, 300 * SEC), 0);
+    lfp_slog_destroy(&g2);
     lfp_slog_destroy(&g);
 }
 

@@ -771,18 +771,17 @@ typedef struct lfp_limiter {
  * other take moved TAT since, else nothing: an undo never creates tokens
  * for a TAT another take re-based); fixed and sliding window
  * counts decremented while the charged window still counts; sliding-log
- * slots released (set to now - W, so they are free again for any later
- * time). A log's undo is not exact when a concurrent take moved the log's
- * head meanwhile: the released slots then sit behind head and in-order
- * takes are refused while the log holds fewer than `limit` admissions,
- * until the ring comes round to them (never over-admitted). Taking the logs
- * last confines that to calls with two or more logs: a call with one log
- * claims from it only once everything else admitted, and never undoes it,
- * so a refused call leaves every limiter exactly as able to admit as
- * before. Concurrent callers may see the transient consumption and be
- * refused (never over-admitted).
- * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, n == 0 or above
- * some limiter's burst/limit — nothing is taken then).
+ * At most one sliding log per call: a log's claim cannot always be undone
+ * exactly (when a concurrent take moved the log's head meanwhile, released
+ * slots would sit behind head, refusing in-order takes while the log holds
+ * fewer than `limit` admissions, until the ring came round to them), so
+ * the log is claimed last, only once every other limiter admitted, and is
+ * never undone. Hence a refused call leaves every limiter exactly as able
+ * to admit as before. Concurrent callers may see the transient
+ * consumption of the others and be refused (never over-admitted).
+ * Returns 0; EAGAIN; EINVAL (NULL, count 0, unknown kind, more than one
+ * lfp_slog, n == 0 or above some limiter's burst/limit — nothing is taken
+ * then).
  * Progress: lock-free (a bounded number of lock-free takes and give-backs). */
 LFP_API int lfp_limit_all_at(const lfp_limiter *ls, size_t count, uint32_t n, int64_t now);
 LFP_API int lfp_limit_all(const lfp_limiter *ls, size_t count, uint32_t n);
