@@ -165,8 +165,11 @@ def main():
             see = f'.BR {family} (3)'
             twin = re.match(r'lfp_locked_(\w+)', c)
             if twin:
-                see += f',\n.BR lfp_locked (3),\n.BR lfp_{twin.group(1)} (3)'
-                d = (f'The mutex twin of lfp_{twin.group(1)}(3): the same call shape, return '
+                # lfp_locked_queue is the twin of the bounded queues, whose
+                # calls are named after lfp_mpmc (no lfp_queue_* exists)
+                of = re.sub(r'^queue_', 'mpmc_', twin.group(1))
+                see += f',\n.BR lfp_locked (3),\n.BR lfp_{of} (3)'
+                d = (f'The mutex twin of lfp_{of}(3): the same call shape, return '
                      'codes and contract, implemented as a pthread mutex (and condition '
                      'variables where it blocks) around plain data. Progress: blocking.'
                      + (f'\n\n{d}' if d else ''))
