@@ -19,7 +19,7 @@
 static uint64_t window_clock(const lfp_breaker *b, uint32_t gen, int64_t now)
 {
     uint64_t lap = b->cfg.window_buckets, period = WIN_LAPS * lap;
-    int64_t idx = lfp_rl_floor_div(now, b->bucket_ns) % (int64_t)period;
+    int64_t idx = lfp_rl_floor_div_(now, b->bucket_ns) % (int64_t)period;
     uint64_t at = (uint64_t)(idx < 0 ? idx + (int64_t)period : idx);
     return (at + (uint64_t)gen * lap) % period;
 }

@@ -322,7 +322,7 @@ static int reserve(void *bucket, uint32_t n, int64_t now, int64_t latest,
         int64_t next = base + cost;
         /* Ready when the bucket's depth after this take fits the burst:
          * next - ready <= burst * T. */
-        int64_t ready = lfp_rl_sat_add(next, -full);
+        int64_t ready = lfp_rl_sat_add_(next, -full);
         if (ready < now)
             ready = now;
         if (ready > latest)

@@ -124,7 +124,7 @@ int lfp_slog_take_claim_(lfp_slog *w, uint32_t n, int64_t now, uint64_t *first)
     if (!w || n == 0 || n > w->limit)
         return EINVAL;
     now = slog_time(now);
-    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    int64_t cut = lfp_rl_sat_add_(now, -w->window);
     /* relaxed: head is a hint for where the oldest slots are; it publishes
      * nothing (the slots' CASes decide). */
     uint64_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
@@ -174,7 +174,7 @@ int lfp_slog_take(lfp_slog *w, uint32_t n)
 void lfp_slog_give_back_(lfp_slog *w, uint32_t n, int64_t now, uint64_t first)
 {
     now = slog_time(now);   /* the value take_claim_ stored */
-    release(w, (uint32_t)(first % w->limit), n, now, lfp_rl_sat_add(now, -w->window));
+    release(w, (uint32_t)(first % w->limit), n, now, lfp_rl_sat_add_(now, -w->window));
     /* If nobody claimed since, move the hint back so that the released
      * slots are reused at once (else when the ring comes round to them).
      * relaxed: a hint, as in lfp_slog_take_claim_. */
@@ -187,7 +187,7 @@ uint32_t lfp_slog_count_at(const lfp_slog *w, int64_t now)
 {
     uint32_t count = 0;
     now = slog_time(now);   /* counts admissions made at INT64_MIN */
-    int64_t cut = lfp_rl_sat_add(now, -w->window);
+    int64_t cut = lfp_rl_sat_add_(now, -w->window);
     for (uint32_t i = 0; i < w->limit; i++) {
         /* relaxed: a snapshot of each slot; orders nothing. */
         int64_t t = atomic_load_explicit(&w->ring[i], memory_order_relaxed);
@@ -245,7 +245,7 @@ void lfp_rolling_destroy(lfp_rolling *r)
 /* Bucket number k's slot and lap. */
 static void rl_locate_k(const lfp_rolling *r, int64_t k, unsigned *slot, uint64_t *lap)
 {
-    int64_t q = lfp_rl_floor_div(k, (int64_t)r->buckets);
+    int64_t q = lfp_rl_floor_div_(k, (int64_t)r->buckets);
     *slot = (unsigned)(k - q * (int64_t)r->buckets);
     *lap = (uint64_t)q & RL_LAP_MASK;
 }
@@ -253,7 +253,7 @@ static void rl_locate_k(const lfp_rolling *r, int64_t k, unsigned *slot, uint64_
 /* Bucket number k of `now`, its slot and its lap. */
 static void rl_locate(const lfp_rolling *r, int64_t now, unsigned *slot, uint64_t *lap)
 {
-    rl_locate_k(r, lfp_rl_floor_div(now, r->bucket_ns), slot, lap);
+    rl_locate_k(r, lfp_rl_floor_div_(now, r->bucket_ns), slot, lap);
 }
 
 int lfp_rolling_add_at(lfp_rolling *r, int64_t v, int64_t now)
@@ -296,8 +296,8 @@ int64_t lfp_rolling_sum_at(lfp_rolling *r, int64_t now)
     /* Step bucket numbers, not times: near INT64_MIN a time step would
      * saturate and count the first bucket of the time line again. Buckets
      * before that first one do not exist. */
-    int64_t k = lfp_rl_floor_div(now, r->bucket_ns);
-    int64_t first = lfp_rl_floor_div(INT64_MIN, r->bucket_ns);
+    int64_t k = lfp_rl_floor_div_(now, r->bucket_ns);
+    int64_t first = lfp_rl_floor_div_(INT64_MIN, r->bucket_ns);
     uint64_t before = (uint64_t)k - (uint64_t)first;   /* buckets before k: no overflow */
     for (unsigned j = 0; j < r->buckets && j <= before; j++) {
         unsigned i;

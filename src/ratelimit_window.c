@@ -19,7 +19,7 @@ static lfp_rl_ids_ ids_for(int64_t window, unsigned bits)
 {
     lfp_rl_ids_ ids;
     ids.mask = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-    int64_t lo = lfp_rl_floor_div(INT64_MIN, window), hi = lfp_rl_floor_div(INT64_MAX, window);
+    int64_t lo = lfp_rl_floor_div_(INT64_MIN, window), hi = lfp_rl_floor_div_(INT64_MAX, window);
     ids.exact = (uint64_t)hi - (uint64_t)lo <= ids.mask && bits <= 62;
     ids.base = ids.exact ? lo : 0;
     return ids;
@@ -149,7 +149,7 @@ void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged)
  * arithmetic of the takes (exact ids, or the modular reading). */
 static int64_t stored_k(const lfp_rl_ids_ *ids, uint64_t stored, int64_t now, int64_t window)
 {
-    int64_t k = lfp_rl_floor_div(now, window);
+    int64_t k = lfp_rl_floor_div_(now, window);
     return k + lfp_rl_id_delta_(ids, stored, lfp_rl_id_of_(ids, now, window));
 }
 
@@ -163,7 +163,7 @@ int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now)
     if (v == LFP_FWINDOW_EMPTY_ || (v & cmask) + n <= w->limit)
         return now;
     int64_t k = stored_k(&w->ids, v >> w->cbits, now, w->window);
-    if (k < lfp_rl_floor_div(now, w->window))
+    if (k < lfp_rl_floor_div_(now, w->window))
         return now;                 /* `now` is already in a later window */
     return lfp_rl_window_start_((lfp_i128_)k + 1, w->window);
 }
@@ -212,7 +212,7 @@ int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now, struct l
     /* relaxed: a snapshot of the one word; orders nothing. */
     uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
     int64_t k = v == LFP_FWINDOW_EMPTY_ ? INT64_MIN : stored_k(&w->ids, v >> w->cbits, now, w->window);
-    uint64_t count = k < lfp_rl_floor_div(now, w->window) ? 0 : v & cmask;
+    uint64_t count = k < lfp_rl_floor_div_(now, w->window) ? 0 : v & cmask;
     res->limit = w->limit;
     res->remaining = (int64_t)(w->limit - count);
     res->reset_ns = count ? lfp_rl_until_(now, lfp_rl_window_start_((lfp_i128_)k + 1, w->window)) : 0;

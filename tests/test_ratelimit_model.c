@@ -302,7 +302,7 @@ static void fwindow_model_differential(void **state)
                 step = -(int64_t)(next() % (uint64_t)(4 * w));   /* time going back */
             now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % limit);
-            i128 kn = lfp_rl_floor_div(now, w);
+            i128 kn = lfp_rl_floor_div_(now, w);
             if (empty || kn > k) {       /* a later window starts afresh */
                 k = kn;
                 count = 0;
@@ -341,7 +341,7 @@ static void swindow_model_differential(void **state)
             uint32_t n = 1 + (uint32_t)(next() % limit);
             /* the state as seen at now; stored only by an admission (a
              * refusal writes nothing) */
-            i128 kn = lfp_rl_floor_div(now, w), e = (i128)now - kn * w, k2 = k, p2 = prev, c2 = cur;
+            i128 kn = lfp_rl_floor_div_(now, w), e = (i128)now - kn * w, k2 = k, p2 = prev, c2 = cur;
             if (empty || kn > k) {
                 p2 = !empty && kn == k + 1 ? cur : 0;
                 c2 = 0;
@@ -436,7 +436,7 @@ static void limit_all_model_differential(void **state)
             int64_t step = gap(w);
             now = lfp_time_add(now, step);
             uint32_t n = 1 + (uint32_t)(next() % (burst < limit ? burst : limit));
-            i128 kn = lfp_rl_floor_div(now, w);
+            i128 kn = lfp_rl_floor_div_(now, w);
             uint32_t c = empty || kn > k ? 0 : count;
             bool log_ok = true;
             for (uint32_t i = 0; i < n; i++)

@@ -72,18 +72,6 @@
 extern "C" {
 #endif
 
-/* ------------------------------------------------------------ helpers */
-
-/* Saturating a + b for time values (a, b may be negative). */
-static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b);
-
-/* Saturating n * t for a non-negative span t (no division: this is on
- * every take's path). */
-static inline int64_t lfp_rl_span(uint64_t n, int64_t t);
-
-/* floor(now / w) for w > 0 (rounds towards minus infinity). */
-static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w);
-
 /* ------------------------------------------------------------ results */
 
 /* The outcome of a take as redis-cell's CL.THROTTLE replies, with the

@@ -12,9 +12,12 @@
 extern "C" {
 #endif
 
-static inline int64_t lfp_rl_sat_add(int64_t a, int64_t b) { return lfp_time_add(a, b); }
+/* Saturating a + b for time values (a, b may be negative). */
+static inline int64_t lfp_rl_sat_add_(int64_t a, int64_t b) { return lfp_time_add(a, b); }
 
-static inline int64_t lfp_rl_span(uint64_t n, int64_t t)
+/* Saturating n * t for a non-negative span t (no division: this is on
+ * every take's path). */
+static inline int64_t lfp_rl_span_(uint64_t n, int64_t t)
 {
     int64_t r;
     if (n > (uint64_t)INT64_MAX || __builtin_mul_overflow((int64_t)n, t, &r))
@@ -22,7 +25,8 @@ static inline int64_t lfp_rl_span(uint64_t n, int64_t t)
     return r;
 }
 
-static inline int64_t lfp_rl_floor_div(int64_t now, int64_t w)
+/* floor(now / w) for w > 0 (rounds towards minus infinity). */
+static inline int64_t lfp_rl_floor_div_(int64_t now, int64_t w)
 {
     int64_t q = now / w;
     return (now % w < 0) ? q - 1 : q;
@@ -96,7 +100,7 @@ static inline int lfp_bucket_take_at(lfp_bucket *b, uint32_t n, int64_t now)
 static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_t window)
 {
     /* unsigned: exact ids are k - base in [0, mask]; modular ids wrap. */
-    return ((uint64_t)lfp_rl_floor_div(now, window) - (uint64_t)ids->base) & ids->mask;
+    return ((uint64_t)lfp_rl_floor_div_(now, window) - (uint64_t)ids->base) & ids->mask;
 }
 
 /* How many windows id a is after stored id b: negative when a is before b
@@ -182,7 +186,7 @@ static inline lfp_sw_state_ lfp_sw_at_(const lfp_swindow *w, uint64_t word, int6
                                        int64_t *e)
 {
     lfp_sw_state_ s = lfp_sw_unpack_(w, word);
-    int64_t k = lfp_rl_floor_div(now, w->window);
+    int64_t k = lfp_rl_floor_div_(now, w->window);
     uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
     int64_t d = word == LFP_SW_EMPTY_ ? 2 : lfp_rl_id_delta_(&w->ids, id, s.id);
