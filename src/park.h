@@ -14,6 +14,7 @@
 #ifndef LFP_SRC_PARK_H
 #define LFP_SRC_PARK_H
 
+#include "lfpat/cancel.h"
 #include "lfpat/common.h"
 
 int  lfp_park_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline);
@@ -43,5 +44,16 @@ void lfp_park_wake64_portable(_Atomic uint64_t *word, int n);
  * sched_yield (on 2 cores with more runnable threads than cores, yielding lets
  * the thread we wait for run). */
 void lfp_spin_pause(unsigned round);
+
+/* ECANCELED or ETIMEDOUT if a blocking call must give up now (cancel
+ * fired, or the CLOCK_MONOTONIC `deadline` passed), else 0. */
+static inline int lfp_give_up_(int64_t deadline, lfp_cancel *cancel)
+{
+    if (lfp_cancel_fired(cancel))
+        return ECANCELED;
+    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
+        return ETIMEDOUT;
+    return 0;
+}
 
 #endif

@@ -48,15 +48,6 @@ static inline uint64_t clear_bias(uint64_t s)
     return (s & LFP_RW_RBIAS) ? (s & ~LFP_RW_RBIAS) | LFP_RW_REVOKE : s;
 }
 
-/* ECANCELED or ETIMEDOUT if a blocking call must give up now, else 0. */
-static int give_up(int64_t deadline, lfp_cancel *cancel)
-{
-    if (lfp_cancel_fired(cancel))
-        return ECANCELED;
-    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
-        return ETIMEDOUT;
-    return 0;
-}
 
 int lfp_rwlock_init(lfp_rwlock *rw)
 {
@@ -170,7 +161,7 @@ int lfp_rwlock_rdlock_slow_(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel
         return rc;
     for (;;) {
         uint32_t key = lfp_ec_prepare(&rw->readers);
-        if ((rc = try_read(rw)) != EBUSY || (rc = give_up(deadline, cancel)) != 0) {
+        if ((rc = try_read(rw)) != EBUSY || (rc = lfp_give_up_(deadline, cancel)) != 0) {
             lfp_ec_abort(&rw->readers);
             return rc;
         }
@@ -230,7 +221,7 @@ static int drain_cell(lfp_rwlock *rw, _Atomic(const void *) *cell, int64_t deadl
             lfp_ec_abort(&rw->drain);
             return 0;
         }
-        if ((rc = give_up(deadline, cancel)) != 0) {
+        if ((rc = lfp_give_up_(deadline, cancel)) != 0) {
             lfp_ec_abort(&rw->drain);
             return rc;
         }
@@ -359,7 +350,7 @@ static int wait_registered(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
     for (;;) {
         uint32_t key = lfp_ec_prepare(&rw->writers);
         int rc = 0;
-        if (take_registered(rw) || (rc = give_up(deadline, cancel)) != 0) {
+        if (take_registered(rw) || (rc = lfp_give_up_(deadline, cancel)) != 0) {
             lfp_ec_abort(&rw->writers);
             return rc;
         }

@@ -250,15 +250,6 @@ static bool spin_take(lfp_sem *s)
     return false;
 }
 
-/* ECANCELED or ETIMEDOUT if a blocking call must give up now, else 0. */
-static int give_up(int64_t deadline, lfp_cancel *cancel)
-{
-    if (lfp_cancel_fired(cancel))
-        return ECANCELED;
-    if (deadline != LFP_FOREVER && lfp_now() >= deadline)
-        return ETIMEDOUT;
-    return 0;
-}
 
 /* A registered waiter: park on the eventcount until a take succeeds, the
  * deadline passes or cancel fires (a last take then, success preferred).
@@ -270,7 +261,7 @@ static int wait_registered(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
     for (;;) {
         uint32_t key = lfp_ec_prepare(&s->ec);
         int rc = take_registered(s);
-        if (rc == 0 || (rc = give_up(deadline, cancel)) != 0) {
+        if (rc == 0 || (rc = lfp_give_up_(deadline, cancel)) != 0) {
             lfp_ec_abort(&s->ec);
             return rc;
         }
@@ -284,7 +275,7 @@ int lfp_sem_acquire_slow_(lfp_sem *s, int64_t deadline, lfp_cancel *cancel)
 {
     if (!s)
         return EINVAL;
-    if ((give_up(deadline, cancel) == 0 && spin_take(s)) || take_or_register(s))
+    if ((lfp_give_up_(deadline, cancel) == 0 && spin_take(s)) || take_or_register(s))
         return 0;
     int rc = wait_registered(s, deadline, cancel);
     if (rc != 0) {
@@ -396,7 +387,7 @@ int lfp_wsem_acquire_slow_(lfp_wsem *s, int64_t n, int64_t deadline, lfp_cancel 
 {
     if (!s || n <= 0 || n > s->capacity)
         return EINVAL;
-    if (give_up(deadline, cancel) == 0 && wsem_spin_take(s, n))
+    if (lfp_give_up_(deadline, cancel) == 0 && wsem_spin_take(s, n))
         return 0;
     pthread_mutex_lock(&s->lock);
     if (take_or_mark_queued(s, n)) {
