@@ -37,6 +37,7 @@ int lfp_fwindow_init(lfp_fwindow *w, uint64_t limit, int64_t window_ns)
     w->ids = ids_for(window_ns, 64 - w->cbits);
     atomic_init(&w->state, LFP_FWINDOW_EMPTY_);   /* replaced by the first take */
     atomic_init(&w->stats_, NULL);
+    atomic_init(&w->era, INT64_MIN);   /* below every window: raised by each roll */
     return 0;
 }
 
@@ -90,6 +91,7 @@ int lfp_swindow_init(lfp_swindow *w, uint64_t limit, int64_t window_ns)
     w->ids = ids_for(window_ns, 64 - 2 * w->cbits);
     atomic_init(&w->state, LFP_SW_EMPTY_);   /* replaced by the first take */
     atomic_init(&w->stats_, NULL);
+    atomic_init(&w->era, INT64_MIN);   /* below every window: raised by each roll */
     return 0;
 }
 
@@ -117,9 +119,9 @@ int lfp_swindow_take(lfp_swindow *w, uint32_t n)
 double lfp_swindow_estimate_at(const lfp_swindow *w, int64_t now)
 {
     int64_t e;
-    /* relaxed: a snapshot of the one word; orders nothing. */
-    lfp_sw_state_ s = lfp_sw_at_(w, atomic_load_explicit(&((lfp_swindow *)w)->state,
-                                                         memory_order_relaxed), now, &e);
+    /* acquire: a snapshot of the one word, decoded with era (lfp_rl_era_). */
+    lfp_swindow *m = (lfp_swindow *)w;   /* the loads write nothing */
+    lfp_sw_state_ s = lfp_sw_at_(m, atomic_load_explicit(&m->state, memory_order_acquire), now, &e);
     return (double)s.prev * (double)(w->window - e) / (double)w->window + s.cur;
 }
 
@@ -146,11 +148,14 @@ void lfp_swindow_give_back_(lfp_swindow *w, uint32_t n, uint64_t charged)
 /* ------------------------------------------------------------ ready times (waits) */
 
 /* Window number of the stored id `stored`, as seen from `now`: the id
- * arithmetic of the takes (exact ids, or the modular reading). */
-static int64_t stored_k(const lfp_rl_ids_ *ids, uint64_t stored, int64_t now, int64_t window)
+ * arithmetic of the takes (exact ids, or modular ones read with era). */
+static int64_t stored_k(const lfp_rl_ids_ *ids, const _Atomic(int64_t) *era, uint64_t stored,
+                        int64_t now, int64_t window)
 {
+    if (!ids->exact)   /* cast: the load writes nothing */
+        return lfp_rl_full_id_(ids, stored, lfp_rl_era_((_Atomic(int64_t) *)era));
     int64_t k = lfp_rl_floor_div_(now, window);
-    return k + lfp_rl_id_delta_(ids, stored, lfp_rl_id_of_(ids, now, window));
+    return k + lfp_rl_id_delta_(stored, lfp_rl_id_of_(ids, now, window));
 }
 
 /* A take of n waits for the window after the stored one (a later `now`
@@ -158,11 +163,12 @@ static int64_t stored_k(const lfp_rl_ids_ *ids, uint64_t stored, int64_t now, in
 int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now)
 {
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    /* relaxed: a snapshot of the one word; the take re-checks it. */
-    uint64_t v = atomic_load_explicit(&((lfp_fwindow *)w)->state, memory_order_relaxed);
+    /* acquire: a snapshot of the one word, decoded with era (lfp_rl_era_);
+     * the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_fwindow *)w)->state, memory_order_acquire);
     if (v == LFP_FWINDOW_EMPTY_ || (v & cmask) + n <= w->limit)
         return now;
-    int64_t k = stored_k(&w->ids, v >> w->cbits, now, w->window);
+    int64_t k = stored_k(&w->ids, &w->era, v >> w->cbits, now, w->window);
     if (k < lfp_rl_floor_div_(now, w->window))
         return now;                 /* `now` is already in a later window */
     return lfp_rl_window_start_((lfp_i128_)k + 1, w->window);
@@ -175,15 +181,16 @@ int64_t lfp_fwindow_ready_at_(const lfp_fwindow *w, uint32_t n, int64_t now)
  * not before `now`. */
 int64_t lfp_swindow_ready_at_(const lfp_swindow *w, uint32_t n, int64_t now)
 {
-    /* relaxed: a snapshot of the one word; the take re-checks it. */
-    uint64_t v = atomic_load_explicit(&((lfp_swindow *)w)->state, memory_order_relaxed);
+    /* acquire: a snapshot of the one word, decoded with era (lfp_rl_era_);
+     * the take re-checks it. */
+    uint64_t v = atomic_load_explicit(&((lfp_swindow *)w)->state, memory_order_acquire);
     if (v == LFP_SW_EMPTY_)
         return now;
     int64_t e;
-    lfp_sw_state_ s = lfp_sw_at_(w, v, now, &e);
+    lfp_sw_state_ s = lfp_sw_at_((lfp_swindow *)w, v, now, &e);   /* the loads write nothing */
     if (lfp_sw_admits_(w, s, e, n))
         return now;
-    lfp_i128_ k = stored_k(&w->ids, s.id, now, w->window), wnd = w->window;
+    lfp_i128_ k = s.k, wnd = w->window;
     if ((uint64_t)s.cur + n <= w->limit && s.prev) {
         lfp_i128_ off = wnd - ((lfp_i128_)(w->limit - s.cur - n) * wnd) / s.prev;
         if (off < wnd)
@@ -209,9 +216,9 @@ int lfp_fwindow_take_result_at(lfp_fwindow *w, uint32_t n, int64_t now, struct l
     if (rc == EINVAL)
         return rc;
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
-    /* relaxed: a snapshot of the one word; orders nothing. */
-    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
-    int64_t k = v == LFP_FWINDOW_EMPTY_ ? INT64_MIN : stored_k(&w->ids, v >> w->cbits, now, w->window);
+    /* acquire: a snapshot of the one word, decoded with era (lfp_rl_era_). */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_acquire);
+    int64_t k = v == LFP_FWINDOW_EMPTY_ ? INT64_MIN : stored_k(&w->ids, &w->era, v >> w->cbits, now, w->window);
     uint64_t count = k < lfp_rl_floor_div_(now, w->window) ? 0 : v & cmask;
     res->limit = w->limit;
     res->remaining = (int64_t)(w->limit - count);
@@ -237,11 +244,11 @@ int lfp_swindow_take_result_at(lfp_swindow *w, uint32_t n, int64_t now, struct l
     int rc = n ? lfp_swindow_take_at(w, n, now) : 0;
     if (rc == EINVAL)
         return rc;
-    /* relaxed: a snapshot of the one word; orders nothing. */
-    uint64_t v = atomic_load_explicit(&w->state, memory_order_relaxed);
+    /* acquire: a snapshot of the one word, decoded with era (lfp_rl_era_). */
+    uint64_t v = atomic_load_explicit(&w->state, memory_order_acquire);
     int64_t e;
-    lfp_sw_state_ s = v == LFP_SW_EMPTY_ ? (lfp_sw_state_){ 0, 0, 0 } : lfp_sw_at_(w, v, now, &e);
-    lfp_i128_ wnd = w->window, k = v == LFP_SW_EMPTY_ ? 0 : stored_k(&w->ids, s.id, now, w->window);
+    lfp_sw_state_ s = v == LFP_SW_EMPTY_ ? (lfp_sw_state_){ 0, 0, 0, 0 } : lfp_sw_at_(w, v, now, &e);
+    lfp_i128_ wnd = w->window, k = v == LFP_SW_EMPTY_ ? 0 : s.k;
     lfp_i128_ room = v == LFP_SW_EMPTY_ ? (lfp_i128_)w->limit * wnd
                    : ((lfp_i128_)w->limit - s.cur) * wnd - (lfp_i128_)s.prev * (wnd - e);
     res->limit = w->limit;

@@ -540,6 +540,219 @@ static void concurrent_shared_fake_clock_within_spec(void **state)
     lfp_slog_destroy(&g);
 }
 
+/* ------------------------------------------------------------ modular window ids (issue 15 item 6) */
+
+/* Settings whose window ids do not fit beside the counts (ids modulo
+ * 2^bits, decoded against the limiter's era): the same ideal models, with
+ * idle gaps at, just below and just above multiples of the id period and
+ * far beyond, and time going back by up to the whole line. `period` is the
+ * id period in windows (2^bits). */
+static int64_t modular_gap(int64_t w, i128 period)
+{
+    i128 p = period * w;                 /* the period in ns */
+    switch (next() % 8) {
+    case 0:
+    case 1:  return (int64_t)(p * (1 + (i128)(next() % 2)) + (i128)(next() % 5) * w - 2 * w);
+    case 2:  return (int64_t)(p * (1 + (i128)(next() % 2)) - (i128)(next() % (uint64_t)(4 * w)));
+    case 3:  return (int64_t)(p / 4 + (i128)(next() % 5) * w - 2 * w);   /* the old tolerance edge */
+    case 4:  return (int64_t)(next() % (uint64_t)INT64_MAX);             /* far beyond */
+    case 5:  return -(int64_t)(next() % (uint64_t)(p / 2 > INT64_MAX ? INT64_MAX : (int64_t)(p / 2)));
+    default: return (int64_t)(next() % (uint64_t)(3 * w));
+    }
+}
+
+/* The next time, or false when it would leave the int64 line (the run ends). */
+static bool modular_step(int64_t *now, int64_t w, i128 period)
+{
+    i128 t = (i128)*now + modular_gap(w, period);
+    if (t > INT64_MAX || t < INT64_MIN)
+        return false;
+    *now = (int64_t)t;
+    return true;
+}
+
+static void fwindow_modular_run(uint32_t limit, int64_t w, i128 period)
+{
+    lfp_fwindow f;
+    assert_int_equal(lfp_fwindow_init(&f, limit, w), 0);
+    assert_false(f.ids.exact);
+    i128 k = 0;
+    uint32_t count = 0;
+    bool empty = true;
+    int64_t now = INT64_MIN + (int64_t)(next() % (uint64_t)(4 * w));
+    for (int s = 0; s < 300 && modular_step(&now, w, period); s++) {
+        for (int rep = 0; rep < 3; rep++) {   /* a few takes per step: fill the window */
+            uint32_t n = 1 + (uint32_t)(next() % limit);
+            i128 kn = lfp_rl_floor_div_(now, w);
+            if (empty || kn > k) {
+                k = kn;
+                count = 0;
+            }
+            int want = count + n <= limit ? 0 : EAGAIN;
+            int got = lfp_fwindow_take_at(&f, n, now);
+            if (got != want)
+                print_error("fwindow limit %u W %lld at %lld (window %lld, stored %lld): "
+                            "got %d want %d\n", limit, (long long)w, (long long)now,
+                            (long long)kn, (long long)k, got, want);
+            assert_int_equal(got, want);
+            if (want == 0) {
+                count += n;
+                empty = false;
+            }
+        }
+    }
+}
+
+static void fwindow_modular_ids_model(void **state)
+{
+    (void)state;
+    for (int run = 0; run < 300; run++) {
+        /* c = 2 (limit 1..2, W < 4) or c = 3 (limit 3..6, W < 8): 62 / 61 id bits */
+        bool c2 = next() % 2;
+        uint32_t limit = c2 ? 1 + (uint32_t)(next() % 2) : 3 + (uint32_t)(next() % 4);
+        int64_t w = 1 + (int64_t)(next() % (c2 ? 3 : 7));
+        i128 period = (i128)1 << (c2 ? 62 : 61);
+        if (period * w > (i128)INT64_MAX)
+            w = 1;                       /* keep a period gap on the line */
+        fwindow_modular_run(limit, w, period);
+    }
+}
+
+static void swindow_modular_run(uint32_t limit, int64_t w, unsigned bits)
+{
+    lfp_swindow sw;
+    assert_int_equal(lfp_swindow_init(&sw, limit, w), 0);
+    assert_false(sw.ids.exact);
+    assert_int_equal(sw.ids.mask, ((uint64_t)1 << bits) - 1);
+    i128 period = (i128)1 << bits;
+    i128 k = 0, prev = 0, cur = 0;
+    bool empty = true;
+    int64_t now = INT64_MIN + (int64_t)(next() % (uint64_t)(4 * w));
+    for (int s = 0; s < 300 && modular_step(&now, w, period); s++) {
+        for (int rep = 0; rep < 3; rep++) {
+            /* big takes: an empty limiter must admit its full limit */
+            uint32_t n = rep == 0 ? limit : 1 + (uint32_t)(next() % limit);
+            i128 kn = lfp_rl_floor_div_(now, w), e = (i128)now - kn * w, k2 = k, p2 = prev, c2 = cur;
+            if (empty || kn > k) {
+                p2 = !empty && kn == k + 1 ? cur : 0;
+                c2 = 0;
+                k2 = kn;
+            } else if (kn < k) {
+                e = 0;
+            }
+            int want = p2 * (w - e) + (c2 + n) * w <= (i128)limit * w ? 0 : EAGAIN;
+            int got = lfp_swindow_take_at(&sw, n, now);
+            if (got != want)
+                print_error("swindow limit %u W %lld at %lld (window %lld, stored %lld): "
+                            "got %d want %d\n", limit, (long long)w, (long long)now,
+                            (long long)kn, (long long)k, got, want);
+            assert_int_equal(got, want);
+            if (want == 0) {
+                k = k2;
+                prev = p2;
+                cur = c2 + n;
+                empty = false;
+            }
+        }
+    }
+}
+
+static void swindow_modular_ids_model(void **state)
+{
+    (void)state;
+    for (int run = 0; run < 100; run++) {
+        swindow_modular_run(100000, SEC, 64 - 2 * 17);      /* 30 id bits: 34 years */
+        swindow_modular_run((1u << 20) - 2, SEC, 64 - 40);  /* 24 id bits: 194 days */
+        swindow_modular_run(1000, 1000, 64 - 20);           /* 44 id bits */
+    }
+}
+
+/* Takers on one fake clock that jumps by about an id period now and then.
+ * A take is charged to a window from its own (`now`'s) to the newest one
+ * started before it returned (at or before the clock read then), so each
+ * admission is logged as that range of windows; the spec (at most `limit`
+ * charged to each window: the fixed window's count, the sliding window's
+ * cur, est >= cur) implies that no range [a, b] of windows holds more than
+ * limit * (b - a + 1) logged ranges. */
+typedef struct mrange {
+    int64_t lo, hi;                      /* windows */
+} mrange;
+
+typedef struct mshared {
+    lfp_fwindow *f;
+    lfp_swindow *sw;
+    int64_t fw, sww;                     /* windows */
+    i128 fperiod, swperiod;              /* id periods in ns */
+    _Atomic int64_t clock;
+    _Atomic size_t nf, nsw;
+    _Atomic int jumps;
+    mrange *flog, *swlog;
+} mshared;
+
+#define MOD_OPS 1500
+
+static void *mconc(void *p)
+{
+    mshared *s = p;
+    rng ^= (uint64_t)(uintptr_t)&p;
+    for (int i = 0; i < MOD_OPS; i++) {
+        int64_t step = (int64_t)(next() % 3);
+        if (next() % 300 == 0 && atomic_fetch_add(&s->jumps, 1) < 3)   /* stay on the line */
+            step = (int64_t)((next() % 2 ? s->fperiod : s->swperiod) - (i128)(next() % 3) * s->sww);
+        int64_t now = atomic_fetch_add(&s->clock, step);
+        if (lfp_fwindow_take_at(s->f, 1, now) == 0) {
+            mrange r = { lfp_rl_floor_div_(now, s->fw),
+                         lfp_rl_floor_div_(atomic_load(&s->clock), s->fw) };
+            s->flog[atomic_fetch_add(&s->nf, 1)] = r;
+        }
+        uint32_t n = 1 + (uint32_t)(next() % 2);
+        if (lfp_swindow_take_at(s->sw, n, now) == 0) {
+            mrange r = { lfp_rl_floor_div_(now, s->sww),
+                         lfp_rl_floor_div_(atomic_load(&s->clock), s->sww) };
+            for (size_t at = atomic_fetch_add(&s->nsw, n), j = 0; j < n; j++)
+                s->swlog[at + j] = r;
+        }
+    }
+    return NULL;
+}
+
+/* Every logged range's own range [a, b] holds at most limit * (b - a + 1). */
+static void check_charged_ranges(const mrange *r, size_t n, uint32_t limit)
+{
+    for (size_t i = 0; i < n; i++) {
+        i128 in = 0;
+        for (size_t j = 0; j < n; j++)
+            in += r[j].lo >= r[i].lo && r[j].hi <= r[i].hi;
+        if (in > (i128)limit * ((i128)r[i].hi - r[i].lo + 1)) {
+            print_error("%lld admissions charged within windows [%lld, %lld], limit %u\n",
+                        (long long)in, (long long)r[i].lo, (long long)r[i].hi, limit);
+            fail();
+        }
+    }
+}
+
+static void concurrent_modular_ids_within_spec(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    static mrange flog[THREADS * MOD_OPS], swlog[2 * THREADS * MOD_OPS];
+    lfp_fwindow f;
+    lfp_swindow sw;
+    assert_int_equal(lfp_fwindow_init(&f, 2, 1), 0);       /* 62 id bits */
+    assert_int_equal(lfp_swindow_init(&sw, 4, 5), 0);      /* c = 3: 58 id bits */
+    assert_false(f.ids.exact || sw.ids.exact);
+    mshared s = { &f, &sw, 1, 5, (i128)1 << 62, ((i128)1 << 58) * 5, INT64_MIN, 0, 0, 0, flog, swlog };
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, mconc, &s), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    size_t nf = atomic_load(&s.nf), nsw = atomic_load(&s.nsw);
+    assert_true(nf > 0 && nsw > 0);
+    check_charged_ranges(flog, nf, 2);
+    check_charged_ranges(swlog, nsw, 4);
+}
+
 /* ------------------------------------------------------------ real clock */
 
 static void *real(void *p)
@@ -584,6 +797,9 @@ int main(void)
         cmocka_unit_test(slog_model_differential),
         cmocka_unit_test(limit_all_model_differential),
         cmocka_unit_test(concurrent_shared_fake_clock_within_spec),
+        cmocka_unit_test(fwindow_modular_ids_model),
+        cmocka_unit_test(swindow_modular_ids_model),
+        cmocka_unit_test(concurrent_modular_ids_within_spec),
         cmocka_unit_test(real_clock_within_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

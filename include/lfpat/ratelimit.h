@@ -412,8 +412,7 @@ LFP_API int lfp_bucket_set_burst(lfp_bucket *b, uint32_t burst);
  * (`exact_`: ids are k - floor(INT64_MIN / W), compared as integers), ids
  * never alias: any idle gap and any straggler is read exactly. Otherwise
  * (only for limits that are huge for their window, see each type) ids are
- * k modulo 2^bits and an id up to a quarter period behind the stored one is
- * read as time going backwards. */
+ * k modulo 2^bits, decoded against the limiter's `era` (see lfp_fwindow). */
 typedef struct lfp_rl_ids_ {
     int64_t base;     /* floor(INT64_MIN / W) when exact, else 0 */
     uint64_t mask;    /* 2^bits - 1 */
@@ -440,11 +439,27 @@ typedef struct lfp_rl_ids_ {
  * timestamp (time going backwards by any amount) is charged to the stored
  * window. (The old 32-bit ids aliased: a 1 ms window idle 40 days refused
  * everything for 9.75 days.) Larger limits (more than one admission per
- * 2 ns on average) keep 64 - c >= 32 id bits modulo 2^(64-c): time going
- * backwards by up to a quarter of that period is charged to the stored
- * window, and an idle gap within a quarter period below a multiple of the
- * period may then refuse (never admit more) for up to that many windows;
- * a gap of exactly a multiple may show the stale count for one window.
+ * 2 ns on average) keep the id modulo 2^b (b = 64 - c >= 32 bits) and read
+ * it exactly with `era`, as follows; so after any idle gap the limiter
+ * starts a fresh window at once and time going backwards by any amount is
+ * charged to the stored window, for every accepted setting.
+ *
+ * Modular ids and era: era (on the state's cache line, written once per
+ * window) is the newest window any take has rolled to. A take that rolls
+ * the state to its window k first raises era to max(era, k), then CASes the
+ * state (release). Rolls only go forward, so era >= the stored window T,
+ * and era > T only while a roller is between its raise and its CAS (or
+ * failed it). A take reads the state (acquire, so it sees that roller's
+ * raise) and then era, and decodes the stored id m as F = era - ((era - m)
+ * mod 2^b), the window = m at or below era: F = T unless era - T >= 2^b
+ * (a roller still racing after an idle gap of 2^b windows or more), and
+ * F >= T always. Its window k is then compared with F as in the exact
+ * case: k > F rolls (to k > T: forward), otherwise it is charged to the
+ * stored window's count, which may refuse (F > T) but never admits more.
+ * Left open: a roll whose CAS succeeds on an ABA of the word (another take
+ * rolled it 2^b or more windows ahead with the same count in between) can
+ * go back; that needs two concurrent takes with timestamps 2^b windows
+ * apart (2^32 windows at least).
  *
  * Progress: lock-free; a refusal makes no write.
  */
@@ -457,6 +472,7 @@ typedef struct lfp_fwindow {
     int64_t window;
     lfp_rl_ids_ ids;
     _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_fwindow_stats_enable */
+    _Atomic(int64_t) era;   /* modular ids: newest window rolled to (on the state's line) */
 } lfp_fwindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_FWINDOW_MAX_LIMIT, or
@@ -532,8 +548,9 @@ LFP_API int lfp_fwindow_wait_at(lfp_fwindow *w, uint32_t n, int64_t now, int64_t
  * once (and the previous window's count only for a gap of one window), and
  * time going backwards by any amount is charged to the stored window (the
  * old 24-bit ids aliased: a 1 s window idle 150 days refused for 44 days).
- * Larger limits keep 64 - 2c >= 24 id bits modulo 2^(64-2c), with the
- * aliasing described for lfp_fwindow (a quarter period of tolerance).
+ * Larger limits keep 64 - 2c >= 24 id bits modulo 2^(64-2c) and read them
+ * exactly with `era`, as lfp_fwindow does (there: "Modular ids and era"),
+ * so the above holds for every accepted setting (e.g. limit 100000 per 1 s).
  *
  * Progress: lock-free; a refusal makes no write.
  */
@@ -546,6 +563,7 @@ typedef struct lfp_swindow {
     int64_t window;
     lfp_rl_ids_ ids;
     _Atomic(lfp_rl_counts_ *) stats_;   /* NULL until lfp_swindow_stats_enable */
+    _Atomic(int64_t) era;   /* modular ids: newest window rolled to (on the state's line) */
 } lfp_swindow;
 
 /* Returns 0; EINVAL if w is NULL, limit is 0 or > LFP_SWINDOW_MAX_LIMIT, or

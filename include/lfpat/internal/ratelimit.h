@@ -103,18 +103,81 @@ static inline uint64_t lfp_rl_id_of_(const lfp_rl_ids_ *ids, int64_t now, int64_
     return ((uint64_t)lfp_rl_floor_div_(now, window) - (uint64_t)ids->base) & ids->mask;
 }
 
-/* How many windows id a is after stored id b: negative when a is before b
- * (time going backwards). */
-static inline int64_t lfp_rl_id_delta_(const lfp_rl_ids_ *ids, uint64_t a, uint64_t b)
+/* Exact ids: how many windows id a is after stored id b (negative when a
+ * is before b: time going backwards). Modular ids use lfp_rl_full_id_. */
+static inline int64_t lfp_rl_id_delta_(uint64_t a, uint64_t b)
 {
-    if (LFP_LIKELY(ids->exact))
-        return (int64_t)(a - b);            /* both in [0, 2^62] */
-    uint64_t d = (a - b) & ids->mask;
-    return d != 0 && d >= ids->mask - (ids->mask >> 2) ? (int64_t)d - (int64_t)ids->mask - 1
-                                                        : (int64_t)d;
+    return (int64_t)(a - b);            /* both in [0, 2^62] */
+}
+
+/* Modular ids (see "Idle gaps and ids" in lfpat/ratelimit.h): the full
+ * window number of stored id m, the one congruent to m modulo 2^bits at or
+ * below era (wrapping unsigned arithmetic: era - m and the result fit). */
+static inline int64_t lfp_rl_full_id_(const lfp_rl_ids_ *ids, uint64_t m, int64_t era)
+{
+    return (int64_t)((uint64_t)era - (((uint64_t)era - m) & ids->mask));
+}
+
+/* The era as a reader of the state word sees it. relaxed: the caller read
+ * the word with acquire, which synchronizes with the release CAS of the
+ * roller that stored its id (every later change of the word is an RMW, in
+ * that CAS's release sequence); the roller raised era before that CAS, so
+ * this load sees era at or above the stored window (coherence). */
+static inline int64_t lfp_rl_era_(_Atomic(int64_t) *era)
+{
+    return atomic_load_explicit(era, memory_order_relaxed);
+}
+
+/* Raise era to at least window k, before the CAS that rolls the state to k.
+ * relaxed: the roller's release CAS orders it (see lfp_rl_era_). */
+static inline void lfp_rl_era_raise_(_Atomic(int64_t) *era, int64_t k)
+{
+    int64_t e = atomic_load_explicit(era, memory_order_relaxed);
+    while (e < k && !atomic_compare_exchange_weak_explicit(era, &e, k, memory_order_relaxed,
+                                                           memory_order_relaxed))
+        ;
+}
+
+/* How window k compares with the stored window f: 2 (two or more after),
+ * 1 (the next), 0 (the same) or -1 (before). */
+static inline int64_t lfp_rl_cmp_(int64_t k, int64_t f)
+{
+    return k > f ? (k - 1 == f ? 1 : 2) : k < f ? -1 : 0;
 }
 
 #define LFP_FWINDOW_EMPTY_ UINT64_MAX   /* before the first take (count > any limit) */
+
+/* The take for modular ids: as the exact one, with the stored id decoded
+ * against era and era raised before a roll. */
+static inline int lfp_fwindow_take_era_(lfp_fwindow *w, uint32_t n, int64_t now,
+                                        uint64_t *charged)
+{
+    int64_t k = lfp_rl_floor_div_(now, w->window);
+    uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
+    /* acquire: pairs with the rollers' release CAS (see lfp_rl_era_). */
+    uint64_t old = atomic_load_explicit(&w->state, memory_order_acquire);
+    for (;;) {
+        uint64_t wid = old >> w->cbits, count = old & cmask;
+        bool roll = old == LFP_FWINDOW_EMPTY_ ||
+                    k > lfp_rl_full_id_(&w->ids, wid, lfp_rl_era_(&w->era));
+        if (roll) {
+            wid = (uint64_t)k & w->ids.mask;
+            count = 0;
+        }
+        if (count + n > w->limit)
+            return EAGAIN;
+        if (roll)
+            lfp_rl_era_raise_(&w->era, k);
+        /* release on success: publishes the era raise to readers of the
+         * word (lfp_rl_era_; acq_rel as C11 wants it no weaker than the
+         * failure order); acquire on failure: the reloaded word is decoded. */
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, wid << w->cbits | (count + n),
+                                                  memory_order_acq_rel, memory_order_acquire)) {
+            *charged = wid;
+            return 0;
+        }
+    }
+}
 
 
 /* lfp_fwindow_take_at, also telling which window id the take was charged
@@ -124,13 +187,15 @@ static inline int lfp_fwindow_take_charged_(lfp_fwindow *w, uint32_t n, int64_t 
 {
     if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
+    if (LFP_UNLIKELY(!w->ids.exact))
+        return lfp_fwindow_take_era_(w, n, now, charged);
     uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
         uint64_t wid = old >> w->cbits, count = old & cmask;
-        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_delta_(&w->ids, id, wid) > 0) {
+        if (old == LFP_FWINDOW_EMPTY_ || lfp_rl_id_delta_(id, wid) > 0) {
             wid = id;
             count = 0;
         }
@@ -164,13 +229,14 @@ __extension__ typedef unsigned __int128 lfp_u128_;
 typedef struct lfp_sw_state_ {
     uint64_t id;
     uint32_t prev, cur;
+    int64_t k;        /* the window's number: set by lfp_sw_at_ only */
 } lfp_sw_state_;
 
 static inline lfp_sw_state_ lfp_sw_unpack_(const lfp_swindow *w, uint64_t v)
 {
     uint64_t cmask = (UINT64_C(1) << w->cbits) - 1;
     lfp_sw_state_ s = { v >> (2 * w->cbits), (uint32_t)((v >> w->cbits) & cmask),
-                        (uint32_t)(v & cmask) };   /* no compound literal: C++ has none */
+                        (uint32_t)(v & cmask), 0 };   /* no compound literal: C++ has none */
     return s;
 }
 
@@ -181,19 +247,29 @@ static inline uint64_t lfp_sw_pack_(const lfp_swindow *w, lfp_sw_state_ s)
 
 /* The state as seen at `now` (window k, offset e): rolled forward when k is
  * after the stored window; the stored window (offset 0: full weight of prev,
- * the conservative choice) when `now` is older. Stores the offset to use. */
-static inline lfp_sw_state_ lfp_sw_at_(const lfp_swindow *w, uint64_t word, int64_t now,
+ * the conservative choice) when `now` is older. Stores the offset to use.
+ * With modular ids the caller read `word` with acquire (lfp_rl_era_). */
+static inline lfp_sw_state_ lfp_sw_at_(lfp_swindow *w, uint64_t word, int64_t now,
                                        int64_t *e)
 {
     lfp_sw_state_ s = lfp_sw_unpack_(w, word);
     int64_t k = lfp_rl_floor_div_(now, w->window);
     uint64_t id = lfp_rl_id_of_(&w->ids, now, w->window);
     *e = (int64_t)((uint64_t)now - (uint64_t)k * (uint64_t)w->window);  /* no overflow */
-    int64_t d = word == LFP_SW_EMPTY_ ? 2 : lfp_rl_id_delta_(&w->ids, id, s.id);
+    int64_t d = 2;
+    if (word == LFP_SW_EMPTY_) {
+    } else if (LFP_LIKELY(w->ids.exact)) {
+        d = lfp_rl_id_delta_(id, s.id);
+        s.k = (int64_t)((uint64_t)k - (uint64_t)d);   /* the stored window, exactly */
+    } else {
+        s.k = lfp_rl_full_id_(&w->ids, s.id, lfp_rl_era_(&w->era));
+        d = lfp_rl_cmp_(k, s.k);
+    }
     if (d > 0) {
         s.prev = d == 1 ? s.cur : 0;
         s.cur = 0;
         s.id = id;
+        s.k = k;
     } else if (d < 0) {
         *e = 0;
     }
@@ -215,11 +291,40 @@ static inline bool lfp_sw_admits_(const lfp_swindow *w, lfp_sw_state_ s, int64_t
 
 /* lfp_swindow_take_at, also telling which window id the take was charged
  * to (lfp_limit_all gives back to exactly that window). */
+/* The take for modular ids: as the exact one, with era raised before a
+ * roll (lfp_sw_at_ decodes the stored id against it). */
+static inline int lfp_swindow_take_era_(lfp_swindow *w, uint32_t n, int64_t now,
+                                        uint64_t *charged)
+{
+    /* acquire: pairs with the rollers' release CAS (see lfp_rl_era_). */
+    uint64_t old = atomic_load_explicit(&w->state, memory_order_acquire);
+    for (;;) {
+        int64_t e;
+        lfp_sw_state_ s = lfp_sw_at_(w, old, now, &e);
+        if (!lfp_sw_admits_(w, s, e, n))
+            return EAGAIN;
+        s.cur += n;   /* <= limit: est >= cur */
+        /* a no-op unless this rolls: else now's window is at or before the
+         * stored one, at or below era */
+        lfp_rl_era_raise_(&w->era, lfp_rl_floor_div_(now, w->window));
+        /* release on success (acq_rel as C11 wants it no weaker than the
+         * failure order): publishes the era raise; acquire on failure: the
+         * reloaded word is decoded. */
+        if (atomic_compare_exchange_weak_explicit(&w->state, &old, lfp_sw_pack_(w, s),
+                                                  memory_order_acq_rel, memory_order_acquire)) {
+            *charged = s.id;
+            return 0;
+        }
+    }
+}
+
 static inline int lfp_swindow_take_charged_(lfp_swindow *w, uint32_t n, int64_t now,
                                             uint64_t *charged)
 {
     if (LFP_UNLIKELY(!w || n == 0 || n > w->limit))
         return EINVAL;
+    if (LFP_UNLIKELY(!w->ids.exact))
+        return lfp_swindow_take_era_(w, n, now, charged);
     /* relaxed: the decision depends on this word alone; the CAS checks it. */
     uint64_t old = atomic_load_explicit(&w->state, memory_order_relaxed);
     for (;;) {
