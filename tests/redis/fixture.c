@@ -72,18 +72,36 @@ static bool is_our_server(struct rfix *f, redisContext *c)
     return ours;
 }
 
-static bool spawn(struct rfix *f)
+/* The server's log says its port was taken: another process bound the
+ * free port between rfix_free_port's probe and the server's bind. */
+static bool port_was_taken(const struct rfix *f)
+{
+    char path[160], line[512];
+    snprintf(path, sizeof path, "%s/redis.log", f->dir);
+    FILE *log = fopen(path, "r");
+    bool taken = false;
+    while (log && !taken && fgets(line, sizeof line, log))
+        taken = strstr(line, "Address already in use") != NULL;
+    if (log)
+        fclose(log);
+    return taken;
+}
+
+enum spawn_result { SPAWN_OK, SPAWN_PORT_TAKEN, SPAWN_FAILED };
+
+static enum spawn_result spawn(struct rfix *f)
 {
     char port[16], log[128];
     snprintf(port, sizeof port, "%d", f->port);
     snprintf(log, sizeof log, "%s/redis.log", f->dir);
+    unlink(log);   /* port_was_taken reads this start's log only */
     const char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", f->dir,
                            "--save", "", "--appendonly", "no", "--daemonize", "no",
                            "--logfile", log, "--requirepass", f->password, NULL };
     if (!f->password[0]) argv[15] = NULL; /* no --requirepass */
     pid_t parent = getpid();
     f->pid = fork();
-    if (f->pid < 0) return die(f, "fork failed");
+    if (f->pid < 0) return die(f, "fork failed"), SPAWN_FAILED;
     if (f->pid == 0) {
         /* The server dies with the test, even if the test crashes. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -97,21 +115,28 @@ static bool spawn(struct rfix *f)
         int st;
         if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
             f->pid = 0;
-            return die(f, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "redis-server not found in PATH"
-                                                            : "redis-server exited at start");
+            if (port_was_taken(f))
+                return SPAWN_PORT_TAKEN;
+            die(f, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "redis-server not found in PATH"
+                                                          : "redis-server exited at start");
+            return SPAWN_FAILED;
         }
         redisContext *c = redisConnectWithTimeout("127.0.0.1", f->port, (struct timeval){ 0, 100000 });
         if (c && !c->err) {
             bool ours = is_our_server(f, c);
             redisFree(c);
-            if (ours) return true;
+            if (ours) return SPAWN_OK;
         } else if (c) {
             redisFree(c);
         }
         pause_ms(10);
     }
-    return die(f, "redis-server did not answer within RFIX_PATIENT_NS (240 s)");
+    die(f, "redis-server did not answer within RFIX_PATIENT_NS (240 s)");
+    return SPAWN_FAILED;
 }
+
+/* Attempts at a fresh free port when another process took ours. */
+#define SPAWN_ATTEMPTS 8
 
 static bool start(struct rfix *f, const char *password)
 {
@@ -119,10 +144,15 @@ static bool start(struct rfix *f, const char *password)
     snprintf(f->password, sizeof f->password, "%s", password ? password : "");
     strcpy(f->dir, "/tmp/lfpat-redis-XXXXXX");
     if (!mkdtemp(f->dir)) return die(f, "mkdtemp failed");
-    f->port = rfix_free_port();
-    snprintf(f->url, sizeof f->url, "redis://%s%s%s127.0.0.1:%d/0", f->password[0] ? ":" : "",
-             f->password, f->password[0] ? "@" : "", f->port);
-    if (spawn(f)) return true;
+    enum spawn_result r = SPAWN_PORT_TAKEN;
+    for (int attempt = 0; r == SPAWN_PORT_TAKEN && attempt < SPAWN_ATTEMPTS; attempt++) {
+        f->port = rfix_free_port();
+        snprintf(f->url, sizeof f->url, "redis://%s%s%s127.0.0.1:%d/0",
+                 f->password[0] ? ":" : "", f->password, f->password[0] ? "@" : "", f->port);
+        r = spawn(f);
+    }
+    if (r == SPAWN_OK) return true;
+    if (r == SPAWN_PORT_TAKEN) die(f, "every free port was taken before redis-server bound it");
     rmdir(f->dir);
     return false;
 }
@@ -152,7 +182,9 @@ void rfix_kill(struct rfix *f)
 void rfix_restart(struct rfix *f)
 {
     rfix_kill(f);
-    spawn(f);
+    /* Same port: the clients under test hold its URL. */
+    if (spawn(f) == SPAWN_PORT_TAKEN)
+        die(f, "the port was taken while the server was down");
 }
 
 void rfix_freeze(struct rfix *f, bool frozen)
