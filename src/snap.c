@@ -87,45 +87,100 @@ static void take_cell(void)
     lfp_snap_self_ = &chunk[slot % CHUNK];
 }
 
-void *lfp_snap_enter_slow_(lfp_snap *s)
+/* The first section of a thread without a cell yet: take one (or fall
+ * back to the shared count for good). */
+static lfp_snap_cell_ *own_cell(void)
 {
-    if (!s)
-        return NULL;
     if (!lfp_snap_self_ && !shared_mode)
         take_cell();
-    lfp_snap_cell_ *c = lfp_snap_self_;
-    if (c) {
-        /* relaxed: the own cell. Too deep: not entered (lfp_snap_enter
-         * sends this case here, so it must not go back). */
-        uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
-        return (w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_ ? NULL : lfp_snap_enter(s);
-    }
+    return lfp_snap_self_;
+}
+
+/* Open a section on the shared count; false if too deep (not entered). */
+static bool shared_open(void)
+{
     if (shared_nest == UINT32_MAX)
-        return NULL;   /* too deep */
+        return false;
     /* seq_cst RMW: the reader's half of the SB shape against the writer's
      * seq_cst exchange of cur and its seq_cst load of shared_readers (after
      * its membarrier when there is one). */
     if (shared_nest++ == 0)
         atomic_fetch_add_explicit(&lfp_snap_dom_.shared_readers, 1, memory_order_seq_cst);
-    /* seq_cst: the load half of that SB shape (it also acquires). */
-    return atomic_load_explicit(&s->cur, memory_order_seq_cst);
+    return true;
 }
 
-int lfp_snap_leave_slow_(lfp_snap *s)
+static void shared_close(void)
 {
-    if (!s)
-        return EINVAL;
-    if (lfp_snap_self_)
-        return lfp_snap_leave(s);
-    if (shared_nest == 0)
-        return EPERM;
     if (--shared_nest == 0) {
         /* release: pairs with the acquire load in gp_try (a release sequence
          * of RMWs): the section's reads happen-before the free. */
         atomic_fetch_sub_explicit(&lfp_snap_dom_.shared_readers, 1, memory_order_release);
         lfp_ec_notify_asym_(&lfp_snap_dom_.left, 0x7fffffff);
     }
+}
+
+void *lfp_snap_enter_slow_(lfp_snap *s)
+{
+    if (!s)
+        return NULL;
+    lfp_snap_cell_ *c = own_cell();
+    if (c) {
+        /* relaxed: the own cell. Too deep: not entered (lfp_snap_enter
+         * sends this case here, so it must not go back). */
+        uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+        return (w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_ ? NULL : lfp_snap_enter(s);
+    }
+    if (!shared_open())
+        return NULL;   /* too deep */
+    /* seq_cst: the load half of that SB shape (it also acquires). */
+    return atomic_load_explicit(&s->cur, memory_order_seq_cst);
+}
+
+int lfp_snap_offline_slow_(void)
+{
+    if (shared_nest == 0)
+        return EPERM;
+    shared_close();
     return 0;
+}
+
+int lfp_snap_leave_slow_(lfp_snap *s)
+{
+    if (!s)
+        return EINVAL;
+    return lfp_snap_self_ ? lfp_snap_close_(lfp_snap_self_) : lfp_snap_offline_slow_();
+}
+
+/* Online on the shared count: no cur load follows the RMW here, and the
+ * lfp_snap_get loads after it are acquire, not seq_cst; the seq_cst fence
+ * takes the place of enter's seq_cst load in the SB shape (if the writer's
+ * exchange precedes the fence in the single total order, every later get
+ * reads its version or a newer one; if the fence precedes the writer's load
+ * of shared_readers, that load sees this thread counted). */
+static int shared_online(void)
+{
+    if (!shared_open())
+        return EOVERFLOW;
+    atomic_thread_fence(memory_order_seq_cst);
+    return 0;
+}
+
+int lfp_snap_online_slow_(void)
+{
+    lfp_snap_cell_ *c = own_cell();
+    return c ? lfp_snap_open_(c) : shared_online();
+}
+
+/* The quiescent step on the shared count: a leave, then an online. A
+ * writer sees the count drop only in that window, so while shared-mode
+ * threads stay online their writers may wait until their deadlines (the
+ * price of the fallback, documented in lfpat/snap.h). */
+int lfp_snap_quiescent_slow_(void)
+{
+    if (shared_nest != 1)
+        return shared_nest == 0 ? EPERM : EBUSY;
+    shared_close();
+    return shared_online();
 }
 
 static bool in_section(void)

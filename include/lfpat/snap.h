@@ -27,7 +27,15 @@
  * 0 into the cell and reads one shared, rarely written word (are writers
  * waiting?). Nested sections only count. The writer pays for the store-load
  * order with membarrier(2) (MEMBARRIER_CMD_PRIVATE_EXPEDITED); on a kernel
- * without it the reader's entry issues a seq_cst fence instead.
+ * without it readers count themselves in a shared word instead (below).
+ *
+ * Quiescent-state flavour (opt-in, per thread; liburcu's qsbr): a thread
+ * goes online once (lfp_snap_online), reads with lfp_snap_get alone — one
+ * acquire load, the same instruction as a bare pointer load — and reports
+ * between reads that it holds nothing any more (lfp_snap_quiescent: a load
+ * and a compare while no publish came, one store otherwise), then goes
+ * offline (lfp_snap_offline). Online is a read section of the whole domain;
+ * the writer side is the same for both flavours and they mix freely.
  *
  * Grace-period domain: one per process, shared by every lfp_snap (as
  * liburcu's). A writer waits for the read sections of every snap that began
@@ -66,6 +74,28 @@
  * began before and is still open delays W5 (for ever if it never ends: the
  * deadline bounds the writer, and the old version waits in the snap's retire
  * list, never freed early, never leaked). gp is 64 bits: it does not wrap.
+ * The quiescent step (lfp_snap_quiescent, online at depth 1) is a leave and
+ * an outermost enter fused into one store:
+ *     Q1 g2 = load(gp)                    acquire   (R1 of the next section)
+ *     Q2 store(cell, g2 << 16 | 1)        release   (R5 of this one, R2 of the next)
+ *     Q3 compiler barrier                           (R3; then gets are R4)
+ * skipped when g2 is the g already in the cell: no publish bumped gp since
+ * the mark, and every writer that waits for this cell has t > g, which only
+ * a store of some g2 >= t can satisfy. Skipping the leave's 0 is safe. The
+ * claim, for a get (R4) before Q2 that returns old: the thread's latest mark
+ * before that get (its online R2 or an earlier Q2) plays R2 in case (b), so
+ * W4 sees a g < t and waits until the cell changes; each later value is a
+ * Q2 or R5, a release store sequenced after every use of what the thread
+ * read before it (quiescent's contract: nothing read before it is used
+ * after it). W4 either reads a g2 < t, which keeps it waiting (the cell
+ * still looks like a section that began before the publish, and the old
+ * one's uses are not yet all ordered), or a g2 >= t (or 0), whose store its
+ * acquire load synchronises with: every use of old happens-before W5, as
+ * with R5. A get after Q2 is R4 of a section whose R1, R2, R3 are Q1, Q2,
+ * Q3: cases (a) and (b) as written. The scan's passed cells stay passed: a
+ * cell's g only grows while it is non-zero. Liveness: an online thread that
+ * keeps reporting reads gp >= t within finite time (coherence; C11 asks
+ * that a store become visible to loads in finite time) and then stores it.
  * Without membarrier no thread gets a cell: every reader counts itself in
  * one shared counter (seq_cst fetch_add / fetch_sub) and loads cur seq_cst,
  * and the writer loads the counter seq_cst after its seq_cst exchange: the
@@ -84,7 +114,10 @@
  * writer increments the waiter count and issues membarrier before it
  * re-scans; a leave's 0 store is either visible to that re-scan or its load
  * of the waiter count comes after the barrier and sees the writer (the
- * asymmetric SB shape litmus_lib_eventcount.c tests).
+ * asymmetric SB shape litmus_lib_eventcount.c tests). A quiescent report
+ * that stores (Q2) does the same after its store — compiler barrier, load
+ * of the waiter count, wake — the same SB shape; one that skips its store
+ * changed no cell a writer waits on, so it owes no wake.
  *
  * Threads: a thread's cell is taken on its first read section (a mutex, once
  * per thread; the cell follows lfp_thread_slot and is reused by the next
@@ -92,12 +125,16 @@
  * whose cell could not be allocated, and every thread when the kernel lacks
  * membarrier use the shared reader count instead (a seq_cst read-modify-
  * write per outermost enter and leave: lock-free, still correct; a writer
- * then also waits for such sections that began after its publish). A thread
- * must not exit inside a read section, nor open one from a thread-exit
- * destructor that runs after lfpat's slot destructor.
+ * then also waits for such sections that began after its publish). Such a
+ * thread's quiescent report is a leave and an enter on that count, so while
+ * some of them stay online a writer sees the count reach 0 only if all of
+ * them report at once, and may wait until its deadline: the quiescent
+ * flavour needs cells to help writers. A thread must not exit inside a read
+ * section or online, nor open one from a thread-exit destructor that runs
+ * after lfpat's slot destructor.
  *
- * Progress: enter, get and leave are wait-free (after a thread's first
- * section). publish and update block (bounded by deadline and token) until a
+ * Progress: enter, get, leave, online, offline and quiescent are wait-free
+ * (after a thread's first section). publish and update block (bounded by deadline and token) until a
  * grace period ends; publish_async is wait-free apart from one malloc and a
  * short mutex section; reclaim never waits for readers.
  * Ordering: a publish happens-before every enter or get that returns its
@@ -179,16 +216,8 @@ LFP_API void lfp_snap_destroy(lfp_snap *s);
 static inline void *lfp_snap_enter(lfp_snap *s)
 {
     lfp_snap_cell_ *c = lfp_snap_self_;
-    if (LFP_UNLIKELY(c == NULL || s == NULL))
-        return lfp_snap_enter_slow_(s);
-    /* relaxed: the cell is written only by this thread. */
-    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
-    if (LFP_LIKELY(w == 0))
-        lfp_snap_mark_(c);
-    else if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_))
-        return lfp_snap_enter_slow_(s);   /* too deep: NULL, not entered */
-    else   /* relaxed: nesting keeps g; only the owner reads the depth */
-        atomic_store_explicit(&c->word, w + 1, memory_order_relaxed);
+    if (LFP_UNLIKELY(c == NULL || s == NULL || lfp_snap_open_(c) != 0))
+        return lfp_snap_enter_slow_(s);   /* also too deep: NULL, not entered */
     LFP_TEST_HOOK("snap.enter");   /* preempted between R2 and R4 */
     /* acquire: pairs with the seq_cst exchange/CAS in lfp_snap_publish*,
      * lfp_snap_update; publishes the version's contents. */
@@ -196,8 +225,9 @@ static inline void *lfp_snap_enter(lfp_snap *s)
 }
 
 /* Return the current version; call only inside a read section (the result
- * is valid until the section ends). NULL if s is NULL.
- * Progress: wait-free. Ordering: as lfp_snap_enter. */
+ * is valid until the section ends) or while online (valid until the
+ * thread's next lfp_snap_quiescent or lfp_snap_offline). NULL if s is NULL.
+ * Progress: wait-free (one acquire load). Ordering: as lfp_snap_enter. */
 static inline void *lfp_snap_get(lfp_snap *s)
 {
     if (LFP_UNLIKELY(s == NULL))
@@ -216,14 +246,83 @@ static inline int lfp_snap_leave(lfp_snap *s)
     lfp_snap_cell_ *c = lfp_snap_self_;
     if (LFP_UNLIKELY(c == NULL || s == NULL))
         return lfp_snap_leave_slow_(s);
+    return lfp_snap_close_(c);
+}
+
+/* The quiescent-state flavour (liburcu's qsbr). A thread that reads often
+ * can stay online — inside one open-ended read section of the domain, tied
+ * to no snap — read with lfp_snap_get alone (one acquire load; nothing is
+ * marked per read) and report now and then that it holds no version of any
+ * snap any more:
+ *
+ *     lfp_snap_online();
+ *     while (next_request(&rq)) {
+ *         const struct config *c = lfp_snap_get(&snap);
+ *         handle(&rq, c);            // c stays valid until the next report
+ *         if (++n % 16 == 0)
+ *             lfp_snap_quiescent();  // drops every version read so far
+ *     }
+ *     lfp_snap_offline();
+ *
+ * A grace period waits for every online thread to report or go offline: a
+ * thread that stays online without reporting delays every synchronous
+ * publish (up to its deadline) as a read section that never ends does. Go
+ * offline before anything that blocks for long (I/O, a sleep, a lock) and
+ * before the thread exits; publish from an online thread only with
+ * lfp_snap_publish_async, or go offline first (EDEADLK otherwise). */
+
+/* Bring the calling thread online: open a read section of the domain that
+ * ends at lfp_snap_offline. Versions lfp_snap_get returns after it stay
+ * valid until the thread's next lfp_snap_quiescent or lfp_snap_offline.
+ * Nests with read sections: online inside a section, or enter/leave while
+ * online, count one level more (each needs its offline/leave).
+ * Returns 0; EOVERFLOW if the nesting is already 65535 deep (not online).
+ * Progress: wait-free (the thread's first section takes a mutex once).
+ * Ordering: as lfp_snap_enter for the versions read after it. */
+static inline int lfp_snap_online(void)
+{
+    lfp_snap_cell_ *c = lfp_snap_self_;
+    if (LFP_UNLIKELY(c == NULL))
+        return lfp_snap_online_slow_();
+    return lfp_snap_open_(c);
+}
+
+/* Take the calling thread offline: close its innermost read section, as
+ * lfp_snap_leave does (online and offline are enter and leave without a
+ * version). The thread may hold no version read before it.
+ * Returns 0; EPERM if the thread is in no read section.
+ * Progress: wait-free (one futex wake if a writer is parked).
+ * Ordering: every use of a version before it happens-before the free of
+ * that version. */
+static inline int lfp_snap_offline(void)
+{
+    lfp_snap_cell_ *c = lfp_snap_self_;
+    if (LFP_UNLIKELY(c == NULL))
+        return lfp_snap_offline_slow_();
+    return lfp_snap_close_(c);
+}
+
+/* Report a quiescent state: the calling thread, online, holds no version of
+ * any snap read before this call, and stays online. Grace periods waiting
+ * for it can end; versions read after it are valid until the next report.
+ * A load and a compare when no publish came since the thread's last mark;
+ * else one store, and a futex wake if a writer is parked.
+ * Returns 0; EBUSY if a nested section is open (an lfp_snap_enter or a
+ * second lfp_snap_online: its versions are still held; nothing reported);
+ * EPERM if the thread is in no read section (not online).
+ * Progress: wait-free.
+ * Ordering: every use of a version before it happens-before the free of
+ * that version; as lfp_snap_enter for the versions read after it. */
+static inline int lfp_snap_quiescent(void)
+{
+    lfp_snap_cell_ *c = lfp_snap_self_;
+    if (LFP_UNLIKELY(c == NULL))
+        return lfp_snap_quiescent_slow_();
     /* relaxed: the cell is written only by this thread. */
     uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
-    if (LFP_LIKELY((w & LFP_SNAP_NEST_MAX_) == 1))
-        lfp_snap_unmark_(c);
-    else if (LFP_UNLIKELY(w == 0))
-        return EPERM;
-    else   /* relaxed: as in lfp_snap_enter */
-        atomic_store_explicit(&c->word, w - 1, memory_order_relaxed);
+    if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) != 1))
+        return w == 0 ? EPERM : EBUSY;
+    lfp_snap_remark_(c, w);
     return 0;
 }
 
@@ -235,8 +334,10 @@ static inline int lfp_snap_leave(lfp_snap *s)
  * Returns 0 (old version freed); ETIMEDOUT or ECANCELED: next IS published,
  * the old version stays pending and a later publish, update or
  * lfp_snap_reclaim frees it (never early); EDEADLK if the calling thread is
- * inside a read section (of any snap: it would wait for itself) — nothing
- * published; ENOMEM (nothing published); EINVAL if s is NULL.
+ * inside a read section (of any snap: it would wait for itself) or online
+ * (unlike liburcu's qsbr, which goes offline for the wait: lfp_snap cannot
+ * tell an online mark from an open section) — nothing published; ENOMEM
+ * (nothing published); EINVAL if s is NULL.
  * Concurrent publishers are allowed: each frees the version it replaced.
  * Progress: blocking (spins briefly, then parks; one membarrier per call).
  * Ordering: the publish happens-before every enter/get that returns next. */

@@ -45,6 +45,9 @@ LFP_API extern LFP_THREAD_LOCAL lfp_snap_cell_ *lfp_snap_self_;
  * NULL objects, misuse, nesting beyond LFP_SNAP_NEST_MAX_. */
 LFP_API void *lfp_snap_enter_slow_(struct lfp_snap *s);
 LFP_API int lfp_snap_leave_slow_(struct lfp_snap *s);
+LFP_API int lfp_snap_online_slow_(void);
+LFP_API int lfp_snap_offline_slow_(void);
+LFP_API int lfp_snap_quiescent_slow_(void);
 
 /* Outermost entry into the own cell c: R1..R3 of the argument in
  * lfpat/snap.h ("Why it is safe"); the caller then loads the version. */
@@ -79,6 +82,61 @@ static inline void lfp_snap_unmark_(lfp_snap_cell_ *c)
      * parking writer (its membarrier in lfp_ec_prepare, then its re-scan). */
     atomic_signal_fence(memory_order_seq_cst);
     /* relaxed: ordered against the writer's increment by that pairing. */
+    if (LFP_UNLIKELY(atomic_load_explicit(&lfp_snap_dom_.left.waiters, memory_order_relaxed) != 0))
+        lfp_ec_wake_(&lfp_snap_dom_.left, 0x7fffffff);
+}
+
+/* Open a section in the own cell c: mark it (outermost) or count one more
+ * level. Returns 0, or EOVERFLOW (nothing changed) at LFP_SNAP_NEST_MAX_. */
+static inline int lfp_snap_open_(lfp_snap_cell_ *c)
+{
+    /* relaxed: the cell is written only by this thread. */
+    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+    if (LFP_LIKELY(w == 0))
+        lfp_snap_mark_(c);
+    else if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) == LFP_SNAP_NEST_MAX_))
+        return EOVERFLOW;
+    else   /* relaxed: nesting keeps g; only the owner reads the depth */
+        atomic_store_explicit(&c->word, w + 1, memory_order_relaxed);
+    return 0;
+}
+
+/* Close the innermost section in the own cell c. Returns 0, or EPERM if the
+ * thread is in no section. */
+static inline int lfp_snap_close_(lfp_snap_cell_ *c)
+{
+    /* relaxed: the cell is written only by this thread. */
+    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+    if (LFP_LIKELY((w & LFP_SNAP_NEST_MAX_) == 1))
+        lfp_snap_unmark_(c);
+    else if (LFP_UNLIKELY(w == 0))
+        return EPERM;
+    else   /* relaxed: as in lfp_snap_open_ */
+        atomic_store_explicit(&c->word, w - 1, memory_order_relaxed);
+    return 0;
+}
+
+/* The quiescent step in the own cell c, whose word w is an outermost mark
+ * (depth 1): Q1..Q3 of the argument in lfpat/snap.h, a leave and an enter
+ * fused into one store, then the wake of parked writers as in
+ * lfp_snap_unmark_. */
+static inline void lfp_snap_remark_(lfp_snap_cell_ *c, uint64_t w)
+{
+    /* acquire: Q1, as R1 in lfp_snap_mark_ (pairs with the seq_cst
+     * fetch_add of gp in lfp_snap_publish). */
+    uint64_t g = atomic_load_explicit(&lfp_snap_dom_.gp, memory_order_acquire);
+    /* No publish bumped gp since the mark: no writer waits for this cell
+     * (every waiting writer has t > g and needs a new g), so there is
+     * nothing to report (liburcu's qsbr skips the same way). */
+    if (LFP_LIKELY(g == w >> LFP_SNAP_NEST_BITS_))
+        return;
+    /* release: Q2, ends the old section as R5 and opens the new one as R2;
+     * pairs with the acquire load of the cell in the writer's scan. */
+    atomic_store_explicit(&c->word, g << LFP_SNAP_NEST_BITS_ | 1, memory_order_release);
+    /* compiler barrier: Q3, as R3 (the next lfp_snap_get stays after Q2)
+     * and as in lfp_snap_unmark_ (Q2 stays before the waiter-count load). */
+    atomic_signal_fence(memory_order_seq_cst);
+    /* relaxed: as in lfp_snap_unmark_. */
     if (LFP_UNLIKELY(atomic_load_explicit(&lfp_snap_dom_.left.waiters, memory_order_relaxed) != 0))
         lfp_ec_wake_(&lfp_snap_dom_.left, 0x7fffffff);
 }
