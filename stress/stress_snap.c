@@ -22,9 +22,22 @@
  * Phase 3, a preempted reader: one reader holds a section while a writer's
  * publishes time out (ETIMEDOUT, published, nothing freed), then leaves; a
  * reclaim frees every pending version.
+ * Phase 4, the quiescent-state flavour (lfp_snap only; the twin has none):
+ * phase 1's writers, readers online reading with lfp_snap_get alone and
+ * reporting lfp_snap_quiescent after k reads (k drawn per report from 1..32,
+ * 1 included). Every version read since the last report is checked again
+ * just before the report (a free before it shows here); sometimes a reader
+ * nests an enter (quiescent must say EBUSY inside it) or goes offline and
+ * online again. The patient writers are woken only by reports and
+ * offlines: nothing closes the snap.
+ * Negative control: LFP_STRESS_SNAP_CONTROL=early runs phase 4 alone with
+ * the readers reporting before that last check (the bug of a quiescent
+ * state reported while versions are still in use); the checks, ASan and
+ * TSan must report it (ctest negative_*_snap_qsbr_early).
  * After each phase: destroy, then every allocated version was freed exactly
  * once (allocations == frees) and stats.freed == stats.published + 1. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +138,7 @@ struct run {
     void *s;
     int writers;
     int phase;
+    bool early;                  /* phase 4's negative control */
     _Atomic int writers_left;
     _Atomic uint64_t next_seq;   /* phase 2: unique sequence numbers */
 };
@@ -146,9 +160,83 @@ static uint64_t read_once(struct run *r, lfps_thread *t, uint64_t last)
         LFPS_CHECK(r->api->leave(r->s) == 0, "nested leave");
     }
     lfps_delay(&t->rng);
-    LFPS_CHECK(intact(v), "%s: version freed inside the section", r->api->name);
+    /* The seq too: a freed block that malloc gave the next version is intact. */
+    LFPS_CHECK(intact(v) && v->seq == seq, "%s: version freed inside the section", r->api->name);
     LFPS_CHECK(r->api->leave(r->s) == 0, "leave");
     return seq;
+}
+
+/* ------------------------------------------------------------ phase 4 */
+
+enum { QMAX = 32 };   /* most reads between two reports */
+
+/* The versions read since the last report: intact, then the report. With
+ * the control, the report comes first. */
+static void report(struct run *r, lfps_thread *t, const version **held, const uint64_t *seqs,
+                   int n)
+{
+    if (r->early) {
+        /* Widen the window the bug opens (bounded waits): until the last
+         * version read is replaced, then after the report until a writer
+         * freed something. */
+        for (int y = 0; y < 1000 && lfp_snap_get(r->s) == held[n - 1]; y++)
+            sched_yield();
+        struct lfp_snap_stats st;
+        r->api->stats(r->s, &st);
+        uint64_t freed = st.freed;
+        LFPS_CHECK(lfp_snap_quiescent() == 0, "quiescent");
+        for (int y = 0; y < 1000 && st.freed == freed; y++) {
+            sched_yield();
+            r->api->stats(r->s, &st);
+        }
+    }
+    /* The seq too: a freed block that malloc gave the next version is intact. */
+    for (int j = 0; j < n; j++)
+        LFPS_CHECK(intact(held[j]) && held[j]->seq == seqs[j],
+                   "qsbr: a version was freed before its reader's report");
+    if (!r->early)
+        LFPS_CHECK(lfp_snap_quiescent() == 0, "quiescent");
+    if (lfps_below(&t->rng, 64) == 0) {   /* an offline period */
+        LFPS_CHECK(lfp_snap_offline() == 0, "offline");
+        lfps_delay(&t->rng);
+        LFPS_CHECK(lfp_snap_online() == 0, "online");
+    }
+}
+
+/* One read while online, maybe with a nested section around it. */
+static const version *read_online(struct run *r, lfps_thread *t, uint64_t *last)
+{
+    bool nest = lfps_below(&t->rng, 8) == 0;
+    if (nest)
+        LFPS_CHECK(lfp_snap_enter(r->s) != NULL, "nested enter");
+    const version *v = lfp_snap_get(r->s);
+    LFPS_CHECK(v && intact(v), "qsbr: reader saw a freed or torn version");
+    LFPS_CHECK(v->seq >= *last, "qsbr: version went back %llu -> %llu",
+               (unsigned long long)*last, (unsigned long long)v->seq);
+    *last = v->seq;
+    if (nest) {
+        LFPS_CHECK(lfp_snap_quiescent() == EBUSY, "quiescent inside a nested section");
+        LFPS_CHECK(lfp_snap_leave(r->s) == 0, "nested leave");
+    }
+    lfps_delay(&t->rng);
+    return v;
+}
+
+static uint64_t qsbr_reader(struct run *r, lfps_thread *t)
+{
+    const version *held[QMAX];
+    uint64_t seqs[QMAX], i = 0, last = 0;
+    LFPS_CHECK(lfp_snap_online() == 0, "online");
+    while (atomic_load(&r->writers_left) > 0) {
+        int k = 1 + (int)lfps_below(&t->rng, QMAX);
+        for (int j = 0; j < k; j++, i++) {
+            held[j] = read_online(r, t, &last);
+            seqs[j] = last;
+        }
+        report(r, t, held, seqs, k);
+    }
+    LFPS_CHECK(lfp_snap_offline() == 0, "offline");
+    return i;
 }
 
 static void writer_step(struct run *r, lfps_thread *t, uint64_t i)
@@ -159,7 +247,7 @@ static void writer_step(struct run *r, lfps_thread *t, uint64_t i)
     int64_t deadline = patient ? lfp_after(10LL * 1000000000) :
                                  lfp_after((int64_t)lfps_below(&t->rng, 200) * 1000);
     int rc;
-    if (r->phase == 1) {
+    if (r->phase == 1 || r->phase == 4) {
         rc = r->api->update(r->s, deadline);
     } else {
         version *v = new_version(atomic_fetch_add(&r->next_seq, 1));
@@ -181,6 +269,8 @@ static void worker(lfps_thread *t)
             lfps_delay(&t->rng);
         }
         atomic_fetch_sub(&r->writers_left, 1);
+    } else if (r->phase == 4) {
+        i = qsbr_reader(r, t);
     } else if (t->id == r->writers) {   /* the reclaimer, also a reader */
         for (; atomic_load(&r->writers_left) > 0; i++) {
             last = read_once(r, t, last);
@@ -194,14 +284,14 @@ static void worker(lfps_thread *t)
     lfps_ops(i);
 }
 
-static void churn_phase(const struct api *a, int phase, int threads)
+static void churn_phase(const struct api *a, int phase, int threads, bool early)
 {
     any_snap s;
     atomic_store(&allocs, 0);
     atomic_store(&frees, 0);
     LFPS_CHECK(a->init(&s, new_version(0)) == 0, "init");
     int writers = threads / 3 > 0 ? threads / 3 : 1;
-    struct run r = { .api = a, .s = &s, .writers = writers, .phase = phase };
+    struct run r = { .api = a, .s = &s, .writers = writers, .phase = phase, .early = early };
     atomic_init(&r.writers_left, writers);
     atomic_init(&r.next_seq, 1);
     lfps_run(writers + 1 > threads ? writers + 1 : threads, worker, &r);
@@ -276,11 +366,17 @@ int main(void)
 {
     lfps_init("stress_snap");
     int threads = lfps_threads(6);
+    const char *control = getenv("LFP_STRESS_SNAP_CONTROL");
+    if (control && strcmp(control, "early") == 0) {
+        churn_phase(&lf_api, 4, threads, true);
+        return lfps_finish();
+    }
     const struct api *apis[] = { &lf_api, &lk_api };
     for (int k = 0; k < 2; k++) {
-        churn_phase(apis[k], 1, threads);
-        churn_phase(apis[k], 2, threads);
+        churn_phase(apis[k], 1, threads, false);
+        churn_phase(apis[k], 2, threads, false);
         preempted_reader_phase(apis[k]);
     }
+    churn_phase(&lf_api, 4, threads, false);
     return lfps_finish();
 }
