@@ -109,6 +109,11 @@ check snap       safety   ok    -DTIMEOUT
 check snap       safety   error -DNOBARRIER
 check snap       safety   error -DWEAKENTRY
 check snap       safety   error -DTIMEOUT -DNORECLAIM
+check snap       safety   ok    -DQSBR
+check snap       safety   ok    -DQSBR -DTIMEOUT
+check snap       safety   error -DQSBR -DNOBARRIER
+check snap       safety   error -DQSBR -DQEARLY
+check snap       safety   error -DQSBR -DQAHEAD
 
 if [ $status -eq 0 ]; then echo "models: all as expected"; else echo "models: FAILED"; fi
 exit $status

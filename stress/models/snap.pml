@@ -24,6 +24,11 @@
  *     lfp_snap_reclaim (W3 + one non-blocking scan, which may also fail and
  *     leave it pending), frees it. At the end, after the readers finished,
  *     a reclaim must free every pending version (none leaked).
+ *   -DQSBR: reader 0 is a quiescent-state reader instead (lfp_snap_online,
+ *     lfp_snap_get, lfp_snap_quiescent, lfp_snap_offline): online is R1, R2;
+ *     then, SECTIONS times, two gets (R4, R4') and their uses, then the
+ *     report Q1 g2 = gp; if g2 differs from the cell's g, Q2 cell = g2 (into
+ *     the store buffer; the skip otherwise); finally offline, R5.
  * Checked: a reader never uses a freed version (assert), every replaced
  * version is freed at the end (assert), no process blocks forever.
  * Controls (expected to fail):
@@ -34,6 +39,14 @@
  *                hardware may move after the load).
  *   -DTIMEOUT -DNORECLAIM  no final reclaim: a version whose publish timed
  *                out is leaked (shows the timeout path is explored).
+ *   -DQSBR -DQEARLY  the report comes before the last use of what the
+ *                interval read (a quiescent state reported too early).
+ *   -DQSBR -DQAHEAD  the report stores g2 + 1, a g it did not read: the
+ *                argument's step "g2 >= t would have acquired W1" fails.
+ * (A scan that let a cell pass once it changed since its first look, a g
+ * < t included, holds in this model: a store the first look missed was
+ * issued after the barrier, so every get after it reads the new version.
+ * lfp_snap does not rely on that: W4 waits for 0 or g >= t.)
  */
 #define NR 2        /* readers */
 #define SECTIONS 2  /* per reader */
@@ -69,6 +82,45 @@ end:
     :: atomic { sb_full[i] -> cell[i] = sb_val[i]; sb_full[i] = false }
     od
 }
+
+#ifdef QSBR
+/* lfp_snap_quiescent: Q1, then Q2 unless the g is the cell's already. */
+inline quiescent(i, g, g2) {
+#ifdef QAHEAD
+    g2 = gp + 1;
+#else
+    g2 = gp;
+#endif
+    if
+    :: g2 != g -> buffered_store(i, g2); g = g2
+    :: else -> skip
+    fi
+}
+
+proctype qreader(byte i) {
+    byte n = 0, g, g2, p, q;
+    g = gp;                         /* online: R1 */
+    buffered_store(i, g);           /* R2 */
+    do
+    :: n < SECTIONS ->
+        p = cur;                    /* get */
+        assert(!freed[p]);
+        q = cur;                    /* a second get in the same interval */
+#ifdef QEARLY
+        quiescent(i, g, g2);
+#endif
+        assert(!freed[p]);          /* every version read since the last report */
+        assert(!freed[q]);
+#ifndef QEARLY
+        quiescent(i, g, g2);
+#endif
+        n++
+    :: else -> break
+    od;
+    buffered_store(i, 0);           /* offline: R5 */
+    atomic { readers_done++ }
+}
+#endif
 
 proctype reader(byte i) {
     byte n = 0, g, p;
@@ -163,7 +215,12 @@ init {
     atomic {
         byte i = 0;
         do
+#ifdef QSBR
+        :: i == 0 -> run qreader(i); run flusher(i); i++
+        :: i > 0 && i < NR -> run reader(i); run flusher(i); i++
+#else
         :: i < NR -> run reader(i); run flusher(i); i++
+#endif
         :: else -> break
         od;
         run writer()
