@@ -5,12 +5,24 @@
  *                                unrolled 4x, at 1 and 2 threads: the read
  *                                path's own cost. Floor: a bare acquire load
  *                                of an atomic pointer (nothing reclaimed).
+ *   snap/read_cost/<impl>_qN     the quiescent-state flavours, same loop:
+ *                                each read is one get (lfp_snap_get while
+ *                                online; liburcu qsbr's empty read lock and
+ *                                rcu_dereference) and every N-th read is
+ *                                followed by a quiescent report (N = 1, 16,
+ *                                1024, as liburcu's own qsbr tests report
+ *                                every read or every N); lfp_snap_qsbr_qinf
+ *                                never reports (the get alone).
  *   snap/<mix case>/<impl>       bench/readmostly.h's grid: write fractions
  *                                0 / 0.1 / 1 / 10 % at 1 / 2 / 4 threads, the
  *                                2-reader/1-reader ratio, a dedicated writer
  *                                (writer latency p50/p99/max, reader p99).
  * Implementations: lfp_snap (synchronous publish; _async: publish_async and
- * a reclaim every 16 writes), lfp_locked_snap (the twin), liburcu memb and
+ * a reclaim every 16 writes; _qsbr: readers online, reading with
+ * lfp_snap_get, reporting lfp_snap_quiescent every 64 operations as the
+ * urcu_qsbr readers do, a write goes offline around its synchronous
+ * publish as liburcu's synchronize_rcu does for an online thread),
+ * lfp_locked_snap (the twin), liburcu memb and
  * qsbr (rcu_xchg_pointer + synchronize_rcu + free; qsbr readers announce a
  * quiescent state every 64 operations), and the bare atomic pointer (writes
  * alternate two static versions: the unreclaimed floor).
@@ -93,6 +105,36 @@ READ_COST(rc_qsbr, urcu_qsbr_register_thread(),
           (urcu_qsbr_read_unlock(), u == 3 ? urcu_qsbr_quiescent_state() : (void)0),
           urcu_qsbr_unregister_thread())
 
+/* A quiescent-state read loop: get, use, and a report after every N-th
+ * read (arg = N, a power of two; 0 = never). The counter and its branch are
+ * part of the reader's cost, as in any qsbr reader. */
+#define READ_COST_Q(fname, setup, get_expr, report_stmt, fini)                                 \
+    static void fname(lfpb_state *st, void *arg)                                               \
+    {                                                                                          \
+        uint64_t n = 0, mask = (uint64_t)(uintptr_t)arg - 1; /* 0 -> every bit: never */     \
+        setup;                                                                                 \
+        uint64_t acc = 0;                                                                      \
+        while (lfpb_keep_running_batch(st, BATCH))                                             \
+            for (int i = 0; i < BATCH; i += 4)                                                 \
+                for (int u = 0; u < 4; u++) {                                                  \
+                    const version *v = (get_expr);                                             \
+                    acc += v->w[0] + v->w[3];                                                  \
+                    if (LFP_UNLIKELY((++n & mask) == 0))                                       \
+                        report_stmt;                                                           \
+                }                                                                              \
+        uint64_t sink = acc;                                                                   \
+        lfpb_do_not_optimize(&sink);                                                           \
+        lfpb_set_items(st, lfpb_iterations(st));                                               \
+        fini;                                                                                  \
+    }
+
+READ_COST_Q(rc_snap_qsbr, lfp_snap_online(), lfp_snap_get(&snap), lfp_snap_quiescent(),
+            lfp_snap_offline())
+READ_COST_Q(rc_urcu_qsbr_q, urcu_qsbr_register_thread(),
+            (urcu_qsbr_read_lock(), rcu_dereference(urcu_ptr)),
+            (urcu_qsbr_read_unlock(), urcu_qsbr_quiescent_state()),
+            urcu_qsbr_unregister_thread())
+
 /* ------------------------------------------------------------ mixer impls */
 
 static int snap_read(void *obj, void *ts)
@@ -134,6 +176,26 @@ static int locked_write(void *obj, void *ts, uint64_t value)
     (void)ts;
     version *v = make(value);
     return v ? lfp_locked_snap_publish(obj, v, LFP_FOREVER, NULL) : ENOMEM;
+}
+
+static void *snap_qsbr_init(void *obj, int idx) { (void)obj, (void)idx; lfp_snap_online(); return NULL; }
+static void snap_qsbr_fini(void *obj, void *ts) { (void)obj, (void)ts; lfp_snap_offline(); }
+static void snap_qsbr_idle(void *obj, void *ts) { (void)obj, (void)ts; lfp_snap_quiescent(); }
+
+static int snap_qsbr_read(void *obj, void *ts)
+{
+    (void)ts;
+    return torn(lfp_snap_get(obj));
+}
+
+/* An online thread cannot wait for a grace period (EDEADLK): it goes offline
+ * around the publish (what synchronize_rcu does for an online qsbr thread). */
+static int snap_qsbr_write(void *obj, void *ts, uint64_t value)
+{
+    lfp_snap_offline();
+    int rc = snap_write(obj, ts, value);
+    lfp_snap_online();
+    return rc;
 }
 
 static void *memb_init(void *obj, int idx) { (void)obj, (void)idx; urcu_memb_register_thread(); return NULL; }
@@ -287,6 +349,10 @@ static rm_impl impl_snap = { .name = "lfp_snap", .obj = &snap, .read = snap_read
                              .write = snap_write };
 static rm_impl impl_snap_async = { .name = "lfp_snap_async", .obj = &snap_async,
                                    .read = snap_read, .write = snap_write_async };
+static rm_impl impl_snap_qsbr = { .name = "lfp_snap_qsbr", .obj = &snap,
+                                  .thread_init = snap_qsbr_init, .thread_fini = snap_qsbr_fini,
+                                  .read = snap_qsbr_read, .write = snap_qsbr_write,
+                                  .idle = snap_qsbr_idle };
 static rm_impl impl_locked = { .name = "lfp_locked_snap", .obj = &locked, .read = locked_read,
                                .write = locked_write };
 static rm_impl impl_memb = { .name = "urcu_memb", .thread_init = memb_init,
@@ -321,10 +387,18 @@ LFPB_REGISTER(snap)
         lfpb_register("snap/read_cost/urcu_memb", rc_memb, NULL, threads[i]);
         lfpb_register("snap/read_cost/urcu_qsbr", rc_qsbr, NULL, threads[i]);
         lfpb_register("snap/read_cost/lfp_locked_snap", rc_locked, NULL, threads[i]);
+        lfpb_register("snap/read_cost/lfp_snap_qsbr_q1", rc_snap_qsbr, (void *)1, threads[i]);
+        lfpb_register("snap/read_cost/lfp_snap_qsbr_q16", rc_snap_qsbr, (void *)16, threads[i]);
+        lfpb_register("snap/read_cost/lfp_snap_qsbr_q1024", rc_snap_qsbr, (void *)1024, threads[i]);
+        lfpb_register("snap/read_cost/lfp_snap_qsbr_qinf", rc_snap_qsbr, (void *)0, threads[i]);
+        lfpb_register("snap/read_cost/urcu_qsbr_q1", rc_urcu_qsbr_q, (void *)1, threads[i]);
+        lfpb_register("snap/read_cost/urcu_qsbr_q16", rc_urcu_qsbr_q, (void *)16, threads[i]);
+        lfpb_register("snap/read_cost/urcu_qsbr_q1024", rc_urcu_qsbr_q, (void *)1024, threads[i]);
     }
     rm_register_grid("snap", &impl_bare);
     rm_register_grid("snap", &impl_snap);
     rm_register_grid("snap", &impl_snap_async);
+    rm_register_grid("snap", &impl_snap_qsbr);
     rm_register_grid("snap", &impl_memb);
     rm_register_grid("snap", &impl_qsbr);
     rm_register_grid("snap", &impl_locked);

@@ -318,12 +318,7 @@ static inline int lfp_snap_quiescent(void)
     lfp_snap_cell_ *c = lfp_snap_self_;
     if (LFP_UNLIKELY(c == NULL))
         return lfp_snap_quiescent_slow_();
-    /* relaxed: the cell is written only by this thread. */
-    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
-    if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) != 1))
-        return w == 0 ? EPERM : EBUSY;
-    lfp_snap_remark_(c, w);
-    return 0;
+    return lfp_snap_remark_(c);
 }
 
 /* Publish `next` (NULL is a valid version) and wait, until `deadline`

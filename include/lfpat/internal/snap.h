@@ -116,29 +116,35 @@ static inline int lfp_snap_close_(lfp_snap_cell_ *c)
     return 0;
 }
 
-/* The quiescent step in the own cell c, whose word w is an outermost mark
- * (depth 1): Q1..Q3 of the argument in lfpat/snap.h, a leave and an enter
- * fused into one store, then the wake of parked writers as in
- * lfp_snap_unmark_. */
-static inline void lfp_snap_remark_(lfp_snap_cell_ *c, uint64_t w)
+/* The quiescent step in the own cell c: Q1..Q3 of the argument in
+ * lfpat/snap.h, a leave and an enter fused into one store, then the wake of
+ * parked writers as in lfp_snap_unmark_. Returns 0, EBUSY (nested) or EPERM
+ * (in no section), as lfp_snap_quiescent. */
+static inline int lfp_snap_remark_(lfp_snap_cell_ *c)
 {
     /* acquire: Q1, as R1 in lfp_snap_mark_ (pairs with the seq_cst
      * fetch_add of gp in lfp_snap_publish). */
-    uint64_t g = atomic_load_explicit(&lfp_snap_dom_.gp, memory_order_acquire);
-    /* No publish bumped gp since the mark: no writer waits for this cell
-     * (every waiting writer has t > g and needs a new g), so there is
-     * nothing to report (liburcu's qsbr skips the same way). */
-    if (LFP_LIKELY(g == w >> LFP_SNAP_NEST_BITS_))
-        return;
+    uint64_t mark = atomic_load_explicit(&lfp_snap_dom_.gp, memory_order_acquire)
+                    << LFP_SNAP_NEST_BITS_ | 1;
+    /* relaxed: the cell is written only by this thread. */
+    uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+    /* Depth 1 and no publish bumped gp since the mark: no writer waits for
+     * this cell (a waiting writer has t > g and needs a store of some g2 >=
+     * t), so there is nothing to report (liburcu's qsbr skips the same way). */
+    if (LFP_LIKELY(w == mark))
+        return 0;
+    if (LFP_UNLIKELY((w & LFP_SNAP_NEST_MAX_) != 1))
+        return w == 0 ? EPERM : EBUSY;
     /* release: Q2, ends the old section as R5 and opens the new one as R2;
      * pairs with the acquire load of the cell in the writer's scan. */
-    atomic_store_explicit(&c->word, g << LFP_SNAP_NEST_BITS_ | 1, memory_order_release);
+    atomic_store_explicit(&c->word, mark, memory_order_release);
     /* compiler barrier: Q3, as R3 (the next lfp_snap_get stays after Q2)
      * and as in lfp_snap_unmark_ (Q2 stays before the waiter-count load). */
     atomic_signal_fence(memory_order_seq_cst);
     /* relaxed: as in lfp_snap_unmark_. */
     if (LFP_UNLIKELY(atomic_load_explicit(&lfp_snap_dom_.left.waiters, memory_order_relaxed) != 0))
         lfp_ec_wake_(&lfp_snap_dom_.left, 0x7fffffff);
+    return 0;
 }
 
 #ifdef __cplusplus
