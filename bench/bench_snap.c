@@ -42,11 +42,14 @@
 #define BATCH 256
 #define K 0x9E3779B97F4A7C15ull
 
-typedef struct version { uint64_t w[4]; } version;
+/* One cache line each: a 32-byte malloc block may straddle two lines, and
+ * with malloc's placement two read-cost cases with the same inner loop
+ * (lfp_snap_qsbr_q16, urcu_qsbr_q16) measured 0.70 and 0.47 ns. */
+typedef struct version { alignas(LFP_CACHELINE) uint64_t w[4]; } version;
 
 static version *make(uint64_t value)
 {
-    version *v = malloc(sizeof *v);
+    version *v = aligned_alloc(LFP_CACHELINE, sizeof *v);
     if (v)
         for (int i = 0; i < 4; i++)
             v->w[i] = value ^ (K * (uint64_t)(i + 1));
@@ -67,7 +70,7 @@ static lfp_snap snap, snap_async;
 static lfp_locked_snap locked;
 static version *_Atomic urcu_ptr;   /* shared by memb and qsbr: one flavour runs at a time */
 static alignas(LFP_CACHELINE) _Atomic(const version *) bare;
-static version bare_v[2];
+static version bare_v[2];   /* aligned by the type */
 
 /* ------------------------------------------------------------ read cost */
 

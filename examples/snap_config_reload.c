@@ -2,8 +2,11 @@
 /* Config hot-reload with lfp_snap — the Mutex article's "safe updates to
  * application config", without a lock on the workers' path.
  *
- * The config is an immutable struct in an lfp_snap. Workers open a read
- * section per request, use the config and leave: no lock, no shared write.
+ * The config is an immutable struct in an lfp_snap. Half the workers open
+ * a read section per request, use the config and leave: no lock, no shared
+ * write. The other half use the quiescent-state flavour: they stay online,
+ * read the config with lfp_snap_get alone (one load per request) and report
+ * a quiescent state every 16 requests, when they hold no config.
  * A reload thread builds a new config on SIGHUP or when its timer fires
  * (sigtimedwait: the signal is taken synchronously by that thread, never in
  * a handler, so the reload may allocate and block) and publishes it; the
@@ -75,21 +78,36 @@ static void config_free(void *p, void *arg)
     free(c);
 }
 
+/* One request: check the config c (whole, version never going back). */
+static void handle(const config *c, uint64_t *last)
+{
+    if (!config_whole(c) || c->version < *last) {
+        fprintf(stderr, "worker saw version %llu after %llu (or a broken config)\n",
+                (unsigned long long)c->version, (unsigned long long)*last);
+        atomic_fetch_add(&failures, 1);
+    }
+    *last = c->version;
+}
+
 static void *worker(void *arg)
 {
-    (void)arg;
+    bool qsbr = (uintptr_t)arg % 2 == 1;
     uint64_t last = 0, requests = 0;
+    if (qsbr && lfp_snap_online() != 0)
+        atomic_fetch_add(&failures, 1);
     while (!atomic_load(&done)) {
-        const config *c = lfp_snap_enter(&cfg);
-        if (!config_whole(c) || c->version < last) {
-            fprintf(stderr, "worker saw version %llu after %llu (or a broken config)\n",
-                    (unsigned long long)c->version, (unsigned long long)last);
-            atomic_fetch_add(&failures, 1);
+        if (qsbr) {
+            handle(lfp_snap_get(&cfg), &last);
+            if (++requests % 16 == 0 && lfp_snap_quiescent() != 0)
+                atomic_fetch_add(&failures, 1);
+        } else {
+            handle(lfp_snap_enter(&cfg), &last);
+            lfp_snap_leave(&cfg);
+            requests++;
         }
-        last = c->version;
-        lfp_snap_leave(&cfg);
-        requests++;
     }
+    if (qsbr && lfp_snap_offline() != 0)   /* before the thread exits */
+        atomic_fetch_add(&failures, 1);
     return (void *)(uintptr_t)requests;
 }
 
@@ -117,7 +135,7 @@ int main(void)
         return 1;
     pthread_t w[WORKERS], r;
     for (int i = 0; i < WORKERS; i++)
-        pthread_create(&w[i], NULL, worker, NULL);
+        pthread_create(&w[i], NULL, worker, (void *)(uintptr_t)i);
     pthread_create(&r, NULL, reloader, &hup);
     for (int i = 0; i < SIGHUPS; i++) {
         kill(getpid(), SIGHUP);

@@ -78,24 +78,23 @@
  * an outermost enter fused into one store:
  *     Q1 g2 = load(gp)                    acquire   (R1 of the next section)
  *     Q2 store(cell, g2 << 16 | 1)        release   (R5 of this one, R2 of the next)
- *     Q3 compiler barrier                           (R3; then gets are R4)
- * skipped when g2 is the g already in the cell: no publish bumped gp since
- * the mark, and every writer that waits for this cell has t > g, which only
- * a store of some g2 >= t can satisfy. Skipping the leave's 0 is safe. The
- * claim, for a get (R4) before Q2 that returns old: the thread's latest mark
- * before that get (its online R2 or an earlier Q2) plays R2 in case (b), so
- * W4 sees a g < t and waits until the cell changes; each later value is a
- * Q2 or R5, a release store sequenced after every use of what the thread
- * read before it (quiescent's contract: nothing read before it is used
- * after it). W4 either reads a g2 < t, which keeps it waiting (the cell
- * still looks like a section that began before the publish, and the old
- * one's uses are not yet all ordered), or a g2 >= t (or 0), whose store its
- * acquire load synchronises with: every use of old happens-before W5, as
- * with R5. A get after Q2 is R4 of a section whose R1, R2, R3 are Q1, Q2,
- * Q3: cases (a) and (b) as written. The scan's passed cells stay passed: a
- * cell's g only grows while it is non-zero. Liveness: an online thread that
- * keeps reporting reads gp >= t within finite time (coherence; C11 asks
- * that a store become visible to loads in finite time) and then stores it.
+ *     Q3 compiler barrier                           (R3; the gets after it are R4)
+ * skipped when the cell already holds that word: no publish bumped gp since
+ * the mark, and a writer waiting for this cell has t > g, which only a store
+ * of some g2 >= t can satisfy. Why skipping the leave's 0 is safe: take a
+ * get before Q2 that returned old. The thread's latest mark before that get
+ * (its online R2 or an earlier Q2) plays R2 in case (b): W4 sees a g < t and
+ * waits until the cell changes. Every later value is a Q2 or the offline's
+ * R5, a release store sequenced after every use of what the thread read
+ * before it (the contract: nothing read before a report is used after it).
+ * If W4 reads a g2 < t it keeps waiting, as it would for a section that
+ * began before the publish; if it reads a g2 >= t (or 0), its acquire load
+ * synchronises with that store, so every use of old happens-before W5, as
+ * with R5's 0. A get after Q2 is R4 of a section whose R1..R3 are Q1..Q3:
+ * cases (a) and (b) as written. Passed cells stay passed (a cell's g only
+ * grows while it is non-zero). Liveness: an online thread that keeps
+ * reporting reads gp >= t within finite time (C11 asks that a store become
+ * visible to loads in finite time) and then stores it.
  * Without membarrier no thread gets a cell: every reader counts itself in
  * one shared counter (seq_cst fetch_add / fetch_sub) and loads cur seq_cst,
  * and the writer loads the counter seq_cst after its seq_cst exchange: the
