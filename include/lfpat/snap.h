@@ -74,7 +74,9 @@
  * share a line (old kernels only; lfp_snap_stats does not tell).
  * Litmus: stress/litmus/litmus_lib_snap.c (with a control without the
  * membarrier, which fires); model: stress/models/snap.pml (with controls
- * that drop the barrier or reorder the entry store).
+ * that drop the barrier or reorder the entry store); differential oracle:
+ * stress/stress_snap_oracle.c (the reclamation spec, checked on lfp_snap,
+ * the twin and liburcu memb, with controls it must reject).
  *
  * Waiting writers: the writer scans cells with bounded spinning, then parks
  * on the domain's eventcount (asymmetric, eventcount.h) with its deadline and
