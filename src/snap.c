@@ -13,6 +13,7 @@ struct lfp_snap_retired_ {
     lfp_snap_retired_ *next;
     void *version;
     uint64_t t;           /* the grace-period number of the publish that retired it */
+    bool waited;          /* a publish/update is waiting to free it itself (lock) */
 };
 
 lfp_snap_domain_ lfp_snap_dom_ = { .gp = 1 };
@@ -273,14 +274,18 @@ static uint64_t oldest_reader(void)
 
 /* ------------------------------------------------------------ retire list */
 
-/* Free the pending versions retired at t <= safe (free_fn outside the lock). */
-static void free_upto(lfp_snap *s, uint64_t safe)
+/* Free the pending versions retired at t <= safe (free_fn outside the lock),
+ * except those a waiting publish frees itself: own is the caller's (NULL
+ * for none). A publish that returns 0 has then run free_fn on its old
+ * version, as its contract says; had another caller taken it, free_fn could
+ * still be running when the publish returned. */
+static void free_upto(lfp_snap *s, uint64_t safe, const lfp_snap_retired_ *own)
 {
     lfp_snap_retired_ *done = NULL;
     pthread_mutex_lock(&s->lock);
     for (lfp_snap_retired_ **pp = &s->retired; *pp;) {
         lfp_snap_retired_ *r = *pp;
-        if (r->t <= safe) {
+        if (r->t <= safe && (!r->waited || r == own)) {
             *pp = r->next;
             r->next = done;
             done = r;
@@ -302,14 +307,16 @@ static void free_upto(lfp_snap *s, uint64_t safe)
     }
 }
 
-/* W2 and the queueing of old: returns this publish's grace-period number. */
-static uint64_t retire(lfp_snap *s, lfp_snap_retired_ *node, void *old)
+/* W2 and the queueing of old: returns this publish's grace-period number.
+ * waited: the caller waits for the grace period and frees old itself. */
+static uint64_t retire(lfp_snap *s, lfp_snap_retired_ *node, void *old, bool waited)
 {
     /* seq_cst RMW: W2; its value orders every earlier publish's bump before
      * it (one RMW chain), which free_upto's t <= safe rule relies on. */
     uint64_t t = atomic_fetch_add_explicit(&lfp_snap_dom_.gp, 1, memory_order_seq_cst) + 1;
     node->version = old;
     node->t = t;
+    node->waited = waited;
     pthread_mutex_lock(&s->lock);
     node->next = s->retired;
     s->retired = node;
@@ -323,12 +330,17 @@ static uint64_t retire(lfp_snap *s, lfp_snap_retired_ *node, void *old)
 static int retire_and_wait(lfp_snap *s, lfp_snap_retired_ *node, void *old, int64_t deadline,
                            lfp_cancel *cancel)
 {
-    uint64_t t = retire(s, node, old);
+    uint64_t t = retire(s, node, old, true);
     int rc = wait_gp(t, deadline, cancel);
-    if (rc == 0)
-        free_upto(s, t);   /* every version retired at t' <= t is covered */
-    else
-        atomic_fetch_add_explicit(&s->timeouts, 1, memory_order_relaxed);  /* relaxed: statistics */
+    if (rc == 0) {
+        free_upto(s, t, node);   /* every version retired at t' <= t is covered */
+        return 0;
+    }
+    /* Given up: old becomes an ordinary pending version. */
+    pthread_mutex_lock(&s->lock);
+    node->waited = false;
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(&s->timeouts, 1, memory_order_relaxed);  /* relaxed: statistics */
     return rc;
 }
 
@@ -357,7 +369,7 @@ void lfp_snap_destroy(lfp_snap *s)
 {
     if (!s)
         return;
-    free_upto(s, UINT64_MAX);   /* quiescent by contract */
+    free_upto(s, UINT64_MAX, NULL);   /* quiescent by contract: nobody waits */
     /* relaxed: quiescent by contract. */
     void *cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
     if (cur) {
@@ -403,7 +415,7 @@ int lfp_snap_publish_async(lfp_snap *s, void *next)
     /* seq_cst: W1, as in lfp_snap_publish; the barrier and scan come later
      * (a later publish's wait or lfp_snap_reclaim). */
     void *old = atomic_exchange_explicit(&s->cur, next, memory_order_seq_cst);
-    retire(s, node, old);
+    retire(s, node, old, false);
     return 0;
 }
 
@@ -459,7 +471,7 @@ int lfp_snap_reclaim(lfp_snap *s)
         return 0;
     writer_barrier();
     uint64_t safe = oldest_reader();
-    free_upto(s, safe < limit ? safe : limit);
+    free_upto(s, safe < limit ? safe : limit, NULL);
     pthread_mutex_lock(&s->lock);
     int rc = s->retired ? EAGAIN : 0;
     pthread_mutex_unlock(&s->lock);

@@ -356,6 +356,90 @@ static void leave_wakes_publisher(void **state)
     }
 }
 
+/* A publish that returned 0 has freed the version it replaced: free_fn has
+ * returned, whoever ran it. The reader that kept the publisher waiting
+ * reclaims right after its leave, while the publisher is still waking up;
+ * if that reclaim took the publisher's version, its free_fn waits (bounded)
+ * for the publish to return: a return meanwhile is the violation. (The
+ * differential oracle, stress_snap_oracle, found this in lfp_snap: reclaim
+ * and a concurrent publish freed other publishers' versions.) */
+typedef struct {
+    const snap_ops *o;
+    void *s;
+    lfp_sem in, out, returned;
+    _Atomic int early;   /* publish returned before its version's free_fn did */
+    int rc;
+} free_race;
+
+static LFP_THREAD_LOCAL bool is_publisher;
+
+static void race_free(void *v, void *arg)
+{
+    free_race *r = arg;
+    if (*(int *)v == 0 && !is_publisher &&
+        lfp_sem_acquire(&r->returned, lfp_after(100 * 1000000), NULL) == 0)
+        atomic_store(&r->early, 1);
+    free(v);
+}
+
+static void *race_reader(void *arg)
+{
+    free_race *r = arg;
+    assert_non_null(r->o->enter(r->s));
+    lfp_sem_release(&r->in);
+    assert_int_equal(lfp_sem_acquire(&r->out, LFP_FOREVER, NULL), 0);
+    assert_int_equal(r->o->leave(r->s), 0);
+    r->o->reclaim(r->s);
+    return NULL;
+}
+
+static void *race_publisher(void *arg)
+{
+    free_race *r = arg;
+    is_publisher = true;
+    r->rc = r->o->publish(r->s, ver(1), LFP_FOREVER, NULL);
+    lfp_sem_release(&r->returned);
+    return NULL;
+}
+
+static void publish_zero_means_freed(void **state)
+{
+    (void)state;
+    FOR_EACH_IMPL {
+        for (int round = 0; round < 20; round++) {
+            any_snap s;
+            free_race r = { .o = o, .s = &s };
+            assert_int_equal(lfp_sem_init(&r.in, 1), 0);
+            assert_int_equal(lfp_sem_init(&r.out, 1), 0);
+            assert_int_equal(lfp_sem_init(&r.returned, 1), 0);
+            assert_int_equal(lfp_sem_try_acquire(&r.in), 0);
+            assert_int_equal(lfp_sem_try_acquire(&r.out), 0);
+            assert_int_equal(lfp_sem_try_acquire(&r.returned), 0);
+            assert_int_equal(o->init(&s, ver(0), race_free, &r), 0);
+            pthread_t t, w;
+            assert_int_equal(pthread_create(&t, NULL, race_reader, &r), 0);
+            assert_int_equal(lfp_sem_acquire(&r.in, LFP_FOREVER, NULL), 0);
+            assert_int_equal(pthread_create(&w, NULL, race_publisher, &r), 0);
+            /* Bounded, as in leave_wakes_publisher: until it parked. */
+            if (o == impls) {
+                for (int i = 0; i < 10000 && atomic_load(&lfp_snap_dom_.left.waiters) == 0; i++) {
+                    struct timespec ms = { 0, 1000000 };
+                    nanosleep(&ms, NULL);
+                }
+            }
+            lfp_sem_release(&r.out);
+            pthread_join(t, NULL);
+            pthread_join(w, NULL);
+            assert_int_equal(r.rc, 0);
+            assert_int_equal(atomic_load(&r.early), 0);
+            o->destroy(&s);
+            lfp_sem_destroy(&r.in);
+            lfp_sem_destroy(&r.out);
+            lfp_sem_destroy(&r.returned);
+        }
+    }
+}
+
 /* Nesting has a bound; beyond it enter returns NULL without entering. */
 static void nesting_depth_bound(void **state)
 {
@@ -412,6 +496,7 @@ int main(void)
         cmocka_unit_test(update_copy_on_write),
         cmocka_unit_test(reader_blocks_publish),
         cmocka_unit_test(leave_wakes_publisher),
+        cmocka_unit_test(publish_zero_means_freed),
         cmocka_unit_test(nesting_depth_bound),
         cmocka_unit_test(thread_churn),
     };

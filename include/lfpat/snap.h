@@ -103,7 +103,9 @@
  * share a line (old kernels only; lfp_snap_stats does not tell).
  * Litmus: stress/litmus/litmus_lib_snap.c (with a control without the
  * membarrier, which fires); model: stress/models/snap.pml (with controls
- * that drop the barrier or reorder the entry store).
+ * that drop the barrier or reorder the entry store); differential oracle:
+ * stress/stress_snap_oracle.c (the reclamation spec, checked on lfp_snap,
+ * the twin and liburcu memb, with controls it must reject).
  *
  * Waiting writers: the writer scans cells with bounded spinning, then parks
  * on the domain's eventcount (asymmetric, eventcount.h) with its deadline and
@@ -325,7 +327,8 @@ static inline int lfp_snap_quiescent(void)
  * for none), for every read section that could see the old version to end;
  * then free the old version, and every version that earlier publishes of s
  * left pending and that this grace period covers.
- * Returns 0 (old version freed); ETIMEDOUT or ECANCELED: next IS published,
+ * Returns 0 (old version freed: free_fn ran in this call and returned);
+ * ETIMEDOUT or ECANCELED: next IS published,
  * the old version stays pending and a later publish, update or
  * lfp_snap_reclaim frees it (never early); EDEADLK if the calling thread is
  * inside a read section (of any snap: it would wait for itself) or online
@@ -360,9 +363,11 @@ LFP_API int lfp_snap_update(lfp_snap *s, lfp_snap_copy_fn fn, void *arg, int64_t
                             lfp_cancel *cancel);
 
 /* Free every pending version of s whose grace period has ended, without
- * waiting for readers (one membarrier if anything is pending).
+ * waiting for readers (one membarrier if anything is pending). A version
+ * that a publish or update is still waiting for is left to that call (it
+ * frees it before it returns 0).
  * Returns 0 if nothing is pending any more, EAGAIN if some version still
- * waits for a read section; EINVAL if s is NULL.
+ * waits for a read section or a waiting publish; EINVAL if s is NULL.
  * Progress: blocking (mutex), never waits for readers. */
 LFP_API int lfp_snap_reclaim(lfp_snap *s);
 
