@@ -331,6 +331,8 @@ static void keyed_matches_model(void **state)
         /* many rates */
         run_model(locked, 64, 100, 1e6, 100, 3000, 100000, 4);
         run_model(locked, 64, 100, 0.5, 2, 2 * SEC, 50000, 5);
+        /* a table of 2 MiB and more: mapped on its own (src/hugemem.h) */
+        run_model(locked, 70000, 100000, 1000, 3, 2000000, 300000, 6);
     }
 }
 
