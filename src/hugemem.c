@@ -37,7 +37,11 @@ void *lfp_hugemem_alloc_with_(size_t bytes, lfp_hugemem_advise_fn_ advise)
         munmap(raw, (size_t)(p - raw));
     if (raw + span > p + len)
         munmap(p + len, (size_t)(raw + span - (p + len)));
+#ifdef MADV_HUGEPAGE
     (void)advise(p, len, MADV_HUGEPAGE);   /* a hint: small pages if it fails */
+#else
+    (void)advise;   /* no transparent huge pages on this system */
+#endif
     return p;
 }
 
