@@ -17,9 +17,14 @@
  *                               all in the table (filled before the first
  *                               case runs), at the caller's timestamp:
  *                               lfp_keyed vs lfp_locked_keyed (one mutex
- *                               around the same open-addressing map);
- *                               10^6 keys take 64 MB (lfp_keyed) and 32 MB
- *                               (the twin), so most lookups miss the cache
+ *                               around the same open-addressing map; same
+ *                               capacity request, keys, draws and
+ *                               timestamps); 10^6 keys: 2^21 slots, which
+ *                               a take reads in 32 MB of 16-byte slots
+ *                               (lfp_keyed, plus 32 MB of tenure words it
+ *                               does not touch) and 48 MB of 24-byte slots
+ *                               (the twin), both on transparent huge pages
+ *                               where enabled: most lookups miss the cache
  *
  * The breakdown of a take (same run, same loop and batch):
  *   ratelimit/clock_read/lfp_now              the clock read alone
@@ -85,7 +90,7 @@ static LINE lfp_locked_slog lslog;
 static lfp_bucket empty_bucket;
 static LINE lfp_locked_bucket empty_lbucket;
 
-/* Keyed tables, filled on first use (64 MB and 32 MB for 10^6 keys: not
+/* Keyed tables, filled on first use (64 MB and 48 MB for 10^6 keys: not
  * for benchmark runs that do not ask for them). */
 static lfp_keyed keyed3, keyed6;
 static LINE lfp_locked_keyed lkeyed3, lkeyed6;

@@ -2,6 +2,7 @@
 /* Keyed rate limiter: a fixed table of per-key GCRA buckets with lock-free
  * takes on present keys and idle-key eviction. The protocol and its
  * argument are in lfpat/keyed.h. */
+#include "hugemem.h"
 #include "keyed_internal.h"
 #include "park.h"
 #include "ratelimit_internal.h"
@@ -80,24 +81,37 @@ uint64_t lfp_keyed_siphash_(const uint64_t seed[3], const void *data, size_t len
 
 /* ------------------------------------------------------------ lfp_keyed */
 
+/* The table's one allocation: n slots, then n tenures (lfpat/internal/keyed.h). */
+static size_t table_bytes(uint64_t n)
+{
+    return (size_t)n * (sizeof(lfp_keyed_slot_) + sizeof(lfp_keyed_tenure_));
+}
+
+static lfp_keyed_tenure_ *tenure_of(const lfp_keyed *k, const lfp_keyed_slot_ *s)
+{
+    lfp_keyed_tenure_ *tenures = (lfp_keyed_tenure_ *)(k->slots + k->mask + 1);
+    return &tenures[s - k->slots];
+}
+
 int lfp_keyed_init(lfp_keyed *k, size_t capacity, double rate_per_s, uint32_t burst)
 {
     uint64_t n;
     int64_t t;
     if (!k || lfp_keyed_params_(capacity, rate_per_s, burst, &n, &t) != 0)
         return EINVAL;
-    lfp_keyed_slot_ *slots = aligned_alloc(LFP_CACHELINE, n * sizeof *slots);
+    lfp_keyed_slot_ *slots = lfp_hugemem_alloc_(table_bytes(n));
     pthread_mutex_t *locks = malloc(LFP_KEYED_STRIPES * sizeof *locks);
     if (!slots || !locks) {
-        free(slots);
+        lfp_hugemem_free_(slots, table_bytes(n));
         free(locks);
         return ENOMEM;
     }
+    lfp_keyed_tenure_ *tenures = (lfp_keyed_tenure_ *)(slots + n);
     for (uint64_t i = 0; i < n; i++) {
         atomic_init(&slots[i].tat, LFP_KEYED_EMPTY_);
         atomic_init(&slots[i].key, 0);
-        atomic_init(&slots[i].high, INT64_MIN);
-        atomic_init(&slots[i].gen, 0);
+        atomic_init(&tenures[i].high, INT64_MIN);
+        atomic_init(&tenures[i].gen, 0);
     }
     for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
         pthread_mutex_init(&locks[i], NULL);
@@ -122,7 +136,7 @@ void lfp_keyed_destroy(lfp_keyed *k)
     for (unsigned i = 0; i < LFP_KEYED_STRIPES; i++)
         pthread_mutex_destroy(&k->locks[i]);
     free(k->locks);
-    free(k->slots);
+    lfp_hugemem_free_(k->slots, table_bytes(k->mask + 1));
     k->slots = NULL;
     k->locks = NULL;
     lfp_rl_stats_free_(&k->stats_);
@@ -141,11 +155,13 @@ int lfp_keyed_stats(const lfp_keyed *k, struct lfp_rl_stats *out)
 #define KEYED_RETRY (-1)   /* the slot no longer holds the key (or is being claimed) */
 
 /* One take or reservation: key, n, the caller's now, and the latest ready
- * time accepted (now for a take). On success r is the receipt and slot /
- * gen say where it was consumed (for a give-back). */
+ * time accepted (now for a take). On success r is the receipt and slot
+ * says where it was consumed; for a wait's reservation (receipt set) gen
+ * is the tenure it was consumed in (for a give-back). */
 typedef struct keyed_op {
     uint64_t key;
     uint32_t n;
+    bool receipt;
     int64_t now, latest;
     lfp_bucket_reservation r;
     lfp_keyed_slot_ *slot;
@@ -171,7 +187,9 @@ static int slot_take(const lfp_keyed *k, lfp_keyed_slot_ *s, keyed_op *op)
          * readily); the CAS itself cannot land outside t's tenure. */
         if (t >= LFP_KEYED_EVICTING_ || atomic_load_explicit(&s->key, memory_order_relaxed) != op->key)
             return KEYED_RETRY;
-        op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);   /* relaxed: as the key */
+        if (op->receipt)   /* only then: a take never touches the tenure array */
+            op->gen = atomic_load_explicit(&tenure_of(k, s)->gen,
+                                           memory_order_relaxed);   /* relaxed: as the key */
         op->slot = s;
         int rc = lfp_keyed_gcra_(t, op->n, op->now, op->latest, k->interval, k->burst, &op->r);
         /* acquire on failure: the key re-read above belongs to the TAT
@@ -249,15 +267,16 @@ static bool claim(lfp_keyed *k, lfp_keyed_slot_ *s, int64_t t, uint64_t key, int
     if (!atomic_compare_exchange_strong_explicit(&s->tat, &t, LFP_KEYED_EVICTING_,
                                                  memory_order_seq_cst, memory_order_relaxed))
         return false;
+    lfp_keyed_tenure_ *ten = tenure_of(k, s);
     /* relaxed: ordered after the acquire above (see there). */
-    bool free_ = t == LFP_KEYED_EMPTY_ || atomic_load_explicit(&s->high, memory_order_relaxed) < now;
+    bool free_ = t == LFP_KEYED_EMPTY_ || atomic_load_explicit(&ten->high, memory_order_relaxed) < now;
     if (free_) {
         if (t != LFP_KEYED_EMPTY_)
             raise_horizon(k, t);
         /* relaxed: published by the release (seq_cst) store of the TAT below */
         atomic_store_explicit(&s->key, key, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->gen, 1, memory_order_relaxed);   /* relaxed: as the key */
-        atomic_store_explicit(&s->high, INT64_MIN, memory_order_relaxed);   /* relaxed: as the key */
+        atomic_fetch_add_explicit(&ten->gen, 1, memory_order_relaxed);   /* relaxed: as the key */
+        atomic_store_explicit(&ten->high, INT64_MIN, memory_order_relaxed);   /* relaxed: as the key */
     }
     /* seq_cst: a release that publishes the key to slot_take's acquire, and
      * the store half of wait_settled's store-load pattern. */
@@ -304,7 +323,7 @@ static bool place(lfp_keyed *k, uint64_t home, keyed_op *op)
             claim(k, s, t, op->key, op->r.end_, op->now)) {
             op->slot = s;
             /* relaxed: this thread's own increment in claim() */
-            op->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+            op->gen = atomic_load_explicit(&tenure_of(k, s)->gen, memory_order_relaxed);
             return true;
         }
     }
@@ -395,12 +414,12 @@ static int wait_reserve(void *b, uint32_t n, int64_t now, int64_t latest, lfp_bu
 }
 
 /* Raise the slot's high mark to v (an atomic max). */
-static void raise_high(lfp_keyed_slot_ *s, int64_t v)
+static void raise_high(lfp_keyed_tenure_ *ten, int64_t v)
 {
     /* relaxed: published by the give-back's release CAS that follows (see
      * claim). */
-    int64_t h = atomic_load_explicit(&s->high, memory_order_relaxed);
-    while (h < v && !atomic_compare_exchange_weak_explicit(&s->high, &h, v, memory_order_relaxed,
+    int64_t h = atomic_load_explicit(&ten->high, memory_order_relaxed);
+    while (h < v && !atomic_compare_exchange_weak_explicit(&ten->high, &h, v, memory_order_relaxed,
                                                            memory_order_relaxed))
         ;
 }
@@ -422,11 +441,12 @@ static int wait_give_back(void *b, lfp_bucket_reservation *r)
     r->n_ = 0;
     /* acquire: as slot_take's load (the key and tenure read next). */
     int64_t t = atomic_load_explicit(&s->tat, memory_order_acquire);
+    lfp_keyed_tenure_ *ten = tenure_of(w->k, s);
     /* relaxed: ordered after the acquire above. */
     if (t != r->end_ || atomic_load_explicit(&s->key, memory_order_relaxed) != w->op.key ||
-        atomic_load_explicit(&s->gen, memory_order_relaxed) != w->op.gen)
+        atomic_load_explicit(&ten->gen, memory_order_relaxed) != w->op.gen)
         return EAGAIN;
-    raise_high(s, t);
+    raise_high(ten, t);
     /* release: publishes the high mark to the claim whose acquire CAS reads
      * this TAT (or a later RMW of it). */
     return atomic_compare_exchange_strong_explicit(&s->tat, &t, r->start_, memory_order_release,
@@ -441,7 +461,7 @@ int lfp_keyed_wait_at(lfp_keyed *k, uint64_t key, uint32_t n, int64_t now, int64
 {
     if (!k)
         return EINVAL;
-    keyed_wait w = { .k = k, .op = { .key = key } };
+    keyed_wait w = { .k = k, .op = { .key = key, .receipt = true } };
     bool slept;
     int rc = lfp_rl_wait_(&keyed_waiter, &w, n, now, deadline, cancel, &slept);
     if (rc == ENOSPC)

@@ -331,6 +331,8 @@ static void keyed_matches_model(void **state)
         /* many rates */
         run_model(locked, 64, 100, 1e6, 100, 3000, 100000, 4);
         run_model(locked, 64, 100, 0.5, 2, 2 * SEC, 50000, 5);
+        /* a table of 2 MiB and more: mapped on its own (src/hugemem.h) */
+        run_model(locked, 70000, 100000, 1000, 3, 2000000, 300000, 6);
     }
 }
 
@@ -632,6 +634,8 @@ static void keyed_stale_taker_cannot_land_on_next_tenure(void **state)
     assert_int_equal(tb.take_at(tb.self, 10, 1, t0), 0);   /* J: TAT t0 + T */
     lfp_keyed_slot_ *j = atomic_load(&k->slots[0].key) == 10 ? &k->slots[0] : &k->slots[1];
     assert_int_equal(atomic_load(&j->key), 10);
+    /* its high mark and tenure count: the array after the slots */
+    lfp_keyed_tenure_ *jt = (lfp_keyed_tenure_ *)(k->slots + k->mask + 1) + (j - k->slots);
     lfp_cancel c;
     assert_int_equal(lfp_cancel_init(&c, NULL), 0);
     struct waiter_arg a = { &tb, 10, t0, &c, -1 };
@@ -643,7 +647,7 @@ static void keyed_stale_taker_cannot_land_on_next_tenure(void **state)
     pthread_join(th, NULL);
     assert_int_equal(a.rc, ECANCELED);
     assert_int_equal(atomic_load(&j->tat), t0 + T);      /* given back */
-    assert_int_equal(atomic_load(&j->high), stale);      /* and remembered */
+    assert_int_equal(atomic_load(&jt->high), stale);      /* and remembered */
     assert_int_equal(tb.take_at(tb.self, 20, 1, t0), 0);   /* L: the other slot */
     /* at t0 + 1.5T J's TAT is past but its high mark is not: K gets L's slot */
     assert_int_equal(tb.take_at(tb.self, 30, 1, t0 + 3 * T / 2), 0);
@@ -654,7 +658,7 @@ static void keyed_stale_taker_cannot_land_on_next_tenure(void **state)
     assert_int_equal(tb.take_at(tb.self, 40, 1, t0 + 5 * T / 2), 0);
     assert_int_equal(atomic_load(&j->key), 40);
     assert_int_equal(atomic_load(&j->tat), t0 + 7 * T / 2);
-    assert_int_equal(atomic_load(&j->high), INT64_MIN);
+    assert_int_equal(atomic_load(&jt->high), INT64_MIN);
     int64_t expect = stale;
     assert_false(atomic_compare_exchange_strong(&j->tat, &expect, stale + T));
     /* a key whose TAT is exactly now is not evicted (strictly before now:

@@ -47,22 +47,31 @@
  * and a window of LFP_KEYED_PROBE busy slots is then vanishingly rare
  * (linear probing at load 1/2: about 2^-35 per slot); ENOSPC means the
  * table is too small for the number of keys busy at once.
- * Memory: 32 bytes per slot plus 64 stripe locks, allocated at init.
+ * Memory: 32 bytes per slot, so 64 to 128 bytes per key of `capacity`,
+ * plus 64 stripe locks, allocated at init. A slot's 16 hot bytes (its key
+ * and TAT words, four slots to a cache line) are all a take on a present
+ * key reads; the other 16 (tenure count, high mark) are in a second array
+ * that only inserts and waits touch. A table of 2 MiB or more is mapped
+ * 2 MiB-aligned and advised MADV_HUGEPAGE: where transparent huge pages
+ * are enabled (always or madvise) a take at a random key of a large table
+ * then misses the cache but rarely the TLB; elsewhere the advice fails
+ * silently and the table uses small pages.
  *
- * Concurrency. Each slot holds a key word, its TAT word, a tenure count and
- * a high mark. A take on a key that is in the table (the hot path) is
- * lock-free and makes one write, its CAS: probe the window (loads), read
- * the slot's TAT (acquire), check that the slot holds the key and is not
- * being claimed, then the GCRA CAS loop of lfp_bucket_take_at on the TAT,
- * re-checking the key after each failed CAS. A new key is inserted under a
- * stripe lock chosen by the key, so two callers can never insert the same
- * key twice (the inserter re-probes under the lock); a slot is claimed by
- * a CAS of its TAT from "empty" or from an idle value to "evicting"; the
- * claimer then reads the high mark: if it is not before `now` the slot is
- * restored at once, else the slot gets the new key (tenure + 1, mark
- * cleared), and its TAT is stored last (release) with the new key's first
- * take already charged (before that store, the evicted TAT is folded into
- * the horizon).
+ * Concurrency. Each slot holds a key word and its TAT word, and (in the
+ * second array) a tenure count and a high mark. A take on a key that is
+ * in the table (the hot path) is lock-free and makes one write, its CAS:
+ * probe the window (loads), read the slot's TAT (acquire), check that the
+ * slot holds the key and is not being claimed, then the GCRA CAS loop of
+ * lfp_bucket_take_at on the TAT, re-checking the key after each failed
+ * CAS (a take reads the tenure count too only for a wait's receipt). A new
+ * key is inserted under a stripe lock chosen by the key, so two callers
+ * can never insert the same key twice (the inserter re-probes under the
+ * lock); a slot is claimed by a CAS of its TAT from "empty" or from an
+ * idle value to "evicting"; the claimer then reads the high mark: if it is
+ * not before `now` the slot is restored at once, else the slot gets the
+ * new key (tenure + 1, mark cleared), and its TAT is stored last (release)
+ * with the new key's first take already charged (before that store, the
+ * evicted TAT is folded into the horizon).
  * Why a taker's CAS always lands in the tenure whose key it checked (no
  * take is ever charged to another key, none of an old key lands after its
  * entry was dropped), without pins: the CAS succeeds only if the TAT still
@@ -104,6 +113,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "lfpat/internal/keyed.h"
 #include "lfpat/ratelimit.h"
 
 #ifdef __cplusplus
@@ -114,16 +124,8 @@ extern "C" {
 #define LFP_KEYED_PROBE 128u   /* slots in a key's window */
 #define LFP_KEYED_STRIPES 64u  /* insert locks */
 
-typedef struct lfp_keyed_slot_ {
-    _Atomic(int64_t) tat;     /* TAT, or the empty / evicting marks */
-    _Atomic(uint64_t) key;
-    _Atomic(int64_t) high;    /* highest TAT a give-back lowered (INT64_MIN: none) */
-    _Atomic(uint32_t) gen;    /* tenures so far (receipts of waits check it) */
-    uint32_t pad_;
-} lfp_keyed_slot_;
-
 typedef struct lfp_keyed {
-    lfp_keyed_slot_ *slots;
+    lfp_keyed_slot_ *slots;  /* slots, then as many lfp_keyed_tenure_ (one mapping) */
     pthread_mutex_t *locks;  /* LFP_KEYED_STRIPES insert locks */
     uint64_t mask;           /* slots - 1 */
     uint64_t seed[3];        /* placement mixer, SipHash key */

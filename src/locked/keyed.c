@@ -3,6 +3,7 @@
  * buckets, with lfp_keyed's geometry, window and eviction rule. */
 #include "lfpat/locked/keyed.h"
 
+#include "../hugemem.h"
 #include "../keyed_internal.h"
 #include "../ratelimit_internal.h"
 
@@ -14,7 +15,7 @@ int lfp_locked_keyed_init(lfp_locked_keyed *k, size_t capacity, double rate_per_
     int64_t t;
     if (!k || lfp_keyed_params_(capacity, rate_per_s, burst, &n, &t) != 0)
         return EINVAL;
-    k->slots = malloc(n * sizeof *k->slots);
+    k->slots = lfp_hugemem_alloc_(n * sizeof *k->slots);   /* on huge pages, as lfp_keyed's */
     if (!k->slots)
         return ENOMEM;
     for (uint64_t i = 0; i < n; i++)
@@ -34,7 +35,7 @@ void lfp_locked_keyed_destroy(lfp_locked_keyed *k)
     if (!k || !k->slots)
         return;
     pthread_mutex_destroy(&k->lock);
-    free(k->slots);
+    lfp_hugemem_free_(k->slots, (k->mask + 1) * sizeof *k->slots);
     k->slots = NULL;
 }
 

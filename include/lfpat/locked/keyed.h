@@ -17,7 +17,10 @@ extern "C" {
 /* lfp_locked_keyed: the same table as most code writes it — one mutex
  * around an open-addressing hash map of GCRA buckets, with the same
  * capacity, window, eviction rule (only idle keys) and codes as lfp_keyed.
- * Its byte keys use the same SipHash-1-3 under its own secret. */
+ * Its byte keys use the same SipHash-1-3 under its own secret. Memory: 24
+ * bytes per slot (2 * capacity rounded up to a power of two), in one
+ * array placed on transparent huge pages as lfp_keyed's (lfpat/keyed.h,
+ * "Memory"). */
 typedef struct lfp_locked_keyed_slot_ {
     uint64_t key;
     int64_t tat;             /* TAT, or INT64_MAX for an empty slot */
