@@ -4,7 +4,7 @@
  *
  * A push is held inside its announcement window by running its steps
  * (lfp_spsc_announce_ / the slot stores / lfp_spsc_publish_, or the
- * announcement's store, the read of closed and lfp_spsc_withdraw_) from
+ * announcement's store, the read of closed and lfp_spsc_push_slow_) from
  * the test thread; the closer and a blocking consumer are made to park
  * (read from the kernel, tests/parked.h) before the held push moves on.
  * Then every parked thread must return before its bound:
@@ -22,7 +22,8 @@
  * Seen to fail (a thread stuck until the bound): with lfp_spsc_publish_
  * waking one thread instead of all, the *_consumer_first cases (the futex
  * wakes the consumer, who settles and returns; the closer stays parked);
- * with lfp_spsc_withdraw_ not notifying, withdraw_wakes. Both modes. */
+ * with lfp_spsc_push_slow_'s withdrawal not notifying, withdraw_wakes. Both
+ * modes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,11 +87,8 @@ static void *producer(void *arg)
 static void fresh(void **state, size_t capacity)
 {
     assert_int_equal(lfp_spsc_init(&q, capacity), 0);
-    if (*state) {
-        q.asym = 0;
-        q.not_empty.asym = 0;
-        q.not_full.asym = 0;
-    }
+    if (*state)
+        lfp_spsc_symmetric_(&q);
 }
 
 /* Join the closer within the bound. A closer that stays parked fails the
@@ -131,7 +129,7 @@ static void publish_wakes(void **state, size_t m, bool consumer_first)
         pthread_create(&tc, NULL, consumer, &p);
         wait_parked(&q.not_empty, 1, 1);
     }
-    assert_int_equal(lfp_spsc_announce_(&q, 0), LFP_SPSC_OPEN_);   /* push held */
+    assert_int_equal(lfp_spsc_announce_(&q, 0), 0);   /* push held: it read OPEN */
     pthread_create(&tx, NULL, closer, NULL);
     if (consumer_first) {
         wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
@@ -169,8 +167,9 @@ static void withdraw_wakes(void **state)
     pthread_create(&tx, NULL, closer, NULL);
     wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
     /* seq_cst: the announcement's read of closed */
-    assert_int_equal(atomic_load(&q.closed), LFP_SPSC_CLOSING_);
-    assert_int_equal(lfp_spsc_withdraw_(&q, 0), EPIPE);
+    uint32_t c = atomic_load(&q.closed);
+    assert_int_equal(c & LFP_SPSC_STATE_, LFP_SPSC_CLOSING_);
+    assert_int_equal(lfp_spsc_push_slow_(&q, 0, c), EPIPE);   /* the withdrawal */
     join_closer(tx);
     pthread_join(tc, NULL);
     assert_popped(&p, 0);

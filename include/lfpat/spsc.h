@@ -80,7 +80,7 @@
  * waits for an announced push with a brief spin, then parks on the
  * not_empty eventcount, re-running settle after its prepare. Both ways an
  * announcement ends notify not_empty to all (the publish as every push
- * does, the withdrawal in lfp_spsc_withdraw_), after the store that ends
+ * does, the withdrawal in lfp_spsc_push_slow_), after the store that ends
  * it, so by the eventcount's argument (eventcount.h) no closer stays parked
  * once entered <= tail. So close never spins on the pusher's progress
  * (under SCHED_FIFO, a closer at a higher priority than the producer on the
@@ -113,7 +113,7 @@ typedef struct lfp_spsc {
     size_t tail_cache;                           /* consumer-private: a past tail */
     alignas(LFP_CACHELINE) void **slots;         /* read-mostly from here */
     size_t mask;                                 /* capacity - 1 */
-    _Atomic(uint32_t) closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_ */
+    _Atomic(uint32_t) closed;                     /* LFP_SPSC_OPEN_ / CLOSING_ / CLOSED_, SYM_ */
     uint32_t asym;                               /* eventcounts asymmetric; constant */
     alignas(LFP_CACHELINE) lfp_ec not_empty;     /* consumers park here */
     alignas(LFP_CACHELINE) lfp_ec not_full;      /* producers park here */
