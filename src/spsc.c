@@ -20,6 +20,8 @@ int lfp_spsc_init(lfp_spsc *q, size_t capacity)
     atomic_init(&q->head, 0);
     q->head_cache = 0;
     q->tail_cache = 0;
+    atomic_init(&q->producer_cpu, -1);
+    atomic_init(&q->consumer_cpu, -1);
     q->slots = slots;
     q->mask = cap - 1;
     /* Both succeed or fail alike (one process-wide registration). */
@@ -182,17 +184,57 @@ static void await_room_batch(lfp_spsc *q)
     }
 }
 
+/* Pause rounds a blocked push or pop spins, retrying, while its partner last
+ * ran on another CPU: about 5 us (a pause is ~20 ns here), a few cross-CPU
+ * hand-offs even in the slow placement (~250 ns each) and far below a
+ * park/wake round trip (~50 us); eight times the other queues' spin
+ * (LFP_Q_SPIN_PAUSES), which yields too early here (issue 17: blocking at
+ * 0.67-0.83x of the try path, pinned, far). */
+#define SPIN_APART 256
+
+/* The wait policy of the blocking calls ("Blocking" in spsc.h). `mine` and
+ * `partner` are the two sides' CPU hints: each side records the CPU it
+ * waits on; a side whose partner last waited on the same CPU yields at once
+ * (the partner needs this CPU to make progress), otherwise it spins
+ * SPIN_APART pauses first. Then LFP_Q_SPIN_YIELDS yields, then it parks. A
+ * stale hint costs time, never a wake-up: parking is the eventcount's. */
+static int await_partner(lfp_ec *ec, _Atomic(int) *mine, _Atomic(int) *partner,
+                         lfp_try_fn try_fn, struct lfp_q_op *op)
+{
+    int cpu = sched_getcpu();
+    /* relaxed: a hint; orders nothing. Stored only when it changes, so the
+     * line stays shared (the notifies read it). */
+    if (atomic_load_explicit(mine, memory_order_relaxed) != cpu)
+        atomic_store_explicit(mine, cpu, memory_order_relaxed);
+    /* relaxed: a hint. */
+    bool apart = cpu < 0 || atomic_load_explicit(partner, memory_order_relaxed) != cpu;
+    unsigned pauses = apart ? SPIN_APART : 0;
+    for (unsigned i = 0; i < pauses + LFP_Q_SPIN_YIELDS; i++) {
+        int rc = try_fn(op);
+        if (rc != EAGAIN)
+            return rc;
+        if (i < pauses) {
+            if (lfp_cancel_fired(op->cancel))
+                return ECANCELED;
+            lfp_spin_pause(0);
+        } else if ((rc = lfp_q_busy_yield_(op)) != 0) {
+            return rc;
+        }
+    }
+    return lfp_ec_await(ec, try_fn, op, op->deadline, op->cancel, true);
+}
+
 int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
     await_room_batch(q);
-    return lfp_q_await_(&q->not_full, try_push_op, &op);
+    return await_partner(&q->not_full, &q->producer_cpu, &q->consumer_cpu, try_push_op, &op);
 }
 
 int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
-    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
+    return await_partner(&q->not_empty, &q->consumer_cpu, &q->producer_cpu, try_pop_op, &op);
 }
 
 /* Move CLOSING -> CLOSED once no push is announced. Returns true when the
