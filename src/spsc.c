@@ -18,16 +18,34 @@ int lfp_spsc_init(lfp_spsc *q, size_t capacity)
     atomic_init(&q->tail, 0);
     atomic_init(&q->entered, 0);
     atomic_init(&q->head, 0);
-    atomic_init(&q->closed, LFP_SPSC_OPEN_);
     q->head_cache = 0;
     q->tail_cache = 0;
+    atomic_init(&q->producer_cpu, -1);
+    atomic_init(&q->consumer_cpu, -1);
     q->slots = slots;
     q->mask = cap - 1;
     /* Both succeed or fail alike (one process-wide registration). */
     bool asym = lfp_ec_init_asym(&q->not_empty);
     asym &= lfp_ec_init_asym(&q->not_full);
     q->asym = asym;
+    atomic_init(&q->closed, LFP_SPSC_OPEN_);
+    if (!asym)
+        lfp_spsc_symmetric_(q);
     return 0;
+}
+
+void lfp_spsc_symmetric_(lfp_spsc *q)
+{
+    q->asym = 0;
+    q->not_empty.asym = 0;
+    q->not_full.asym = 0;
+    /* The fast paths keep their asymmetric form; these words send them to
+     * the slow paths, which fence: SYM_ sends every push's announcement to
+     * lfp_spsc_push_slow_, a phantom waiter every notify to lfp_spsc_wake_
+     * (which discounts it). relaxed: q is not shared yet. */
+    atomic_store_explicit(&q->closed, LFP_SPSC_SYM_, memory_order_relaxed);
+    atomic_store_explicit(&q->not_empty.waiters, 1, memory_order_relaxed);
+    atomic_store_explicit(&q->not_full.waiters, 1, memory_order_relaxed);
 }
 
 void lfp_spsc_destroy(lfp_spsc *q)
@@ -52,28 +70,52 @@ size_t lfp_spsc_push_n(lfp_spsc *q, void *const *v, size_t n)
     size_t m = n < room ? n : room;
     if (m == 0)
         return 0;
-    if (lfp_spsc_announce_(q, t) != LFP_SPSC_OPEN_) {
-        lfp_spsc_withdraw_(q, t);
+    if (lfp_spsc_announce_(q, t) != 0)
         return 0;
-    }
     for (size_t i = 0; i < m; i++)
         q->slots[(t + i) & q->mask] = v[i];
     lfp_spsc_publish_(q, t + m);   /* all m slots at once */
     return m;
 }
 
-int lfp_spsc_withdraw_(lfp_spsc *q, size_t t)
+int lfp_spsc_push_slow_(lfp_spsc *q, size_t t, uint32_t c)
 {
-    if (LFP_LIKELY(q->asym))
-        /* relaxed: settle reads it after its heavy barrier, as the
-         * announcement (spsc.h, "Close"). */
-        atomic_store_explicit(&q->entered, t, memory_order_relaxed);
-    else
-        /* seq_cst: the symmetric form of the same shape. */
-        atomic_store_explicit(&q->entered, t, memory_order_seq_cst);
+    if (c & LFP_SPSC_SYM_) {
+        /* seq_cst: without membarrier, the SB shape with all four accesses
+         * seq_cst (pairs with close's CAS and settle's load of entered). */
+        atomic_store_explicit(&q->entered, t + 1, memory_order_seq_cst);
+        c = atomic_load_explicit(&q->closed, memory_order_seq_cst);
+        if ((c & LFP_SPSC_STATE_) == LFP_SPSC_OPEN_)
+            return 0;
+    }
+    /* The withdrawal. relaxed (asymmetric): settle reads it after its heavy
+     * barrier, as the announcement; seq_cst: the symmetric form. */
+    atomic_store_explicit(&q->entered, t,
+                          q->asym ? memory_order_relaxed : memory_order_seq_cst);
     /* A closer (or a consumer) may wait on not_empty for this push to end. */
-    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
+    lfp_spsc_notify_(&q->not_empty, 0x7fffffff);
     return EPIPE;
+}
+
+void lfp_spsc_wake_(lfp_ec *ec, int n)
+{
+    if (!ec->asym) {
+        /* Symmetric: the notifier's half of the SB shape with lfp_ec_prepare,
+         * as lfp_ec_notify_ does it; the count includes init's phantom. */
+#if LFP_TSAN
+        /* acq_rel RMW: the TSan-visible form (see lfp_ec_notify_). */
+        uint32_t w = atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
+#else
+        /* seq_cst fence: orders the caller's publish before the load;
+         * pairs with the fence in lfp_ec_prepare. */
+        atomic_thread_fence(memory_order_seq_cst);
+        /* relaxed: ordered by the fence above. */
+        uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
+#endif
+        if (w <= 1)
+            return;
+    }
+    lfp_ec_wake_(ec, n);
 }
 
 size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n)
@@ -90,7 +132,7 @@ size_t lfp_spsc_pop_n(lfp_spsc *q, void **v, size_t n)
         v[i] = q->slots[(h + i) & q->mask];
     /* release: pairs with the producer's acquire load of head. */
     atomic_store_explicit(&q->head, h + m, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_full, 1);
+    lfp_spsc_notify_(&q->not_full, 1);
     return m;
 }
 
@@ -142,17 +184,57 @@ static void await_room_batch(lfp_spsc *q)
     }
 }
 
+/* Pause rounds a blocked push or pop spins, retrying, while its partner last
+ * ran on another CPU: about 5 us (a pause is ~20 ns here), a few cross-CPU
+ * hand-offs even in the slow placement (~250 ns each) and far below a
+ * park/wake round trip (~50 us); eight times the other queues' spin
+ * (LFP_Q_SPIN_PAUSES), which yields too early here (issue 17: blocking at
+ * 0.67-0.83x of the try path, pinned, far). */
+#define SPIN_APART 256
+
+/* The wait policy of the blocking calls ("Blocking" in spsc.h). `mine` and
+ * `partner` are the two sides' CPU hints: each side records the CPU it
+ * waits on; a side whose partner last waited on the same CPU yields at once
+ * (the partner needs this CPU to make progress), otherwise it spins
+ * SPIN_APART pauses first. Then LFP_Q_SPIN_YIELDS yields, then it parks. A
+ * stale hint costs time, never a wake-up: parking is the eventcount's. */
+static int await_partner(lfp_ec *ec, _Atomic(int) *mine, _Atomic(int) *partner,
+                         lfp_try_fn try_fn, struct lfp_q_op *op)
+{
+    int cpu = sched_getcpu();
+    /* relaxed: a hint; orders nothing. Stored only when it changes, so the
+     * line stays shared (the notifies read it). */
+    if (atomic_load_explicit(mine, memory_order_relaxed) != cpu)
+        atomic_store_explicit(mine, cpu, memory_order_relaxed);
+    /* relaxed: a hint. */
+    bool apart = cpu < 0 || atomic_load_explicit(partner, memory_order_relaxed) != cpu;
+    unsigned pauses = apart ? SPIN_APART : 0;
+    for (unsigned i = 0; i < pauses + LFP_Q_SPIN_YIELDS; i++) {
+        int rc = try_fn(op);
+        if (rc != EAGAIN)
+            return rc;
+        if (i < pauses) {
+            if (lfp_cancel_fired(op->cancel))
+                return ECANCELED;
+            lfp_spin_pause(0);
+        } else if ((rc = lfp_q_busy_yield_(op)) != 0) {
+            return rc;
+        }
+    }
+    return lfp_ec_await(ec, try_fn, op, op->deadline, op->cancel, true);
+}
+
 int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .value = v, .deadline = deadline, .cancel = cancel };
     await_room_batch(q);
-    return lfp_q_await_(&q->not_full, try_push_op, &op);
+    return await_partner(&q->not_full, &q->producer_cpu, &q->consumer_cpu, try_push_op, &op);
 }
 
 int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *cancel)
 {
     struct lfp_q_op op = { .q = q, .out = out, .deadline = deadline, .cancel = cancel };
-    return lfp_q_await_(&q->not_empty, try_pop_op, &op);
+    return await_partner(&q->not_empty, &q->consumer_cpu, &q->producer_cpu, try_pop_op, &op);
 }
 
 /* Move CLOSING -> CLOSED once no push is announced. Returns true when the
@@ -162,8 +244,9 @@ int lfp_spsc_pop_wait_(lfp_spsc *q, void **out, int64_t deadline, lfp_cancel *ca
  * has published too. */
 static bool settle(lfp_spsc *q)
 {
+    uint32_t sym = q->asym ? 0 : LFP_SPSC_SYM_;
     /* acquire: pairs with the CAS below (by another settler). */
-    if (atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_CLOSED_)
+    if (atomic_load_explicit(&q->closed, memory_order_acquire) == (sym | LFP_SPSC_CLOSED_))
         return true;
     if (q->asym)
         lfp_heavy_barrier_();
@@ -174,10 +257,10 @@ static bool settle(lfp_spsc *q)
     size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
     if (entered > tail)
         return false;
-    uint32_t closing = LFP_SPSC_CLOSING_;
+    uint32_t closing = sym | LFP_SPSC_CLOSING_;
     /* seq_cst: release half publishes every push published before it to the
      * acquire loads of closed in lfp_spsc_refill_ and above. */
-    atomic_compare_exchange_strong_explicit(&q->closed, &closing, LFP_SPSC_CLOSED_,
+    atomic_compare_exchange_strong_explicit(&q->closed, &closing, sym | LFP_SPSC_CLOSED_,
                                             memory_order_seq_cst, memory_order_acquire);
     return true;
 }
@@ -199,10 +282,10 @@ void lfp_spsc_close(lfp_spsc *q)
 {
     if (!q)
         return;
-    uint32_t open = LFP_SPSC_OPEN_;
+    uint32_t sym = q->asym ? 0 : LFP_SPSC_SYM_, open = sym | LFP_SPSC_OPEN_;
     /* seq_cst: the write of the SB shape with lfp_spsc_announce_; pushes
      * that read closed after this refuse. */
-    atomic_compare_exchange_strong_explicit(&q->closed, &open, LFP_SPSC_CLOSING_,
+    atomic_compare_exchange_strong_explicit(&q->closed, &open, sym | LFP_SPSC_CLOSING_,
                                             memory_order_seq_cst, memory_order_acquire);
     /* An announced push: wait-free code that finishes as soon as it runs.
      * Spin briefly, then park on not_empty, which the push's publish or

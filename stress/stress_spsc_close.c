@@ -30,9 +30,7 @@ static void fresh(uint64_t round)
 {
     lfp_spsc_init(&q, 4);
     if (round & 1) {   /* white-box: the fallback path of a kernel without membarrier */
-        q.asym = 0;
-        q.not_empty.asym = 0;
-        q.not_full.asym = 0;
+        lfp_spsc_symmetric_(&q);
     }
     accepted = 0;
     ngot = 0;

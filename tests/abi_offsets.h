@@ -361,6 +361,8 @@
 { "lfp_spsc", "closed", 208 },
 { "lfp_spsc", "asym", 212 },
 { "lfp_spsc", "not_empty", 256 },
+{ "lfp_spsc", "consumer_cpu", 268 },
 { "lfp_spsc", "not_full", 320 },
+{ "lfp_spsc", "producer_cpu", 332 },
 { "lfp_waitgroup", "state", 0 },
 { "lfp_waitgroup", "zero", 8 },

@@ -4,7 +4,7 @@
  *
  * A push is held inside its announcement window by running its steps
  * (lfp_spsc_announce_ / the slot stores / lfp_spsc_publish_, or the
- * announcement's store, the read of closed and lfp_spsc_withdraw_) from
+ * announcement's store, the read of closed and lfp_spsc_push_slow_) from
  * the test thread; the closer and a blocking consumer are made to park
  * (read from the kernel, tests/parked.h) before the held push moves on.
  * Then every parked thread must return before its bound:
@@ -17,12 +17,17 @@
  *              CLOSING; its withdrawal must wake the closer and the
  *              consumer, who gets EPIPE.
  *   full ring: a producer parked on a full ring; close wakes it with EPIPE.
+ *   one waiter: a lone consumer parked on an empty ring is woken by a
+ *              try_push, a lone producer parked on a full ring by a
+ *              try_pop (the fast paths' notify, lfp_spsc_notify_).
  * Each runs with the asymmetric eventcounts (membarrier) and with the
  * seq_cst fallback of a kernel without membarrier.
  * Seen to fail (a thread stuck until the bound): with lfp_spsc_publish_
  * waking one thread instead of all, the *_consumer_first cases (the futex
  * wakes the consumer, who settles and returns; the closer stays parked);
- * with lfp_spsc_withdraw_ not notifying, withdraw_wakes. Both modes. */
+ * with lfp_spsc_push_slow_'s withdrawal not notifying, withdraw_wakes. Both
+ * modes. With lfp_spsc_wake_ discounting two waiters instead of the
+ * fallback's one phantom, the one-waiter cases (seq_cst fallback). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +35,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "lfpat.h"
@@ -86,11 +92,8 @@ static void *producer(void *arg)
 static void fresh(void **state, size_t capacity)
 {
     assert_int_equal(lfp_spsc_init(&q, capacity), 0);
-    if (*state) {
-        q.asym = 0;
-        q.not_empty.asym = 0;
-        q.not_full.asym = 0;
-    }
+    if (*state)
+        lfp_spsc_symmetric_(&q);
 }
 
 /* Join the closer within the bound. A closer that stays parked fails the
@@ -131,7 +134,7 @@ static void publish_wakes(void **state, size_t m, bool consumer_first)
         pthread_create(&tc, NULL, consumer, &p);
         wait_parked(&q.not_empty, 1, 1);
     }
-    assert_int_equal(lfp_spsc_announce_(&q, 0), LFP_SPSC_OPEN_);   /* push held */
+    assert_int_equal(lfp_spsc_announce_(&q, 0), 0);   /* push held: it read OPEN */
     pthread_create(&tx, NULL, closer, NULL);
     if (consumer_first) {
         wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
@@ -169,8 +172,9 @@ static void withdraw_wakes(void **state)
     pthread_create(&tx, NULL, closer, NULL);
     wait_parked(&q.not_empty, 2, 2);   /* closer parked beside the consumer */
     /* seq_cst: the announcement's read of closed */
-    assert_int_equal(atomic_load(&q.closed), LFP_SPSC_CLOSING_);
-    assert_int_equal(lfp_spsc_withdraw_(&q, 0), EPIPE);
+    uint32_t c = atomic_load(&q.closed);
+    assert_int_equal(c & LFP_SPSC_STATE_, LFP_SPSC_CLOSING_);
+    assert_int_equal(lfp_spsc_push_slow_(&q, 0, c), EPIPE);   /* the withdrawal */
     join_closer(tx);
     pthread_join(tc, NULL);
     assert_popped(&p, 0);
@@ -201,6 +205,51 @@ static void full_ring_close(void **state)
     lfp_spsc_destroy(&q);
 }
 
+/* One parked consumer, woken by the notify of a try_push. */
+static void push_wakes_lone_pop(void **state)
+{
+    fresh(state, 4);
+    struct popper p = { 0 };
+    pthread_t tc;
+    pthread_create(&tc, NULL, consumer, &p);
+    wait_parked(&q.not_empty, 1, 1);
+    uint32_t e0 = atomic_load(&q.not_empty.epoch);
+    assert_int_equal(lfp_spsc_try_push(&q, V(1)), 0);
+    /* Only the push's notify moves the epoch; bounded, never relied on. */
+    int64_t end = lfp_after(PARKED_BOUND_NS);
+    while (atomic_load(&q.not_empty.epoch) == e0 && lfp_now() < end)
+        sched_yield();
+    assert_int_not_equal(atomic_load(&q.not_empty.epoch), e0);   /* else a lost wake-up */
+    wait_parked(&q.not_empty, 1, 1);   /* it took the item and parked again */
+    lfp_spsc_close(&q);
+    pthread_join(tc, NULL);
+    assert_popped(&p, 1);
+    lfp_spsc_destroy(&q);
+}
+
+/* One parked producer on a full ring, woken by the notify of a try_pop. */
+static void pop_wakes_lone_push(void **state)
+{
+    fresh(state, 2);
+    assert_int_equal(lfp_spsc_try_push(&q, V(1)), 0);
+    assert_int_equal(lfp_spsc_try_push(&q, V(2)), 0);   /* full */
+    struct pusher w = { 0 };
+    pthread_t tp;
+    pthread_create(&tp, NULL, producer, &w);
+    wait_parked(&q.not_full, 1, 1);
+    void *v = NULL;
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
+    assert_ptr_equal(v, V(1));
+    pthread_join(tp, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_true(w.done < w.deadline);   /* returned only at its bound: a lost wake-up */
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
+    assert_ptr_equal(v, V(2));
+    assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
+    assert_ptr_equal(v, V(99));
+    lfp_spsc_destroy(&q);
+}
+
 /* Each case twice: membarrier (state NULL), then the seq_cst fallback. */
 #define BOTH(fn)                                                                        \
     { #fn " (membarrier)", fn, NULL, NULL, NULL },                                      \
@@ -212,6 +261,7 @@ int main(void)
         BOTH(publish_one_consumer_first),   BOTH(publish_one_consumer_after),
         BOTH(publish_batch_consumer_first), BOTH(publish_batch_consumer_after),
         BOTH(withdraw_wakes),               BOTH(full_ring_close),
+        BOTH(push_wakes_lone_pop),          BOTH(pop_wakes_lone_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,9 @@ check spsc_close safety   ok    -DBATCH
 check spsc_close safety   error -DLATEANNOUNCE
 check spsc_close safety   error -DPUBLISHONE
 check spsc_close safety   error -DNOWITHDRAWNOTIFY
+check spsc_close safety   ok    -DPHANTOM
+check spsc_close safety   ok    -DPHANTOM -DBATCH
+check spsc_close safety   error -DPHANTOM -DOVERDISCOUNT
 check rwlock     safety   ok
 check rwlock     safety   error -DNORECHECK
 check rwlock     safety   error -DNODRAINNOTIFY

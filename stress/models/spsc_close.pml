@@ -25,6 +25,10 @@
  *                  lfp_ec_await (prepare, try, futex_wait), its spin
  *                  phase left out.
  *   notify      -> if (waiters > 0) { epoch++; FUTEX_WAKE n } (three steps).
+ *                  -DPHANTOM: the fallback without membarrier
+ *                  (lfp_spsc_symmetric_): waiters starts at 1, a phantom
+ *                  that no thread removes, and the notify (lfp_spsc_wake_)
+ *                  wakes only if waiters > 1.
  * Every step is sequentially consistent: that is what the asymmetric SB
  * shapes give (the membarrier in settle against the announcement's store
  * and read of closed; in lfp_ec_prepare against the notifies), or their
@@ -42,7 +46,9 @@
  *                   takes the wake, the closer stays parked.
  *   -DNOWITHDRAWNOTIFY  the withdrawal does not notify: the closer parked
  *                   behind the withdrawing push stays parked.
- * Variants that pass: -DBATCH (run.sh), -DNPUSH=3, and -DTWOCLOSERS (two
+ *   -DPHANTOM -DOVERDISCOUNT  the fallback's notify discounts two waiters,
+ *                   not its one phantom: a lone parked waiter is not woken.
+ * Variants that pass: -DBATCH, -DPHANTOM (run.sh), -DNPUSH=3, and -DTWOCLOSERS (two
  * closers park side by side; 15 M states, 25 M with -DBATCH: too slow for
  * every run).
  */
@@ -59,9 +65,20 @@
 #define CLOSING 1
 #define CLOSED 2
 
+#ifdef PHANTOM
+#define PH 1             /* lfp_spsc_symmetric_'s phantom waiter */
+#else
+#define PH 0
+#endif
+#ifdef OVERDISCOUNT
+#define DISCOUNT (PH + 1)
+#else
+#define DISCOUNT PH      /* lfp_spsc_wake_ discounts the phantom */
+#endif
+
 byte tail = 0, entered = 0, head = 0;
 byte closed = OPEN;
-byte epoch = 0, waiters = 0;
+byte epoch = 0, waiters = PH;
 #ifdef TWOCLOSERS
 #define NCLOSE 2
 #else
@@ -73,7 +90,7 @@ byte pending = 0;        /* pushes that read OPEN and have not published */
 
 inline notify_all() {
     if
-    :: waiters > 0 -> epoch++; atomic { parked[0] = false; parked[1] = false; parked[NCLOSE] = false }
+    :: waiters > DISCOUNT -> epoch++; atomic { parked[0] = false; parked[1] = false; parked[NCLOSE] = false }
     :: else -> skip
     fi
 }
@@ -81,7 +98,7 @@ inline notify_all() {
 inline notify_publish() {
 #ifdef PUBLISHONE
     if
-    :: waiters > 0 ->
+    :: waiters > DISCOUNT ->
         epoch++;
         atomic {
             if

@@ -12,35 +12,59 @@
 extern "C" {
 #endif
 
-/* lfp_spsc.closed */
+/* lfp_spsc.closed: the state in the low bits, plus SYM_ when the kernel has
+ * no membarrier. SYM_ is set at init and never cleared: it makes every push's
+ * read of closed take lfp_spsc_push_slow_, which runs the symmetric form, so
+ * the fast path needs no mode test of its own. */
 #define LFP_SPSC_OPEN_ 0u
 #define LFP_SPSC_CLOSING_ 1u   /* pushes refused; a push may still be publishing */
 #define LFP_SPSC_CLOSED_ 2u    /* pushes refused and none in progress */
+#define LFP_SPSC_STATE_ 3u     /* the state bits */
+#define LFP_SPSC_SYM_ 4u       /* no membarrier: symmetric fences (slow path) */
+
+/* internal: switch a freshly initialised, not yet shared q to the symmetric
+ * fallback of a kernel without membarrier (lfp_spsc_init does when it must;
+ * white-box tests do to run the fallback on any kernel). */
+LFP_API void lfp_spsc_symmetric_(lfp_spsc *q);
+
+/* internal: the wake call behind lfp_spsc_notify_, out of line. */
+LFP_API void lfp_spsc_wake_(lfp_ec *ec, int n);
+
+/* internal: notify after a publish (of tail or head): a compiler barrier and
+ * one load of a read-mostly word while nobody waits. Without membarrier the
+ * eventcount holds a phantom waiter from init (lfp_spsc_init), so every
+ * notify goes to lfp_spsc_wake_, which fences before it reads the count. */
+static inline void lfp_spsc_notify_(lfp_ec *ec, int n)
+{
+    /* compiler barrier: the light half of the asymmetric SB shape; the heavy
+     * half is the membarrier in lfp_ec_prepare (eventcount.h). */
+    atomic_signal_fence(memory_order_seq_cst);
+    /* relaxed: ordered against the waiter's increment by that pairing. */
+    if (LFP_UNLIKELY(atomic_load_explicit(&ec->waiters, memory_order_relaxed) != 0))
+        lfp_spsc_wake_(ec, n);
+}
+
+/* internal: a push at position t read closed == c != OPEN after its
+ * announcement: the queue is closing, or SYM_ (no membarrier). Returns 0 if
+ * the push may publish, or EPIPE after taking the announcement back. */
+LFP_API int lfp_spsc_push_slow_(lfp_spsc *q, size_t t, uint32_t c);
 
 /* internal: a push's announcement that it will publish position t, then its
  * read of the closed state: the light side of the SB shape with settle() in
- * src/spsc.c ("Close" above). Returns the closed state it read. */
-static inline uint32_t lfp_spsc_announce_(lfp_spsc *q, size_t t)
+ * src/spsc.c ("Close" in spsc.h). Returns 0, or EPIPE (withdrawn). */
+static inline int lfp_spsc_announce_(lfp_spsc *q, size_t t)
 {
-    if (LFP_LIKELY(q->asym)) {
-        /* relaxed + compiler barrier: the light half of the asymmetric SB
-         * shape; pairs with the membarrier in settle() in src/spsc.c. */
-        atomic_store_explicit(&q->entered, t + 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);
-    } else {
-        /* seq_cst: without membarrier, the SB shape with all four accesses
-         * seq_cst (pairs with settle's seq_cst load of entered). */
-        atomic_store_explicit(&q->entered, t + 1, memory_order_seq_cst);
-    }
-    /* seq_cst (a plain load on x86): the read of the SB shape; pairs with
-     * close's seq_cst CAS to CLOSING. */
-    return atomic_load_explicit(&q->closed, memory_order_seq_cst);
+    /* relaxed + compiler barrier: the light half of the asymmetric SB shape;
+     * pairs with the membarrier in settle() in src/spsc.c. (Without
+     * membarrier SYM_ is set and lfp_spsc_push_slow_ repeats both accesses
+     * seq_cst.) */
+    atomic_store_explicit(&q->entered, t + 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    /* relaxed: the read of the asymmetric SB shape, ordered against close's
+     * CAS to CLOSING by the membarrier that follows it in settle(). */
+    uint32_t c = atomic_load_explicit(&q->closed, memory_order_relaxed);
+    return LFP_LIKELY(c == LFP_SPSC_OPEN_) ? 0 : lfp_spsc_push_slow_(q, t, c);
 }
-
-/* internal: a push that announced position t and then found the queue
- * closing takes its announcement back and wakes whoever waits to settle.
- * Returns EPIPE. */
-LFP_API int lfp_spsc_withdraw_(lfp_spsc *q, size_t t);
 
 /* internal: a push's publish of positions up to t (exclusive), which also
  * ends its announcement (entered <= tail again), then its notify. Wake-all:
@@ -53,7 +77,7 @@ static inline void lfp_spsc_publish_(lfp_spsc *q, size_t t)
     /* release: publishes the slots; pairs with the acquire load of tail in
      * lfp_spsc_refill_ / pop_n and in settle(). */
     atomic_store_explicit(&q->tail, t, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_empty, 0x7fffffff);
+    lfp_spsc_notify_(&q->not_empty, 0x7fffffff);
 }
 
 /* internal: a push found the ring full: EAGAIN, or EPIPE once closed (a full
@@ -61,8 +85,8 @@ static inline void lfp_spsc_publish_(lfp_spsc *q, size_t t)
 static inline int lfp_spsc_full_(const lfp_spsc *q)
 {
     /* relaxed: a status read; the push stores nothing either way. */
-    return atomic_load_explicit(&q->closed, memory_order_relaxed) == LFP_SPSC_OPEN_ ? EAGAIN
-                                                                                   : EPIPE;
+    uint32_t c = atomic_load_explicit(&q->closed, memory_order_relaxed);
+    return (c & LFP_SPSC_STATE_) == LFP_SPSC_OPEN_ ? EAGAIN : EPIPE;
 }
 
 /* internal: the out-of-line part of a pop that found the ring empty and the
@@ -79,7 +103,8 @@ static inline int lfp_spsc_refill_(lfp_spsc *q, size_t h)
     if (LFP_LIKELY(h != q->tail_cache))
         return 0;
     /* acquire: pairs with the seq_cst CAS to CLOSED in settle() in src/spsc.c. */
-    if (LFP_LIKELY(atomic_load_explicit(&q->closed, memory_order_acquire) == LFP_SPSC_OPEN_))
+    uint32_t c = atomic_load_explicit(&q->closed, memory_order_acquire);
+    if (LFP_LIKELY((c & LFP_SPSC_STATE_) == LFP_SPSC_OPEN_))
         return EAGAIN;
     return lfp_spsc_empty_closing_(q, h);
 }
@@ -96,8 +121,8 @@ static inline int lfp_spsc_try_push(lfp_spsc *q, void *v)
         (q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire),
          t - q->head_cache > q->mask))
         return lfp_spsc_full_(q);
-    if (LFP_UNLIKELY(lfp_spsc_announce_(q, t) != LFP_SPSC_OPEN_))
-        return lfp_spsc_withdraw_(q, t);
+    if (LFP_UNLIKELY(lfp_spsc_announce_(q, t) != 0))
+        return EPIPE;
     q->slots[t & q->mask] = v;
     lfp_spsc_publish_(q, t + 1);
     return 0;
@@ -118,7 +143,7 @@ static inline int lfp_spsc_try_pop(lfp_spsc *q, void **out)
     /* release: pairs with the acquire load of head in the producer: our read
      * of the slot happens-before the producer reuses it. */
     atomic_store_explicit(&q->head, h + 1, memory_order_release);
-    lfp_ec_notify_asym_(&q->not_full, 1);
+    lfp_spsc_notify_(&q->not_full, 1);
     return 0;
 }
 
@@ -142,7 +167,8 @@ static inline int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_ca
 static inline bool lfp_spsc_closed(const lfp_spsc *q)
 {
     /* relaxed: a status snapshot; orders nothing. */
-    return atomic_load_explicit(&q->closed, memory_order_relaxed) != LFP_SPSC_OPEN_;
+    uint32_t c = atomic_load_explicit(&q->closed, memory_order_relaxed);
+    return (c & LFP_SPSC_STATE_) != LFP_SPSC_OPEN_;
 }
 
 static inline size_t lfp_spsc_capacity(const lfp_spsc *q) { return q->mask + 1; }
