@@ -99,22 +99,10 @@ int lfp_spsc_push_slow_(lfp_spsc *q, size_t t, uint32_t c)
 
 void lfp_spsc_wake_(lfp_ec *ec, int n)
 {
-    if (!ec->asym) {
-        /* Symmetric: the notifier's half of the SB shape with lfp_ec_prepare,
-         * as lfp_ec_notify_ does it; the count includes init's phantom. */
-#if LFP_TSAN
-        /* acq_rel RMW: the TSan-visible form (see lfp_ec_notify_). */
-        uint32_t w = atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
-#else
-        /* seq_cst fence: orders the caller's publish before the load;
-         * pairs with the fence in lfp_ec_prepare. */
-        atomic_thread_fence(memory_order_seq_cst);
-        /* relaxed: ordered by the fence above. */
-        uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
-#endif
-        if (w <= 1)
-            return;
-    }
+    /* Symmetric: the notifier's half of the SB shape with lfp_ec_prepare, as
+     * lfp_ec_notify_ does it; the count includes init's phantom. */
+    if (!ec->asym && lfp_ec_fenced_waiters_(ec) <= 1)
+        return;
     lfp_ec_wake_(ec, n);
 }
 

@@ -57,20 +57,26 @@ static inline void lfp_ec_abort(lfp_ec *ec)
 
 LFP_API void lfp_ec_wake_(lfp_ec *ec, int n);
 
-static inline void lfp_ec_notify_(lfp_ec *ec, int n)
+/* internal: the notifier's half of the symmetric SB shape: the waiter count,
+ * read after the caller's condition store. */
+static inline uint32_t lfp_ec_fenced_waiters_(lfp_ec *ec)
 {
 #if LFP_TSAN
     /* acq_rel RMW: the TSan-visible form of the SB half below; pairs with
      * the seq_cst increment in lfp_ec_prepare (see the header comment). */
-    uint32_t w = atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
+    return atomic_fetch_add_explicit(&ec->waiters, 0, memory_order_acq_rel);
 #else
     /* seq_cst fence: the notifier's half of the SB shape; orders the caller's
      * condition store before the waiters load. Pairs with lfp_ec_prepare. */
     atomic_thread_fence(memory_order_seq_cst);
     /* relaxed: ordered by the fence above (C11 7.17.3p11). */
-    uint32_t w = atomic_load_explicit(&ec->waiters, memory_order_relaxed);
+    return atomic_load_explicit(&ec->waiters, memory_order_relaxed);
 #endif
-    if (LFP_UNLIKELY(w != 0))
+}
+
+static inline void lfp_ec_notify_(lfp_ec *ec, int n)
+{
+    if (LFP_UNLIKELY(lfp_ec_fenced_waiters_(ec) != 0))
         lfp_ec_wake_(ec, n);
 }
 
