@@ -30,11 +30,16 @@ int lfp_q_busy_yield_(const struct lfp_q_op *op)
 
 int lfp_q_await_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op)
 {
-    for (unsigned i = 0; i < LFP_Q_SPIN_PAUSES + LFP_Q_SPIN_YIELDS; i++) {
+    return lfp_q_await_spin_(ec, try_fn, op, LFP_Q_SPIN_PAUSES);
+}
+
+int lfp_q_await_spin_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op, unsigned pauses)
+{
+    for (unsigned i = 0; i < pauses + LFP_Q_SPIN_YIELDS; i++) {
         int rc = try_fn(op);
         if (rc != EAGAIN)
             return rc;
-        if (i < LFP_Q_SPIN_PAUSES) {
+        if (i < pauses) {
             if (lfp_cancel_fired(op->cancel))
                 return ECANCELED;
             lfp_spin_pause(0);   /* a pause: the partner runs on another core */

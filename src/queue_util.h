@@ -48,5 +48,8 @@ int lfp_q_busy_yield_(const struct lfp_q_op *op);
 #define LFP_Q_SPIN_PAUSES 32
 #define LFP_Q_SPIN_YIELDS 64
 int lfp_q_await_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op);
+/* The same loop with `pauses` pause rounds instead of LFP_Q_SPIN_PAUSES (0:
+ * yield at once; lfp_spsc chooses by where its partner runs). */
+int lfp_q_await_spin_(lfp_ec *ec, lfp_try_fn try_fn, struct lfp_q_op *op, unsigned pauses);
 
 #endif

@@ -196,20 +196,7 @@ static int await_partner(lfp_ec *ec, _Atomic(int) *mine, _Atomic(int) *partner,
         atomic_store_explicit(mine, cpu, memory_order_relaxed);
     /* relaxed: a hint. */
     bool apart = cpu < 0 || atomic_load_explicit(partner, memory_order_relaxed) != cpu;
-    unsigned pauses = apart ? SPIN_APART : 0;
-    for (unsigned i = 0; i < pauses + LFP_Q_SPIN_YIELDS; i++) {
-        int rc = try_fn(op);
-        if (rc != EAGAIN)
-            return rc;
-        if (i < pauses) {
-            if (lfp_cancel_fired(op->cancel))
-                return ECANCELED;
-            lfp_spin_pause(0);
-        } else if ((rc = lfp_q_busy_yield_(op)) != 0) {
-            return rc;
-        }
-    }
-    return lfp_ec_await(ec, try_fn, op, op->deadline, op->cancel, true);
+    return lfp_q_await_spin_(ec, try_fn, op, apart ? SPIN_APART : 0);
 }
 
 int lfp_spsc_push_wait_(lfp_spsc *q, void *v, int64_t deadline, lfp_cancel *cancel)
