@@ -317,6 +317,17 @@ static void reader_blocks_publish(void **state)
     }
 }
 
+/* Wait (bounded: 10 s in 1 ms polls) until a publisher counts itself as a
+ * waiter on the domain's eventcount, i.e. it parked or is about to. The
+ * callers' checks hold either way; the wait only makes the park likely. */
+static void await_parking_writer(void)
+{
+    for (int i = 0; i < 10000 && atomic_load(&lfp_snap_dom_.left.waiters) == 0; i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+}
+
 /* A parked publish returns 0 once the reader leaves (the leave's wake). */
 typedef struct { const snap_ops *o; void *s; int rc; } pub_arg;
 
@@ -341,12 +352,8 @@ static void leave_wakes_publisher(void **state)
         assert_int_equal(pthread_create(&w, NULL, publisher, &p), 0);
         /* Wait (bounded) until the publisher parked or is about to: either
          * way the leave must let it finish. */
-        if (o == impls) {
-            for (int i = 0; i < 10000 && atomic_load(&lfp_snap_dom_.left.waiters) == 0; i++) {
-                struct timespec ms = { 0, 1000000 };
-                nanosleep(&ms, NULL);
-            }
-        }
+        if (o == impls)
+            await_parking_writer();
         stop_holder(&h, t);
         pthread_join(w, NULL);
         assert_int_equal(p.rc, 0);
@@ -421,12 +428,8 @@ static void publish_zero_means_freed(void **state)
             assert_int_equal(lfp_sem_acquire(&r.in, LFP_FOREVER, NULL), 0);
             assert_int_equal(pthread_create(&w, NULL, race_publisher, &r), 0);
             /* Bounded, as in leave_wakes_publisher: until it parked. */
-            if (o == impls) {
-                for (int i = 0; i < 10000 && atomic_load(&lfp_snap_dom_.left.waiters) == 0; i++) {
-                    struct timespec ms = { 0, 1000000 };
-                    nanosleep(&ms, NULL);
-                }
-            }
+            if (o == impls)
+                await_parking_writer();
             lfp_sem_release(&r.out);
             pthread_join(t, NULL);
             pthread_join(w, NULL);
