@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lfpat.h"
+#include "snap_versions.h"
 
 typedef struct snap_ops {
     const char *name;
@@ -53,33 +54,13 @@ static const snap_ops impls[] = { SNAP_OPS(lf, lfp_snap), SNAP_OPS(lk, lfp_locke
 typedef union { lfp_snap a; lfp_locked_snap b; } any_snap;
 
 /* Versions are malloc'd ints; the free function poisons and logs them. */
-#define POISON (-559038737)
 typedef struct { int frees; int last; } free_log;
 
 static void log_free(void *v, void *arg)
 {
     free_log *l = arg;
-    int *p = v;
-    assert_int_not_equal(*p, POISON);   /* freed twice */
     l->frees++;
-    l->last = *p;
-    *p = POISON;
-    free(p);
-}
-
-static int *ver(int x)
-{
-    int *p = malloc(sizeof *p);
-    assert_non_null(p);
-    *p = x;
-    return p;
-}
-
-static int copy_plus_one(const void *cur, void **next, void *arg)
-{
-    (void)arg;
-    *next = ver(*(const int *)cur + 1);
-    return 0;
+    l->last = poison_and_free(v);
 }
 
 static int refuse(const void *cur, void **next, void *arg)

@@ -22,33 +22,15 @@
 
 #include "lfpat.h"
 #include "parked.h"
+#include "snap_versions.h"
 
-#define POISON (-559038737)
 static _Atomic int frees;
 
 static void log_free(void *v, void *arg)
 {
     (void)arg;
-    int *p = v;
-    assert_int_not_equal(*p, POISON);   /* freed twice */
-    *p = POISON;
-    free(p);
+    poison_and_free(v);
     atomic_fetch_add(&frees, 1);
-}
-
-static int *ver(int x)
-{
-    int *p = malloc(sizeof *p);
-    assert_non_null(p);
-    *p = x;
-    return p;
-}
-
-static int copy_plus_one(const void *cur, void **next, void *arg)
-{
-    (void)arg;
-    *next = ver(*(const int *)cur + 1);
-    return 0;
 }
 
 static void init_snap(lfp_snap *s, int v)
