@@ -234,7 +234,9 @@ static bool settle(lfp_spsc *q)
         return false;
     uint32_t closing = sym | LFP_SPSC_CLOSING_;
     /* seq_cst: release half publishes every push published before it to the
-     * acquire loads of closed in lfp_spsc_refill_ and above. */
+     * acquire loads of closed in lfp_spsc_refill_ and above. acquire on
+     * failure: CLOSED already, by another settler's CAS, which this pairs
+     * with (its pushes happen-before our true, as after the load above). */
     atomic_compare_exchange_strong_explicit(&q->closed, &closing, sym | LFP_SPSC_CLOSED_,
                                             memory_order_seq_cst, memory_order_acquire);
     return true;
@@ -259,7 +261,8 @@ void lfp_spsc_close(lfp_spsc *q)
         return;
     uint32_t sym = q->asym ? 0 : LFP_SPSC_SYM_, open = sym | LFP_SPSC_OPEN_;
     /* seq_cst: the write of the SB shape with lfp_spsc_announce_; pushes
-     * that read closed after this refuse. */
+     * that read closed after this refuse. acquire on failure: orders
+     * nothing we rely on (settle reads closed again, with its own). */
     atomic_compare_exchange_strong_explicit(&q->closed, &open, sym | LFP_SPSC_CLOSING_,
                                             memory_order_seq_cst, memory_order_acquire);
     /* An announced push: wait-free code that finishes as soon as it runs.

@@ -16,7 +16,10 @@
  *   - size() never exceeds capacity;
  *   - every thread returns (all joined) — nobody is left blocked.
  * lfp_mpsc runs with two consumers: the second concurrent consumer must get
- * EBUSY (counted), never corrupt the queue.
+ * EBUSY (counted), never corrupt the queue. lfp_spsc runs twice: as init
+ * made it, and in the fallback of a kernel without membarrier (switched on
+ * white-box, lfp_spsc_symmetric_: every push and pop through its slow
+ * paths and the phantom waiter), in the close phase and the quiet ones.
  * Quiet phases (no close until every waiter whose condition holds has
  * returned): see "quiet phases" and "one-shot rounds" below.
  */
@@ -523,11 +526,13 @@ int main(void)
         for (uint32_t s = 0; s < MAXN; s++)
             boxes[i][s].value = item(i, s);
     }
-    lfp_spsc spsc;
+    lfp_spsc spsc, spsc_sym;
     lfp_mpmc mpmc;
     lfp_mpsc mpsc;
     lfp_locked_queue locked;
     lfp_spsc_init(&spsc, 64);
+    lfp_spsc_init(&spsc_sym, 64);
+    lfp_spsc_symmetric_(&spsc_sym);
     lfp_mpmc_init(&mpmc, 64);
     lfp_mpsc_init(&mpsc);
     lfp_locked_queue_init(&locked, 50);
@@ -537,19 +542,23 @@ int main(void)
         { "lfp_mpsc", p, 2, 0, &mpsc, mpsc_push_a, mpsc_try_push_a, mpsc_push_n_a, mpsc_pop_a,
           mpsc_try_pop_a, mpsc_pop_n_a, mpsc_close_a, mpsc_size_a },
         { "lfp_locked_queue", p, p, 50, &locked, VQ_OPS(lfp_locked_queue) },
+        { "lfp_spsc (fallback)", 1, 1, 64, &spsc_sym, VQ_OPS(lfp_spsc) },
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         run(&all[i]);
     for (int ticketed = 0; ticketed < 2; ticketed++) {
-        lfp_spsc qs;
+        lfp_spsc qs, qf;
         lfp_mpmc qm;
         lfp_mpsc qc;
         lfp_locked_queue ql;
         lfp_spsc_init(&qs, QUIET_CAP);
+        lfp_spsc_init(&qf, QUIET_CAP);
+        lfp_spsc_symmetric_(&qf);
         lfp_mpmc_init(&qm, QUIET_CAP);
         lfp_mpsc_init(&qc);
         lfp_locked_queue_init(&ql, QUIET_CAP);
         quiet(&all[0], &qs, ticketed);
+        quiet(&all[4], &qf, ticketed);
         quiet(&all[1], &qm, ticketed);
         if (!ticketed) {   /* unbounded: pushes never block */
             struct ops one = all[2];
@@ -558,6 +567,7 @@ int main(void)
         }
         quiet(&all[3], &ql, ticketed);
         lfp_spsc_destroy(&qs);
+        lfp_spsc_destroy(&qf);
         lfp_mpmc_destroy(&qm);
         lfp_mpsc_destroy(&qc);
         lfp_locked_queue_destroy(&ql);
@@ -565,6 +575,7 @@ int main(void)
     printf("lfp_mpsc: second consumer refused with EBUSY %llu times\n",
            (unsigned long long)atomic_load(&ebusy));
     lfp_spsc_destroy(&spsc);
+    lfp_spsc_destroy(&spsc_sym);
     lfp_mpmc_destroy(&mpmc);
     lfp_mpsc_destroy(&mpsc);
     lfp_locked_queue_destroy(&locked);

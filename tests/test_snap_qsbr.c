@@ -13,14 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include "lfpat.h"
+#include "nomembarrier.h"
 #include "parked.h"
 #include "snap_versions.h"
 
@@ -310,42 +307,18 @@ static void shared_codes_and_offline(void **state)
     assert_int_equal(atomic_load(&frees), 2);
 }
 
-/* membarrier(2) fails with ENOSYS from now on, in this process. */
-static void deny_membarrier(void)
+/* The shared group, in a child without membarrier (nothing in this
+ * process has asked for it yet, so the child's first lfp_snap_init sees it
+ * fail). */
+static int shared_group(void)
 {
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-        perror("seccomp");
-        exit(1);
-    }
-}
-
-/* The shared group in a child (nothing in this process has asked for
- * membarrier yet, so the child's first lfp_snap_init sees it fail). */
-static int run_shared_group(void)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        deny_membarrier();
-        const struct CMUnitTest tests[] = { cmocka_unit_test(shared_codes_and_offline) };
-        exit(cmocka_run_group_tests_name("snap_qsbr_shared", tests, NULL, NULL));
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid)
-        return 1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    const struct CMUnitTest tests[] = { cmocka_unit_test(shared_codes_and_offline) };
+    return cmocka_run_group_tests_name("snap_qsbr_shared", tests, NULL, NULL);
 }
 
 int main(void)
 {
-    int rc = run_shared_group();
+    int rc = run_without_membarrier(shared_group);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(codes),
         cmocka_unit_test(nesting),

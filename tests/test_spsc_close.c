@@ -21,13 +21,20 @@
  *              try_push, a lone producer parked on a full ring by a
  *              try_pop (the fast paths' notify, lfp_spsc_notify_).
  * Each runs with the asymmetric eventcounts (membarrier) and with the
- * seq_cst fallback of a kernel without membarrier.
+ * seq_cst fallback of a kernel without membarrier, switched on white-box
+ * (lfp_spsc_symmetric_); and once more in a forked child whose membarrier
+ * a seccomp filter denies (tests/nomembarrier.h), where lfp_spsc_init
+ * itself must choose the fallback: init_mode checks the words it sets
+ * (SYM_ in closed, the phantom waiter in each eventcount), the cases check
+ * that no wake-up is lost through them.
  * Seen to fail (a thread stuck until the bound): with lfp_spsc_publish_
  * waking one thread instead of all, the *_consumer_first cases (the futex
  * wakes the consumer, who settles and returns; the closer stays parked);
  * with lfp_spsc_push_slow_'s withdrawal not notifying, withdraw_wakes. Both
  * modes. With lfp_spsc_wake_ discounting two waiters instead of the
- * fallback's one phantom, the one-waiter cases (seq_cst fallback). */
+ * fallback's one phantom, the one-waiter cases (seq_cst fallback). With
+ * lfp_spsc_init not switching to the fallback when membarrier fails,
+ * init_mode in the no-membarrier group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +46,7 @@
 #include <time.h>
 
 #include "lfpat.h"
+#include "nomembarrier.h"
 #include "parked.h"
 
 #define V(i) ((void *)(uintptr_t)(i))
@@ -250,6 +258,44 @@ static void pop_wakes_lone_push(void **state)
     lfp_spsc_destroy(&q);
 }
 
+/* lfp_spsc_init chose the mode of this process: asymmetric with membarrier,
+ * else the fallback's words (lfp_spsc_symmetric_). In the no-membarrier
+ * child the fallback is required (else the filter did not take). */
+static bool want_fallback;
+
+static void init_mode(void **state)
+{
+    (void)state;
+    bool asym = lfp_heavy_barrier_ready_();
+    assert_true(!want_fallback || !asym);
+    assert_int_equal(lfp_spsc_init(&q, 4), 0);
+    assert_int_equal(q.asym, asym);
+    assert_int_equal(q.not_empty.asym, asym);
+    assert_int_equal(q.not_full.asym, asym);
+    assert_int_equal(atomic_load(&q.closed), asym ? LFP_SPSC_OPEN_ : LFP_SPSC_SYM_);
+    assert_int_equal(atomic_load(&q.not_empty.waiters), asym ? 0 : 1);   /* the phantom */
+    assert_int_equal(atomic_load(&q.not_full.waiters), asym ? 0 : 1);
+    assert_false(lfp_spsc_closed(&q));
+    lfp_spsc_destroy(&q);
+}
+
+/* Each case once, as lfp_spsc_init made the ring (state NULL): in the child
+ * without membarrier, init's own fallback. */
+#define INIT(fn) { #fn " (no membarrier: init's fallback)", fn, NULL, NULL, NULL }
+
+static int nomembarrier_group(void)
+{
+    want_fallback = true;
+    const struct CMUnitTest tests[] = {
+        INIT(init_mode),
+        INIT(publish_one_consumer_first),   INIT(publish_one_consumer_after),
+        INIT(publish_batch_consumer_first), INIT(publish_batch_consumer_after),
+        INIT(withdraw_wakes),               INIT(full_ring_close),
+        INIT(push_wakes_lone_pop),          INIT(pop_wakes_lone_push),
+    };
+    return cmocka_run_group_tests_name("spsc_close_nomembarrier", tests, NULL, NULL);
+}
+
 /* Each case twice: membarrier (state NULL), then the seq_cst fallback. */
 #define BOTH(fn)                                                                        \
     { #fn " (membarrier)", fn, NULL, NULL, NULL },                                      \
@@ -257,11 +303,13 @@ static void pop_wakes_lone_push(void **state)
 
 int main(void)
 {
+    int rc = run_without_membarrier(nomembarrier_group);   /* before anything asks for it */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(init_mode),
         BOTH(publish_one_consumer_first),   BOTH(publish_one_consumer_after),
         BOTH(publish_batch_consumer_first), BOTH(publish_batch_consumer_after),
         BOTH(withdraw_wakes),               BOTH(full_ring_close),
         BOTH(push_wakes_lone_pop),          BOTH(pop_wakes_lone_push),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name("spsc_close", tests, NULL, NULL) | rc;
 }

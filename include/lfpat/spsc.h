@@ -7,7 +7,8 @@
  *
  * Layout: tail (next push position) has a line of its own, which the
  * consumer reads; the producer's private line holds `entered` (read only by
- * close) and its cache of head, so that a push's announcement never takes
+ * settle: close, or a pop that finds the queue closing and empty) and its
+ * cache of head, so that a push's announcement never takes
  * the line the consumer is reading; the consumer's line holds head and its
  * private cache of tail; a read-mostly line holds the slots pointer, the
  * mask and the closed state. Each side reads the other's index only when
@@ -43,8 +44,9 @@
  * lfp_spsc_push_slow_ (announcement and read again, seq_cst), and a
  * phantom waiter counted in each eventcount from init makes every notify
  * call lfp_spsc_wake_ (seq_cst fence, then the count less the phantom).
- * So no fast path tests the mode; the fallback pays a call and a fence or
- * a seq_cst store per operation, as before.
+ * So no fast path tests the mode; the fallback pays for it instead: a push
+ * two calls (a seq_cst store and load, then a fence), a pop one call and a
+ * fence (callgrind, the loop below: 75.0 instructions per push+pop).
  *
  * Blocking (push and pop that find the ring full or empty): each side
  * records the CPU it waits on (sched_getcpu) beside the eventcount it
@@ -55,7 +57,8 @@
  * partner never waited) it retries with a pause between tries for 256
  * rounds (about 5 us: a few cross-CPU hand-offs, well below a park/wake
  * round trip), then yields LFP_Q_SPIN_YIELDS times, then parks on the
- * eventcount (lfp_ec_await: a membarrier, then futex_wait), using no CPU
+ * eventcount (lfp_ec_await: its own short spin, a membarrier, then
+ * futex_wait), using no CPU
  * until the partner's notify. A stale hint (a thread that migrated) costs
  * time, never a wake-up. A push that found the ring full first waits, while
  * the consumer visibly drains, for 64 free slots (src/spsc.c,
@@ -83,11 +86,13 @@
  * returns EPIPE never stored its value. The consumer helps: a pop that
  * finds CLOSING and an empty ring runs settle itself. Without membarrier
  * both sides use seq_cst operations (all four accesses of the SB shape
- * seq_cst). Litmus: stress/litmus/litmus_lib_eventcount.c (asymmetric SB,
- * library code) and litmus_sb.c (the shape). Model checked:
+ * seq_cst). Litmus: stress/litmus/litmus_lib_spsc.c (both SB shapes, this
+ * code, in both modes), litmus_lib_eventcount.c and litmus_sb.c (the
+ * shapes). Model checked:
  * stress/models/spsc_close.pml (EPIPE only when nothing accepted is to
  * come; closer and pop never stay parked; negative controls). Deterministic
- * wake-up tests: tests/test_spsc_close.c.
+ * wake-up tests: tests/test_spsc_close.c (also in a child whose membarrier
+ * is denied, so that init itself picks the fallback).
  *
  * Linearizability: a push takes effect at its store of tail, a pop at its
  * store of head; with one producer and one consumer the ring holds exactly
@@ -203,7 +208,8 @@ static inline int lfp_spsc_pop(lfp_spsc *q, void **out, int64_t deadline, lfp_ca
 /* Close: later pushes fail with EPIPE, pops drain then return EPIPE, and
  * every blocked push/pop wakes. Idempotent; callable from any thread.
  * Progress: one RMW, then it waits (spin briefly, then park) for a push in progress to
- * finish, then wake calls; a membarrier system call per attempt. */
+ * finish, then wake calls; a membarrier system call per attempt (none in the
+ * fallback without membarrier). */
 LFP_API void lfp_spsc_close(lfp_spsc *q);
 
 /* True once lfp_spsc_close has been called. Wait-free. */
