@@ -107,6 +107,7 @@ check rwlock     safety   error -DNORECHECK
 check rwlock     safety   error -DNODRAINNOTIFY
 check rwlock     safety   error -DNOLEAVENOTIFY
 check rwlock     safety   error -DCLEARONGIVEUP
+check rwlock     safety   error -DNOUNDONOTIFY
 check snap       safety   ok
 check snap       safety   ok    -DTIMEOUT
 check snap       safety   error -DNOBARRIER

@@ -12,10 +12,15 @@
  *   fast read:  if bias: cell[me] = 1; if bias: inside (fast) else withdraw
  *               (cell[me] = 0; if revoke: notify drain). leave: cell[me] = 0;
  *               if revoke: notify drain.
- *   slow read:  CAS r+1 if !writer && ww == 0, else wait on `readers`; inside,
- *               may set bias if !bias && !writer && ww == 0 (the inhibit
- *               period is a nondeterministic choice). leave: r-1; if r == 0
- *               && ww > 0: notify writers.
+ *   slow read:  one fetch-add r+1; if the word it replaced shows writer or
+ *               ww > 0, undo: r-1, and if that leaves r == 0 && ww > 0 &&
+ *               !writer (the count a waiting writer waits for), notify
+ *               writers; then wait on `readers` (prepare, re-check, park).
+ *               The first attempt adds blindly; a re-check first loads the
+ *               word and adds only if it shows neither writer nor ww.
+ *               Inside, may set bias if !bias && !writer && ww == 0 (the
+ *               inhibit period is a nondeterministic choice). leave: r-1;
+ *               if r == 0 && ww > 0: notify writers.
  *   write:      take (if !writer && r == 0: writer, clear bias -> revoke) or
  *               register (ww+1, clear bias -> revoke) in one CAS; registered:
  *               wait on `writers` for the take (ww-1 + writer); an impatient
@@ -41,6 +46,9 @@
  *   -DCLEARONGIVEUP  a writer that gives up during the revocation clears
  *                    revoke: the next writer skips the scan of a reader
  *                    still inside.
+ *   -DNOUNDONOTIFY   a slow reader's undo does not notify the writers: a
+ *                    waiting writer whose last obstacle was that transient
+ *                    count stays parked.
  */
 #define NR 2
 
@@ -57,6 +65,22 @@ inline notify(epoch, waiters) {
     :: (waiters > 0) -> epoch++
     :: else -> skip
     fi
+}
+
+/* The slow reader's undo of an add that found a writer holding or waiting. */
+inline undo_read() {
+    atomic {
+        r--;
+#ifndef NOUNDONOTIFY
+        if :: (r == 0 && ww > 0 && !writer) -> notify(wr_epoch, wr_waiters) :: else -> skip fi
+#endif
+    }
+}
+
+/* One fetch-add r+1: entered if the replaced word showed no writer. */
+inline add_read(entered) {
+    atomic { entered = !writer && ww == 0; r++ };
+    if :: entered -> skip :: else -> undo_read() fi
 }
 
 inline clear_bias() {
@@ -83,7 +107,7 @@ inline release_write() {
 proctype Reader(byte me)
 {
     byte key;
-    bool fast = false;
+    bool fast = false, got = false;
     if
     :: bias ->
         cell[me] = true;
@@ -101,12 +125,19 @@ proctype Reader(byte me)
     if
     :: fast -> skip
     :: else ->
-        /* slow: try, else wait on the readers' eventcount */
+        /* slow: one blind add (undone if a writer holds or waits), else
+         * wait on the readers' eventcount; the re-check loads first. */
+        add_read(got);
         do
-        :: atomic { (!writer && ww == 0) -> r++ }; break
-        :: atomic { (writer || ww > 0) -> rd_waiters++; key = rd_epoch };
+        :: got -> break
+        :: else ->
+            atomic { rd_waiters++; key = rd_epoch };
             if
-            :: atomic { (!writer && ww == 0) -> r++; rd_waiters-- }; break
+            :: atomic { (!writer && ww == 0) -> skip }; add_read(got);
+                if
+                :: got -> rd_waiters--; break
+                :: else -> atomic { (rd_epoch != key) -> rd_waiters-- }
+                fi
             :: atomic { else -> skip };
                 atomic { (rd_epoch != key) -> rd_waiters-- }
             fi
