@@ -166,8 +166,7 @@ static int add_read(lfp_rwlock *rw)
 
 /* A repeated attempt: look first and add only when the word lets readers
  * in, so a waiting reader does not keep putting transient counts in the
- * way of the writer it waits for (each rdlock adds at most once while a
- * given writer waits). */
+ * way of the writer it waits for. */
 static int retry_read(lfp_rwlock *rw)
 {
     /* relaxed: a filter; add_read's fetch-add decides. In the eventcount

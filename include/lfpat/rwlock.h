@@ -86,11 +86,12 @@
  * Writer preference. A writer that waits has WW > 0 and has cleared RBIAS:
  * no reader enters by either path until it has entered and left (or given
  * up), except readers that were already inside (they finish). While WW > 0
- * the bias is not re-enabled. A reader's add that finds WW > 0 is undone;
- * while a writer waits each rdlock adds at most once (its re-checks load
- * first), so readers that arrive cannot hold the count above 0 for long:
- * each transient add is followed by its undo, and the undo that reaches 0
- * wakes the writer. Writers are not FIFO among themselves.
+ * the bias is not re-enabled. A reader's add that finds WW > 0 is undone
+ * at once; an rdlock adds blindly only on its first try, and its re-checks
+ * add only when a load showed no writer (while one waits: only on a stale
+ * read), so waiting readers do not keep the count above 0, and the undo
+ * that brings it to 0 wakes the writer. Writers are not FIFO among
+ * themselves.
  * No waiter stays parked while it could enter (every wake-up): waiters use
  * lfp_ec (eventcount.h), whose prepare / re-check / wait against change /
  * notify is free of lost wake-ups, and every change that can let a waiter in
@@ -103,10 +104,10 @@
  *     unlock, all notify the writers' eventcount when WW > 0 (they read WW in
  *     the same RMW);
  *   - the undo of a reader that did not enter lowers R too, and may be the
- *     step that lets a waiting writer in: a writer W that registered or
- *     re-checked while a reader A's add was counted saw R > 0 and parked,
- *     and the slow unlock that made the count equal to A's add alone saw
- *     R > 0 too and did not notify. So the undo notifies the writers when it
+ *     step that lets a waiting writer in: a writer W whose last re-check
+ *     ran while reader A's add was counted saw R > 0 and parked, and the
+ *     slow unlock that left A's add as the only count saw R == 1 and did
+ *     not notify. So the undo notifies the writers when it
  *     leaves R == 0, WW > 0 and !WRITER (read in the same fetch-sub). With
  *     WRITER set the holder's unlock is the notifier: it reads R after the
  *     undo (R == 0: it notifies) or before (then the undo sees WRITER clear
@@ -122,8 +123,9 @@
  * writers are rare.
  * Progress: the fast read and its unlock are wait-free (a CAS and a load; a
  * store and a load). A slow read while no writer holds or waits is one
- * fetch-add (plus, every 8th, a clock read and maybe the re-bias CAS); a slow unlock is a
- * CAS loop (lock-free). Everything else blocks: a short spin, then parks.
+ * fetch-add (plus, every 8th, a clock read and maybe the re-bias CAS); a
+ * slow unlock is a CAS loop (lock-free). Everything else blocks: a short
+ * spin, then parks.
  *
  * ------------------------------------------------------------ misuse
  * Returned codes: EINVAL for NULL; EPERM for wrunlock/downgrade by a thread
