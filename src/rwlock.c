@@ -124,8 +124,10 @@ static void maybe_rebias(lfp_rwlock *rw, uint64_t s)
 
 /* The most slow read holds. A reader adds itself before it looks, so the
  * count also holds the readers between their add and its undo, at most one
- * per thread: the limit leaves 2^31 of the 32-bit field for them, so the
- * count never wraps into the bits above. */
+ * per thread: the limit leaves 2^31 of the 32-bit field for them (far more
+ * than a process has threads), so the count never wraps. (R is the top
+ * field: a wrap would lose the carry and read as few readers; it cannot
+ * reach WRITER or WW.) */
 #define MAX_SLOW_READERS 0x7fffffffu
 
 /* Take back an add that did not enter. The count keeps writers out
@@ -309,7 +311,8 @@ static void release_write(lfp_rwlock *rw, uint64_t add_readers)
 {
     /* relaxed: owner is only compared with the caller's own id. */
     atomic_store_explicit(&rw->owner, 0, memory_order_relaxed);
-    /* release: pairs with the acquire CAS of the next reader or writer. */
+    /* release: pairs with the acquire fetch-add of the next slow reader
+     * (add_read) and the seq_cst CAS of the next writer. */
     uint64_t s = atomic_fetch_add_explicit(&rw->state, add_readers - LFP_RW_WRITER,
                                            memory_order_release);
     s += add_readers - LFP_RW_WRITER;
