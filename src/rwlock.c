@@ -144,8 +144,16 @@ static void undo_read(lfp_rwlock *rw)
      * acquire CAS that reads it still synchronises with that unlock. The
      * notify's fence orders it before the waiters load: the SB pair with a
      * writer's lfp_ec_prepare and re-check. */
-    uint64_t s = atomic_fetch_sub_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed) -
-                 LFP_RW_R_ONE;
+    uint64_t old = atomic_fetch_sub_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
+    if (LFP_UNLIKELY(readers_of(old) == 0)) {
+        /* A stray rdunlock (misuse: a thread holding nothing) took this
+         * add between the add and here; put the count back to 0 instead
+         * of leaving it wrapped (every slow read EAGAIN, writers blocked
+         * for good). relaxed: as the fetch-sub. */
+        atomic_fetch_add_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
+        return;
+    }
+    uint64_t s = old - LFP_RW_R_ONE;
     if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK) && !(s & LFP_RW_WRITER))
         lfp_ec_notify_all(&rw->writers);
 }

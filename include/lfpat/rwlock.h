@@ -138,9 +138,10 @@
  * the 32-bit count above that is the room for readers between an add and
  * its undo), or wrlock when 2^16 - 1 writers wait. An rdunlock without a
  * hold that runs while another thread's rdlock is between its add and its
- * undo takes that add for a hold, and the undo then wraps the count: the
- * same undetected misuse as an rdunlock by a thread holding nothing while
- * another thread holds a read.
+ * undo takes that add for a hold (the same undetected misuse as an rdunlock
+ * by a thread holding nothing while another thread holds a read); the undo
+ * that then finds the count at 0 puts its unit back instead of wrapping the
+ * count, so the lock stays usable.
  * Recursive read locking deadlocks when a writer waits between the two
  * rdlocks, exactly as Go's RWMutex does: the writer waits for the first hold,
  * the second rdlock waits for the writer. With a deadline the second rdlock
