@@ -97,12 +97,11 @@ void lfp_rwlock_withdraw_(lfp_rwlock *rw, _Atomic(const void *) *cell)
         lfp_ec_notify_all(&rw->drain);
 }
 
-/* Inside a slow read section: turn the bias back on once the inhibit period
- * after the last revocation is over and no writer holds or waits. */
-static void maybe_rebias(lfp_rwlock *rw)
+/* Inside a slow read section, s the word this reader's add wrote: turn the
+ * bias back on once the inhibit period after the last revocation is over
+ * and no writer holds or waits. */
+static void maybe_rebias(lfp_rwlock *rw, uint64_t s)
 {
-    /* relaxed: a hint; the CAS below re-validates. */
-    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
     if (s & (LFP_RW_RBIAS | LFP_RW_WRITER | LFP_RW_WW_MASK))
         return;
     /* The clock (~30 ns) is read on every 8th slow read of a thread only:
@@ -123,31 +122,75 @@ static void maybe_rebias(lfp_rwlock *rw)
             return;
 }
 
-/* One attempt at a slow read hold: 0, EBUSY (writer holds or waits), EAGAIN. */
-static int try_read(lfp_rwlock *rw)
+/* The most slow read holds. A reader adds itself before it looks, so the
+ * count also holds the readers between their add and its undo, at most one
+ * per thread: the limit leaves 2^31 of the 32-bit field for them (far more
+ * than a process has threads), so the count never wraps. (R is the top
+ * field: a wrap would lose the carry and read as few readers; it cannot
+ * reach WRITER or WW.) */
+#define MAX_SLOW_READERS 0x7fffffffu
+
+/* Take back an add that did not enter. The count keeps writers out
+ * (take_write needs R == 0), so a waiting writer may have found only this
+ * add in its way and parked: if the undo leaves R == 0 with writers waiting
+ * and none holding, wake them. (A holding writer's release_write notifies
+ * if it reads R == 0; if it read this add, this undo comes later, sees
+ * WRITER clear and notifies.) */
+static void undo_read(lfp_rwlock *rw)
 {
-    /* relaxed: the CAS's first guess. */
-    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
-    for (;;) {
-        if (s & (LFP_RW_WRITER | LFP_RW_WW_MASK))
-            return EBUSY;
-        if (readers_of(s) == 0xffffffffu)
-            return EAGAIN;
-        /* acquire: pairs with the release CAS of lfp_rwlock_wrunlock /
-         * downgrade (the writer's section happens-before this read). */
-        if (atomic_compare_exchange_weak_explicit(&rw->state, &s, s + LFP_RW_R_ONE,
-                                                  memory_order_acquire,
-                                                  memory_order_relaxed)) {
-            maybe_rebias(rw);
-            return 0;
-        }
+    LFP_TEST_HOOK("rwlock.undo");   /* counted but not entered, not yet undone */
+    /* relaxed: publishes nothing (this reader did not enter); as an RMW it
+     * continues the release sequence of the unlock before it, so a writer's
+     * acquire CAS that reads it still synchronises with that unlock. The
+     * notify's fence orders it before the waiters load: the SB pair with a
+     * writer's lfp_ec_prepare and re-check. */
+    uint64_t old = atomic_fetch_sub_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
+    if (LFP_UNLIKELY(readers_of(old) == 0)) {
+        /* A stray rdunlock (misuse: a thread holding nothing) took this
+         * add between the add and here; put the count back to 0 instead
+         * of leaving it wrapped (every slow read EAGAIN, writers blocked
+         * for good). relaxed: as the fetch-sub. */
+        atomic_fetch_add_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
+        return;
     }
+    uint64_t s = old - LFP_RW_R_ONE;
+    if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK) && !(s & LFP_RW_WRITER))
+        lfp_ec_notify_all(&rw->writers);
+}
+
+/* One slow read attempt, one fetch-add: kept if the word it replaced shows
+ * no writer holding or waiting and fewer than MAX_SLOW_READERS readers,
+ * else undone. 0, EBUSY (writer holds or waits), EAGAIN (too many). */
+static int add_read(lfp_rwlock *rw)
+{
+    /* acquire: pairs with the release fetch-add of release_write
+     * (wrunlock / downgrade): the writer's section happens-before this read. */
+    uint64_t s = atomic_fetch_add_explicit(&rw->state, LFP_RW_R_ONE, memory_order_acquire);
+    if (!(s & (LFP_RW_WRITER | LFP_RW_WW_MASK)) && readers_of(s) < MAX_SLOW_READERS) {
+        maybe_rebias(rw, s + LFP_RW_R_ONE);
+        return 0;
+    }
+    undo_read(rw);
+    return s & (LFP_RW_WRITER | LFP_RW_WW_MASK) ? EBUSY : EAGAIN;
+}
+
+/* A repeated attempt: look first and add only when the word lets readers
+ * in, so a waiting reader does not keep putting transient counts in the
+ * way of the writer it waits for. */
+static int retry_read(lfp_rwlock *rw)
+{
+    /* relaxed: a filter; add_read's fetch-add decides. In the eventcount
+     * re-check it is ordered after the prepare by lfp_ec_prepare's fence. */
+    if (atomic_load_explicit(&rw->state, memory_order_relaxed) &
+        (LFP_RW_WRITER | LFP_RW_WW_MASK))
+        return EBUSY;
+    return add_read(rw);
 }
 
 static bool spin_read(lfp_rwlock *rw, int *rc)
 {
     for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
-        if ((*rc = try_read(rw)) != EBUSY)
+        if ((*rc = retry_read(rw)) != EBUSY)
             return true;
         pause_once();
     }
@@ -156,18 +199,18 @@ static bool spin_read(lfp_rwlock *rw, int *rc)
 
 int lfp_rwlock_rdlock_slow_(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel)
 {
-    int rc;
-    if (spin_read(rw, &rc))
+    int rc = add_read(rw);   /* the common case: no writer, the bias is off */
+    if (rc != EBUSY || spin_read(rw, &rc))
         return rc;
     for (;;) {
         uint32_t key = lfp_ec_prepare(&rw->readers);
-        if ((rc = try_read(rw)) != EBUSY || (rc = lfp_give_up_(deadline, cancel)) != 0) {
+        if ((rc = retry_read(rw)) != EBUSY || (rc = lfp_give_up_(deadline, cancel)) != 0) {
             lfp_ec_abort(&rw->readers);
             return rc;
         }
         rc = lfp_ec_wait(&rw->readers, key, deadline, cancel);
         if (rc != 0) {
-            int last = try_read(rw);
+            int last = retry_read(rw);
             return last == EBUSY ? rc : last;
         }
     }
@@ -179,7 +222,7 @@ int lfp_rwlock_tryrdlock(lfp_rwlock *rw)
         return EINVAL;
     if (lfp_rwlock_fast_enter_(rw))
         return 0;
-    return try_read(rw);
+    return retry_read(rw);
 }
 
 int lfp_rwlock_rdunlock_slow_(lfp_rwlock *rw)
@@ -276,7 +319,8 @@ static void release_write(lfp_rwlock *rw, uint64_t add_readers)
 {
     /* relaxed: owner is only compared with the caller's own id. */
     atomic_store_explicit(&rw->owner, 0, memory_order_relaxed);
-    /* release: pairs with the acquire CAS of the next reader or writer. */
+    /* release: pairs with the acquire fetch-add of the next slow reader
+     * (add_read) and the seq_cst CAS of the next writer. */
     uint64_t s = atomic_fetch_add_explicit(&rw->state, add_readers - LFP_RW_WRITER,
                                            memory_order_release);
     s += add_readers - LFP_RW_WRITER;

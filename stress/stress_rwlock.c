@@ -13,8 +13,13 @@
  *   mixed   (20 % and 2 % writes) readers and writers with random deadlines (some already past),
  *           random cancel tokens fired by a canceller thread, trylocks and
  *           downgrades (after a downgrade the payload must be unchanged: no
- *           writer got in between). Ends by time; then the lock must be
- *           free: no holder, no waiter, no fast-reader cell (destroy == 0).
+ *           writer got in between). Ends by time: the workers stop on their
+ *           own (no close, no extra wake), and the canceller checks that
+ *           every one returns (a waiter left parked with no deadline and no
+ *           token fails there, named, instead of hanging the join: with the
+ *           slow reader's undo notify removed, this is where it shows).
+ *           Then the lock must be free: no holder, no waiter, no
+ *           fast-reader cell (destroy == 0).
  *   quiet   no deadline, no token that fires in a correct run: every thread
  *           does a fixed number of blocking reads and writes (and writers
  *           that hold long, so others park); a checker thread waits for the
@@ -25,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "lfpat.h"
@@ -73,7 +79,7 @@ typedef struct run {
     lfp_cancel (*tokens)[TOKENS];     /* mixed: per worker, fired by the canceller */
     int workers;
     unsigned write_pct;               /* mixed: share of write operations */
-    lfps_progress progress;           /* quiet */
+    lfps_progress progress;           /* quiet: operations; mixed: workers returned */
     lfp_cancel quiet_stop;            /* fired only if the quiet phase stalls */
     _Atomic uint64_t reads, writes, timeouts, cancels, downgrades;
 } run;
@@ -188,6 +194,11 @@ static void mixed_thread(lfps_thread *t)
         }
             lfps_delay(&t->rng);
         }
+        /* A worker parked forever cannot be joined: report, then end here. */
+        char what[96];
+        snprintf(what, sizeof what, "%s: mixed, workers returned after the stop", r->im->name);
+        if (!lfps_progress_wait(&r->progress, what))
+            _exit(lfps_finish());
         return;
     }
     unsigned cur = 0;   /* the first of my tokens not yet fired */
@@ -200,6 +211,7 @@ static void mixed_thread(lfps_thread *t)
         mixed_op(r, t, i, tok);
     }
     atomic_store(&r->stop, 1);
+    lfps_progress_add(&r->progress, 1);
     lfps_ops(i);
 }
 
@@ -219,6 +231,7 @@ static void mixed_phase(const impl *im, int threads, unsigned write_pct)
     r->rw = aligned_alloc(LFP_CACHELINE, (im->size + LFP_CACHELINE - 1) / LFP_CACHELINE *
                                              LFP_CACHELINE);
     r->workers = threads - 1;
+    lfps_progress_init(&r->progress, (uint32_t)r->workers);
     r->tokens = calloc((size_t)threads, sizeof *r->tokens);
     for (int w = 0; w < threads; w++)
         for (int k = 0; k < TOKENS; k++)

@@ -27,9 +27,15 @@
  *     then re-load the state: RBIAS still set -> inside. Otherwise clear the
  *     cell (and, if REVOKE, notify the drain eventcount) and take the slow
  *     path. Unlock: store NULL to the cell, then if REVOKE notify drain.
- * Slow read: CAS R+1 when !WRITER && WW == 0, else wait on the readers'
- *     eventcount. Having entered, a reader re-enables RBIAS (CAS, still
- *     !WRITER && WW == 0) once lfp_now() passed `inhibit_until`.
+ * Slow read: one fetch-add R+1, as ck_rwlock's reader does. If the word it
+ *     replaced shows WRITER or WW > 0 (or 2^31 - 1 readers), the reader did
+ *     not enter: it undoes (fetch-sub R-1), notifies the writers'
+ *     eventcount if the undo left R == 0 with WW > 0 and !WRITER, and waits
+ *     on the readers' eventcount; while waiting it re-checks by loading the
+ *     word first and adds only when it shows neither WRITER nor WW. Having
+ *     entered, a reader re-enables RBIAS (CAS, still !WRITER && WW == 0)
+ *     once lfp_now() passed `inhibit_until`. So R counts the slow holds
+ *     plus the readers between an add and its undo (one per thread at most).
  * Write: CAS WRITER when !WRITER && R == 0, else register WW+1 and wait on the
  *     writers' eventcount, CASing WW-1 + WRITER when it can. Every CAS that
  *     sets WRITER or WW also clears RBIAS, setting REVOKE if RBIAS was set.
@@ -40,8 +46,17 @@
  *
  * ------------------------------------------------------------ the argument
  * Mutual exclusion. A slow reader and a writer exclude each other through
- * the state word (each CAS validates the exact word it replaces: R > 0 and
- * WRITER are never both set). A fast reader F and a writer W: F does
+ * the state word, whose RMWs are totally ordered: a writer's CAS sets WRITER
+ * only on a word with R == 0, and a reader enters only if its fetch-add
+ * replaced a word without WRITER (nor WW). If the reader's add comes first,
+ * R > 0 until its unlock and no writer's CAS succeeds in between; if the
+ * writer's CAS comes first, the add reads WRITER and the reader undoes
+ * without entering. R > 0 and WRITER may both be set, but only by adds that
+ * will be undone. Linearization points: a slow rdlock at its keeping
+ * fetch-add, a wrlock at the CAS that sets WRITER (a revoking writer: at
+ * that CAS too; fast readers still inside are ones that entered before
+ * it), an unlock at its RMW (or a fast reader's cell store). A fast reader
+ * F and a writer W: F does
  *     CAS cell := L (seq_cst);  load state, sees RBIAS
  * and W, after setting WRITER, does
  *     (some CAS cleared RBIAS, setting REVOKE);  load cell (seq_cst)
@@ -62,14 +77,21 @@
  * the revocation with timeout: stress/models/rwlock.pml.
  * Happens-before: a fast reader's unlock store is seq_cst (a release) and the
  * writer's scan load that sees it is an acquire; a slow reader's unlock CAS
- * is a release that the next writer's acquiring CAS reads; a writer's unlock
- * CAS is a release read by the next reader's CAS, and the re-enabled RBIAS a
+ * is a release that the next writer's acquiring CAS reads (an undo between
+ * them is a relaxed RMW, which continues that release sequence); a writer's
+ * unlock fetch-add is a release read by the next reader's acquiring
+ * fetch-add, and the re-enabled RBIAS a
  * fast reader loads was set by a reader that acquired after that unlock. So
  * every unlock happens-before the next conflicting lock returns.
  * Writer preference. A writer that waits has WW > 0 and has cleared RBIAS:
  * no reader enters by either path until it has entered and left (or given
  * up), except readers that were already inside (they finish). While WW > 0
- * the bias is not re-enabled. Writers are not FIFO among themselves.
+ * the bias is not re-enabled. A reader's add that finds WW > 0 is undone
+ * at once; an rdlock adds blindly only on its first try, and its re-checks
+ * add only when a load showed no writer (while one waits: only on a stale
+ * read), so waiting readers do not keep the count above 0, and the undo
+ * that brings it to 0 wakes the writer. Writers are not FIFO among
+ * themselves.
  * No waiter stays parked while it could enter (every wake-up): waiters use
  * lfp_ec (eventcount.h), whose prepare / re-check / wait against change /
  * notify is free of lost wake-ups, and every change that can let a waiter in
@@ -80,7 +102,17 @@
  *   - a writer may enter when WRITER clears or R drops to 0: writer unlock,
  *     the slow reader unlock that reaches R == 0, a downgraded reader's
  *     unlock, all notify the writers' eventcount when WW > 0 (they read WW in
- *     the same CAS);
+ *     the same RMW);
+ *   - the undo of a reader that did not enter lowers R too, and may be the
+ *     step that lets a waiting writer in: a writer W whose last re-check
+ *     ran while reader A's add was counted saw R > 0 and parked, and the
+ *     slow unlock that left A's add as the only count saw R == 1 and did
+ *     not notify. So the undo notifies the writers when it
+ *     leaves R == 0, WW > 0 and !WRITER (read in the same fetch-sub). With
+ *     WRITER set the holder's unlock is the notifier: it reads R after the
+ *     undo (R == 0: it notifies) or before (then the undo sees WRITER clear
+ *     and notifies). Model: stress/models/rwlock.pml, control NOUNDONOTIFY
+ *     (without this notify spin finds a writer parked with R == 0);
  *   - a revoking writer waits for a cell to clear: a fast reader's unlock or
  *     withdrawal stores NULL, then loads the state and notifies drain if
  *     REVOKE is set. The reader's store-then-load and the writer's REVOKE CAS
@@ -90,7 +122,10 @@
  * would lose the wake-up; readers are all admitted together anyway, and
  * writers are rare.
  * Progress: the fast read and its unlock are wait-free (a CAS and a load; a
- * store and a load). Everything else blocks: a short spin, then parks.
+ * store and a load). A slow read while no writer holds or waits is one
+ * fetch-add (plus, every 8th, a clock read and maybe the re-bias CAS); a
+ * slow unlock is a CAS loop (lock-free). Everything else blocks: a short
+ * spin, then parks.
  *
  * ------------------------------------------------------------ misuse
  * Returned codes: EINVAL for NULL; EPERM for wrunlock/downgrade by a thread
@@ -99,8 +134,14 @@
  * them scale — so an rdunlock by a thread that holds nothing, while another
  * thread holds a read, is not detected, as in Go); EBUSY from destroy while
  * held or waited on; EDEADLK from wrlock by the thread that holds the write
- * lock; EAGAIN from rdlock when 2^32 - 1 slow readers hold it, or wrlock when
- * 2^16 - 1 writers wait.
+ * lock; EAGAIN from rdlock when 2^31 - 1 slow readers hold it (the half of
+ * the 32-bit count above that is the room for readers between an add and
+ * its undo), or wrlock when 2^16 - 1 writers wait. An rdunlock without a
+ * hold that runs while another thread's rdlock is between its add and its
+ * undo takes that add for a hold (the same undetected misuse as an rdunlock
+ * by a thread holding nothing while another thread holds a read); the undo
+ * that then finds the count at 0 puts its unit back instead of wrapping the
+ * count, so the lock stays usable.
  * Recursive read locking deadlocks when a writer waits between the two
  * rdlocks, exactly as Go's RWMutex does: the writer waits for the first hold,
  * the second rdlock waits for the writer. With a deadline the second rdlock
@@ -146,9 +187,10 @@ LFP_API int lfp_rwlock_destroy(lfp_rwlock *rw);
 
 /* Take a read hold, waiting while a writer holds or waits, until `deadline`
  * (CLOCK_MONOTONIC ns, LFP_FOREVER for none) or `cancel` fires (NULL: none).
- * Returns 0; ETIMEDOUT; ECANCELED; EAGAIN (2^32 - 1 slow readers); EINVAL.
+ * Returns 0; ETIMEDOUT; ECANCELED; EAGAIN (2^31 - 1 slow readers); EINVAL.
  * A hold obtained is kept even if the deadline passed meanwhile.
- * Progress: wait-free while the reader bias is on; otherwise blocks.
+ * Progress: wait-free while the reader bias is on; lock-free while no
+ * writer holds or waits (one fetch-add); otherwise blocks.
  * Ordering: the last write unlock before it happens-before it returns. */
 static inline int lfp_rwlock_rdlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *cancel);
 
@@ -172,7 +214,9 @@ LFP_API int lfp_rwlock_wrlock(lfp_rwlock *rw, int64_t deadline, lfp_cancel *canc
 /* Take the write hold only if no reader or writer holds it: 0, EBUSY,
  * EDEADLK, EINVAL. It does not wait: when it finds a fast reader inside it
  * returns EBUSY, leaving the reader bias off (re-enabled later as after any
- * revocation). */
+ * revocation). It may also return EBUSY because of a slow reader that is
+ * between its add and its undo (it does not enter), as ck_rwlock's
+ * write_trylock does. */
 LFP_API int lfp_rwlock_trywrlock(lfp_rwlock *rw);
 
 /* Release the write hold. Returns 0; EPERM if the caller does not hold it;
@@ -190,7 +234,8 @@ struct lfp_rwlock_stats {
     bool writer;          /* a writer holds it */
     bool bias;            /* readers take the fast path */
     uint32_t waiting_writers;
-    uint32_t slow_readers; /* read holds taken on the slow path */
+    uint32_t slow_readers; /* read holds taken on the slow path (and readers
+                              between an add and its undo) */
 };
 LFP_API int lfp_rwlock_stats(const lfp_rwlock *rw, struct lfp_rwlock_stats *st);
 

@@ -107,6 +107,11 @@ check rwlock     safety   error -DNORECHECK
 check rwlock     safety   error -DNODRAINNOTIFY
 check rwlock     safety   error -DNOLEAVENOTIFY
 check rwlock     safety   error -DCLEARONGIVEUP
+check rwlock     safety   error -DNOUNDONOTIFY
+check rwlock     safety   ok    -DSPLITNOTIFY
+check rwlock     safety   ok    -DDOWNGRADE -DSPLITNOTIFY
+check rwlock     safety   error -DDOWNGRADE -DNODOWNNOTIFY
+check rwlock     safety   ok    -DTWOPATIENT -DSPLITNOTIFY
 check snap       safety   ok
 check snap       safety   ok    -DTIMEOUT
 check snap       safety   error -DNOBARRIER
