@@ -14,7 +14,8 @@
  *     line measures the one-way hand-off; results are reported per regime.
  *   - Peers run in the same binary and interleaved: each repetition runs
  *     every implementation of a case once, in a fresh random order, and the
- *     ratios ("x best peer", "x twin") are paired — computed within each
+ *     ratios ("x best peer", "x twin", and "blocking / try": a blocking
+ *     lfpat row over the try row of the same queue) are paired — computed within each
  *     repetition, then the median taken — so a regime switch between
  *     repetitions does not bias them. Like is compared with like: SPSC rows
  *     with SPSC peers, MPMC rows with MPMC peers.
@@ -297,6 +298,31 @@ static double paired_ratio(const struct table *t, int i, enum qb_role role)
     return median_of(r, NULL, t->reps);
 }
 
+/* Row i is a blocking lfpat row (name "<T>_blocking"): paired ratio to the
+ * try row of the same queue (name "<T>"), or 0 if there is none. */
+static double blocking_over_try(const struct table *t, int i)
+{
+    const struct qb_impl *im = t->impl[i];
+    const char *suffix = strstr(im->name, "_blocking");
+    if (im->role != QB_LFP || !im->blocking || !suffix || suffix[9] != '\0')
+        return 0;
+    size_t len = (size_t)(suffix - im->name);
+    for (int j = 0; j < t->nimpl; j++) {
+        const struct qb_impl *tr = t->impl[j];
+        if (j == i || tr->role != QB_LFP || tr->blocking || strlen(tr->name) != len ||
+            strncmp(tr->name, im->name, len) != 0)
+            continue;
+        double r[MAX_REPS];
+        for (int k = 0; k < t->reps; k++) {
+            if (t->x[j][k] == 0)
+                return 0;
+            r[k] = t->x[i][k] / t->x[j][k];
+        }
+        return median_of(r, NULL, t->reps);
+    }
+    return 0;
+}
+
 /* A cell: the value with fmt, or a dash when there is none (0). */
 static void cell(FILE *f, const char *fmt, double v)
 {
@@ -321,9 +347,9 @@ static void report(FILE *f, const struct qcase *c, enum placement where, const s
     fprintf(f, "\n### %s — %s, %d reps: %d near (median one-way hand-off %.0f ns), "
                "%d far (%.0f ns)\n\n", c->name, placement_names[where], t->reps,
             nnear, median_of(t->handoff, near, t->reps), nfar, median_of(t->handoff, far, t->reps));
-    fprintf(f, "| impl | M items/s | near | far | slowest ÷ median | × best peer | × twin |%s\n",
-            c->kind == QB_SPSC ? " × minimal ring |" : "");
-    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|%s\n", c->kind == QB_SPSC ? "---:|" : "");
+    fprintf(f, "| impl | M items/s | near | far | slowest ÷ median | × best peer | × twin | "
+               "blocking ÷ try |%s\n", c->kind == QB_SPSC ? " × minimal ring |" : "");
+    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|%s\n", c->kind == QB_SPSC ? "---:|" : "");
     static const char *const role_tag[] = {"", " (twin)", " (peer)", " (reference)"};
     for (int i = 0; i < t->nimpl; i++) {
         const struct qb_impl *im = t->impl[i];
@@ -335,6 +361,7 @@ static void report(FILE *f, const struct qcase *c, enum placement where, const s
         bool ours = im->role == QB_LFP;
         cell(f, " %.2f |", ours ? paired_ratio(t, i, QB_PEER) : 0);
         cell(f, " %.2f |", ours ? paired_ratio(t, i, QB_TWIN) : 0);
+        cell(f, " %.2f |", blocking_over_try(t, i));
         if (c->kind == QB_SPSC)
             cell(f, " %.2f |", ours ? paired_ratio(t, i, QB_REF) : 0);
         fprintf(f, "\n");
