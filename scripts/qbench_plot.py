@@ -50,8 +50,9 @@ def main():
     ap.add_argument("--placement", default="pinned")
     a = ap.parse_args()
     cases = parse(a.md, a.placement)
-    if not cases:
-        sys.exit(f"qbench_plot: no '{a.placement}' tables in {a.md}")
+    if not cases:   # e.g. scripts/bench --filter that matches no queue case
+        print(f"qbench_plot: no '{a.placement}' tables in {a.md}; no chart")
+        return
     panels = []   # one panel per kind (spsc, mpmc): its own cases and rows
     for kind in dict.fromkeys(c[0].split("/")[0] for c in cases):
         mine = [c for c in cases if c[0].startswith(kind + "/")]
