@@ -54,6 +54,7 @@ static inline int lfp_ppq_announce_(lfp_ppq_producer *p, size_t t)
      * SEALED). Without membarrier SYM_ is set and lfp_ppq_push_slow_ fences. */
     atomic_store_explicit(&p->ring->entered, t + 1, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
+    LFP_TEST_HOOK("ppq.announce");   /* announced, closed not yet read */
     /* relaxed: the read of that SB shape. */
     uint32_t c = atomic_load_explicit(&p->q->closed, memory_order_relaxed);
     return LFP_LIKELY(c == LFP_PPQ_OPEN_) ? 0 : lfp_ppq_push_slow_(p, t, c);
@@ -120,6 +121,7 @@ static inline int lfp_ppq_take_(lfp_ppq *q, unsigned i, size_t *seen, void **out
          * for position h + capacity, after head passed h, and then the CAS
          * below fails and we discard v. */
         void *v = atomic_load_explicit(&slots[h & q->mask], memory_order_relaxed);
+        LFP_TEST_HOOK("ppq.take");   /* slot read, not yet claimed */
         /* release: pairs with the producer's acquire load of head in
          * try_push (our read of the slot happens-before its reuse); the
          * condition store of the asymmetric SB shape with a parked pusher
