@@ -108,9 +108,14 @@
  * Z's last try, so by the choice of Z it is not parked at the end: it left
  * the slow path and passed one wake on, which saw Z counted and woke a
  * W2 != Z, and so on — an endless chain in a finished execution.
- * Contradiction. Checked: stress/models/ppq_wake.pml (spin: two rings, two
- * poppers, a fast try_pop, close; negative controls: scanning only the
- * cursor ring before parking, and no pass-on); tests/test_ppq.c and
+ * Contradiction. The EPIPE pass-on is needed: after close's wake-all a
+ * popper may park behind an announced push; its publish wakes one, a fast
+ * try_pop takes the value, and the woken popper's EPIPE must wake the
+ * others. Checked: stress/models/ppq_wake.pml (spin: two rings, two
+ * blocking poppers, a fast try_pop, timeouts, close; negative controls
+ * that fire: scanning only the cursor ring before parking, EPIPE without
+ * the announcement check, a withdrawal without notify, no pass-on with
+ * close); tests/test_ppq.c and
  * stress/stress_ppq.c (phases that end without close and check, bounded,
  * that no popper stays parked beside a value).
  *
