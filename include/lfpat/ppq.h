@@ -231,9 +231,10 @@ static inline int lfp_ppq_try_push(lfp_ppq_producer *p, void *v);
 
 /* Pop a value into *out (from the cursor ring, else the first other ring
  * with one). Returns 0; EAGAIN if the scan found nothing claimable (exactly
- * when: "Claim vs publish" in the header comment, lfp_ppq(3)); EPIPE if closed and drained; EINVAL if
- * c is NULL or destroyed, or out is NULL. Progress: lock-free. Ordering:
- * the push of the value happens-before this returns it. */
+ * when: "Claim vs publish" in lfp_ppq(3), the header comment); EPIPE if
+ * closed and drained; EINVAL if c is NULL or destroyed, or out is NULL.
+ * Progress: lock-free. Ordering: the push of the value happens-before this
+ * returns it. */
 static inline int lfp_ppq_try_pop(lfp_ppq_consumer *c, void **out);
 
 /* Push v, waiting for room in p's ring until `deadline` (CLOCK_MONOTONIC
