@@ -109,6 +109,28 @@ void lfp_ppq_producer_destroy(lfp_ppq_producer *p)
     p->slots = NULL;
 }
 
+/* Point c's cursor at ring i; `seen` is a tail of it c acquired (or 0). */
+static void set_cursor(lfp_ppq_consumer *c, unsigned i, size_t seen)
+{
+    c->cursor = i;
+    c->ring = &c->q->rings[i];
+    c->slots = c->q->slots + (size_t)i * c->q->stride;
+    c->tail_seen = seen;
+}
+
+/* Claim one value of ring i for c; on success ring i becomes c's cursor.
+ * *seen: the tail the claim compared head with (on EAGAIN, == head). */
+static int take_at(lfp_ppq_consumer *c, unsigned i, size_t *seen, void **out)
+{
+    lfp_ppq *q = c->q;
+    *seen = 0;
+    if (lfp_ppq_take_(q, &q->rings[i], q->slots + (size_t)i * q->stride, seen, out) != 0)
+        return EAGAIN;
+    set_cursor(c, i, *seen);
+    c->taken = 1;
+    return 0;
+}
+
 int lfp_ppq_consumer_init(lfp_ppq *q, lfp_ppq_consumer *c)
 {
     if (!q || !c)
@@ -116,9 +138,8 @@ int lfp_ppq_consumer_init(lfp_ppq *q, lfp_ppq_consumer *c)
     /* relaxed: a spreading hint; orders nothing. */
     unsigned k = atomic_fetch_add_explicit(&q->next_consumer, 1, memory_order_relaxed);
     c->q = q;
-    c->cursor = k % q->max_producers;
+    set_cursor(c, k % q->max_producers, 0);
     c->taken = 0;
-    c->tail_seen = 0;
     return 0;
 }
 
@@ -162,13 +183,12 @@ static int sealed_pop(lfp_ppq_consumer *c, void **out)
          * heavy barrier: every announcement of a push that read OPEN, or a
          * later value, is visible here. */
         size_t e = atomic_load_explicit(&q->rings[i].entered, memory_order_relaxed);
-        size_t seen = 0;
-        if (lfp_ppq_take_(q, i, &seen, out) == 0) {
-            c->cursor = i;
-            c->taken = 1;
-            c->tail_seen = seen;
+        size_t seen;
+        if (take_at(c, i, &seen, out) == 0)
             return 0;
-        }
+        /* seen: the tail that take_at found equal to head, read after e. A
+         * newer tail read here instead could count a push that published
+         * after that check: EPIPE beside its value. */
         pending |= e > seen;   /* announced, not yet published */
     }
     return pending ? EAGAIN : EPIPE;
@@ -183,13 +203,9 @@ int lfp_ppq_scan_(lfp_ppq_consumer *c, void **out)
     unsigned base = n ? c->cursor % n : 0;
     for (unsigned k = 1; k <= n; k++) {   /* the others first; the cursor ring last */
         unsigned i = base + k < n ? base + k : base + k - n;
-        size_t seen = 0;
-        if (lfp_ppq_take_(q, i, &seen, out) == 0) {
-            c->cursor = i;
-            c->taken = 1;
-            c->tail_seen = seen;
+        size_t seen;
+        if (take_at(c, i, &seen, out) == 0)
             return 0;
-        }
     }
     /* acquire: pairs with the store of SEALED in lfp_ppq_close (then every
      * announcement of a push that read OPEN is visible: sealed_pop). */

@@ -28,7 +28,7 @@
 { "lfp_ppq", 128, 64 },
 { "lfp_ppq_ring", 256, 64 },
 { "lfp_ppq_producer", 24, 8 },
-{ "lfp_ppq_consumer", 24, 8 },
+{ "lfp_ppq_consumer", 40, 8 },
 { "lfp_waitgroup", 64, 64 },
 { "struct lfp_rl_result", 32, 8 },
 { "struct lfp_rl_stats", 40, 8 },

@@ -190,9 +190,11 @@ typedef struct lfp_ppq_producer {
 
 typedef struct lfp_ppq_consumer {
     lfp_ppq *q;               /* NULL once destroyed */
-    unsigned cursor;          /* the ring tried first */
-    unsigned taken;           /* values in a row from it */
+    lfp_ppq_ring *ring;       /* the cursor ring, tried first */
+    _Atomic(void *) *slots;   /* its slots */
     size_t tail_seen;         /* a past tail of the cursor ring (acquired) */
+    unsigned cursor;          /* its index */
+    unsigned taken;           /* values in a row from it */
 } lfp_ppq_consumer;
 
 /* Initialise with max_producers sub-rings of `capacity` values each

@@ -98,14 +98,13 @@ static inline int lfp_ppq_try_push(lfp_ppq_producer *p, void *v)
     return 0;
 }
 
-/* internal: claim one value of ring i into *out. *seen is a tail of ring i
- * this thread acquired earlier (0 for none); refreshed when the ring looks
- * empty. Returns 0 or EAGAIN (every published value was claimed when we
- * read tail). */
-static inline int lfp_ppq_take_(lfp_ppq *q, unsigned i, size_t *seen, void **out)
+/* internal: claim one value of ring r (with its slots) into *out. *seen is
+ * a tail of r this thread acquired earlier (0 for none); refreshed when the
+ * ring looks empty. Returns 0 or EAGAIN (every published value was claimed
+ * when we read tail). */
+static inline int lfp_ppq_take_(const lfp_ppq *q, lfp_ppq_ring *r, _Atomic(void *) *slots,
+                                size_t *seen, void **out)
 {
-    lfp_ppq_ring *r = &q->rings[i];
-    _Atomic(void *) *slots = q->slots + (size_t)i * q->stride;
     /* relaxed: a guess validated by the CAS. */
     size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     for (;;) {
@@ -140,7 +139,7 @@ static inline int lfp_ppq_try_pop(lfp_ppq_consumer *c, void **out)
     if (LFP_UNLIKELY(!c || !c->q || !out))
         return EINVAL;
     if (LFP_LIKELY(c->taken < LFP_PPQ_QUOTA) &&
-        lfp_ppq_take_(c->q, c->cursor, &c->tail_seen, out) == 0) {
+        lfp_ppq_take_(c->q, c->ring, c->slots, &c->tail_seen, out) == 0) {
         c->taken++;
         return 0;
     }
