@@ -105,8 +105,13 @@ static inline int lfp_ppq_try_push(lfp_ppq_producer *p, void *v)
 static inline int lfp_ppq_take_(const lfp_ppq *q, lfp_ppq_ring *r, _Atomic(void *) *slots,
                                 size_t *seen, void **out)
 {
-    /* relaxed: a guess validated by the CAS. */
-    size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    /* acquire: pairs with the release CAS that stored this head, by a
+     * consumer that had read a tail >= h; so our tail read below reads
+     * >= h too (coherence), and h != tail means h < tail: position h is
+     * published. Relaxed would let that read be older than h (C11; ARMv8
+     * may satisfy this load after the tail's), and we would claim an
+     * unpublished position (stress/models/ppq_claim.pml). */
+    size_t h = atomic_load_explicit(&r->head, memory_order_acquire);
     for (;;) {
         if (h >= *seen) {   /* looks empty: read tail again */
             /* acquire: pairs with the release store of tail in
@@ -122,11 +127,12 @@ static inline int lfp_ppq_take_(const lfp_ppq *q, lfp_ppq_ring *r, _Atomic(void 
         void *v = atomic_load_explicit(&slots[h & q->mask], memory_order_relaxed);
         LFP_TEST_HOOK("ppq.take");   /* slot read, not yet claimed */
         /* release: pairs with the producer's acquire load of head in
-         * try_push (our read of the slot happens-before its reuse); the
-         * condition store of the asymmetric SB shape with a parked pusher
-         * (the notify below). On failure h gets the current head. */
+         * try_push (our read of the slot happens-before its reuse) and with
+         * other consumers' acquire reads of head (above); the condition
+         * store of the asymmetric SB shape with a parked pusher (the notify
+         * below). On failure h gets the current head, acquire as above. */
         if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + 1, memory_order_release,
-                                                  memory_order_relaxed)) {
+                                                  memory_order_acquire)) {
             *out = v;
             lfp_ec_notify_asym_(&r->not_full, 1);
             return 0;
