@@ -44,7 +44,8 @@
  * looked, when I looked", not "empty at one instant" (tests/test_ppq.c,
  * eagain_only_for_unpublished). Also EAGAIN (not yet EPIPE) while close()
  * is between its two stores (CLOSING, SEALED: a membarrier) and while a
- * push that read "open" has not published yet.
+ * push that read "open" has not published yet, or one that read "closed"
+ * has not withdrawn its announcement yet (it then wakes every popper).
  *
  * Costs, x86-64, nobody waiting: try_push loads its tail, compares with its
  * cached head (reloading head only when the cache says full), stores the
@@ -205,8 +206,11 @@ typedef struct lfp_ppq_consumer {
 LFP_API int lfp_ppq_init(lfp_ppq *q, size_t capacity, unsigned max_producers);
 
 /* Free the rings. Legal on a non-empty, quiescent queue (every call has
- * returned, close included); handles must not be used afterwards. NULL is
- * ignored. */
+ * returned, close included); handles must not be used afterwards. A pop's
+ * value does not mean its push has returned (it still notifies not_empty
+ * after publishing), nor a push's room that the pop that made it has (it
+ * notifies not_full after its claim), nor a pop's EPIPE that close() or a
+ * refused push has (their notifies follow). NULL is ignored. */
 LFP_API void lfp_ppq_destroy(lfp_ppq *q);
 
 /* Register p as a producer of q: it gets a free sub-ring. Returns 0; EAGAIN
