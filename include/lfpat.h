@@ -11,6 +11,7 @@
 #include "lfpat/locked.h"
 #include "lfpat/spsc.h"
 #include "lfpat/mpmc.h"
+#include "lfpat/ppq.h"
 #include "lfpat/mpsc.h"
 #include "lfpat/once.h"
 #include "lfpat/sem.h"

@@ -40,6 +40,7 @@ static void version_macros_match_library(void **state)
     X(lfp_fwindow) X(lfp_swindow) X(lfp_slog) X(lfp_rolling) X(lfp_limiter) \
     X(lfp_mailbox) X(lfp_mpmc) X(lfp_mpsc) X(lfp_mpsc_node) X(lfp_once) \
     X(lfp_pool) X(lfp_pool_task) X(lfp_sem) X(lfp_wsem) X(lfp_spsc) \
+    X(lfp_ppq) X(lfp_ppq_ring) X(lfp_ppq_producer) X(lfp_ppq_consumer) \
     X(lfp_waitgroup) \
     X(struct lfp_rl_result) X(struct lfp_rl_stats) \
     X(lfp_keyed) X(lfp_locked_keyed) \

@@ -81,6 +81,77 @@ LFP_QUEUE_FUNCS(lfp_spsc)
 LFP_QUEUE_FUNCS(lfp_mpmc)
 LFP_QUEUE_FUNCS(lfp_locked_queue)
 
+/* lfp_ppq: per-producer FIFO. Capacity is per producer (each of the
+ * `producers` rings holds `cap` values), as moodycamel ConcurrentQueue's
+ * constructor (minCapacity, maxExplicitProducers) lets every explicit
+ * producer hold about `cap`. Each thread registers its handle first. */
+static void *ppq_create(size_t cap, int p, int c)
+{
+    (void)c;
+    lfp_ppq *q = malloc(sizeof *q);
+    if (q && lfp_ppq_init(q, cap, (unsigned)p) != 0) { free(q); q = NULL; }
+    return q;
+}
+
+static void ppq_free(void *q) { lfp_ppq_destroy(q); free(q); }
+
+static void ppq_close_all(void *q, int consumers) { (void)consumers; lfp_ppq_close(q); }
+
+static struct qb_tally ppq_try_produce(void *q, struct qb_run *run, int id)
+{
+    struct qb_tally tally = {0, 0};
+    lfp_ppq_producer p;
+    if (lfp_ppq_producer_init(q, &p) != 0)
+        abort();
+    QB_PRODUCE(run, id, lfp_ppq_try_push(&p, as_ptr(v)) == 0);
+    lfp_ppq_producer_destroy(&p);
+    return tally;
+}
+
+static struct qb_tally ppq_try_consume(void *q, struct qb_run *run, int id)
+{
+    (void)id;
+    struct qb_tally tally = {0, 0};
+    lfp_ppq_consumer c;
+    void *p;
+    lfp_ppq_consumer_init(q, &c);
+    QB_CONSUME(run, lfp_ppq_try_pop(&c, &p) == 0 && ((v = (uintptr_t)p), true));
+    return tally;
+}
+
+static struct qb_tally ppq_block_produce(void *q, struct qb_run *run, int id)
+{
+    struct qb_tally tally = {0, 0};
+    lfp_ppq_producer p;
+    if (lfp_ppq_producer_init(q, &p) != 0)
+        abort();
+    for (uint64_t i = 0;; i++) {
+        if ((i & 63) == 0 && qb_stopped(run))
+            break;
+        uint64_t v = qb_value(id, i);
+        if (lfp_ppq_push(&p, as_ptr(v), LFP_FOREVER, NULL) != 0)
+            abort();
+        tally.count++;
+        tally.sum += v;
+    }
+    lfp_ppq_producer_destroy(&p);
+    return tally;
+}
+
+static struct qb_tally ppq_block_consume(void *q, struct qb_run *run, int id)
+{
+    (void)run; (void)id;
+    struct qb_tally tally = {0, 0};
+    lfp_ppq_consumer c;
+    void *p;
+    lfp_ppq_consumer_init(q, &c);
+    while (lfp_ppq_pop(&c, &p, LFP_FOREVER, NULL) == 0) {
+        tally.count++;
+        tally.sum += (uintptr_t)p;
+    }
+    return tally;
+}
+
 /* Batches of 32 through lfp_spsc_push_n / lfp_spsc_pop_n. */
 static struct qb_tally spsc_n32_produce(void *q, struct qb_run *run, int id)
 {
@@ -306,6 +377,9 @@ const struct qb_impl qb_c_impls[] = {
      spsc_n32_consume, NULL},
     TRY(lfp_mpmc, "lfp_mpmc", QB_LFP, QB_MPMC),
     BLOCKING(lfp_mpmc, "lfp_mpmc_blocking", QB_LFP, QB_MPMC),
+    {"lfp_ppq", QB_LFP, QB_MPMC, false, ppq_create, ppq_free, ppq_try_produce, ppq_try_consume, NULL},
+    {"lfp_ppq_blocking", QB_LFP, QB_MPMC, true, ppq_create, ppq_free, ppq_block_produce,
+     ppq_block_consume, ppq_close_all},
     BLOCKING(lfp_locked_queue, "lfp_locked_queue", QB_TWIN, QB_SPSC | QB_MPMC),
     {"ck_ring_spsc", QB_PEER, QB_SPSC, false, ck_create, ck_free, ck_spsc_produce, ck_spsc_consume, NULL},
     {"ck_ring_mpmc", QB_PEER, QB_MPMC, false, ck_create, ck_free, ck_mpmc_produce, ck_mpmc_consume, NULL},

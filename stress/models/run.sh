@@ -94,6 +94,14 @@ check mpmc_wake  safety   ok
 check mpmc_wake  safety   error -DPREFIX
 check mpmc_wake  safety   ok    -DCLOSE
 check mpmc_wake  safety   error -DCLOSE -DNOEPIPEPASS
+check ppq_claim  safety   ok
+check ppq_claim  safety   error -DRELAXEDHEAD
+check ppq_wake   safety   ok
+check ppq_wake   safety   ok    -DCLOSE
+check ppq_wake   safety   error -DCURSORONLY
+check ppq_wake   safety   error -DCLOSE -DNOPENDING
+check ppq_wake   safety   error -DCLOSE -DNOWITHDRAWNOTIFY
+check ppq_wake   safety   error -DCLOSE -DNOPASS
 check spsc_close safety   ok
 check spsc_close safety   ok    -DBATCH
 check spsc_close safety   error -DLATEANNOUNCE
