@@ -18,9 +18,9 @@
 #define LFPAT_VERSION_H
 
 #define LFP_VERSION_MAJOR 0
-#define LFP_VERSION_MINOR 4
+#define LFP_VERSION_MINOR 5
 #define LFP_VERSION_PATCH 0
-#define LFP_VERSION_STRING "0.4.0"
+#define LFP_VERSION_STRING "0.5.0"
 
 /* One integer that orders releases: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define LFP_VERSION_NUMBER \
