@@ -3,8 +3,23 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "queue_util.h"
+
+/* The rings, aligned to a pair of cache lines: CPUs that fetch lines in
+ * 128-byte pairs (the adjacent-line prefetcher) then pair each ring's tail
+ * with its entered line (both the producer's) and its head with its
+ * not_full line (the consumers'), never entered with head. */
+static lfp_ppq_ring *alloc_rings(unsigned n)
+{
+    size_t pair = 2 * LFP_CACHELINE;
+    size_t bytes = (n * sizeof(lfp_ppq_ring) + pair - 1) / pair * pair;
+    lfp_ppq_ring *r = aligned_alloc(pair, bytes);
+    if (r)
+        memset(r, 0, bytes);
+    return r;
+}
 
 int lfp_ppq_init(lfp_ppq *q, size_t capacity, unsigned max_producers)
 {
@@ -17,7 +32,7 @@ int lfp_ppq_init(lfp_ppq *q, size_t capacity, unsigned max_producers)
     size_t stride = (cap + per_line - 1) / per_line * per_line;
     if (stride > LFP_QUEUE_MAX_CAPACITY / max_producers)
         return EINVAL;
-    lfp_ppq_ring *rings = lfp_q_alloc_(max_producers, sizeof *rings);
+    lfp_ppq_ring *rings = alloc_rings(max_producers);
     _Atomic(void *) *slots = lfp_q_alloc_(stride * max_producers, sizeof *slots);
     if (!rings || !slots) {
         free(rings);
