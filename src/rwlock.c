@@ -139,21 +139,26 @@ static void maybe_rebias(lfp_rwlock *rw, uint64_t s)
 static void undo_read(lfp_rwlock *rw)
 {
     LFP_TEST_HOOK("rwlock.undo");   /* counted but not entered, not yet undone */
-    /* relaxed: publishes nothing (this reader did not enter); as an RMW it
+    /* A CAS, not a fetch-sub, so that the count never goes below 0: a
+     * stray rdunlock (misuse: a thread holding nothing) may have taken this
+     * add for a hold, and a wrapped count would make every slow read
+     * EAGAIN and keep writers out for good (tests/test_rwlock.c,
+     * stray_unlock_during_undo). Then there is nothing left to undo, and
+     * that unlock did the wake below. Only readers that met a writer come
+     * here, so the loop is off the read path.
+     * relaxed: publishes nothing (this reader did not enter); as an RMW it
      * continues the release sequence of the unlock before it, so a writer's
      * acquire CAS that reads it still synchronises with that unlock. The
      * notify's fence orders it before the waiters load: the SB pair with a
      * writer's lfp_ec_prepare and re-check. */
-    uint64_t old = atomic_fetch_sub_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
-    if (LFP_UNLIKELY(readers_of(old) == 0)) {
-        /* A stray rdunlock (misuse: a thread holding nothing) took this
-         * add between the add and here; put the count back to 0 instead
-         * of leaving it wrapped (every slow read EAGAIN, writers blocked
-         * for good). relaxed: as the fetch-sub. */
-        atomic_fetch_add_explicit(&rw->state, LFP_RW_R_ONE, memory_order_relaxed);
-        return;
-    }
-    uint64_t s = old - LFP_RW_R_ONE;
+    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
+    do {
+        if (LFP_UNLIKELY(readers_of(s) == 0))
+            return;
+    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, s - LFP_RW_R_ONE,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+    s -= LFP_RW_R_ONE;
     if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK) && !(s & LFP_RW_WRITER))
         lfp_ec_notify_all(&rw->writers);
 }

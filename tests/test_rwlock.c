@@ -462,8 +462,10 @@ static void slow_path_undo(void **state)
  * for a hold (returns 0: undetected, documented); the undo that follows
  * must not wrap the count. Afterwards the count is 0 and the lock usable.
  * The race is timing-dependent (the hooks build with LFP_HOOK_SITE=
- * rwlock.undo widens it); with the undo's put-back removed it ends with
- * the count at 2^32 - 1 whenever B caught an add. */
+ * rwlock.undo widens it). With the undo a plain fetch-sub it ends with the
+ * count wrapped whenever B caught an add; with a fetch-sub that adds back
+ * on finding 0, B's unlocks feed on the transient wrap (seen: count
+ * 0xffe4a56b); the CAS undo never goes below 0. */
 typedef struct { lfp_rwlock *rw; _Atomic bool stop; unsigned caught; int bad_rc; } stray;
 
 static void *undoing_reader(void *p)

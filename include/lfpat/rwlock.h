@@ -140,8 +140,8 @@
  * hold that runs while another thread's rdlock is between its add and its
  * undo takes that add for a hold (the same undetected misuse as an rdunlock
  * by a thread holding nothing while another thread holds a read); the undo
- * that then finds the count at 0 puts its unit back instead of wrapping the
- * count, so the lock stays usable.
+ * never takes the count below 0 (it is a CAS that finds nothing to undo),
+ * so the lock stays usable.
  * Recursive read locking deadlocks when a writer waits between the two
  * rdlocks, exactly as Go's RWMutex does: the writer waits for the first hold,
  * the second rdlock waits for the writer. With a deadline the second rdlock
