@@ -130,37 +130,43 @@ static void maybe_rebias(lfp_rwlock *rw, uint64_t s)
  * reach WRITER or WW.) */
 #define MAX_SLOW_READERS 0x7fffffffu
 
-/* Take back an add that did not enter. The count keeps writers out
- * (take_write needs R == 0), so a waiting writer may have found only this
- * add in its way and parked: if the undo leaves R == 0 with writers waiting
- * and none holding, wake them. (A holding writer's release_write notifies
- * if it reads R == 0; if it read this add, this undo comes later, sees
- * WRITER clear and notifies.) */
-static void undo_read(lfp_rwlock *rw)
+/* Take one unit off the reader count with a CAS, never below 0: an
+ * rdunlock without a hold finds 0 (EPERM), and so does an undo whose add a
+ * stray rdunlock (misuse: a thread holding nothing) took for a hold — a
+ * wrapped count would make every slow read EAGAIN and keep writers out for
+ * good (tests/test_rwlock.c, stray_unlock_during_undo). Returns false if
+ * the count was 0. A writer needs the count at 0 (take_write), so a
+ * waiting writer may have found only this unit in its way and parked: if
+ * this leaves the count at 0 with writers waiting and none holding, wake
+ * them. (A holding writer's release_write notifies if it reads R == 0; if
+ * it read this unit, this comes later, sees WRITER clear and notifies.)
+ * order is the CAS's success order (see the callers); its failure order
+ * and the first load are relaxed: guesses the CAS checks. The notify's
+ * fence orders the CAS before the waiters load: the SB pair with a
+ * writer's lfp_ec_prepare and re-check. */
+static bool drop_reader(lfp_rwlock *rw, memory_order order)
 {
-    LFP_TEST_HOOK("rwlock.undo");   /* counted but not entered, not yet undone */
-    /* A CAS, not a fetch-sub, so that the count never goes below 0: a
-     * stray rdunlock (misuse: a thread holding nothing) may have taken this
-     * add for a hold, and a wrapped count would make every slow read
-     * EAGAIN and keep writers out for good (tests/test_rwlock.c,
-     * stray_unlock_during_undo). Then there is nothing left to undo, and
-     * that unlock did the wake below. Only readers that met a writer come
-     * here, so the loop is off the read path.
-     * relaxed: publishes nothing (this reader did not enter); as an RMW it
-     * continues the release sequence of the unlock before it, so a writer's
-     * acquire CAS that reads it still synchronises with that unlock. The
-     * notify's fence orders it before the waiters load: the SB pair with a
-     * writer's lfp_ec_prepare and re-check. */
     uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
     do {
-        if (LFP_UNLIKELY(readers_of(s) == 0))
-            return;
-    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, s - LFP_RW_R_ONE,
-                                                    memory_order_relaxed,
+        if (readers_of(s) == 0)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, s - LFP_RW_R_ONE, order,
                                                     memory_order_relaxed));
     s -= LFP_RW_R_ONE;
     if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK) && !(s & LFP_RW_WRITER))
         lfp_ec_notify_all(&rw->writers);
+    return true;
+}
+
+/* Take back an add that did not enter (nothing to take back if a stray
+ * rdunlock already did). relaxed: publishes nothing (this reader did not
+ * enter); as an RMW it continues the release sequence of the unlock
+ * before it, so a writer's acquire CAS that reads it still synchronises
+ * with that unlock. */
+static void undo_read(lfp_rwlock *rw)
+{
+    LFP_TEST_HOOK("rwlock.undo");   /* counted but not entered, not yet undone */
+    (void)drop_reader(rw, memory_order_relaxed);
 }
 
 /* One slow read attempt, one fetch-add: kept if the word it replaced shows
@@ -232,20 +238,10 @@ int lfp_rwlock_tryrdlock(lfp_rwlock *rw)
 
 int lfp_rwlock_rdunlock_slow_(lfp_rwlock *rw)
 {
-    /* relaxed: the CAS's first guess. */
-    uint64_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
-    do {
-        if (readers_of(s) == 0)
-            return EPERM;
-        /* release: pairs with the acquire CAS of the next writer (this read
-         * section happens-before its write section). */
-    } while (!atomic_compare_exchange_weak_explicit(&rw->state, &s, s - LFP_RW_R_ONE,
-                                                    memory_order_release,
-                                                    memory_order_relaxed));
-    s -= LFP_RW_R_ONE;
-    if (readers_of(s) == 0 && (s & LFP_RW_WW_MASK))
-        lfp_ec_notify_all(&rw->writers);
-    return 0;
+    /* release: pairs with the acquire CAS of the next writer (this read
+     * section happens-before its write section). A holding reader's unit
+     * means no writer holds, so drop_reader's "none holding" is true here. */
+    return drop_reader(rw, memory_order_release) ? 0 : EPERM;
 }
 
 /* ------------------------------------------------------------ writers */
