@@ -189,17 +189,25 @@ static void withdraw_wakes(void **state)
     lfp_spsc_destroy(&q);
 }
 
-/* A producer parked on a full ring; close wakes it with EPIPE and the
- * accepted items still drain. */
-static void full_ring_close(void **state)
+/* A fresh ring of 2 holding V(1) and V(2), and a producer thread parked
+ * on it (its push waits for room). */
+static void park_producer_on_full_ring(void **state, struct pusher *w, pthread_t *tp)
 {
     fresh(state, 2);
     assert_int_equal(lfp_spsc_try_push(&q, V(1)), 0);
     assert_int_equal(lfp_spsc_try_push(&q, V(2)), 0);   /* full */
-    struct pusher w = { 0 };
-    pthread_t tp;
-    pthread_create(&tp, NULL, producer, &w);
+    *w = (struct pusher){ 0 };
+    pthread_create(tp, NULL, producer, w);
     wait_parked(&q.not_full, 1, 1);
+}
+
+/* A producer parked on a full ring; close wakes it with EPIPE and the
+ * accepted items still drain. */
+static void full_ring_close(void **state)
+{
+    struct pusher w;
+    pthread_t tp;
+    park_producer_on_full_ring(state, &w, &tp);
     lfp_spsc_close(&q);
     pthread_join(tp, NULL);
     assert_int_equal(w.rc, EPIPE);
@@ -238,13 +246,9 @@ static void push_wakes_lone_pop(void **state)
 /* One parked producer on a full ring, woken by the notify of a try_pop. */
 static void pop_wakes_lone_push(void **state)
 {
-    fresh(state, 2);
-    assert_int_equal(lfp_spsc_try_push(&q, V(1)), 0);
-    assert_int_equal(lfp_spsc_try_push(&q, V(2)), 0);   /* full */
-    struct pusher w = { 0 };
+    struct pusher w;
     pthread_t tp;
-    pthread_create(&tp, NULL, producer, &w);
-    wait_parked(&q.not_full, 1, 1);
+    park_producer_on_full_ring(state, &w, &tp);
     void *v = NULL;
     assert_int_equal(lfp_spsc_try_pop(&q, &v), 0);
     assert_ptr_equal(v, V(1));
