@@ -283,6 +283,13 @@ static void init_mode(void **state)
     lfp_spsc_destroy(&q);
 }
 
+/* The cases, listed once for both groups below. */
+#define CLOSE_CASES(X)                                                                  \
+    X(publish_one_consumer_first), X(publish_one_consumer_after),                       \
+    X(publish_batch_consumer_first), X(publish_batch_consumer_after),                   \
+    X(withdraw_wakes), X(full_ring_close),                                              \
+    X(push_wakes_lone_pop), X(pop_wakes_lone_push)
+
 /* Each case once, as lfp_spsc_init made the ring (state NULL): in the child
  * without membarrier, init's own fallback. */
 #define INIT(fn) { #fn " (no membarrier: init's fallback)", fn, NULL, NULL, NULL }
@@ -290,13 +297,7 @@ static void init_mode(void **state)
 static int nomembarrier_group(void)
 {
     want_fallback = true;
-    const struct CMUnitTest tests[] = {
-        INIT(init_mode),
-        INIT(publish_one_consumer_first),   INIT(publish_one_consumer_after),
-        INIT(publish_batch_consumer_first), INIT(publish_batch_consumer_after),
-        INIT(withdraw_wakes),               INIT(full_ring_close),
-        INIT(push_wakes_lone_pop),          INIT(pop_wakes_lone_push),
-    };
+    const struct CMUnitTest tests[] = { INIT(init_mode), CLOSE_CASES(INIT) };
     return cmocka_run_group_tests_name("spsc_close_nomembarrier", tests, NULL, NULL);
 }
 
@@ -308,12 +309,6 @@ static int nomembarrier_group(void)
 int main(void)
 {
     int rc = run_without_membarrier(nomembarrier_group);   /* before anything asks for it */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(init_mode),
-        BOTH(publish_one_consumer_first),   BOTH(publish_one_consumer_after),
-        BOTH(publish_batch_consumer_first), BOTH(publish_batch_consumer_after),
-        BOTH(withdraw_wakes),               BOTH(full_ring_close),
-        BOTH(push_wakes_lone_pop),          BOTH(pop_wakes_lone_push),
-    };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(init_mode), CLOSE_CASES(BOTH) };
     return cmocka_run_group_tests_name("spsc_close", tests, NULL, NULL) | rc;
 }
